@@ -1,0 +1,369 @@
+package csv
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/core/phone"
+)
+
+// defaultReloadInterval is how often the file is polled when
+// reload_interval is absent.
+const defaultReloadInterval = 2 * time.Second
+
+// fileConfig is the connector's YAML block as written.
+type fileConfig struct {
+	Path           string                 `yaml:"path"`
+	Delimiter      string                 `yaml:"delimiter"`
+	Encoding       string                 `yaml:"encoding"`
+	Header         bool                   `yaml:"header"`
+	Strict         bool                   `yaml:"strict"`
+	ReloadInterval connectors.Duration    `yaml:"reload_interval"`
+	Columns        columnsConfig          `yaml:"columns"`
+	Fields         map[string]fieldConfig `yaml:"fields"`
+}
+
+// columnsConfig maps the record's attributes to columns, by header name
+// (or by 1-based column number with header: false).
+type columnsConfig struct {
+	ID        string     `yaml:"id"`
+	FirstName string     `yaml:"first_name"`
+	LastName  string     `yaml:"last_name"`
+	Name      string     `yaml:"name"`
+	Company   string     `yaml:"company"`
+	CompanyID string     `yaml:"company_id"`
+	Phones    columnList `yaml:"phones"`
+	Emails    columnList `yaml:"emails"`
+	Owner     string     `yaml:"owner"`
+	JobTitle  string     `yaml:"job_title"`
+}
+
+// columnList is a list of column references; a single name stands for a
+// list of one ("phones: Phone").
+type columnList []string
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (l *columnList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = columnList{n.Value}
+		return nil
+	}
+	var list []string
+	if err := n.Decode(&list); err != nil {
+		return err
+	}
+	*l = list
+	return nil
+}
+
+// fieldConfig maps one extra field.
+type fieldConfig struct {
+	Column string `yaml:"column"`
+	Type   string `yaml:"type"`
+}
+
+// fieldType is how a field's cells are read.
+type fieldType string
+
+const (
+	typeString fieldType = "string"
+	typeNumber fieldType = "number"
+	typeBool   fieldType = "bool"
+	typeDate   fieldType = "date"
+)
+
+var fieldTypes = []string{string(typeString), string(typeNumber), string(typeBool), string(typeDate)}
+
+// columnRef is one configured column reference and where it sits in the
+// block (for problems).
+type columnRef struct {
+	ref  string // header name, or 1-based number without a header
+	path string // "columns.phones.1"
+}
+
+// fieldSpec is one validated extra field.
+type fieldSpec struct {
+	name string
+	col  columnRef
+	typ  fieldType
+}
+
+// settings is a validated configuration. It never changes once built.
+type settings struct {
+	path    string // as written, for messages ("customers.csv")
+	absPath string
+	baseDir string
+	delim   rune
+	encName string
+	enc     encoding.Encoding // nil for UTF-8
+	header  bool
+	strict  bool
+	reload  time.Duration
+	parser  *phone.Parser
+	region  string
+	id      columnRef
+	single  map[role]columnRef // optional single-column attributes
+	phones  []columnRef
+	emails  []columnRef
+	fields  []fieldSpec // sorted by name
+}
+
+// role names a single-column contact attribute.
+type role string
+
+const (
+	roleFirstName role = "first_name"
+	roleLastName  role = "last_name"
+	roleName      role = "name"
+	roleCompany   role = "company"
+	roleCompanyID role = "company_id"
+	roleOwner     role = "owner"
+	roleJobTitle  role = "job_title"
+)
+
+// encodingInfo is one supported file encoding.
+type encodingInfo struct {
+	name string
+	enc  encoding.Encoding // nil: UTF-8, read as is (BOM stripped)
+}
+
+var encodingList = []encodingInfo{
+	{"utf-8", nil},
+	{"utf-16", unicode.UTF16(unicode.LittleEndian, unicode.UseBOM)},
+	{"utf-16le", unicode.UTF16(unicode.LittleEndian, unicode.UseBOM)},
+	{"utf-16be", unicode.UTF16(unicode.BigEndian, unicode.UseBOM)},
+	{"windows-1252", charmap.Windows1252},
+	{"windows-1254", charmap.Windows1254},
+	{"iso-8859-1", charmap.ISO8859_1},
+	{"iso-8859-9", charmap.ISO8859_9},
+}
+
+// encodingAliases are other names for the encodings above.
+var encodingAliases = map[string]string{
+	"utf8": "utf-8", "unicode": "utf-16", "cp1252": "windows-1252", "cp1254": "windows-1254",
+	"latin1": "iso-8859-1", "latin5": "iso-8859-9", "turkish": "iso-8859-9",
+}
+
+// lookupEncoding finds an encoding by name, ignoring case, "-" and "_".
+func lookupEncoding(name string) (encodingInfo, bool) {
+	norm := func(s string) string {
+		return strings.NewReplacer("-", "", "_", "", " ", "").Replace(strings.ToLower(s))
+	}
+	n := norm(name)
+	for alias, canon := range encodingAliases {
+		if norm(alias) == n {
+			n = norm(canon)
+		}
+	}
+	for _, e := range encodingList {
+		if norm(e.name) == n {
+			return e, true
+		}
+	}
+	return encodingInfo{}, false
+}
+
+func encodingNames() []string {
+	names := make([]string, len(encodingList))
+	for i, e := range encodingList {
+		names[i] = e.name
+	}
+	return names
+}
+
+// parseConfig decodes and validates the block. It does not touch the file.
+func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.ConfigProblem) {
+	fc := fileConfig{
+		Delimiter:      ",",
+		Encoding:       "utf-8",
+		Header:         true,
+		ReloadInterval: connectors.Duration(defaultReloadInterval),
+	}
+	problems := connectors.DecodeConfig(req.Config, &fc)
+	add := func(path, format string, args ...any) {
+		problems = append(problems, connectors.Problemf(path, format, args...))
+	}
+	s := &settings{
+		path:    fc.Path,
+		baseDir: req.BaseDir,
+		header:  fc.Header,
+		strict:  fc.Strict,
+		reload:  fc.ReloadInterval.Std(),
+		single:  map[role]columnRef{},
+		region:  req.DefaultRegion,
+	}
+
+	if strings.TrimSpace(fc.Path) == "" {
+		add("path", "missing path: set path: to the CSV file (relative paths are resolved against the config file's directory)")
+	} else {
+		p := fc.Path
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(req.BaseDir, p)
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		s.absPath = p
+	}
+
+	if d, err := parseDelimiter(fc.Delimiter); err != nil {
+		add("delimiter", "%v", err)
+	} else {
+		s.delim = d
+	}
+
+	if e, ok := lookupEncoding(fc.Encoding); ok {
+		s.encName, s.enc = e.name, e.enc
+	} else {
+		msg := fmt.Sprintf("unknown encoding %q", fc.Encoding)
+		if sug := connectors.Suggest(fc.Encoding, encodingNames()); sug != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", sug)
+		}
+		add("encoding", "%s: use one of %s", msg, strings.Join(encodingNames(), ", "))
+	}
+
+	if s.reload < 0 {
+		add("reload_interval", "reload_interval must not be negative: use 0 to never reload, or a duration like 2s")
+	}
+
+	ref := func(path, value string) (columnRef, bool) {
+		value = strings.TrimSpace(value)
+		if value == "" {
+			return columnRef{}, false
+		}
+		if !fc.Header {
+			if n, err := strconv.Atoi(value); err != nil || n < 1 {
+				add(path, "column %q must be a column number (1 for the first column) because header: false; "+
+					"set header: true to name columns by the header row", value)
+			}
+		}
+		return columnRef{ref: value, path: path}, true
+	}
+
+	if r, ok := ref("columns.id", fc.Columns.ID); ok {
+		s.id = r
+	} else {
+		add("columns.id", "missing columns.id: name the column holding each row's unique id (e.g. id: CustomerID)")
+	}
+	for _, c := range []struct {
+		role  role
+		value string
+	}{
+		{roleFirstName, fc.Columns.FirstName}, {roleLastName, fc.Columns.LastName}, {roleName, fc.Columns.Name},
+		{roleCompany, fc.Columns.Company}, {roleCompanyID, fc.Columns.CompanyID},
+		{roleOwner, fc.Columns.Owner}, {roleJobTitle, fc.Columns.JobTitle},
+	} {
+		if r, ok := ref("columns."+string(c.role), c.value); ok {
+			s.single[c.role] = r
+		}
+	}
+	if _, hasName := s.single[roleName]; hasName {
+		_, hasFirst := s.single[roleFirstName]
+		_, hasLast := s.single[roleLastName]
+		if hasFirst || hasLast {
+			add("columns.name", "set either name (a full-name column) or first_name/last_name, not both: remove one")
+		}
+	}
+	for i, v := range fc.Columns.Phones {
+		path := connectors.JoinPath("columns.phones", i)
+		if r, ok := ref(path, v); ok {
+			s.phones = append(s.phones, r)
+		} else {
+			add(path, "empty column name: remove the entry or name a column")
+		}
+	}
+	for i, v := range fc.Columns.Emails {
+		path := connectors.JoinPath("columns.emails", i)
+		if r, ok := ref(path, v); ok {
+			s.emails = append(s.emails, r)
+		} else {
+			add(path, "empty column name: remove the entry or name a column")
+		}
+	}
+
+	names := make([]string, 0, len(fc.Fields))
+	for name := range fc.Fields {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		f := fc.Fields[name]
+		base := connectors.JoinPath("fields", name)
+		spec := fieldSpec{name: name, typ: typeString}
+		if strings.TrimSpace(name) == "" {
+			add(base, "empty field name: give the field a name")
+		}
+		if r, ok := ref(base+".column", f.Column); ok {
+			spec.col = r
+		} else {
+			add(base+".column", "missing column for field %q: add column: <the column holding it>", name)
+		}
+		if t := strings.ToLower(strings.TrimSpace(f.Type)); t != "" {
+			spec.typ = fieldType(t)
+			if !isFieldType(t) {
+				msg := fmt.Sprintf("unknown field type %q", f.Type)
+				if sug := connectors.Suggest(f.Type, fieldTypes); sug != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", sug)
+				}
+				add(base+".type", "%s: use one of %s", msg, strings.Join(fieldTypes, ", "))
+			}
+		}
+		s.fields = append(s.fields, spec)
+	}
+
+	if req.DefaultRegion == "" {
+		// The host always sends its region; a missing one is only worth a
+		// problem if numbers are mapped at all.
+		if len(s.phones) > 0 {
+			problems = append(problems, connectors.Problemf("",
+				"no default phone region: set phone.default_region in the host configuration (e.g. GB)"))
+		}
+	} else if p, err := phone.NewParser(req.DefaultRegion); err != nil {
+		problems = append(problems, connectors.Problemf("", "default phone region: %v", err))
+	} else {
+		s.parser = p
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return s, nil
+}
+
+func isFieldType(t string) bool {
+	for _, ft := range fieldTypes {
+		if ft == t {
+			return true
+		}
+	}
+	return false
+}
+
+// parseDelimiter reads the delimiter setting: one character, with "\t"
+// and "tab" accepted for a tab.
+func parseDelimiter(d string) (rune, error) {
+	switch strings.ToLower(d) {
+	case "":
+		return ',', nil
+	case `\t`, "tab", "\t":
+		return '\t', nil
+	}
+	r, size := utf8.DecodeRuneInString(d)
+	switch {
+	case size != len(d):
+		return 0, fmt.Errorf("delimiter %q must be one character: use e.g. \",\", \";\", \"|\" or tab", d)
+	case r == utf8.RuneError, r == '"', r == '\r', r == '\n':
+		return 0, fmt.Errorf("delimiter %q cannot separate fields: use e.g. \",\", \";\", \"|\" or tab", d)
+	}
+	return r, nil
+}

@@ -1,0 +1,737 @@
+package csv
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	stdcsv "encoding/csv"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/core/phone"
+)
+
+const (
+	// maxListedIssues caps the broken rows a strict-mode error lists.
+	maxListedIssues = 50
+	// maxLoggedIssues caps the warnings one load logs.
+	maxLoggedIssues = 100
+	// ctxCheckEvery is how many rows a load reads between looks at its
+	// context.
+	ctxCheckEvery = 4096
+)
+
+// snapshot is one loaded version of the file. It is never modified once
+// published, so readers need no lock.
+type snapshot struct {
+	set        *settings
+	contacts   []contactEntry       // sorted by ID
+	companies  []connectors.Company // sorted by ID
+	companySum []uint64             // content hash of companies[i]
+	byE164     map[string][]int32   // E.164 → indexes into contacts
+	byNational map[string][]int32   // national number → indexes into contacts
+	stamp      fileStamp
+	loadedAt   time.Time
+	skipped    int // rows skipped as broken
+	dropped    int // numbers dropped from kept rows
+}
+
+// contactEntry is a contact with its parsed numbers (parallel to
+// contact.Phones) and the hash of its content.
+type contactEntry struct {
+	contact connectors.Contact
+	numbers []phone.Number
+	sum     uint64
+}
+
+// fileStamp identifies one version of the file.
+type fileStamp struct {
+	modTime time.Time
+	size    int64
+	sum     [sha256.Size]byte
+	readAt  time.Time
+}
+
+// configError is a load failure that is the configuration's fault (a
+// column missing from the header, a missing file); each problem has the
+// path of the offending setting.
+type configError struct {
+	problems []connectors.ConfigProblem
+}
+
+func (e *configError) Error() string {
+	msgs := make([]string, len(e.problems))
+	for i, p := range e.problems {
+		msgs[i] = p.Message
+		if p.Path != "" {
+			msgs[i] = p.Path + ": " + p.Message
+		}
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// readFile reads the whole file and stamps it.
+func readFile(path string) ([]byte, fileStamp, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileStamp{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fileStamp{}, err
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fileStamp{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	return data, fileStamp{modTime: fi.ModTime(), size: fi.Size(), sum: sha256.Sum256(data), readAt: time.Now()}, nil
+}
+
+// missingFile is the problem for a path that does not exist.
+func missingFile(s *settings) connectors.ConfigProblem {
+	return connectors.Problemf("path",
+		"the CSV file %s does not exist: fix path: (relative paths are resolved against %s)", s.absPath, baseDirName(s))
+}
+
+func baseDirName(s *settings) string {
+	if s.baseDir == "" {
+		return "the working directory"
+	}
+	return s.baseDir
+}
+
+// toUTF8 decodes the file's bytes into UTF-8 without a byte order mark.
+// Bytes that are not valid in the encoding become U+FFFD, with a warning.
+func toUTF8(s *settings, data []byte, log hclog.Logger) ([]byte, error) {
+	if s.enc != nil {
+		out, err := s.enc.NewDecoder().Bytes(data)
+		if err != nil {
+			return nil, fmt.Errorf("decode %s as %s: %w; check encoding:", s.path, s.encName, err)
+		}
+		data = out
+	}
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	if !utf8.Valid(data) {
+		log.Warn(fmt.Sprintf("%s is not valid UTF-8: set encoding: to the file's encoding "+
+			"(e.g. windows-1252 or iso-8859-9); unreadable bytes are shown as U+FFFD", s.path))
+		data = bytes.ToValidUTF8(data, []byte("\uFFFD"))
+	}
+	return data, nil
+}
+
+// layout is the settings resolved against one file's header: the column
+// index of every mapped attribute (-1: not mapped).
+type layout struct {
+	width  int
+	id     int
+	single map[role]int
+	phones []labeledColumn
+	emails []labeledColumn
+	fields []fieldColumn
+	idName string
+}
+
+type labeledColumn struct {
+	idx   int
+	label string
+}
+
+type fieldColumn struct {
+	spec  fieldSpec
+	idx   int
+	label string
+}
+
+// resolve finds the configured columns in the header (or, without one,
+// checks the column numbers against the first row's width).
+func resolve(s *settings, header []string, width int) (*layout, []connectors.ConfigProblem) {
+	var problems []connectors.ConfigProblem
+	exact := map[string][]int{}
+	folded := map[string][]int{}
+	for i, h := range header {
+		exact[h] = append(exact[h], i)
+		k := strings.ToLower(h)
+		folded[k] = append(folded[k], i)
+	}
+	find := func(c columnRef) (int, string) {
+		if header == nil {
+			n, _ := strconv.Atoi(c.ref) // validated by parseConfig
+			if n > width {
+				problems = append(problems, connectors.Problemf(c.path,
+					"column %d does not exist: the first row of %s has %d columns", n, s.path, width))
+				return -1, ""
+			}
+			return n - 1, "column " + c.ref
+		}
+		idx := exact[c.ref]
+		if len(idx) == 0 {
+			idx = folded[strings.ToLower(c.ref)]
+		}
+		switch {
+		case len(idx) == 1:
+			return idx[0], header[idx[0]]
+		case len(idx) > 1:
+			cols := make([]string, len(idx))
+			for i, x := range idx {
+				cols[i] = strconv.Itoa(x + 1)
+			}
+			problems = append(problems, connectors.Problemf(c.path,
+				"column %q appears more than once in the header of %s (columns %s): rename the duplicates in the file",
+				c.ref, s.path, strings.Join(cols, ", ")))
+			return -1, ""
+		}
+		msg := fmt.Sprintf("column %q is not in the header of %s", c.ref, s.path)
+		if sug := connectors.Suggest(c.ref, header); sug != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", sug)
+		}
+		shown := header
+		if len(shown) > 30 {
+			shown = shown[:30]
+		}
+		msg += "; the header has: " + strings.Join(shown, ", ")
+		if len(header) > len(shown) {
+			msg += fmt.Sprintf(" and %d more", len(header)-len(shown))
+		}
+		problems = append(problems, connectors.ConfigProblem{Path: c.path, Message: msg})
+		return -1, ""
+	}
+
+	l := &layout{width: width, single: map[role]int{}}
+	l.id, l.idName = find(s.id)
+	for r, c := range s.single {
+		if idx, _ := find(c); idx >= 0 {
+			l.single[r] = idx
+		}
+	}
+	for _, c := range s.phones {
+		if idx, label := find(c); idx >= 0 {
+			l.phones = append(l.phones, labeledColumn{idx, label})
+		}
+	}
+	for _, c := range s.emails {
+		if idx, label := find(c); idx >= 0 {
+			l.emails = append(l.emails, labeledColumn{idx, label})
+		}
+	}
+	for _, f := range s.fields {
+		if idx, label := find(f.col); idx >= 0 {
+			l.fields = append(l.fields, fieldColumn{f, idx, label})
+		}
+	}
+	sort.Slice(problems, func(i, j int) bool { return problems[i].Path < problems[j].Path })
+	return l, problems
+}
+
+// builder turns rows into a snapshot.
+type builder struct {
+	s      *settings
+	lay    *layout
+	log    hclog.Logger
+	issues []string // strict mode: every problem, "customers.csv:17: ..."
+	logged int
+	unlog  int // issues not logged because of the cap
+
+	entries []contactEntry
+	lines   map[string]int // id → line it was first seen on
+	skipped int
+	dropped int
+}
+
+// issue records a problem with a row: logged (up to a cap) and, in strict
+// mode, collected to fail the load.
+func (b *builder) issue(line int, what, consequence string) {
+	msg := fmt.Sprintf("%s:%d: %s", b.s.path, line, what)
+	if b.s.strict {
+		b.issues = append(b.issues, msg)
+		return
+	}
+	if b.logged < maxLoggedIssues {
+		b.logged++
+		b.log.Warn(msg + " (" + consequence + ")")
+	} else {
+		b.unlog++
+	}
+}
+
+// load reads the file and builds a snapshot; prev (may be nil) supplies
+// the first-seen times of unchanged records.
+func load(ctx context.Context, s *settings, prev *snapshot, seed maphash.Seed, log hclog.Logger) (*snapshot, error) {
+	data, stamp, err := readFile(s.absPath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &configError{[]connectors.ConfigProblem{missingFile(s)}}
+		}
+		return nil, connectors.Errorf(connectors.ClassUnavailable, "Configure",
+			"cannot read the CSV file %s: %w; check its permissions", s.absPath, err)
+	}
+	return build(ctx, s, data, stamp, prev, seed, log)
+}
+
+// build parses data (the file's bytes) into a snapshot.
+func build(ctx context.Context, s *settings, data []byte, stamp fileStamp, prev *snapshot, seed maphash.Seed, log hclog.Logger) (*snapshot, error) {
+	text, err := toUTF8(s, data, log)
+	if err != nil {
+		return nil, connectors.Errorf(connectors.ClassBadConfig, "Configure", "%w", err)
+	}
+	r := stdcsv.NewReader(bytes.NewReader(text))
+	r.Comma = s.delim
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
+
+	first, err := r.Read()
+	switch {
+	case errors.Is(err, io.EOF):
+		if s.header {
+			return nil, connectors.Errorf(connectors.ClassBadConfig, "Configure",
+				"%s is empty: it needs a header row naming the columns (or set header: false)", s.path)
+		}
+		first = nil
+	case err != nil:
+		return nil, connectors.Errorf(connectors.ClassBadConfig, "Configure",
+			"cannot read the first row of %s: %w; fix the file's quoting or check delimiter:", s.path, err)
+	}
+
+	if first == nil { // a headerless file with no rows
+		b := &builder{s: s, log: log}
+		return b.finish(prev, seed, stamp), nil
+	}
+	var header []string
+	if s.header {
+		header = make([]string, len(first))
+		for i, h := range first {
+			header[i] = strings.TrimSpace(h)
+		}
+	}
+	lay, problems := resolve(s, header, len(first))
+	if len(problems) > 0 {
+		return nil, &configError{problems}
+	}
+
+	rows := bytes.Count(text, []byte{'\n'}) + 1 // an upper bound, to size once
+	b := &builder{s: s, lay: lay, log: log, lines: make(map[string]int, rows), entries: make([]contactEntry, 0, rows)}
+	if !s.header {
+		line, _ := r.FieldPos(0)
+		b.row(first, line)
+	}
+	for n := 1; ; n++ {
+		if n%ctxCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("loading %s: %w", s.path, err)
+			}
+		}
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var pe *stdcsv.ParseError
+		if errors.As(err, &pe) {
+			b.skipped++
+			b.issue(pe.StartLine, fmt.Sprintf("broken quoting: %v (quote the whole field and double any quote inside it)", pe.Err), "row skipped")
+			continue
+		}
+		if err != nil {
+			return nil, connectors.Errorf(connectors.ClassUnavailable, "Configure", "reading %s: %w", s.path, err)
+		}
+		line, _ := r.FieldPos(0)
+		b.row(rec, line)
+	}
+
+	if len(b.issues) > 0 {
+		return nil, strictError(s, b.issues)
+	}
+	if b.unlog > 0 {
+		log.Warn(fmt.Sprintf("%s: %d more problems not logged", s.path, b.unlog))
+	}
+	snap := b.finish(prev, seed, stamp)
+	return snap, nil
+}
+
+// strictError lists the broken rows that failed a strict load.
+func strictError(s *settings, issues []string) error {
+	var msg strings.Builder
+	fmt.Fprintf(&msg, "%s has %d problems and strict: true rejects the whole file:", s.path, len(issues))
+	for i, is := range issues {
+		if i == maxListedIssues {
+			fmt.Fprintf(&msg, "\n  and %d more", len(issues)-maxListedIssues)
+			break
+		}
+		msg.WriteString("\n  " + is)
+	}
+	msg.WriteString("\nfix these rows, or set strict: false to skip broken rows with a warning")
+	return &connectors.Error{Class: connectors.ClassBadConfig, Op: "Configure", Message: msg.String()}
+}
+
+// row maps one record; broken rows are counted and skipped.
+func (b *builder) row(rec []string, line int) {
+	lay := b.lay
+	allBlank := true
+	for _, c := range rec {
+		if strings.TrimSpace(c) != "" {
+			allBlank = false
+			break
+		}
+	}
+	if allBlank {
+		return // a spreadsheet's empty row: not data, not broken
+	}
+	skip := func(what string) {
+		b.skipped++
+		b.issue(line, what, "row skipped")
+	}
+	if len(rec) != lay.width {
+		against := "the header"
+		if !b.s.header {
+			against = "the first row"
+		}
+		skip(fmt.Sprintf("%d fields, but %s has %d", len(rec), against, lay.width))
+		return
+	}
+	cell := func(idx int) string { return strings.TrimSpace(rec[idx]) }
+
+	id := cell(lay.id)
+	if id == "" {
+		skip(fmt.Sprintf("empty id (column %s)", lay.idName))
+		return
+	}
+	if first, dup := b.lines[id]; dup {
+		skip(fmt.Sprintf("duplicate id %q (first on line %d)", id, first))
+		return
+	}
+
+	c := connectors.Contact{ID: id}
+	get := func(r role) string {
+		if idx, ok := lay.single[r]; ok {
+			return cell(idx)
+		}
+		return ""
+	}
+	if name := get(roleName); name != "" {
+		c.FirstName = name
+	} else {
+		c.FirstName, c.LastName = get(roleFirstName), get(roleLastName)
+	}
+	c.CompanyName = get(roleCompany)
+	c.CompanyID = get(roleCompanyID)
+	if c.CompanyID == "" && c.CompanyName != "" {
+		c.CompanyID = companyKey(c.CompanyName)
+	}
+	c.OwnerID = get(roleOwner)
+	c.JobTitle = get(roleJobTitle)
+
+	if len(lay.fields) > 0 {
+		c.Fields = make(map[string]any, len(lay.fields))
+		for _, f := range lay.fields {
+			v, err := convert(f.spec.typ, cell(f.idx))
+			if err != nil {
+				skip(fmt.Sprintf("field %s: %v (column %s)", f.spec.name, err, f.label))
+				return
+			}
+			c.Fields[f.spec.name] = v
+		}
+	}
+
+	var nums []phone.Number
+	for _, col := range lay.phones {
+		raw := cell(col.idx)
+		if raw == "" {
+			continue
+		}
+		parsed, errs := b.s.parser.ParseAll(raw)
+		for _, err := range errs {
+			b.dropped++
+			b.issue(line, fmt.Sprintf("column %s: %v", col.label, err), "number dropped, row kept")
+		}
+		for _, n := range parsed {
+			if !n.Valid() {
+				b.dropped++
+				b.issue(line, fmt.Sprintf("column %s: cannot read %q as a phone number", col.label, n.Raw), "number dropped, row kept")
+				continue
+			}
+			if hasNumber(nums, n) {
+				continue
+			}
+			if n.Raw == "" {
+				n.Raw = raw
+			}
+			nums = append(nums, n)
+			c.Phones = append(c.Phones, connectors.Phone{Raw: n.Raw, Label: col.label, E164: n.E164, Extension: n.Extension})
+		}
+	}
+	c.Emails = splitEmails(rec, lay.emails)
+
+	b.lines[id] = line
+	b.entries = append(b.entries, contactEntry{contact: c, numbers: nums})
+}
+
+// companyKey is the id of a company known only by name.
+func companyKey(name string) string {
+	return "name:" + strings.ToLower(strings.Join(strings.Fields(name), " "))
+}
+
+func hasNumber(nums []phone.Number, n phone.Number) bool {
+	for _, m := range nums {
+		if m.E164 == n.E164 && m.National == n.National && m.Extension == n.Extension {
+			return true
+		}
+	}
+	return false
+}
+
+// splitEmails reads every address from the email columns; a cell may hold
+// several, separated by commas, semicolons or spaces.
+func splitEmails(rec []string, cols []labeledColumn) []string {
+	var out []string
+	for _, col := range cols {
+		for _, e := range strings.FieldsFunc(rec[col.idx], func(r rune) bool {
+			return r == ',' || r == ';' || unicode.IsSpace(r)
+		}) {
+			dup := false
+			for _, have := range out {
+				if strings.EqualFold(have, e) {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// convert reads a cell as a field of type t. Empty cells are "" for
+// strings and nil (no value) for the other types.
+func convert(t fieldType, cell string) (any, error) {
+	if t == typeString || t == "" {
+		return cell, nil
+	}
+	if cell == "" {
+		return nil, nil
+	}
+	switch t {
+	case typeNumber:
+		return parseNumber(cell)
+	case typeBool:
+		switch strings.ToLower(cell) {
+		case "true", "yes", "y", "1", "t", "on", "evet", "e":
+			return true, nil
+		case "false", "no", "n", "0", "f", "off", "hayır", "hayir", "h":
+			return false, nil
+		}
+		return nil, fmt.Errorf("%q is not true or false (yes/no, 1/0 work too)", cell)
+	case typeDate:
+		return parseDate(cell)
+	}
+	return nil, fmt.Errorf("unknown field type %q", t)
+}
+
+// parseNumber reads a number written with a decimal point ("1234.5",
+// "1,234.5") or a decimal comma ("1234,5", "1.234,5"); a lone comma is a
+// decimal comma. Spaces and a leading "+" are allowed.
+func parseNumber(cell string) (float64, error) {
+	s := strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || r == '\'' || r == '_' {
+			return -1
+		}
+		return r
+	}, cell)
+	comma, dot := strings.LastIndexByte(s, ','), strings.LastIndexByte(s, '.')
+	switch {
+	case comma >= 0 && dot >= 0 && comma < dot: // 1,234.5
+		s = strings.ReplaceAll(s, ",", "")
+	case comma >= 0 && dot >= 0: // 1.234,5
+		s = strings.ReplaceAll(s, ".", "")
+		s = strings.Replace(s, ",", ".", 1)
+	case comma >= 0 && strings.Count(s, ",") == 1: // 1234,5
+		s = strings.Replace(s, ",", ".", 1)
+	case comma >= 0: // 1,234,567
+		s = strings.ReplaceAll(s, ",", "")
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%q is not a number", cell)
+	}
+	return v, nil
+}
+
+// dateLayouts are the date formats a date field accepts; day-first and
+// month-first slashed dates are ambiguous and deliberately not among them.
+var dateLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04:05",
+	"2006-01-02 15:04",
+	"2006-01-02",
+	"02.01.2006 15:04:05",
+	"02.01.2006 15:04",
+	"02.01.2006",
+}
+
+// parseDate reads a date and returns it as an RFC 3339 string in UTC, so
+// that dates compare correctly as strings in routing rules.
+func parseDate(cell string) (string, error) {
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, cell); err == nil {
+			return t.UTC().Format(time.RFC3339), nil
+		}
+	}
+	return "", fmt.Errorf("%q is not a date: write 2024-03-01, 2024-03-01 09:30, 2024-03-01T09:30:00Z or 01.03.2024", cell)
+}
+
+// finish sorts the rows into a snapshot, builds the indexes and carries
+// over the first-seen times of unchanged records from prev.
+func (b *builder) finish(prev *snapshot, seed maphash.Seed, stamp fileStamp) *snapshot {
+	now := time.Now()
+	entries := b.entries
+	slices.SortFunc(entries, func(a, b contactEntry) int { return strings.Compare(a.contact.ID, b.contact.ID) })
+
+	snap := &snapshot{
+		set:        b.s,
+		contacts:   entries,
+		byE164:     map[string][]int32{},
+		byNational: map[string][]int32{},
+		stamp:      stamp,
+		loadedAt:   now,
+		skipped:    b.skipped,
+		dropped:    b.dropped,
+	}
+	companies := map[string]int{}
+	for i := range entries {
+		e := &entries[i]
+		e.sum = contactSum(seed, &e.contact)
+		e.contact.UpdatedAt = now
+		if prev != nil {
+			if old := prev.contact(e.contact.ID); old != nil && old.sum == e.sum {
+				e.contact.UpdatedAt = old.contact.UpdatedAt
+			}
+		}
+		for _, n := range e.numbers {
+			if n.E164 != "" {
+				snap.byE164[n.E164] = appendIndex(snap.byE164[n.E164], int32(i))
+			}
+			if n.National != "" {
+				snap.byNational[n.National] = appendIndex(snap.byNational[n.National], int32(i))
+			}
+		}
+		if id := e.contact.CompanyID; id != "" {
+			if _, seen := companies[id]; !seen {
+				companies[id] = len(snap.companies)
+				snap.companies = append(snap.companies, connectors.Company{ID: id, Name: e.contact.CompanyName})
+			}
+		}
+	}
+	slices.SortFunc(snap.companies, func(a, b connectors.Company) int { return strings.Compare(a.ID, b.ID) })
+	snap.companySum = make([]uint64, len(snap.companies))
+	for i := range snap.companies {
+		co := &snap.companies[i]
+		snap.companySum[i] = companySum(seed, co)
+		co.UpdatedAt = now
+		if prev != nil {
+			if j, ok := prev.companyIndex(co.ID); ok && prev.companySum[j] == snap.companySum[i] {
+				co.UpdatedAt = prev.companies[j].UpdatedAt
+			}
+		}
+	}
+	return snap
+}
+
+// appendIndex adds i to an index list unless it is already its last entry
+// (a contact with the same number in two columns).
+func appendIndex(list []int32, i int32) []int32 {
+	if n := len(list); n > 0 && list[n-1] == i {
+		return list
+	}
+	return append(list, i)
+}
+
+// contact finds a contact by ID.
+func (s *snapshot) contact(id string) *contactEntry {
+	i := sort.Search(len(s.contacts), func(i int) bool { return s.contacts[i].contact.ID >= id })
+	if i < len(s.contacts) && s.contacts[i].contact.ID == id {
+		return &s.contacts[i]
+	}
+	return nil
+}
+
+// companyIndex finds a company by ID.
+func (s *snapshot) companyIndex(id string) (int, bool) {
+	i := sort.Search(len(s.companies), func(i int) bool { return s.companies[i].ID >= id })
+	return i, i < len(s.companies) && s.companies[i].ID == id
+}
+
+// contactSum hashes everything a contact exposes except UpdatedAt.
+func contactSum(seed maphash.Seed, c *connectors.Contact) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	for _, s := range []string{c.ID, c.FirstName, c.LastName, c.CompanyID, c.CompanyName, c.OwnerID, c.JobTitle} {
+		writeString(&h, s)
+	}
+	for _, p := range c.Phones {
+		for _, s := range []string{p.Raw, p.Label, p.E164, p.Extension} {
+			writeString(&h, s)
+		}
+	}
+	h.WriteByte(0xff)
+	for _, e := range c.Emails {
+		writeString(&h, e)
+	}
+	h.WriteByte(0xff)
+	keys := make([]string, 0, len(c.Fields))
+	for k := range c.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		writeString(&h, k)
+		switch v := c.Fields[k].(type) {
+		case string:
+			writeString(&h, "s"+v)
+		case float64:
+			writeString(&h, "n"+strconv.FormatFloat(v, 'g', -1, 64))
+		case bool:
+			writeString(&h, "b"+strconv.FormatBool(v))
+		case nil:
+			writeString(&h, "0")
+		default:
+			writeString(&h, fmt.Sprintf("%T:%v", v, v))
+		}
+	}
+	return h.Sum64()
+}
+
+// companySum hashes everything a company exposes except UpdatedAt.
+func companySum(seed maphash.Seed, c *connectors.Company) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	writeString(&h, c.ID)
+	writeString(&h, c.Name)
+	return h.Sum64()
+}
+
+// writeString writes s length-prefixed, so that adjacent strings cannot
+// run into each other.
+func writeString(h *maphash.Hash, s string) {
+	var n [8]byte
+	l := uint64(len(s))
+	for i := range n {
+		n[i] = byte(l >> (8 * i))
+	}
+	h.Write(n[:])
+	h.WriteString(s)
+}

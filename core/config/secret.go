@@ -1,0 +1,35 @@
+package config
+
+import "encoding/json"
+
+// redactedText replaces secret values in every output.
+const redactedText = "[redacted]"
+
+// Secret is a configuration value that must not be printed: String,
+// GoString, MarshalJSON and MarshalYAML all give "[redacted]" (or "" for an
+// empty secret). Call Reveal where the value is really needed.
+type Secret string
+
+// Reveal returns the secret value itself.
+func (s Secret) Reveal() string { return string(s) }
+
+// String returns "[redacted]", or "" when the secret is empty.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redactedText
+}
+
+// GoString keeps %#v from printing the value.
+func (s Secret) GoString() string { return `config.Secret("` + s.String() + `")` }
+
+// MarshalJSON encodes the secret as "[redacted]" (or "").
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// MarshalYAML encodes the secret as "[redacted]" (or "").
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// MarshalText encodes the secret as "[redacted]" (or ""), for encoders that
+// use encoding.TextMarshaler.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }

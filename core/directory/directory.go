@@ -1,0 +1,441 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/core/phone"
+)
+
+// Mode says how a source is asked.
+type Mode string
+
+// Source modes.
+const (
+	// ModeIndex: every record is listed into an in-memory index at start
+	// and on every refresh; lookups never call the connector.
+	ModeIndex Mode = "index"
+	// ModeLive: every lookup calls the connector's LookupByPhone.
+	ModeLive Mode = "live"
+)
+
+// Defaults.
+const (
+	DefaultTimeout         = 300 * time.Millisecond
+	DefaultDeadline        = time.Second
+	DefaultBreakerFailures = 5
+	DefaultBreakerCooldown = 10 * time.Second
+)
+
+// Source is one connector instance the directory asks.
+type Source struct {
+	// Name is the connector instance name (unique; used in results, logs
+	// and metrics).
+	Name string
+	// Connector answers for the source.
+	Connector connectors.Connector
+	// Mode is ModeIndex (the default when empty) or ModeLive.
+	Mode Mode
+	// Timeout bounds each live call (default DefaultTimeout); the overall
+	// deadline bounds it too.
+	Timeout time.Duration
+	// Refresh is the index rebuild interval; 0 builds once.
+	Refresh time.Duration
+	// PageSize is the List page size hint (default DefaultPageSize).
+	PageSize int
+	// BreakerFailures is how many consecutive live failures open the
+	// source's circuit breaker (default DefaultBreakerFailures).
+	BreakerFailures int
+	// BreakerCooldown is how long an open breaker skips the source before
+	// letting one trial call through (default DefaultBreakerCooldown).
+	BreakerCooldown time.Duration
+}
+
+// CacheOptions sizes the lookup cache.
+type CacheOptions struct {
+	// Size is the most entries held; 0 disables the cache.
+	Size int
+	// PositiveTTL is how long found and ambiguous answers are kept; 0 does
+	// not cache them.
+	PositiveTTL time.Duration
+	// NegativeTTL is how long not-found answers are kept; 0 does not cache
+	// them.
+	NegativeTTL time.Duration
+}
+
+// Options configures a Directory.
+type Options struct {
+	// Sources are asked in this order.
+	Sources []Source
+	// Parser reads caller numbers and stored numbers. Required.
+	Parser *phone.Parser
+	// SuffixDigits turns on suffix matching on the last N digits; 0 is off.
+	SuffixDigits int
+	// Deadline bounds a whole lookup (default DefaultDeadline).
+	Deadline time.Duration
+	// Cache sizes the answer cache.
+	Cache CacheOptions
+	// Logger receives build and breaker events (default: none).
+	Logger hclog.Logger
+	// Registerer, when set, receives the directory's metrics.
+	Registerer prometheus.Registerer
+	// Now is the clock used for cache expiry and stats (default time.Now).
+	Now func() time.Time
+}
+
+// ErrNotReady is the error of an index-mode source whose index has not been
+// built yet.
+var ErrNotReady = errors.New("index not built yet; wait for the first build (see Directory.Ready) or check the source's build errors")
+
+// ErrDeadline is the error of a source that was not asked because the
+// overall deadline had passed.
+var ErrDeadline = errors.New("not asked: the overall lookup deadline passed; raise directory.deadline or lower the timeouts of the sources before it")
+
+// Directory answers "who is this number?" over its sources. It is safe for
+// concurrent use.
+type Directory struct {
+	sources      []*source
+	byName       map[string]*source
+	parser       *phone.Parser
+	suffixDigits int
+	deadline     time.Duration
+	cacheOpts    CacheOptions
+	cache        *lru
+	log          hclog.Logger
+	metrics      *metrics
+	now          func() time.Time
+
+	// retryMin and retryMax bound the backoff between failed first builds.
+	retryMin, retryMax time.Duration
+
+	bgCtx     context.Context
+	bgCancel  context.CancelFunc
+	wg        sync.WaitGroup
+	startOnce sync.Once
+	closeOnce sync.Once
+}
+
+// source is a Source with its running state.
+type source struct {
+	Source
+	log     hclog.Logger
+	breaker *gobreaker.CircuitBreaker[*connectors.LookupResponse]
+
+	index     atomic.Pointer[Index]
+	built     chan struct{} // closed after the first successful build
+	builtOnce sync.Once
+	buildMu   sync.Mutex // one build at a time
+
+	mu    sync.Mutex // guards stats
+	stats SourceStats
+}
+
+// SourceStats describes one source's state.
+type SourceStats struct {
+	Name string
+	Mode Mode
+	// Ready: a live source always; an index source once built.
+	Ready bool
+	// Records and Phones are what the current index holds (index mode).
+	Records int
+	Phones  int
+	// Builds and BuildErrors count index build attempts and failures.
+	Builds      int
+	BuildErrors int
+	// LastBuild is when the last build attempt ended, LastBuildDuration
+	// how long it took and LastBuildError why it failed (nil: it worked).
+	LastBuild         time.Time
+	LastBuildDuration time.Duration
+	LastBuildError    error
+	// LastSuccess is when the current index was built.
+	LastSuccess time.Time
+	// Breaker is the live circuit breaker's state ("closed", "open",
+	// "half-open"); empty in index mode.
+	Breaker string
+}
+
+var sourceName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// New checks opts and returns a Directory. Call Start to build the indexes
+// and Close to stop them.
+func New(opts Options) (*Directory, error) {
+	if opts.Parser == nil {
+		return nil, errors.New("directory: no phone parser; pass Options.Parser (phone.NewParser with the default region)")
+	}
+	if len(opts.Sources) == 0 {
+		return nil, errors.New("directory: no sources; configure at least one connector")
+	}
+	if opts.SuffixDigits < 0 {
+		return nil, fmt.Errorf("directory: suffix digits %d is negative; use 0 to turn suffix matching off", opts.SuffixDigits)
+	}
+	if opts.Deadline < 0 {
+		return nil, fmt.Errorf("directory: deadline %v is negative; leave it 0 for the default %v", opts.Deadline, DefaultDeadline)
+	}
+	if opts.Deadline == 0 {
+		opts.Deadline = DefaultDeadline
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("directory: %w", err)
+	}
+	d := &Directory{
+		byName:       make(map[string]*source, len(opts.Sources)),
+		parser:       opts.Parser,
+		suffixDigits: opts.SuffixDigits,
+		deadline:     opts.Deadline,
+		cacheOpts:    opts.Cache,
+		log:          opts.Logger,
+		metrics:      m,
+		now:          opts.Now,
+		retryMin:     time.Second,
+		retryMax:     time.Minute,
+	}
+	if opts.Cache.Size > 0 && (opts.Cache.PositiveTTL > 0 || opts.Cache.NegativeTTL > 0) {
+		d.cache = newLRU(opts.Cache.Size)
+	}
+	for i, cfg := range opts.Sources {
+		s, err := d.newSource(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("directory: source %d (%q): %w", i+1, cfg.Name, err)
+		}
+		d.sources = append(d.sources, s)
+		d.byName[s.Name] = s
+	}
+	d.bgCtx, d.bgCancel = context.WithCancel(context.Background())
+	return d, nil
+}
+
+func (d *Directory) newSource(cfg Source) (*source, error) {
+	switch {
+	case cfg.Name == "":
+		return nil, errors.New("no name; give every source a unique name")
+	case !sourceName.MatchString(cfg.Name):
+		return nil, errors.New("name may hold only letters, digits, '_', '-' and '.'")
+	case d.byName[cfg.Name] != nil:
+		return nil, errors.New("name used twice; give every source a unique name")
+	case cfg.Connector == nil:
+		return nil, errors.New("no connector")
+	case cfg.Timeout < 0 || cfg.Refresh < 0 || cfg.PageSize < 0 || cfg.BreakerFailures < 0 || cfg.BreakerCooldown < 0:
+		return nil, errors.New("timeout, refresh, page size and breaker settings must not be negative; leave them 0 for the defaults")
+	}
+	switch cfg.Mode {
+	case "":
+		cfg.Mode = ModeIndex
+	case ModeIndex, ModeLive:
+	default:
+		return nil, fmt.Errorf("unknown mode %q; use %q or %q", cfg.Mode, ModeIndex, ModeLive)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.PageSize == 0 {
+		cfg.PageSize = DefaultPageSize
+	}
+	if cfg.BreakerFailures == 0 {
+		cfg.BreakerFailures = DefaultBreakerFailures
+	}
+	if cfg.BreakerCooldown == 0 {
+		cfg.BreakerCooldown = DefaultBreakerCooldown
+	}
+	s := &source{
+		Source: cfg,
+		log:    d.log.With("source", cfg.Name),
+		built:  make(chan struct{}),
+	}
+	s.stats.Name, s.stats.Mode = cfg.Name, cfg.Mode
+	if cfg.Mode == ModeLive {
+		s.breaker = newBreaker(s)
+		// A live source is ready as it is.
+		s.builtOnce.Do(func() { close(s.built) })
+	}
+	return s, nil
+}
+
+// Lookup reads raw as a caller number and looks it up. An unreadable
+// number asks no source and comes back with InvalidNumber set.
+func (d *Directory) Lookup(ctx context.Context, raw string) Result {
+	start := time.Now()
+	n, err := d.parser.ParseCaller(raw)
+	if err != nil {
+		return d.invalid(phone.Number{Raw: raw}, err, start)
+	}
+	return d.lookup(ctx, n, start)
+}
+
+// LookupNumber looks up an already parsed number.
+func (d *Directory) LookupNumber(ctx context.Context, n phone.Number) Result {
+	return d.lookup(ctx, n, time.Now())
+}
+
+func (d *Directory) invalid(n phone.Number, err error, start time.Time) Result {
+	res := Result{Query: n, InvalidNumber: err, Via: ViaNone, Duration: time.Since(start)}
+	d.metrics.lookup("", ViaNone, OutcomeInvalid, res.Duration)
+	return res
+}
+
+func (d *Directory) lookup(ctx context.Context, n phone.Number, start time.Time) Result {
+	key := n.E164
+	if key == "" {
+		key = n.National
+	}
+	if key == "" {
+		return d.invalid(n, fmt.Errorf("cannot look up %q: it holds no phone number", n.Raw), start)
+	}
+	if d.cache != nil {
+		if res, ok := d.cache.get(key, d.now()); ok {
+			res.Query = n
+			res.Via = ViaCache
+			res.Matches, res.Match = copyMatches(res.Matches, res.Match != nil)
+			res.Duration = time.Since(start)
+			d.metrics.lookup(res.Source, ViaCache, res.Outcome(), res.Duration)
+			return res
+		}
+	}
+
+	res := d.ask(ctx, n)
+	res.Query = n
+	res.Duration = time.Since(start)
+	d.metrics.lookup(res.Source, res.Via, res.Outcome(), res.Duration)
+	if d.cache != nil && len(res.Errors) == 0 {
+		d.store(key, res)
+	}
+	return res
+}
+
+// store caches a result that had no errors under its TTL.
+func (d *Directory) store(key string, res Result) {
+	ttl := d.cacheOpts.NegativeTTL
+	if res.Found || res.Ambiguous {
+		ttl = d.cacheOpts.PositiveTTL
+	}
+	if ttl <= 0 {
+		return
+	}
+	// Keep a private copy so that a caller changing its Matches cannot
+	// change what later callers get.
+	res.Matches, res.Match = copyMatches(res.Matches, res.Match != nil)
+	d.cache.put(key, res, d.now().Add(ttl))
+}
+
+func copyMatches(ms []connectors.Match, found bool) ([]connectors.Match, *connectors.Match) {
+	if ms == nil {
+		return nil, nil
+	}
+	cp := append([]connectors.Match(nil), ms...)
+	if found {
+		return cp, &cp[0]
+	}
+	return cp, nil
+}
+
+// ask asks the sources in order under the overall deadline.
+func (d *Directory) ask(ctx context.Context, n phone.Number) Result {
+	dctx, cancel := context.WithTimeout(ctx, d.deadline)
+	defer cancel()
+
+	var res Result
+	for i, s := range d.sources {
+		if err := dctx.Err(); err != nil {
+			for _, rest := range d.sources[i:] {
+				err := ErrDeadline
+				if ctx.Err() != nil {
+					err = fmt.Errorf("not asked: the lookup was cancelled: %w", ctx.Err())
+				}
+				res.Errors = append(res.Errors, SourceError{Source: rest.Name, Err: err})
+			}
+			break
+		}
+		var (
+			matches []connectors.Match
+			via     Via
+			err     error
+		)
+		if s.Mode == ModeLive {
+			via = ViaLive
+			matches, err = d.askLive(ctx, dctx, s, n)
+		} else {
+			via = ViaIndex
+			if ix := s.index.Load(); ix != nil {
+				matches = ix.Lookup(n, d.suffixDigits)
+			} else {
+				err = ErrNotReady
+			}
+		}
+		if err != nil {
+			s.log.Debug("source failed; asking the next one", "error", err)
+			res.Errors = append(res.Errors, SourceError{Source: s.Name, Err: err})
+			continue
+		}
+		if len(matches) == 0 {
+			continue
+		}
+		matches = dedupe(matches)
+		res.Source, res.Via, res.Matches = s.Name, via, matches
+		if len(matches) == 1 {
+			res.Found, res.Match = true, &matches[0]
+		} else {
+			res.Ambiguous = true
+		}
+		return res
+	}
+	res.Via = ViaNone
+	return res
+}
+
+// dedupe drops later matches of a record already listed (a connector may
+// list a record twice), keeping the order.
+func dedupe(ms []connectors.Match) []connectors.Match {
+	if len(ms) < 2 {
+		return ms
+	}
+	out := ms[:1]
+	for _, m := range ms[1:] {
+		dup := false
+		for i := range out {
+			if sameRecord(&out[i], &m) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// sameRecord compares Match.Key without building the strings.
+func sameRecord(a, b *connectors.Match) bool {
+	switch {
+	case a.Contact != nil && b.Contact != nil:
+		return a.Contact.ID == b.Contact.ID
+	case a.Company != nil && b.Company != nil:
+		return a.Company.ID == b.Company.ID
+	}
+	return false
+}
+
+// Close stops the background builds and waits for them. Lookups keep
+// working on the indexes already built.
+func (d *Directory) Close() {
+	d.closeOnce.Do(func() {
+		d.bgCancel()
+		d.wg.Wait()
+	})
+}

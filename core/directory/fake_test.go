@@ -1,0 +1,307 @@
+package directory
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/core/phone"
+)
+
+// fakeConn is an in-memory connector with injectable latency, errors and
+// hangs, counting its calls.
+type fakeConn struct {
+	mu        sync.Mutex
+	caps      []connectors.Capability
+	contacts  []connectors.Contact
+	companies []connectors.Company
+	pageSize  int           // 0: the request's hint
+	latency   time.Duration // per call, honouring ctx
+	hang      bool          // block until ctx ends
+	deaf      chan struct{} // when set, LookupByPhone ignores ctx and waits for it to close
+	lookupErr error
+	listErr   error
+	failAfter int // ListContacts fails from this page on (with listErr); 0: every page
+	loopy     bool
+	panicky   bool
+	// lookupResult, when set, replaces the fake's own matching.
+	lookupResult func(req *connectors.LookupRequest) []connectors.Match
+
+	lookups  atomic.Int64
+	lists    atomic.Int64
+	describe atomic.Int64
+}
+
+func newFake(contacts ...connectors.Contact) *fakeConn {
+	return &fakeConn{
+		caps:     []connectors.Capability{connectors.CapLookup, connectors.CapListContacts},
+		contacts: contacts,
+	}
+}
+
+func (f *fakeConn) set(fn func(f *fakeConn)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
+
+func (f *fakeConn) wait(ctx context.Context) error {
+	f.mu.Lock()
+	latency, hang := f.latency, f.hang
+	f.mu.Unlock()
+	if hang {
+		<-ctx.Done()
+		return connectors.Errorf(connectors.ClassUnavailable, "LookupByPhone", "gave up: %w", ctx.Err())
+	}
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (f *fakeConn) Describe(context.Context, *connectors.DescribeRequest) (*connectors.DescribeResponse, error) {
+	f.describe.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &connectors.DescribeResponse{Name: "fake", ProtocolVersion: connectors.ProtocolVersion,
+		Capabilities: append([]connectors.Capability(nil), f.caps...)}, nil
+}
+
+func (f *fakeConn) Configure(context.Context, *connectors.ConfigureRequest) (*connectors.ConfigureResponse, error) {
+	return &connectors.ConfigureResponse{}, nil
+}
+
+func (f *fakeConn) Check(context.Context, *connectors.CheckRequest) (*connectors.CheckResponse, error) {
+	return &connectors.CheckResponse{Records: -1}, nil
+}
+
+// LookupByPhone loosely returns every record that has a phone whose digits
+// end with the query's last seven national digits (the directory must
+// re-check), claiming every one is exact.
+func (f *fakeConn) LookupByPhone(ctx context.Context, req *connectors.LookupRequest) (*connectors.LookupResponse, error) {
+	f.lookups.Add(1)
+	f.mu.Lock()
+	deaf, panicky := f.deaf, f.panicky
+	f.mu.Unlock()
+	if panicky {
+		panic("fake connector exploded")
+	}
+	if deaf != nil {
+		<-deaf
+	}
+	if err := f.wait(ctx); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lookupErr != nil {
+		return nil, f.lookupErr
+	}
+	if f.lookupResult != nil {
+		return &connectors.LookupResponse{Matches: f.lookupResult(req)}, nil
+	}
+	tail := req.National
+	if len(tail) > 7 {
+		tail = tail[len(tail)-7:]
+	}
+	var out []connectors.Match
+	for i := range f.contacts {
+		c := &f.contacts[i]
+		for _, p := range c.Phones {
+			if strings.HasSuffix(digitsOf(p.E164+p.Raw), tail) {
+				cp := *c
+				out = append(out, connectors.Match{Contact: &cp, Kind: connectors.MatchExact})
+				break
+			}
+		}
+	}
+	return &connectors.LookupResponse{Matches: out}, nil
+}
+
+func digitsOf(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func (f *fakeConn) page(ctx context.Context, req *connectors.ListRequest, total int) (lo, hi int, next string, err error) {
+	f.lists.Add(1)
+	if err := f.wait(ctx); err != nil {
+		return 0, 0, "", err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if req.Cursor != "" {
+		lo, err = strconv.Atoi(req.Cursor)
+		if err != nil {
+			return 0, 0, "", connectors.Errorf(connectors.ClassInvalidRequest, "List", "bad cursor %q", req.Cursor)
+		}
+	}
+	if f.listErr != nil && (f.failAfter == 0 || lo >= f.failAfter) {
+		return 0, 0, "", f.listErr
+	}
+	size := f.pageSize
+	if size == 0 {
+		size = req.PageSize
+	}
+	hi = min(lo+size, total)
+	if hi < total {
+		next = strconv.Itoa(hi)
+		if f.loopy {
+			next = "0"
+		}
+	}
+	return lo, hi, next, nil
+}
+
+func (f *fakeConn) ListContacts(ctx context.Context, req *connectors.ListRequest) (*connectors.ListContactsResponse, error) {
+	f.mu.Lock()
+	total := len(f.contacts)
+	f.mu.Unlock()
+	lo, hi, next, err := f.page(ctx, req, total)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &connectors.ListContactsResponse{Contacts: f.contacts[lo:hi:hi], NextCursor: next}, nil
+}
+
+func (f *fakeConn) ListCompanies(ctx context.Context, req *connectors.ListRequest) (*connectors.ListCompaniesResponse, error) {
+	f.mu.Lock()
+	total := len(f.companies)
+	f.mu.Unlock()
+	lo, hi, next, err := f.page(ctx, req, total)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &connectors.ListCompaniesResponse{Companies: f.companies[lo:hi:hi], NextCursor: next}, nil
+}
+
+// contact builds a contact whose phones are given raw.
+func contact(id string, raws ...string) connectors.Contact {
+	c := connectors.Contact{ID: id, FirstName: "First " + id, LastName: "Last"}
+	for _, r := range raws {
+		c.Phones = append(c.Phones, connectors.Phone{Raw: r, Label: "phone"})
+	}
+	return c
+}
+
+// company builds a company whose phones are given raw.
+func company(id string, raws ...string) connectors.Company {
+	c := connectors.Company{ID: id, Name: "Company " + id}
+	for _, r := range raws {
+		c.Phones = append(c.Phones, connectors.Phone{Raw: r, Label: "phone"})
+	}
+	return c
+}
+
+func gbParser(t testing.TB) *phone.Parser {
+	t.Helper()
+	p, err := phone.NewParser("GB")
+	if err != nil {
+		t.Fatalf("NewParser(GB): %v", err)
+	}
+	return p
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", within, what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
+	}
+}
+
+// keys lists the matches' record keys.
+func keys(ms []connectors.Match) []string {
+	var out []string
+	for i := range ms {
+		out = append(out, ms[i].Key())
+	}
+	return out
+}
+
+// clock is an injectable time source.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// metricValue gathers reg and returns the value of the counter, gauge or
+// histogram sample count named name with exactly labels (name, value
+// pairs, in any order), or -1 if absent.
+func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather metrics: %v", err)
+	}
+	for _, mf := range families {
+		if mf.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range mf.GetMetric() {
+			got := m.GetLabel()
+			if len(got) != len(labels)/2 {
+				continue
+			}
+			want := map[string]string{}
+			for i := 0; i+1 < len(labels); i += 2 {
+				want[labels[i]] = labels[i+1]
+			}
+			for _, lp := range got {
+				if v, ok := want[lp.GetName()]; !ok || v != lp.GetValue() {
+					continue series
+				}
+			}
+			switch {
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				return m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				return float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return -1
+}

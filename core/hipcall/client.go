@@ -1,0 +1,403 @@
+package hipcall
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/time/rate"
+)
+
+// Client talks to one Hipcall account through one token. It is safe for
+// concurrent use; all goroutines share its rate limiter and its pauses.
+type Client struct {
+	opts    Options
+	rc      *resty.Client
+	limiter *rate.Limiter
+	log     hclog.Logger
+	metrics *metrics
+
+	mu          sync.Mutex
+	pausedUntil time.Time // no request before this (x-ratelimit-remaining 0, 429)
+
+	sent, retries, limited atomic.Int64
+	waited                 atomic.Int64 // nanoseconds
+}
+
+// Stats counts what a Client did since it was created, for a sync's
+// summary.
+type Stats struct {
+	// Requests is the number of HTTP requests sent, retries included.
+	Requests int64
+	// Retries is the number of requests that were retries.
+	Retries int64
+	// RateLimited is the number of 429 answers.
+	RateLimited int64
+	// Waited is the time spent waiting: for the client-side limiter, for a
+	// rate-limit window to reset, and between retries.
+	Waited time.Duration
+}
+
+// New returns a Client, or an error naming every bad option.
+func New(opts Options) (*Client, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(o.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("hipcall: %w", err)
+	}
+	rc := resty.NewWithClient(o.HTTPClient).
+		SetBaseURL(o.BaseURL).
+		SetAuthToken(o.Token).
+		SetHeader("Accept", "application/json").
+		SetHeader("User-Agent", "switchboard-hipcall").
+		SetRetryCount(0).
+		SetDisableWarn(true).
+		SetLogger(restyLogger{o.Logger.Named("resty")})
+	if o.Logger.IsTrace() {
+		rc.SetDebug(true).OnRequestLog(func(rl *resty.RequestLog) error {
+			if rl.Header.Get("Authorization") != "" {
+				rl.Header.Set("Authorization", "Bearer [REDACTED]")
+			}
+			return nil
+		})
+	}
+	return &Client{
+		opts:    o,
+		rc:      rc,
+		limiter: rate.NewLimiter(o.RateLimit, o.Burst),
+		log:     o.Logger,
+		metrics: m,
+	}, nil
+}
+
+// BaseURL returns the API base URL the client sends to.
+func (c *Client) BaseURL() string { return c.opts.BaseURL }
+
+// Stats returns the client's counters.
+func (c *Client) Stats() Stats {
+	return Stats{
+		Requests:    c.sent.Load(),
+		Retries:     c.retries.Load(),
+		RateLimited: c.limited.Load(),
+		Waited:      time.Duration(c.waited.Load()),
+	}
+}
+
+// request describes one API call.
+type request struct {
+	method string
+	// route is the path template relative to the base URL, with {name}
+	// placeholders filled from params (path-escaped). It is the metrics'
+	// route label.
+	route  string
+	params map[string]string
+	query  url.Values
+	body   any
+	// retryPOST opts a POST into retries after it may have reached
+	// Hipcall (duplicates harmless).
+	retryPOST bool
+	// whole decodes the entire 2xx body into out, not only its "data".
+	whole bool
+}
+
+// path returns the request's escaped path, for messages.
+func (r *request) path() string {
+	p := r.route
+	for k, v := range r.params {
+		p = strings.ReplaceAll(p, "{"+k+"}", url.PathEscape(v))
+	}
+	return p
+}
+
+func (r *request) idempotent() bool { return r.method != http.MethodPost || r.retryPOST }
+
+// attempt is the outcome of sending a request once.
+type attempt struct {
+	status  int
+	header  http.Header
+	body    []byte
+	reached bool // the request got a connection, so it may have reached Hipcall
+	err     error
+}
+
+// do sends req, retrying as the rules allow, and decodes a 2xx body's
+// "data" into out (when out is not nil).
+func (c *Client) do(ctx context.Context, req request, out any) error {
+	path := req.path()
+	for n := 1; ; n++ {
+		if n > 1 {
+			c.retries.Add(1)
+		}
+		if err := c.waitTurn(ctx); err != nil {
+			return &RequestError{Method: req.method, Path: path, Attempts: n - 1, Err: err}
+		}
+		a := c.send(ctx, &req)
+		c.noteRateHeaders(a.header)
+		retriesLeft := n <= c.opts.MaxRetries
+
+		if a.err != nil {
+			if ctx.Err() != nil {
+				return &RequestError{Method: req.method, Path: path, Attempts: n, Err: a.err}
+			}
+			reason := "network"
+			if isTimeout(a.err) {
+				reason = "timeout"
+			}
+			safe := req.idempotent() || !a.reached
+			if !safe || !retriesLeft {
+				return &RequestError{Method: req.method, Path: path, Attempts: n, MaybeApplied: !safe, Err: a.err}
+			}
+			if err := c.backoff(ctx, &req, n, reason); err != nil {
+				return &RequestError{Method: req.method, Path: path, Attempts: n, Err: err}
+			}
+			continue
+		}
+
+		if a.status >= 200 && a.status < 300 {
+			return decodeData(a.body, out, req.whole, req.method, path)
+		}
+		apiErr := decodeAPIError(a.status, req.method, path, a.body)
+		apiErr.Attempts = n
+		switch {
+		case a.status == http.StatusTooManyRequests:
+			c.limited.Add(1)
+			wait, fromRetryAfter := c.serverWait(a.header)
+			apiErr.RetryAfter = wait
+			if !retriesLeft {
+				return apiErr
+			}
+			// A 429 was refused before it was processed: safe to resend
+			// even a POST.
+			if wait <= 0 {
+				if err := c.backoff(ctx, &req, n, "429"); err != nil {
+					return &RequestError{Method: req.method, Path: path, Attempts: n, Err: err}
+				}
+				continue
+			}
+			c.pause(wait, fromRetryAfter)
+			c.countRetry(&req, n, "429", wait)
+		case a.status >= 500 && req.idempotent() && retriesLeft:
+			if err := c.backoff(ctx, &req, n, "5xx"); err != nil {
+				return &RequestError{Method: req.method, Path: path, Attempts: n, Err: err}
+			}
+		default:
+			return apiErr
+		}
+	}
+}
+
+// send makes one HTTP attempt.
+func (c *Client) send(ctx context.Context, req *request) attempt {
+	actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	// GotConn runs in this goroutine, inside Execute, when the transport
+	// hands the request a connection. If it never ran, the request was
+	// never written anywhere: it surely did not reach Hipcall. (Checking
+	// WroteRequest instead would race: the transport's write loop may
+	// still write the request after Execute gave up on the timeout.)
+	var gotConn atomic.Bool
+	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) },
+	})
+	r := c.rc.R().SetContext(actx)
+	if len(req.params) > 0 {
+		r.SetPathParams(req.params)
+	}
+	if len(req.query) > 0 {
+		r.SetQueryParamsFromValues(req.query)
+	}
+	if req.body != nil {
+		r.SetHeader("Content-Type", "application/json").SetBody(req.body)
+	}
+	c.sent.Add(1)
+	start := time.Now()
+	resp, err := r.Execute(req.method, req.route)
+	elapsed := time.Since(start)
+	c.metrics.seconds.WithLabelValues(req.method, req.route).Observe(elapsed.Seconds())
+	if err != nil {
+		c.metrics.requests.WithLabelValues(req.method, req.route, "error").Inc()
+		c.log.Debug("hipcall request failed", "method", req.method, "route", req.route, "duration", elapsed, "error", err)
+		return attempt{err: err, reached: gotConn.Load()}
+	}
+	code := resp.StatusCode()
+	c.metrics.requests.WithLabelValues(req.method, req.route, strconv.Itoa(code)).Inc()
+	c.log.Debug("hipcall request", "method", req.method, "route", req.route, "status", code, "duration", elapsed)
+	return attempt{status: code, header: resp.Header(), body: resp.Body(), reached: true}
+}
+
+// waitTurn waits until Hipcall's rate-limit window allows a request and the
+// client-side limiter has a token.
+func (c *Client) waitTurn(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		until := c.pausedUntil
+		c.mu.Unlock()
+		d := until.Sub(c.opts.Now())
+		if d <= 0 {
+			break
+		}
+		if err := c.sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	now := c.opts.Now()
+	res := c.limiter.ReserveN(now, 1)
+	if !res.OK() {
+		return errors.New("client-side rate limiter has a burst of 0: set Options.Burst to 1 or more")
+	}
+	if d := res.DelayFrom(now); d > 0 {
+		if err := c.sleep(ctx, d); err != nil {
+			res.CancelAt(c.opts.Now())
+			return err
+		}
+	}
+	return nil
+}
+
+// sleep waits d through the Sleep hook and accounts for it.
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if err := c.opts.Sleep(ctx, d); err != nil {
+		return err
+	}
+	c.waited.Add(int64(d))
+	return nil
+}
+
+// backoff counts a retry and waits the n-th backoff.
+func (c *Client) backoff(ctx context.Context, req *request, n int, reason string) error {
+	d := backoffDelay(c.opts.RetryWaitMin, c.opts.RetryWaitMax, n, rand.Float64())
+	c.countRetry(req, n, reason, d)
+	return c.sleep(ctx, d)
+}
+
+func (c *Client) countRetry(req *request, n int, reason string, wait time.Duration) {
+	c.metrics.retries.WithLabelValues(reason).Inc()
+	c.log.Debug("hipcall retrying", "method", req.method, "route", req.route, "attempt", n, "reason", reason, "wait", wait)
+}
+
+// backoffDelay is the full-jitter backoff after the n-th attempt (n >= 1):
+// a uniform draw (r in [0,1)) from zero to min(max, min*2^(n-1)).
+func backoffDelay(lo, hi time.Duration, n int, r float64) time.Duration {
+	bound := hi
+	if n-1 < 62 && lo > 0 {
+		if b := lo << (n - 1); b > 0 && b < hi {
+			bound = b
+		}
+	}
+	return time.Duration(r * float64(bound))
+}
+
+// serverWait reads how long a 429 asks to wait: Retry-After (seconds or an
+// HTTP date) when present, else until x-ratelimit-reset. It reports whether
+// the wait came from Retry-After. The wait is capped at MaxRetryWait.
+func (c *Client) serverWait(h http.Header) (time.Duration, bool) {
+	now := c.opts.Now()
+	if d, ok := parseRetryAfter(h.Get("Retry-After"), now); ok {
+		return min(d, c.opts.MaxRetryWait), true
+	}
+	if reset, ok := parseReset(h); ok {
+		return min(max(reset.Sub(now), 0), c.opts.MaxRetryWait), false
+	}
+	return 0, false
+}
+
+// noteRateHeaders pauses every request until the window resets once
+// x-ratelimit-remaining reaches 0.
+func (c *Client) noteRateHeaders(h http.Header) {
+	if h == nil || strings.TrimSpace(h.Get("x-ratelimit-remaining")) != "0" {
+		return
+	}
+	reset, ok := parseReset(h)
+	if !ok {
+		return
+	}
+	if d := min(reset.Sub(c.opts.Now()), c.opts.MaxRetryWait); d > 0 {
+		c.pause(d, false)
+	}
+}
+
+// pause stops requests for d from now. An exact pause (Retry-After)
+// replaces the current one; otherwise a pause only ever extends.
+func (c *Client) pause(d time.Duration, exact bool) {
+	until := c.opts.Now().Add(d)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if exact || until.After(c.pausedUntil) {
+		c.pausedUntil = until
+		c.log.Debug("hipcall rate limit reached; pausing requests", "wait", d)
+	}
+}
+
+// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// parseReset reads x-ratelimit-reset (unix seconds).
+func parseReset(h http.Header) (time.Time, bool) {
+	secs, err := strconv.ParseInt(strings.TrimSpace(h.Get("x-ratelimit-reset")), 10, 64)
+	if err != nil || secs <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(secs, 0), true
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// decodeData decodes {"data": ...} into out, or the whole body when whole
+// is set.
+func decodeData(body []byte, out any, whole bool, method, path string) error {
+	if out == nil || len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	var target any = &struct {
+		Data any `json:"data"`
+	}{Data: out}
+	if whole {
+		target = out
+	}
+	if err := json.Unmarshal(body, target); err != nil {
+		return fmt.Errorf("hipcall: %s %s: decode answer: %w (Hipcall's API may have changed; report this with the body: %s)",
+			method, path, err, truncate(string(body), 200))
+	}
+	return nil
+}
+
+// restyLogger sends resty's own log lines to hclog.
+type restyLogger struct{ l hclog.Logger }
+
+func (r restyLogger) Errorf(format string, v ...any) { r.l.Debug(fmt.Sprintf(format, v...)) }
+func (r restyLogger) Warnf(format string, v ...any)  { r.l.Debug(fmt.Sprintf(format, v...)) }
+func (r restyLogger) Debugf(format string, v ...any) { r.l.Trace(fmt.Sprintf(format, v...)) }

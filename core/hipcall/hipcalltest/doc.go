@@ -1,0 +1,16 @@
+// Package hipcalltest is a fake Hipcall: an in-memory REST API v3 that is as
+// strict as the real one, for tests and for local development (a future
+// `switchboard fake-hipcall` command). It does not depend on package
+// testing.
+//
+// It serves Insight Cards (validated with hipcall.ValidateCardJSON, the
+// rules the client uses), companies, contacts (with their phones and emails
+// sub-resources), extensions and calls; it enforces the bearer token and a
+// per-token rate limit with x-ratelimit-* headers; and it records every
+// request. Faults (error statuses, delays, 429s, dropped connections) are
+// scripted per route with Script, Fail, FailN, Delay, Drop and
+// TooManyRequests.
+//
+// Routes are named "METHOD /template", relative to /api/v3, e.g.
+// "POST /calls/{uuid}/cards" or "GET /companies/{id}"; Routes lists them.
+package hipcalltest

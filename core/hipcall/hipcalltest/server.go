@@ -1,0 +1,316 @@
+package hipcalltest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// PathPrefix is the path the API is served under, as on use.hipcall.com.
+const PathPrefix = "/api/v3"
+
+// DefaultRateLimit is Hipcall's observed limit per token and minute.
+const DefaultRateLimit = 60
+
+// Unlimited, as Options.RateLimit, turns rate limiting (and its headers)
+// off.
+const Unlimited = -1
+
+// Options configure a Server.
+type Options struct {
+	// Token is the bearer token requests must carry; empty accepts any
+	// non-empty token.
+	Token string
+	// RateLimit is how many requests a token may make per minute (default
+	// 60; Unlimited for no limit). Every response carries
+	// x-ratelimit-limit, -remaining and -reset (unix seconds); requests past
+	// the limit get 429.
+	RateLimit int
+	// RetryAfter adds a Retry-After header (seconds until the window
+	// resets) to rate-limit 429s. Hipcall's behaviour here is unknown, so
+	// test both.
+	RetryAfter bool
+	// Now is the clock for rate-limit windows and records (default
+	// time.Now). Latency and fault delays use real time.
+	Now func() time.Time
+	// Latency delays every request.
+	Latency time.Duration
+	// Addr is the address Start listens on (default "127.0.0.1:0").
+	Addr string
+	// Logger receives a debug line per request (default: none).
+	Logger hclog.Logger
+}
+
+// Server is a fake Hipcall. Create it with New (then Start, or mount
+// Handler) or NewServer. All methods are safe for concurrent use.
+type Server struct {
+	opts Options
+	now  func() time.Time
+	log  hclog.Logger
+
+	mu      sync.Mutex
+	state   *state
+	faults  map[string][]Fault
+	windows map[string]*window
+	records []RecordedRequest
+
+	closed    chan struct{}
+	closeOnce sync.Once
+	hs        *http.Server
+	url       string
+}
+
+// New returns a Server that is not listening yet.
+func New(opts Options) *Server {
+	if opts.RateLimit == 0 {
+		opts.RateLimit = DefaultRateLimit
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	return &Server{
+		opts:    opts,
+		now:     opts.Now,
+		log:     opts.Logger,
+		state:   newState(),
+		faults:  map[string][]Fault{},
+		windows: map[string]*window{},
+		closed:  make(chan struct{}),
+	}
+}
+
+// NewServer returns a Server listening on 127.0.0.1 on a free port. It
+// panics if it cannot listen, like httptest.NewServer. Close it when done.
+func NewServer(opts Options) *Server {
+	s := New(opts)
+	if err := s.Start(); err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Start listens on Options.Addr and serves in the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("fake hipcall: listen on %s: %w (pick another address)", s.opts.Addr, err)
+	}
+	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.url = "http://" + ln.Addr().String() + PathPrefix
+	go func() {
+		if err := s.hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("fake hipcall stopped serving", "error", err)
+		}
+	}()
+	return nil
+}
+
+// URL returns the API base URL, with /api/v3 ("" before Start).
+func (s *Server) URL() string { return s.url }
+
+// Handler returns the fake's handler, serving paths under /api/v3.
+func (s *Server) Handler() http.Handler { return s }
+
+// Close stops the server; delayed requests are cut short.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		if s.hs != nil {
+			_ = s.hs.Close()
+		}
+	})
+}
+
+// Reset puts the server back to its just-created state: no data, cards,
+// faults, rate-limit windows or records.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state = newState()
+	s.faults = map[string][]Fault{}
+	s.windows = map[string]*window{}
+	s.records = nil
+}
+
+// apiError is Hipcall's error body.
+type apiError struct {
+	Errors any `json:"errors"`
+}
+
+// reply is a handler's answer.
+type reply struct {
+	status int
+	body   any // nil for no body
+}
+
+func detail(status int, msg string) reply {
+	return reply{status, apiError{map[string]string{"detail": msg}}}
+}
+
+func notFound() reply { return detail(http.StatusNotFound, "Not Found") }
+
+func invalid(fields map[string][]string) reply {
+	return reply{http.StatusUnprocessableEntity, apiError{fields}}
+}
+
+func invalidField(field, msg string) reply {
+	return invalid(map[string][]string{field: {msg}})
+}
+
+func data(status int, v any) reply { return reply{status, map[string]any{"data": v}} }
+
+// maxBody bounds request bodies.
+const maxBody = 1 << 20
+
+// ServeHTTP serves the fake API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		writeReply(w, detail(http.StatusBadRequest, "Bad Request"))
+		return
+	}
+	escaped := r.URL.EscapedPath()
+	rel, underAPI := strings.CutPrefix(escaped, PathPrefix)
+	if !underAPI || (rel != "" && rel[0] != '/') {
+		rel = ""
+	}
+	rt, params := match(r.Method, rel)
+	key := ""
+	if rt != nil {
+		key = rt.key
+	}
+	idx := s.record(RecordedRequest{
+		Method: r.Method, Path: rel, Route: key, Query: r.URL.Query(),
+		Body: body, At: s.now(),
+	})
+
+	if s.opts.Latency > 0 && !s.wait(s.opts.Latency) {
+		return
+	}
+	rep, hdr := s.serve(w, r, rt, key, params, body)
+	if rep == nil { // the connection was dropped
+		s.setStatus(idx, 0)
+		return
+	}
+	for k, v := range hdr {
+		w.Header()[k] = v
+	}
+	writeReply(w, *rep)
+	s.setStatus(idx, rep.status)
+	s.log.Debug("fake hipcall", "method", r.Method, "path", rel, "route", key, "status", rep.status)
+}
+
+// serve runs the request through rate limiting, auth, faults and the route
+// handler. It returns nil when the connection was dropped.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *route, key string, params map[string]string, body []byte) (*reply, http.Header) {
+	hdr := http.Header{}
+	auth := r.Header.Get("Authorization")
+	if limited := s.rateLimit(auth, hdr); limited {
+		rep := detail(http.StatusTooManyRequests, "Too Many Requests")
+		return &rep, hdr
+	}
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" || (s.opts.Token != "" && token != s.opts.Token) {
+		rep := detail(http.StatusUnauthorized, "Invalid or missing API token")
+		return &rep, hdr
+	}
+	if f, ok := s.nextFault(key); ok {
+		if f.Delay > 0 && !s.wait(f.Delay) {
+			return nil, nil
+		}
+		if f.Drop {
+			dropConnection(w)
+			return nil, nil
+		}
+		if f.Status != 0 {
+			if f.RetryAfter != "" {
+				hdr.Set("Retry-After", f.RetryAfter)
+			}
+			return &reply{status: f.Status, body: faultBody(f)}, hdr
+		}
+	}
+	if rt == nil {
+		rep := notFound()
+		return &rep, hdr
+	}
+	if rep, bad := checkQuery(rt, r.URL.Query()); bad {
+		return &rep, hdr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rep := rt.handle(s, &call{params: params, query: r.URL.Query(), body: body})
+	return &rep, hdr
+}
+
+// wait sleeps d of real time; it reports false when the server closed.
+func (s *Server) wait(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.closed:
+		return false
+	}
+}
+
+func dropConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic("fake hipcall: Drop needs a ResponseWriter that can be hijacked (HTTP/1.x)")
+	}
+	conn, _, err := hj.Hijack()
+	if err == nil {
+		_ = conn.Close()
+	}
+}
+
+func writeReply(w http.ResponseWriter, rep reply) {
+	if rep.body == nil {
+		w.WriteHeader(rep.status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(rep.status)
+	if raw, ok := rep.body.(rawBody); ok {
+		_, _ = io.WriteString(w, string(raw))
+		return
+	}
+	_ = json.NewEncoder(w).Encode(rep.body)
+}
+
+// rawBody is a reply body written as is.
+type rawBody string
+
+// checkQuery answers 422 for a query parameter the route does not know, or
+// bad paging.
+func checkQuery(rt *route, q url.Values) (reply, bool) {
+	for _, k := range sortedKeys(q) {
+		if !rt.allows(k) {
+			return invalidField(k, "is not a valid filter"), true
+		}
+	}
+	return reply{}, false
+}
+
+// call is a request as handlers see it.
+type call struct {
+	params map[string]string
+	query  url.Values
+	body   []byte
+}

@@ -1,0 +1,106 @@
+package hipcalltest
+
+import (
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/switchboard-hq/switchboard/core/hipcall"
+)
+
+// state is the fake's data.
+type state struct {
+	companies   map[int64]*hipcall.Company
+	contacts    map[int64]*hipcall.Contact
+	calls       map[int64]*hipcall.Call
+	extensions  []hipcall.Extension
+	nextCompany int64
+	nextContact int64
+	nextCall    int64
+
+	cards  map[string][]cardRecord
+	hungUp map[string]bool
+}
+
+// cardRecord is one accepted Insight Card.
+type cardRecord struct {
+	rows  []hipcall.Row
+	shown bool
+}
+
+func newState() *state {
+	return &state{
+		companies:   map[int64]*hipcall.Company{},
+		contacts:    map[int64]*hipcall.Contact{},
+		calls:       map[int64]*hipcall.Call{},
+		nextCompany: 1, nextContact: 1, nextCall: 1,
+		cards:  map[string][]cardRecord{},
+		hungUp: map[string]bool{},
+	}
+}
+
+// sortedIDs returns a map's keys in ascending order (sort=id.asc).
+func sortedIDs[V any](m map[int64]V) []int64 {
+	ids := slices.Collect(maps.Keys(m))
+	slices.Sort(ids)
+	return ids
+}
+
+// pathID reads the {id} path parameter; ok is false for anything but a
+// positive integer (Hipcall answers 404).
+func pathID(c *call) (int64, bool) {
+	id, err := strconv.ParseInt(c.params["id"], 10, 64)
+	return id, err == nil && id > 0
+}
+
+// paging reads limit, offset and sort, answering 422 for bad values.
+func paging(q url.Values) (limit, offset int, bad *reply) {
+	limit, offset = hipcall.DefaultLimit, 0
+	e := fieldErrors{}
+	if v := q.Get("limit"); q.Has("limit") {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > hipcall.MaxLimit {
+			e.add("limit", "must be an integer between 1 and 100")
+		}
+		limit = n
+	}
+	if v := q.Get("offset"); q.Has("offset") {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			e.add("offset", "must be an integer greater than or equal to 0")
+		}
+		offset = n
+	}
+	if q.Has("sort") && q.Get("sort") != hipcall.SortIDAsc {
+		e.add("sort", msgInvalid)
+	}
+	if len(e) > 0 {
+		rep := invalid(e)
+		return 0, 0, &rep
+	}
+	return limit, offset, nil
+}
+
+// page answers one page of items.
+func page[T any](items []T, limit, offset int) reply {
+	start := min(offset, len(items))
+	end := min(start+limit, len(items))
+	data := items[start:end]
+	if data == nil {
+		data = []T{}
+	}
+	return reply{http.StatusOK, map[string]any{
+		"data": data,
+		"meta": map[string]int{"count": len(items), "offset": offset, "limit": limit},
+	}}
+}
+
+// orNull turns "" into JSON null, as Hipcall shows empty fields.
+func orNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,25 @@
+package phone
+
+// Number is one parsed telephone number.
+type Number struct {
+	// Raw is the input as given.
+	Raw string
+	// E164 is "+<country code><national number>", or "" when the number
+	// could not be placed in a country.
+	E164 string
+	// CountryCode is the calling code (44), or 0 when unknown.
+	CountryCode int
+	// National is the national significant number: digits only, no trunk
+	// zero ("2045205757"), keeping Italian-style leading zeros.
+	National string
+	// Extension is the extension, if the input carried one ("101").
+	Extension string
+	// Region is the ISO 3166 region the number belongs to ("GB"), if known.
+	Region string
+	// CountryAssumed is true when the input had no country code and the
+	// parser took CountryCode from its default region ("020 4520 5757"
+	// read in GB). Match then lets the National number meet a number of
+	// another country, as the CRM may have stored a foreign number without
+	// its country code.
+	CountryAssumed bool
+}

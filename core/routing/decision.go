@@ -1,0 +1,27 @@
+package routing
+
+// Call is what the phone system told us about the call being routed.
+type Call struct {
+	// Caller is the caller's number as sent.
+	Caller string
+	// Number is the dialled number (Hipcall's "number"), if sent.
+	Number string
+	// UUID is the call id, if sent.
+	UUID string
+	// Timestamp is the unix time the phone system stamped, if sent.
+	Timestamp int64
+}
+
+// Decision is where a call goes and why.
+type Decision struct {
+	// Extension is the destination: never empty.
+	Extension string
+	// Rule is the name of the rule that matched; "" when the default applied.
+	Rule string
+	// Default is true when no rule matched (or the lookup failed).
+	Default bool
+	// Reason explains the decision in one line for logs and `lookup`
+	// (`rule "vip" matched (found && record.balance > 1000) for contact:42
+	// via index/customers`, `default: no rule matched (not found)`).
+	Reason string
+}

@@ -1,0 +1,90 @@
+package server
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/switchboard-hq/switchboard/core/routing"
+)
+
+func TestParseSmartIVR(t *testing.T) {
+	tests := []struct {
+		body        string
+		want        routing.Call
+		wantUnknown []string
+		wantIgnored int
+		wantErr     error // errors.Is target; nil means success
+		wantAnyErr  bool
+	}{
+		{body: `{"caller":"+905061234567","number":"+902581234567","timestamp":1774427991,"uuid":"a2b7"}`,
+			want: routing.Call{Caller: "+905061234567", Number: "+902581234567", Timestamp: 1774427991, UUID: "a2b7"}},
+		{body: `{"caller":905061234567}`, want: routing.Call{Caller: "905061234567"}},
+		{body: ` { "caller" : "1" , "timestamp" : " 42 " } `, want: routing.Call{Caller: "1", Timestamp: 42}},
+		{body: `{"caller":"1","timestamp":1.7744279915e9}`, want: routing.Call{Caller: "1", Timestamp: 1774427991}},
+		{body: `{"caller":"1","timestamp":"1e400"}`, want: routing.Call{Caller: "1"}, wantIgnored: 1},
+		{body: `{"caller":"1","timestamp":true,"uuid":[1],"number":{}}`, want: routing.Call{Caller: "1"}, wantIgnored: 3},
+		{body: `{"caller":"1","timestamp":null,"uuid":null}`, want: routing.Call{Caller: "1"}},
+		{body: `{"caller":"1","b":1,"a":2}`, want: routing.Call{Caller: "1"}, wantUnknown: []string{"a", "b"}},
+		{body: `{"caller":""}`, want: routing.Call{}},
+		{body: `{}`, wantErr: errMissingCaller},
+		{body: `{"caller":null}`, wantErr: errMissingCaller},
+		{body: `null`, wantErr: errNotObject},
+		{body: `[1]`, wantErr: errNotObject},
+		{body: `12`, wantErr: errNotObject},
+		{body: `{"caller":false}`, wantAnyErr: true},
+		{body: `{"caller":"1"`, wantAnyErr: true},
+		{body: ``, wantAnyErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.body, func(t *testing.T) {
+			got, err := parseSmartIVR([]byte(tc.body))
+			switch {
+			case tc.wantErr != nil:
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+				return
+			case tc.wantAnyErr:
+				if err == nil {
+					t.Fatalf("no error, got %+v", got.call)
+				}
+				return
+			case err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if got.call != tc.want {
+				t.Errorf("call = %+v, want %+v", got.call, tc.want)
+			}
+			if !slices.Equal(got.unknown, tc.wantUnknown) {
+				t.Errorf("unknown = %v, want %v", got.unknown, tc.wantUnknown)
+			}
+			if len(got.ignored) != tc.wantIgnored {
+				t.Errorf("ignored = %v, want %d entries", got.ignored, tc.wantIgnored)
+			}
+		})
+	}
+}
+
+func TestAuthenticator(t *testing.T) {
+	a := newAuthenticator(&BasicAuth{Username: "user", Password: "pass"})
+	tests := []struct {
+		user, pass string
+		want       bool
+	}{
+		{"user", "pass", true},
+		{"user", "pas", false},
+		{"use", "pass", false},
+		{"pass", "user", false},
+		{"", "", false},
+		{"user", "pass ", false},
+	}
+	for _, tc := range tests {
+		if got := a.check(tc.user, tc.pass); got != tc.want {
+			t.Errorf("check(%q, %q) = %v, want %v", tc.user, tc.pass, got, tc.want)
+		}
+	}
+	if newAuthenticator(nil) != nil {
+		t.Error("newAuthenticator(nil) should disable auth")
+	}
+}

@@ -1,0 +1,137 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/switchboard-hq/switchboard/core/routing"
+)
+
+// Request problems that make the Smart IVR answer the default at once.
+var (
+	errNotObject     = errors.New("body is not a JSON object")
+	errMissingCaller = errors.New(`"caller" is missing or null`)
+)
+
+// smartIVRRequest is a decoded Hipcall Smart IVR request.
+type smartIVRRequest struct {
+	call routing.Call
+	// unknown lists keys the endpoint does not know (sorted).
+	unknown []string
+	// ignored lists known keys whose values had the wrong type and were
+	// dropped ("timestamp: ...").
+	ignored []string
+}
+
+// parseSmartIVR decodes Hipcall's JSON tolerantly: only "caller" is
+// required (a string, possibly empty, or a JSON number); "number" and
+// "uuid" may be strings or numbers; "timestamp" may be a number or a
+// numeric string; keys are matched case-insensitively; unknown keys and
+// optional values of the wrong type are reported, not fatal.
+func parseSmartIVR(body []byte) (smartIVRRequest, error) {
+	var req smartIVRRequest
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			return req, fmt.Errorf("%w (got a JSON %s)", errNotObject, ute.Value)
+		}
+		return req, fmt.Errorf("body is not valid JSON: %w", err)
+	}
+	if fields == nil { // the body was `null`
+		return req, errNotObject
+	}
+	callerSeen := false
+	for key, raw := range fields {
+		switch strings.ToLower(key) {
+		case "caller":
+			s, present, err := stringish(raw)
+			if err != nil {
+				return req, fmt.Errorf(`"caller": %w`, err)
+			}
+			req.call.Caller, callerSeen = s, present
+		case "number":
+			s, _, err := stringish(raw)
+			if err != nil {
+				req.ignored = append(req.ignored, "number: "+err.Error())
+			}
+			req.call.Number = s
+		case "uuid":
+			s, _, err := stringish(raw)
+			if err != nil {
+				req.ignored = append(req.ignored, "uuid: "+err.Error())
+			}
+			req.call.UUID = s
+		case "timestamp":
+			ts, err := unixTime(raw)
+			if err != nil {
+				req.ignored = append(req.ignored, "timestamp: "+err.Error())
+			}
+			req.call.Timestamp = ts
+		default:
+			req.unknown = append(req.unknown, key)
+		}
+	}
+	slices.Sort(req.unknown)
+	slices.Sort(req.ignored)
+	if !callerSeen {
+		return req, errMissingCaller
+	}
+	return req, nil
+}
+
+// stringish reads a JSON string or number as text (a number keeps its
+// literal digits, so 905061234567 stays exact). present is false for null.
+func stringish(raw json.RawMessage) (s string, present bool, err error) {
+	raw = bytes.TrimSpace(raw)
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		return "", false, nil
+	case raw[0] == '"':
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", false, fmt.Errorf("bad string: %w", err)
+		}
+		return s, true, nil
+	case raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'):
+		return string(raw), true, nil // json.Unmarshal already checked the syntax
+	default:
+		return "", false, fmt.Errorf("want a string or a number, got %s", jsonKind(raw))
+	}
+}
+
+// unixTime reads a unix timestamp given as a JSON number or a numeric
+// string; fractions are truncated. null gives 0.
+func unixTime(raw json.RawMessage) (int64, error) {
+	s, present, err := stringish(raw)
+	if err != nil || !present {
+		return 0, err
+	}
+	s = strings.TrimSpace(s)
+	if ts, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return ts, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+		return 0, fmt.Errorf("%q is not a unix time", s)
+	}
+	return int64(f), nil
+}
+
+// jsonKind names the JSON type of a valid JSON value.
+func jsonKind(raw json.RawMessage) string {
+	switch raw[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "an unexpected value"
+}
