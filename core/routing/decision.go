@@ -15,13 +15,13 @@ type Call struct {
 // Decision is where a call goes and why.
 type Decision struct {
 	// Extension is the destination: never empty.
-	Extension string
+	Extension string `json:"extension"`
 	// Rule is the name of the rule that matched; "" when the default applied.
-	Rule string
+	Rule string `json:"rule,omitempty"`
 	// Default is true when no rule matched (or the lookup failed).
-	Default bool
+	Default bool `json:"default"`
 	// Reason explains the decision in one line for logs and `lookup`
 	// (`rule "vip" matched (found && record.balance > 1000) for contact:42
 	// via index/customers`, `default: no rule matched (not found)`).
-	Reason string
+	Reason string `json:"reason"`
 }

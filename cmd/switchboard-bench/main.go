@@ -1,0 +1,327 @@
+// Command switchboard-bench measures Switchboard on this machine and prints a
+// Markdown report: `make bench` runs it after the Go benchmarks.
+//
+//  1. Smart IVR under load: an open-loop load at a fixed rate from this
+//     process, over loopback, against the real host (`bin/switchboard serve`
+//     with the CSV plugin and a generated customer file, every request an
+//     index hit with the cache off) and, side by side in the same run, against
+//     a bare handler that answers a constant extension (the floor). Rounds
+//     alternate between the two so that drift hits both.
+//  2. The plugin round trip: LookupByPhone through the real CSV plugin process
+//     (go-plugin gRPC over a local socket) against the same call in-process.
+//
+// Usage: switchboard-bench [-rate 1000] [-duration 5s] [-rounds 3]
+// [-contacts 100000] [-bin bin] [-out report.md]
+//
+// The "floor" subcommand serves the bare handler (used by the run itself).
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+	csvconn "github.com/switchboard-hq/switchboard/connectors/csv"
+	"github.com/switchboard-hq/switchboard/plugins/manager"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "floor" {
+		serveFloor()
+		return
+	}
+	rate := flag.Int("rate", 1000, "requests per second of the open-loop load")
+	duration := flag.Duration("duration", 5*time.Second, "length of each load window")
+	rounds := flag.Int("rounds", 3, "alternating rounds per target")
+	contacts := flag.Int("contacts", 100000, "contacts in the generated CSV")
+	calls := flag.Int("calls", 20000, "plugin round trips to time")
+	bin := flag.String("bin", "bin", "directory holding switchboard and plugins/")
+	out := flag.String("out", "", "also write the report to this file")
+	flag.Parse()
+
+	work, err := os.MkdirTemp("", "switchboard-bench-")
+	check(err, "temp dir")
+	defer os.RemoveAll(work)
+
+	numbers := generateCSV(filepath.Join(work, "customers.csv"), *contacts)
+	var report strings.Builder
+	fmt.Fprintf(&report, "## Run of %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&report, "Machine: %s, %d CPUs, %s %s/%s. Command: `%s`.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, strings.Join(os.Args, " "))
+
+	// 1. Smart IVR under load, side by side with the floor.
+	binAbs, err := filepath.Abs(*bin)
+	check(err, "bin dir")
+	cfg := writeConfig(work, binAbs)
+	hostAddr, stopHost := startProcess(filepath.Join(binAbs, "switchboard"), []string{"serve", "-config", cfg}, nil)
+	defer stopHost()
+	waitReady(hostAddr)
+	self, err := os.Executable()
+	check(err, "own path")
+	floorAddr, stopFloor := startProcess(self, []string{"floor"}, nil)
+	defer stopFloor()
+
+	bodies := make([]string, 0, 4096)
+	for i := 0; i < cap(bodies); i++ {
+		bodies = append(bodies, fmt.Sprintf(`{"caller":"%s","number":"+442045200000","uuid":"bench-%d"}`, numbers[rand.IntN(len(numbers))], i))
+	}
+	targets := []struct{ name, addr string }{{"floor (constant answer)", floorAddr}, {"switchboard (index hit)", hostAddr}}
+	results := map[string]*loadResult{}
+	for _, t := range targets {
+		results[t.name] = &loadResult{}
+		openLoop(t.addr, bodies, *rate, time.Second, "1093") // warm-up, discarded
+	}
+	for r := 0; r < *rounds; r++ {
+		for _, t := range targets {
+			results[t.name].merge(openLoop(t.addr, bodies, *rate, *duration, ""))
+		}
+	}
+	fmt.Fprintf(&report, "### Smart IVR at %d requests/s (open loop, %d × %s per target, alternating)\n\n", *rate, *rounds, *duration)
+	fmt.Fprintln(&report, "| target | requests | errors | achieved req/s | p50 | p90 | p99 | max |")
+	fmt.Fprintln(&report, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, t := range targets {
+		results[t.name].row(&report, t.name)
+	}
+	floorP99, hostP99 := results[targets[0].name].pct(99), results[targets[1].name].pct(99)
+	fmt.Fprintf(&report, "\np99 ratio switchboard/floor: %.2f× (target ≤ 1.5×); switchboard p99 %s (target < 5 ms).\n\n", float64(hostP99)/float64(max(floorP99, 1)), fmtDur(hostP99))
+
+	fmt.Fprintf(&report, "### Smart IVR closed loop, 32 concurrent clients, %s per target\n\n", *duration)
+	fmt.Fprintln(&report, "| target | requests | errors | achieved req/s | p50 | p90 | p99 | max |")
+	fmt.Fprintln(&report, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, t := range targets {
+		closedLoop(t.addr, bodies, 32, *duration).row(&report, t.name)
+	}
+	stopFloor()
+	stopHost()
+
+	// 2. Plugin round trip against the in-process call.
+	fmt.Fprintf(&report, "\n### LookupByPhone: real plugin process over gRPC vs in-process (%d sequential calls each, %d contacts)\n\n", *calls, *contacts)
+	fmt.Fprintln(&report, "| path | p50 | p90 | p99 | mean |")
+	fmt.Fprintln(&report, "|---|---:|---:|---:|---:|")
+	block := []byte("path: " + filepath.Join(work, "customers.csv") + "\ncolumns:\n  id: id\n  first_name: first\n  last_name: last\n  phones: [phone]\n")
+	inproc := csvconn.New(hclog.NewNullLogger())
+	configure(inproc, block)
+	m := manager.New(manager.Options{Dir: filepath.Join(binAbs, "plugins"), Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn})})
+	defer m.Shutdown()
+	plug, err := m.Start(context.Background(), manager.Spec{Name: "bench", Plugin: "csv", Config: block, DefaultRegion: "GB"})
+	check(err, "start the csv plugin")
+	timeCalls(&report, "in-process csv.LookupByPhone", inproc, numbers, *calls)
+	timeCalls(&report, "plugin process (go-plugin gRPC)", plug, numbers, *calls)
+
+	fmt.Print(report.String())
+	if *out != "" {
+		check(os.MkdirAll(filepath.Dir(*out), 0o755), "report dir")
+		check(os.WriteFile(*out, []byte(report.String()), 0o644), "write report")
+	}
+}
+
+func check(err error, what string) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "switchboard-bench: %s: %v\n", what, err)
+		os.Exit(1)
+	}
+}
+
+// generateCSV writes n contacts with distinct London numbers and returns the
+// numbers in the E.164 form Hipcall sends.
+func generateCSV(path string, n int) []string {
+	f, err := os.Create(path)
+	check(err, "create CSV")
+	defer f.Close()
+	w := csv.NewWriter(bufio.NewWriter(f))
+	w.Write([]string{"id", "first", "last", "phone"})
+	numbers := make([]string, n)
+	for i := 0; i < n; i++ {
+		national := fmt.Sprintf("20%08d", 30000000+i)
+		numbers[i] = "+44" + national
+		// Half stored as national numbers with a trunk zero and spaces, as CRMs do.
+		stored := numbers[i]
+		if i%2 == 1 {
+			stored = "0" + national[:2] + " " + national[2:6] + " " + national[6:]
+		}
+		w.Write([]string{fmt.Sprintf("C%07d", i), "First" + fmt.Sprint(i), "Last", stored})
+	}
+	w.Flush()
+	check(w.Error(), "write CSV")
+	return numbers
+}
+
+func writeConfig(dir, bin string) string {
+	cfg := fmt.Sprintf(`server:
+  listen: "127.0.0.1:0"
+log:
+  level: warn
+phone:
+  default_region: GB
+plugins:
+  dir: %s/plugins
+connectors:
+  - name: customers
+    plugin: csv
+    mode: index
+    config:
+      path: %s/customers.csv
+      reload_interval: 0s
+      columns: {id: id, first_name: first, last_name: last, phones: [phone]}
+directory:
+  cache: {size: 0}
+routing:
+  default_extension: "1000"
+  rules:
+    - name: known
+      when: found
+      extension: "1093"
+`, bin, dir)
+	p := filepath.Join(dir, "bench.yaml")
+	check(os.WriteFile(p, []byte(cfg), 0o600), "write config")
+	return p
+}
+
+var servingRE = regexp.MustCompile(`serving: addr=(\S+)`)
+
+// startProcess starts a server process and returns the address it reports
+// on stderr ("serving: addr=...").
+func startProcess(bin string, args, env []string) (string, func()) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	check(err, "pipe")
+	check(cmd.Start(), "start "+bin)
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addrc <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cmd.Process.Signal(os.Interrupt)
+			done := make(chan struct{})
+			go func() { cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+			}
+		})
+	}
+	select {
+	case addr := <-addrc:
+		return addr, stop
+	case <-time.After(60 * time.Second):
+		stop()
+		check(fmt.Errorf("no \"serving\" line within 60s"), bin)
+	}
+	return "", stop
+}
+
+func waitReady(addr string) {
+	deadline := time.Now().Add(120 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	check(fmt.Errorf("not ready within 120s"), "host "+addr)
+}
+
+// serveFloor answers every request with a constant extension, with the same
+// server settings as the host: the floor any handler can be compared with.
+func serveFloor() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err, "listen")
+	fmt.Fprintf(os.Stderr, "serving: addr=%s\n", ln.Addr())
+	srv := &http.Server{
+		ReadHeaderTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, io.LimitReader(r.Body, 65536))
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"extension":"1000"}`)
+		}),
+	}
+	srv.Serve(ln)
+}
+
+func configure(c connectors.Connector, block []byte) {
+	resp, err := c.Configure(context.Background(), &connectors.ConfigureRequest{Config: block, DefaultRegion: "GB"})
+	check(err, "configure")
+	if len(resp.Problems) > 0 {
+		check(fmt.Errorf("%v", resp.Problems), "configure")
+	}
+}
+
+func timeCalls(w io.Writer, name string, c connectors.Connector, numbers []string, n int) {
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, n)
+	for i := 0; i < n+1000; i++ {
+		e164 := numbers[rand.IntN(len(numbers))]
+		start := time.Now()
+		resp, err := c.LookupByPhone(ctx, &connectors.LookupRequest{E164: e164, National: e164[3:]})
+		d := time.Since(start)
+		check(err, name)
+		if len(resp.Matches) != 1 {
+			check(fmt.Errorf("%s: %d matches", e164, len(resp.Matches)), name)
+		}
+		if i >= 1000 { // the first thousand warm up
+			lat = append(lat, d)
+		}
+	}
+	r := &loadResult{lat: lat}
+	var sum time.Duration
+	for _, d := range lat {
+		sum += d
+	}
+	fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", name, fmtDur(r.pct(50)), fmtDur(r.pct(90)), fmtDur(r.pct(99)), fmtDur(sum/time.Duration(len(lat))))
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "model name") {
+			if _, v, ok := strings.Cut(line, ":"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return "unknown CPU"
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond))
+	}
+}

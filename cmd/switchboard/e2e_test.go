@@ -1,0 +1,415 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/switchboard-hq/switchboard/core/routing"
+)
+
+// The sample data (configs/sample/customers.csv) and routing rules
+// (configs/example.yaml) give these answers.
+const (
+	extDefault   = "1000"
+	extAmbiguous = "1002"
+	extKnown     = "1001"
+	extVIP       = "1090"
+)
+
+func TestE2ESmartIVRExampleConfig(t *testing.T) {
+	t.Parallel()
+	h := startHost(t, exampleConfig(t))
+
+	cases := []struct {
+		name, body, want string
+	}{
+		{"E.164 with plus", `{"caller":"+442045205757","number":"+442045200000","timestamp":1774427991,"uuid":"a2b7bf8f-0000-4000-8000-000000000001"}`, "1093"},
+		{"E.164 without plus", `{"caller":"442045205757"}`, "1093"},
+		{"national with trunk zero", `{"caller":"02045205757"}`, "1093"},
+		{"CRM number with extension", `{"caller":"+442079460018"}`, "1093"},
+		{"CRM mobile national", `{"caller":"+447700900123"}`, "1093"},
+		{"CRM 0044 prefix", `{"caller":"+441614960000"}`, "1094"},
+		{"CRM spurious trunk zero after +90", `{"caller":"905321234567"}`, "1095"},
+		{"CRM 00 prefix", `{"caller":"+905321234568"}`, "1095"},
+		{"CRM Turkish extension slash", `{"caller":"+902125551234"}`, "1095"},
+		{"CRM US number without plus", `{"caller":"+12025550142"}`, extVIP},
+		{"known, no manager, low balance", `{"caller":"+441134960999"}`, extKnown},
+		{"ambiguous shared number", `{"caller":"+442079460999"}`, extAmbiguous},
+		{"unknown number", `{"caller":"+447700900999"}`, extDefault},
+		{"caller as a JSON number", `{"caller":442045205757}`, "1093"},
+		{"unknown extra keys", `{"caller":"+442045205757","foo":{"bar":1}}`, "1093"},
+		{"not a number", `{"caller":"call me maybe"}`, extDefault},
+		{"malformed JSON", `{"caller":`, extDefault},
+		{"missing caller", `{"number":"+442045200000"}`, extDefault},
+		{"empty body", ``, extDefault},
+		{"absurd size", `{"caller":"+442045205757","pad":"` + strings.Repeat("x", 1<<20) + `"}`, extDefault},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, ext := h.ivr(tc.body)
+			if code != 200 || ext != tc.want {
+				t.Errorf("POST %.80s → %d %q, want 200 %q", tc.body, code, ext, tc.want)
+			}
+		})
+	}
+	if n := h.metric("switchboard_routing_decisions_total", `rule="account-manager"`); n < 1 {
+		t.Errorf("decisions metric for account-manager = %v, want ≥ 1", n)
+	}
+}
+
+func TestE2EBasicAuth(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "auth.yaml", liveConfig("index", `
+hipcall:
+  smart_ivr:
+    basic_auth:
+      username: hipcall
+      password: ${IVR_PASSWORD}
+`))
+	h := startHost(t, cfg, "IVR_PASSWORD=s3cret-Pa55")
+	if code, ext := h.ivr(`{"caller":"+442045205757"}`, "hipcall", "s3cret-Pa55"); code != 200 || ext != "1093" {
+		t.Errorf("right credentials → %d %q", code, ext)
+	}
+	for _, cred := range [][]string{{"hipcall", "wrong"}, {"other", "s3cret-Pa55"}, {}} {
+		if code, _ := h.ivr(`{"caller":"+442045205757"}`, cred...); code != http.StatusUnauthorized {
+			t.Errorf("credentials %q → %d, want 401", cred, code)
+		}
+	}
+	if strings.Contains(h.logs.String(), "s3cret-Pa55") {
+		t.Error("the password appears in the host's logs")
+	}
+}
+
+// liveConfig is a config over the sample CSV in the given mode, plus extra YAML.
+func liveConfig(mode, extra string) string {
+	return `
+server:
+  listen: "127.0.0.1:${SB_PORT}"
+log:
+  level: debug
+phone:
+  default_region: GB
+plugins:
+  dir: ${SB_PLUGIN_DIR}
+  health_interval: 200ms
+  health_timeout: 500ms
+  restart_backoff_min: 50ms
+  restart_backoff_max: 1s
+connectors:
+  - name: customers
+    plugin: csv
+    mode: ` + mode + `
+    timeout: 200ms
+    config:
+      path: {{root}}/configs/sample/customers.csv
+      columns:
+        id: CustomerID
+        first_name: FirstName
+        last_name: LastName
+        company: Company
+        phones: [Phone, Mobile]
+      fields:
+        balance: {column: Balance, type: number}
+        manager_ext: {column: ManagerExt}
+directory:
+  deadline: 500ms
+  cache:
+    size: 0
+routing:
+  default_extension: "1000"
+  rules:
+    - name: several-records
+      when: ambiguous
+      extension: "1002"
+    - name: account-manager
+      when: found && record.manager_ext != ""
+      extension_expr: record.manager_ext
+    - name: known
+      when: found
+      extension: "1001"
+` + extra
+}
+
+// TestE2EPluginKilled kills the CSV plugin with SIGKILL while requests flow:
+// every request still gets 200 with a valid extension, and the plugin is
+// back within seconds. In live mode lookups need the plugin, so answers fall
+// back to the default while it is down; in index mode they keep coming from
+// the host's index.
+func TestE2EPluginKilled(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"live", "index"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			cfg := writeConfig(t, t.TempDir(), "cfg.yaml", liveConfig(mode, ""))
+			h := startHost(t, cfg)
+			if _, ext := h.ivr(`{"caller":"+442045205757"}`); ext != "1093" {
+				t.Fatalf("before the kill: extension %q, want 1093", ext)
+			}
+			pids := h.pluginPIDs()
+			if len(pids) != 1 {
+				t.Fatalf("host has %d child processes (%v), want 1 plugin", len(pids), pids)
+			}
+
+			var (
+				stop          = make(chan struct{})
+				wg            sync.WaitGroup
+				sent, answers atomic.Int64
+				failures      sync.Map
+			)
+			for w := 0; w < 4; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						sent.Add(1)
+						code, ext := h.ivr(`{"caller":"+442045205757"}`)
+						if code != 200 || (ext != "1093" && ext != extDefault) {
+							failures.Store(fmt.Sprintf("%d %q", code, ext), true)
+							continue
+						}
+						answers.Add(1)
+					}
+				}()
+			}
+			// Let requests flow, then kill the plugin mid-stream.
+			eventually(t, 5*time.Second, func() (bool, string) { return answers.Load() > 50, "warming up" })
+			if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			killedAt := time.Now()
+			eventually(t, 10*time.Second, func() (bool, string) {
+				now := h.pluginPIDs()
+				return len(now) == 1 && now[0] != pids[0] && h.metric("switchboard_plugin_restarts_total") >= 1,
+					fmt.Sprintf("children %v", now)
+			})
+			h.waitReady(10 * time.Second)
+			eventually(t, 10*time.Second, func() (bool, string) {
+				_, ext := h.ivr(`{"caller":"+442045205757"}`)
+				return ext == "1093", "extension " + ext
+			})
+			back := time.Since(killedAt)
+			close(stop)
+			wg.Wait()
+			failures.Range(func(k, _ any) bool { t.Errorf("bad answer during the kill: %v", k); return true })
+			if answers.Load() != sent.Load() {
+				t.Errorf("%d of %d requests did not get a valid answer", sent.Load()-answers.Load(), sent.Load())
+			}
+			t.Logf("%s mode: %d requests, all answered; plugin back after %s", mode, sent.Load(), back.Round(time.Millisecond))
+		})
+	}
+}
+
+// TestE2EPluginHung: a plugin that stops answering (SIGSTOP) is detected by
+// the health ping and replaced, and rings are answered meanwhile.
+func TestE2EPluginHung(t *testing.T) {
+	t.Parallel()
+	cfg := writeConfig(t, t.TempDir(), "cfg.yaml", liveConfig("live", ""))
+	h := startHost(t, cfg)
+	pids := h.pluginPIDs()
+	if len(pids) != 1 {
+		t.Fatalf("children %v", pids)
+	}
+	if err := syscall.Kill(pids[0], syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(pids[0], syscall.SIGKILL)
+	start := time.Now()
+	code, ext := h.ivr(`{"caller":"+442045205757"}`)
+	if code != 200 || ext != extDefault {
+		t.Errorf("while hung: %d %q, want 200 %q", code, ext, extDefault)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("answer while hung took %s, deadline is 500ms", d)
+	}
+	eventually(t, 15*time.Second, func() (bool, string) {
+		_, ext := h.ivr(`{"caller":"+442045205757"}`)
+		return ext == "1093", "extension " + ext
+	})
+}
+
+func TestE2EHostKilledTakesPluginsDown(t *testing.T) {
+	t.Parallel()
+	h := startHost(t, writeConfig(t, t.TempDir(), "cfg.yaml", liveConfig("index", "")))
+	pids := h.pluginPIDs()
+	if len(pids) != 1 {
+		t.Fatalf("children %v", pids)
+	}
+	h.cmd.Process.Kill()
+	<-h.exited
+	eventually(t, 10*time.Second, func() (bool, string) {
+		err := syscall.Kill(pids[0], 0)
+		if err == nil {
+			// A zombie is dead but not reaped: read its state.
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pids[0]))
+			f := strings.Fields(string(b))
+			return len(f) > 2 && f[2] == "Z", "plugin still running"
+		}
+		return true, ""
+	})
+}
+
+func TestE2EValidate(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := runCLI(t, nil, "validate", "-config", exampleConfig(t))
+	if code != 0 || !strings.Contains(out, "OK") {
+		t.Fatalf("validate example: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+
+	dir := t.TempDir()
+	bad := writeConfig(t, dir, "bad.yaml", `server:
+  listen: "127.0.0.1:0"
+  colour: blue
+phone:
+  default_region: GB
+connectors:
+  - name: customers
+    plugin: csv
+    config:
+      path: {{root}}/configs/sample/customers.csv
+      columns:
+        id: CustomerID
+        phonez: [Phone]
+routing:
+  default_extension: "1000"
+  rules:
+    - name: broken
+      when: found && record.balance >
+      extension: "1"
+    - name: missing-var
+      when: ${NOT_SET_ANYWHERE} == "x"
+      extension: "2"
+`)
+	code, out, errOut = runCLI(t, nil, "validate", "-config", bad)
+	if code != exitUsage {
+		t.Fatalf("validate bad config: exit %d, want %d\nstdout: %s\nstderr: %s", code, exitUsage, out, errOut)
+	}
+	for _, want := range []string{
+		"bad.yaml:3:3:",    // unknown key server.colour
+		"NOT_SET_ANYWHERE", // missing env var
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestE2EValidatePluginAndRuleProblems(t *testing.T) {
+	t.Parallel()
+	bad := writeConfig(t, t.TempDir(), "bad.yaml", `phone:
+  default_region: GB
+plugins:
+  dir: ${SB_PLUGIN_DIR}
+connectors:
+  - name: customers
+    plugin: csv
+    config:
+      path: {{root}}/configs/sample/customers.csv
+      columns:
+        id: CustomerID
+        phonez: [Phone]
+routing:
+  default_extension: "1000"
+  rules:
+    - name: broken
+      when: found && record.balance >
+      extension: "1"
+`)
+	code, out, errOut := runCLI(t, nil, "validate", "-config", bad)
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitUsage, out, errOut)
+	}
+	for _, want := range []string{
+		"bad.yaml:12:17:", // the plugin's unknown key, mapped back to the host file
+		"phonez",
+		"bad.yaml:17:13:", // the rule's broken expression
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestE2ELookupCommand(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := runCLI(t, nil, "lookup", "-config", exampleConfig(t), "020 4520 5757")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"+442045205757", "Ada Lovelace", "exact", "extension:", "1093", "account-manager"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lookup output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runCLI(t, nil, "lookup", "-config", exampleConfig(t), "-json", "+442079460999")
+	if code != 0 || !strings.Contains(out, `"ambiguous": true`) || !strings.Contains(out, `"extension": "1002"`) {
+		t.Errorf("lookup -json ambiguous: exit %d\n%s", code, out)
+	}
+}
+
+func TestE2EPluginsAndVersion(t *testing.T) {
+	t.Parallel()
+	_, pluginDir := binaries(t)
+	code, out, errOut := runCLI(t, nil, "plugins", "-dir", pluginDir)
+	if code != 0 || !strings.Contains(out, "csv") || !strings.Contains(out, "lookup") {
+		t.Errorf("plugins: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, nil, "version")
+	if code != 0 || !strings.HasPrefix(out, "switchboard ") {
+		t.Errorf("version: exit %d %q", code, out)
+	}
+	code, _, errOut = runCLI(t, nil, "frobnicate")
+	if code != exitUsage || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("unknown command: exit %d %q", code, errOut)
+	}
+}
+
+// TestE2EReadmeExamples runs the curl examples in README.md against the
+// example configuration and checks the answers the README shows.
+func TestE2EReadmeExamples(t *testing.T) {
+	t.Parallel()
+	binaries(t)
+	examples := readmeCurls(t, filepath.Join(repoRoot, "README.md"))
+	if len(examples) < 2 {
+		t.Fatalf("README.md shows %d curl examples with answers, want at least 2", len(examples))
+	}
+	h := startHost(t, exampleConfig(t))
+	for _, ex := range examples {
+		req, _ := http.NewRequest(http.MethodPost, h.url(ex.path), strings.NewReader(ex.body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		_, _ = fmt.Fprint(&b, readAll(resp))
+		if got := strings.TrimSpace(b.String()); got != ex.want {
+			t.Errorf("README: curl -d '%s' %s → %s, README says %s", ex.body, ex.path, got, ex.want)
+		}
+	}
+}
+
+// TestDocsShowRoutingEnvironment keeps docs/configuration.md's list of the
+// variables rules can use identical to what the router provides.
+func TestDocsShowRoutingEnvironment(t *testing.T) {
+	binaries(t)
+	doc, err := os.ReadFile(filepath.Join(repoRoot, "docs", "configuration.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), strings.TrimSpace(routing.EnvDoc())) {
+		t.Error("docs/configuration.md does not contain routing.EnvDoc(): regenerate its \"What rules can use\" section from core/routing/testdata/envdoc.golden")
+	}
+}

@@ -1,0 +1,319 @@
+// Package host assembles a running Switchboard from a loaded configuration:
+// the plugin manager and its connector processes, the directory over them,
+// the router, and the HTTP server. The CLI, the end-to-end tests and the
+// benchmarks all build the host through this one package.
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/core/config"
+	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/phone"
+	"github.com/switchboard-hq/switchboard/core/routing"
+	"github.com/switchboard-hq/switchboard/core/server"
+	"github.com/switchboard-hq/switchboard/plugins/manager"
+)
+
+// Options tune how a host is built.
+type Options struct {
+	// Logger overrides the logger built from the config's log section.
+	Logger hclog.Logger
+	// LogOutput is where the built logger writes (default os.Stderr).
+	LogOutput io.Writer
+	// ValidateOnly starts each plugin only to check its configuration
+	// (no files opened, no connections) and stops it again.
+	ValidateOnly bool
+}
+
+// Host is a built Switchboard. Close it to stop every plugin process.
+type Host struct {
+	Config    *config.Config
+	Logger    hclog.Logger
+	Registry  *prometheus.Registry
+	Parser    *phone.Parser
+	Manager   *manager.Manager
+	Plugins   []*manager.Plugin
+	Directory *directory.Directory
+	Router    *routing.Router
+}
+
+// NewLogger builds the host's logger from the log section.
+func NewLogger(cfg config.LogConfig, out io.Writer) hclog.Logger {
+	if out == nil {
+		out = os.Stderr
+	}
+	return hclog.New(&hclog.LoggerOptions{
+		Name:       "switchboard",
+		Level:      hclog.LevelFromString(cfg.Level),
+		Output:     out,
+		JSONFormat: cfg.Format == "json",
+	})
+}
+
+// Build starts the plugins named in cfg and assembles the directory and the
+// router. Every problem found (bad routing rules, bad connector config
+// blocks, plugins that will not start) is returned at once as
+// *config.Problems with file:line:col positions. On error nothing is left
+// running.
+func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err error) {
+	log := opts.Logger
+	if log == nil {
+		log = NewLogger(cfg.Log, opts.LogOutput)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	h = &Host{Config: cfg, Logger: log, Registry: reg}
+	var problems []config.Problem
+	add := func(pos config.Position, format string, args ...any) {
+		problems = append(problems, config.Problem{Pos: pos, Message: fmt.Sprintf(format, args...)})
+	}
+
+	h.Parser, err = phone.NewParser(cfg.Phone.DefaultRegion)
+	if err != nil {
+		add(cfg.Phone.DefaultRegionPos, "phone.default_region: %v", err)
+	}
+
+	h.Router, err = routing.New(routingOptions(cfg, log, reg))
+	if err != nil {
+		var re *routing.RuleErrors
+		if !errors.As(err, &re) {
+			return nil, fmt.Errorf("routing: %w", err)
+		}
+		for _, p := range re.Errors {
+			add(rulePos(cfg, p.Index, p.Field), "%s", p.Error())
+		}
+	}
+
+	mgr := manager.New(manager.Options{
+		Dir:            cfg.Plugins.Dir,
+		Logger:         log,
+		Registerer:     reg,
+		HealthInterval: cfg.Plugins.HealthInterval,
+		HealthTimeout:  cfg.Plugins.HealthTimeout,
+		BackoffMin:     cfg.Plugins.RestartBackoffMin,
+		BackoffMax:     cfg.Plugins.RestartBackoffMax,
+	})
+	h.Manager = mgr
+	defer func() {
+		if err != nil {
+			mgr.Shutdown()
+		}
+	}()
+
+	var sources []directory.Source
+	for i := range cfg.Connectors {
+		c := &cfg.Connectors[i]
+		block, berr := c.ConfigYAML()
+		if berr != nil {
+			add(c.Pos, "connector %q: config block: %v", c.Name, berr)
+			continue
+		}
+		p, serr := h.Manager.Start(ctx, manager.Spec{
+			Name:          c.Name,
+			Plugin:        c.Plugin,
+			Path:          c.Path,
+			SHA256:        c.SHA256,
+			Config:        block,
+			DefaultRegion: cfg.Phone.DefaultRegion,
+			BaseDir:       cfg.BaseDir,
+			ValidateOnly:  opts.ValidateOnly,
+		})
+		if serr != nil {
+			var ce *manager.ConfigError
+			if errors.As(serr, &ce) {
+				for _, pr := range ce.Problems {
+					at := "config"
+					if pr.Path != "" {
+						at += "." + pr.Path
+					}
+					add(c.ConfigPos(pr.Path), "connector %q (%s plugin): %s: %s", c.Name, c.Plugin, at, pr.Message)
+				}
+			} else {
+				add(c.Pos, "connector %q: %v", c.Name, serr)
+			}
+			continue
+		}
+		if err := checkCapabilities(c, p.Info()); err != nil {
+			add(c.Pos, "connector %q: %v", c.Name, err)
+		}
+		h.Plugins = append(h.Plugins, p)
+		sources = append(sources, directory.Source{
+			Name:      c.Name,
+			Connector: p,
+			Mode:      directory.Mode(c.Mode),
+			Timeout:   c.Timeout,
+			Refresh:   c.Refresh,
+		})
+	}
+	if len(problems) > 0 {
+		return nil, &config.Problems{List: problems}
+	}
+
+	h.Directory, err = directory.New(directory.Options{
+		Sources:      sources,
+		Parser:       h.Parser,
+		SuffixDigits: cfg.Phone.SuffixMatchDigits,
+		Deadline:     cfg.Directory.Deadline,
+		Cache: directory.CacheOptions{
+			Size:        cfg.Directory.Cache.Size,
+			PositiveTTL: cfg.Directory.Cache.PositiveTTL,
+			NegativeTTL: cfg.Directory.Cache.NegativeTTL,
+		},
+		Logger:     log.Named("directory"),
+		Registerer: reg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("directory: %w", err)
+	}
+	return h, nil
+}
+
+// checkCapabilities refuses a mode the connector cannot serve.
+func checkCapabilities(c *config.Connector, info connectors.DescribeResponse) error {
+	switch directory.Mode(c.Mode) {
+	case directory.ModeIndex:
+		if !info.Has(connectors.CapListContacts) && !info.Has(connectors.CapListCompanies) {
+			return fmt.Errorf("mode index needs a connector that can list records, and %s %s cannot: use mode: live", info.Name, info.Version)
+		}
+	case directory.ModeLive:
+		if !info.Has(connectors.CapLookup) {
+			return fmt.Errorf("mode live needs a connector with live lookups, and %s %s has none: use mode: index", info.Name, info.Version)
+		}
+	}
+	return nil
+}
+
+func routingOptions(cfg *config.Config, log hclog.Logger, reg prometheus.Registerer) routing.Options {
+	rules := make([]routing.Rule, len(cfg.Routing.Rules))
+	for i, r := range cfg.Routing.Rules {
+		rules[i] = routing.Rule{Name: r.Name, When: r.When, Extension: r.Extension, ExtensionExpr: r.ExtensionExpr}
+	}
+	return routing.Options{
+		DefaultExtension: cfg.Routing.DefaultExtension,
+		Rules:            rules,
+		Logger:           log.Named("routing"),
+		Registerer:       reg,
+	}
+}
+
+// rulePos is the position of a rule's field, for routing errors.
+func rulePos(cfg *config.Config, index int, field string) config.Position {
+	if index < 0 || index >= len(cfg.Routing.Rules) {
+		return cfg.Routing.DefaultExtensionPos
+	}
+	r := cfg.Routing.Rules[index]
+	switch field {
+	case "when":
+		return r.WhenPos
+	case "extension_expr":
+		return r.ExtensionExprPos
+	}
+	return r.Pos
+}
+
+// Ready reports whether every plugin is up and every index built, with the
+// reasons when not.
+func (h *Host) Ready() (bool, []string) {
+	var why []string
+	for _, p := range h.Plugins {
+		if !p.Up() {
+			why = append(why, fmt.Sprintf("plugin %s is down (restarts: %d)", p.Name(), p.Restarts()))
+		}
+	}
+	if ok, reason := h.Directory.Ready(); !ok {
+		why = append(why, reason)
+	}
+	return len(why) == 0, why
+}
+
+// Decide looks a number up and routes it: what `switchboard lookup` prints.
+func (h *Host) Decide(ctx context.Context, call routing.Call) (directory.Result, routing.Decision) {
+	res := h.Directory.Lookup(ctx, call.Caller)
+	return res, h.Router.Decide(res, call)
+}
+
+// Server builds the HTTP server for the host's configuration.
+func (h *Host) Server() (*server.Server, error) {
+	s := h.Config.Server
+	opts := server.Options{
+		Listen:            s.Listen,
+		ReadHeaderTimeout: s.ReadHeaderTimeout,
+		ReadTimeout:       s.ReadTimeout,
+		WriteTimeout:      s.WriteTimeout,
+		IdleTimeout:       s.IdleTimeout,
+		ShutdownTimeout:   s.ShutdownTimeout,
+		MaxBodyBytes:      s.MaxBodyBytes,
+		Directory:         h.Directory,
+		Router:            h.Router,
+		Ready:             h.Ready,
+		Registry:          h.Registry,
+		Logger:            h.Logger,
+	}
+	if ivr := h.Config.Hipcall.SmartIVR; ivr.Enabled {
+		o := &server.SmartIVROptions{Path: ivr.Path, Deadline: ivr.Deadline, DefaultExtension: h.Config.Routing.DefaultExtension}
+		if ivr.BasicAuth != nil {
+			o.BasicAuth = &server.BasicAuth{Username: ivr.BasicAuth.Username, Password: ivr.BasicAuth.Password.Reveal()}
+		}
+		opts.SmartIVR = o
+	}
+	return server.New(opts)
+}
+
+// Serve builds the indexes in the background and serves HTTP until ctx is
+// done. Rings that arrive before the indexes are built get the default
+// extension (and /readyz says not ready).
+func (h *Host) Serve(ctx context.Context) error {
+	srv, err := h.Server()
+	if err != nil {
+		return err
+	}
+	h.Directory.Start(ctx)
+	go func() {
+		select {
+		case <-srv.Serving():
+			h.Logger.Info("serving", "addr", srv.Addr(), "connectors", h.connectorNames())
+		case <-ctx.Done():
+		}
+	}()
+	return srv.ListenAndServe(ctx)
+}
+
+func (h *Host) connectorNames() string {
+	names := make([]string, len(h.Plugins))
+	for i, p := range h.Plugins {
+		names[i] = p.Name()
+	}
+	return strings.Join(names, ",")
+}
+
+// WaitReady blocks until Ready or ctx is done.
+func (h *Host) WaitReady(ctx context.Context) error {
+	for _, p := range h.Plugins {
+		if err := p.WaitUp(ctx); err != nil {
+			return fmt.Errorf("plugin %s: %w", p.Name(), err)
+		}
+	}
+	return h.Directory.WaitReady(ctx)
+}
+
+// Close stops the directory and every plugin process.
+func (h *Host) Close() {
+	if h.Directory != nil {
+		h.Directory.Close()
+	}
+	if h.Manager != nil {
+		h.Manager.Shutdown()
+	}
+}

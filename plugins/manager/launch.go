@@ -1,0 +1,265 @@
+package manager
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/plugins"
+)
+
+// gracefulKillTimeout bounds a graceful shutdown of a plugin before it is
+// killed outright (go-plugin itself waits 2 s for the process to exit).
+const gracefulKillTimeout = 3 * time.Second
+
+// process is one running plugin process.
+type process struct {
+	client  *plugin.Client
+	cmd     *exec.Cmd
+	rpc     plugin.ClientProtocol
+	conn    connectors.Connector
+	pid     int
+	info    connectors.DescribeResponse
+	started time.Time
+	// socketDir holds the plugin's unix socket, which go-plugin removes
+	// only when the plugin exits cleanly; kill removes the directory.
+	socketDir string
+}
+
+// exited reports whether the process has ended.
+func (p *process) exited() bool { return p.client.Exited() }
+
+// kill ends the process. graceful asks the plugin to stop first (bounded
+// by gracefulKillTimeout); otherwise it is SIGKILLed at once. kill returns
+// when the process is gone and go-plugin has cleaned up.
+func (p *process) kill(graceful bool) {
+	defer os.RemoveAll(p.socketDir)
+	if !graceful {
+		p.signalKill()
+	}
+	done := make(chan struct{})
+	go func() {
+		p.client.Kill()
+		close(done)
+	}()
+	if graceful {
+		select {
+		case <-done:
+			return
+		case <-time.After(gracefulKillTimeout):
+			p.signalKill()
+		}
+	}
+	<-done
+}
+
+// signalKill SIGKILLs the process unless it has already been reaped
+// (os.Process knows, so a recycled pid is never hit).
+func (p *process) signalKill() {
+	if p.cmd.Process != nil {
+		_ = p.cmd.Process.Kill()
+	}
+}
+
+// launch starts one plugin process for spec and brings it to the
+// configured state (handshake, Describe, Configure) within StartTimeout;
+// on any failure the process is killed.
+func (m *Manager) launch(ctx context.Context, log hclog.Logger, spec Spec, path string) (*process, error) {
+	ctx, cancel := context.WithTimeout(ctx, m.opts.StartTimeout)
+	defer cancel()
+	proc, err := m.describe(ctx, log, spec, path)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := proc.conn.Configure(ctx, &connectors.ConfigureRequest{
+		Config:        spec.Config,
+		DefaultRegion: spec.DefaultRegion,
+		BaseDir:       spec.BaseDir,
+		ValidateOnly:  spec.ValidateOnly,
+	})
+	// The plugin answered, so it is healthy: stop it cleanly.
+	if err != nil {
+		proc.kill(true)
+		return nil, fmt.Errorf("plugin %q for connector %q: Configure failed: %w", spec.Plugin, spec.Name, err)
+	}
+	if len(resp.Problems) > 0 {
+		proc.kill(true)
+		return nil, &ConfigError{Name: spec.Name, Plugin: spec.Plugin, Problems: resp.Problems}
+	}
+	log.Info("plugin started", "path", path, "pid", proc.pid,
+		"connector", proc.info.Name, "version", proc.info.Version)
+	return proc, nil
+}
+
+// describe starts one plugin process for spec, completes the handshake
+// and calls Describe, all before ctx's deadline; on any failure the process
+// is killed.
+func (m *Manager) describe(ctx context.Context, log hclog.Logger, spec Spec, path string) (*process, error) {
+	if spec.SHA256 != "" {
+		if err := verifySHA256(spec, path); err != nil {
+			return nil, err
+		}
+	}
+	startTimeout := m.opts.StartTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		startTimeout = time.Until(deadline)
+	}
+	if err := ctx.Err(); err != nil || startTimeout <= 0 {
+		return nil, fmt.Errorf("starting plugin %q for connector %q: no time left: %w", spec.Plugin, spec.Name, context.Cause(ctx))
+	}
+	socketDir, err := os.MkdirTemp("", "switchboard-plugin-")
+	if err != nil {
+		return nil, fmt.Errorf("connector %q: creating a directory for the plugin's socket: %w (check TMPDIR)", spec.Name, err)
+	}
+
+	cmd := exec.Command(path)
+	cmd.Env = append(m.env(spec), plugin.EnvUnixSocketDir+"="+socketDir)
+	setSysProcAttr(cmd)
+	tail := &tailWriter{max: 2048}
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  plugins.Handshake,
+		VersionedPlugins: plugins.PluginSets(nil, nil),
+		Cmd:              cmd,
+		SkipHostEnv:      true, // m.env includes it, so that spec.Env wins
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Logger:           log,
+		StartTimeout:     startTimeout,
+		GRPCDialOptions:  plugins.GRPCDialOptions(),
+		Stderr:           tail,
+	})
+	proc := &process{client: client, cmd: cmd, started: time.Now(), socketDir: socketDir}
+
+	rpc, err := client.Client()
+	if err != nil {
+		proc.kill(false)
+		return nil, handshakeError(spec, path, startTimeout, err, tail.String())
+	}
+	proc.rpc = rpc
+	if cmd.Process != nil {
+		proc.pid = cmd.Process.Pid
+	}
+
+	raw, err := rpc.Dispense(plugins.PluginName)
+	if err != nil {
+		proc.kill(false)
+		return nil, fmt.Errorf("plugin %q for connector %q (%s) does not serve a connector: %w; rebuild it with `make build`", spec.Plugin, spec.Name, path, err)
+	}
+	conn, ok := raw.(connectors.Connector)
+	if !ok {
+		proc.kill(false)
+		return nil, fmt.Errorf("plugin %q for connector %q: dispensed %T, not a connector (a bug in switchboard)", spec.Plugin, spec.Name, raw)
+	}
+	proc.conn = conn
+
+	info, err := conn.Describe(ctx, &connectors.DescribeRequest{})
+	if err != nil {
+		proc.kill(false)
+		return nil, fmt.Errorf("plugin %q for connector %q: Describe failed: %w", spec.Plugin, spec.Name, err)
+	}
+	proc.info = *info
+	if info.ProtocolVersion != connectors.ProtocolVersion {
+		log.Warn("plugin describes a different contract version than this host",
+			"plugin_protocol_version", info.ProtocolVersion, "host_protocol_version", connectors.ProtocolVersion)
+	}
+	return proc, nil
+}
+
+// env is the plugin's environment: the host's, the plugin log level (the
+// host's own), then spec.Env, later entries winning.
+func (m *Manager) env(spec Spec) []string {
+	env := os.Environ()
+	if lvl := m.log.GetLevel(); lvl != hclog.NoLevel {
+		env = append(env, plugins.LogLevelEnv+"="+lvl.String())
+	}
+	return append(env, spec.Env...)
+}
+
+// verifySHA256 checks the binary against the pinned hash.
+func verifySHA256(spec Spec, path string) error {
+	want := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(spec.SHA256), "sha256:"))
+	if len(want) != sha256.Size*2 || strings.Trim(want, "0123456789abcdef") != "" {
+		return fmt.Errorf("connector %q: sha256 pin %q is not a hex SHA-256 (64 hex digits); fix it in the config (sha256sum %s prints it)", spec.Name, spec.SHA256, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("connector %q: verifying the plugin binary: %w", spec.Name, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("connector %q: verifying the plugin binary %s: %w", spec.Name, path, err)
+	}
+	got := hex.EncodeToString(h.Sum(nil))
+	if got != want {
+		return fmt.Errorf("connector %q: refusing to launch %s: its sha256 is %s but the config pins %s; "+
+			"if the plugin was rebuilt or upgraded on purpose, update the pin", spec.Name, path, got, want)
+	}
+	return nil
+}
+
+var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
+
+// handshakeError explains a failed go-plugin handshake: what happened and
+// what to do first, then the plugin's last output, then go-plugin's own
+// (long) diagnosis.
+func handshakeError(spec Spec, path string, timeout time.Duration, err error, stderr string) error {
+	msg := err.Error()
+	out := ""
+	if stderr != "" {
+		out = "\nits last output was:\n" + stderr
+	}
+	what := fmt.Sprintf("plugin %q for connector %q (%s)", spec.Plugin, spec.Name, path)
+	switch {
+	case strings.Contains(msg, "incompatible API version"):
+		theirs := "an unknown version"
+		if m := pluginVersionRE.FindStringSubmatch(msg); m != nil {
+			theirs = "version " + m[1]
+		}
+		return fmt.Errorf("%s speaks connector protocol %s, but this switchboard speaks version(s) %v: "+
+			"rebuild the plugin from this switchboard's source with `make build`, or install the matching release (%w)",
+			what, theirs, plugins.ProtocolVersions(), err)
+	case strings.Contains(msg, "timeout while waiting for plugin to start"):
+		return fmt.Errorf("%s did not complete the handshake within %s; check that it is a switchboard connector plugin "+
+			"and rebuild it with `make build`%s\n%w", what, timeout, out, err)
+	case strings.Contains(msg, "exited before we could connect"), strings.Contains(msg, "Failed to read any lines"):
+		return fmt.Errorf("%s exited during handshake; rebuild it with `make build`%s\n%w", what, out, err)
+	}
+	return fmt.Errorf("%s failed the handshake; rebuild it with `make build`%s\n%w", what, out, err)
+}
+
+// tailWriter keeps the last max bytes written to it: the plugin's recent
+// stderr, for error messages.
+type tailWriter struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	if over := len(w.buf) - w.max; over > 0 {
+		w.buf = append(w.buf[:0], w.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (w *tailWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.TrimSpace(string(w.buf))
+}

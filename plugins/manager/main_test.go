@@ -1,0 +1,204 @@
+package manager
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+)
+
+// pluginDir holds the fake plugin binary built by TestMain.
+var pluginDir string
+
+// hostModeEnv makes the test binary act as a switchboard host (hostMain).
+const hostModeEnv = "MANAGER_TEST_HOST_PLUGIN_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(hostModeEnv); dir != "" {
+		hostMain(dir)
+		return
+	}
+	dir, err := os.MkdirTemp("", "manager-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	pluginDir = dir
+	code := 1
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, BinaryName("fake")), "../testdata/fakeplugin")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the fake plugin:", err)
+	} else {
+		code = m.Run()
+	}
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// hostMain is the test binary acting as the switchboard host: it starts
+// the fake plugin through a Manager, prints the plugin's pid and waits for
+// stdin to close. The test SIGKILLs it to see the plugin go too.
+func hostMain(dir string) {
+	m := New(Options{Dir: dir, Logger: hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Warn})})
+	defer m.Shutdown()
+	p, err := m.Start(context.Background(), Spec{Name: "host-test", Plugin: "fake", Config: []byte(baseConfig)})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "host:", err)
+		return
+	}
+	fmt.Println(p.Pid())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+const baseConfig = `
+contacts:
+  - id: c1
+    first_name: Ada
+    phones: ["+442045205757"]
+    fields: {tier: gold, balance: 12.5}
+companies:
+  - id: k1
+    name: Acme
+    phones: ["+442045205757", "+442000000000"]
+`
+
+// withConfig returns baseConfig plus extra top-level YAML.
+func withConfig(extra string) []byte { return []byte(baseConfig + extra + "\n") }
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// fastOptions supervise quickly, for tests.
+func fastOptions() Options {
+	return Options{
+		HealthInterval: 100 * time.Millisecond,
+		HealthTimeout:  time.Second,
+		BackoffMin:     20 * time.Millisecond,
+		BackoffMax:     200 * time.Millisecond,
+		StartTimeout:   30 * time.Second,
+	}
+}
+
+// newManager returns a manager over the fake plugin's directory that is
+// shut down when the test ends; its log is printed if the test fails.
+func newManager(t *testing.T, opts Options) *Manager {
+	t.Helper()
+	logs := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("manager log:\n%s", logs.String())
+		}
+	})
+	if opts.Dir == "" {
+		opts.Dir = pluginDir
+	}
+	opts.Logger = hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug})
+	m := New(opts)
+	t.Cleanup(m.Shutdown)
+	return m
+}
+
+// start starts the fake plugin as connector name with config.
+func start(t *testing.T, m *Manager, name string, config []byte) *Plugin {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := m.Start(ctx, Spec{Name: name, Plugin: "fake", Config: config, DefaultRegion: "GB"})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	return p
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", within, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitUp waits for p to be up again.
+func waitUp(t *testing.T, p *Plugin) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := p.WaitUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lookup asks p for the base config's shared number.
+func lookup(ctx context.Context, p connectors.Connector) (*connectors.LookupResponse, error) {
+	return p.LookupByPhone(ctx, &connectors.LookupRequest{E164: "+442045205757"})
+}
+
+// metricValue reads a plugin metric from reg; -1 when absent.
+func metricValue(t *testing.T, reg *prometheus.Registry, name, plugin string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "plugin" && l.GetValue() == plugin {
+					if m.GetCounter() != nil {
+						return m.GetCounter().GetValue()
+					}
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// mustContain fails unless err's text has every one of wants.
+func mustContain(t *testing.T, err error, wants ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want one containing %q", wants)
+	}
+	for _, w := range wants {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not contain %q", err, w)
+		}
+	}
+}
