@@ -31,9 +31,14 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-## bench: Go benchmarks and loopback load tests; writes bench-results/
+## bench: Go benchmarks and loopback load tests; results in bench-results/
+BENCHFLAGS ?= -run '^$$' -benchmem -count=1
 bench: build
-	$(GO) run ./cmd/switchboard-bench -out docs/benchmarks.generated.md
+	@mkdir -p bench-results
+	$(GO) test $(BENCHFLAGS) -bench 'IndexLookup|IndexBuild1M|DirectoryLookupIndexHit' -benchtime=2s -timeout 30m ./core/directory | tee bench-results/directory.txt
+	$(GO) test $(BENCHFLAGS) -bench . ./core/phone ./core/routing ./core/server ./connectors/csv | tee bench-results/units.txt
+	$(GO) build -o $(BIN)/switchboard-bench ./cmd/switchboard-bench
+	$(BIN)/switchboard-bench -bin $(BIN) -out bench-results/load.md
 
 ## lint: formatting and vet
 lint:

@@ -166,7 +166,7 @@ func writeConfig(dir, bin string) string {
 	cfg := fmt.Sprintf(`server:
   listen: "127.0.0.1:0"
 log:
-  level: warn
+  level: info   # as deployed: one log line per request
 phone:
   default_region: GB
 plugins:
