@@ -1,7 +1,6 @@
 package config
 
 import (
-	"math"
 	"reflect"
 	"sort"
 	"strconv"
@@ -9,6 +8,8 @@ import (
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/switchboard-hq/switchboard/connectors"
 )
 
 // YAML short tags the decoder looks at.
@@ -559,25 +560,14 @@ func (ix nodeIndex) pos(file, path string) Position {
 }
 
 // suggest returns the known name closest to name, if close enough to be a
-// likely typo.
+// likely typo: the adapters' rule (connectors.Suggest, shared so that host
+// and plugin keys get the same hints), or a prefix of a long name ("health"
+// for "health_interval").
 func suggest(name string, known []string) string {
+	if s := connectors.Suggest(name, known); s != "" {
+		return s
+	}
 	lname := strings.ToLower(name)
-	best, bestDist := "", math.MaxInt
-	for _, k := range known {
-		dist := levenshtein(lname, k)
-		if dist < bestDist {
-			best, bestDist = k, dist
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	limit := max(2, len(best)/3)
-	if bestDist <= limit {
-		return best
-	}
-	// A prefix of a long name ("health" for "health_interval") is a
-	// likely slip too.
 	var prefixed []string
 	for _, k := range known {
 		if len(lname) >= 3 && (strings.HasPrefix(k, lname) || strings.HasPrefix(lname, k)) {
@@ -589,26 +579,4 @@ func suggest(name string, known []string) string {
 		return prefixed[0]
 	}
 	return ""
-}
-
-// levenshtein is the edit distance between a and b.
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
