@@ -31,6 +31,12 @@ const (
 	ClassPluginBug Class = "plugin_bug"
 )
 
+// ErrNotRunning is wrapped by the errors of calls that never reached the
+// connector because its process is not running (a plugin being restarted or
+// stopped, or one that died during the call). Such a call failed fast and
+// says nothing about the CRM's health: circuit breakers ignore it.
+var ErrNotRunning = errors.New("the connector's process is not running")
+
 // Error is a classified connector error.
 type Error struct {
 	Class Class

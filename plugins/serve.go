@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,7 +32,19 @@ const parentPollInterval = 250 * time.Millisecond
 // stdout, which carries the go-plugin handshake. Serve exits the process
 // when the host goes away, and exits with status 1 and an explanation when
 // the binary is run by hand. It returns when the host shuts the plugin down.
+//
+// With SWITCHBOARD_PLUGIN_DEBUG=1 (DebugEnv) the plugin runs standalone
+// instead, until SIGINT or SIGTERM: it prints a Reattach config on stdout
+// for a host to attach to it, and logs in plain text on stderr, so that it
+// can run under a debugger.
 func Serve(newConnector func(logger hclog.Logger) connectors.Connector) {
+	if debugEnabled() {
+		if err := serveDebug(newConnector, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: debug mode: %v\n", filepath.Base(os.Args[0]), err)
+			os.Exit(1)
+		}
+		return
+	}
 	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
 		fmt.Fprint(os.Stderr, runByHandMessage(os.Args[0]))
 		os.Exit(1)
@@ -43,6 +56,9 @@ func Serve(newConnector func(logger hclog.Logger) connectors.Connector) {
 		os.Exit(1)
 	})
 
+	if msg := versionMismatch(os.Getenv("PLUGIN_PROTOCOL_VERSIONS"), ProtocolVersions()); msg != "" {
+		logger.Error(msg)
+	}
 	impl := newConnector(logger)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
@@ -52,6 +68,26 @@ func Serve(newConnector func(logger hclog.Logger) connectors.Connector) {
 	})
 }
 
+// versionMismatch explains, from the plugin's side, a host that offers no
+// connector protocol version this plugin speaks (offered is go-plugin's
+// PLUGIN_PROTOCOL_VERSIONS, "1,2"); "" when they share one or the host
+// did not say.
+func versionMismatch(offered string, ours []int) string {
+	if offered == "" {
+		return ""
+	}
+	for _, s := range strings.Split(offered, ",") {
+		for _, v := range ours {
+			if strings.TrimSpace(s) == strconv.Itoa(v) {
+				return ""
+			}
+		}
+	}
+	return fmt.Sprintf("the switchboard host speaks connector protocol version(s) %s, this plugin speaks %v: "+
+		"the handshake will fail; use a plugin release and a switchboard release that share a protocol version",
+		offered, ours)
+}
+
 // runByHandMessage explains what a plugin binary is to someone who ran it.
 func runByHandMessage(argv0 string) string {
 	name := filepath.Base(argv0)
@@ -59,6 +95,8 @@ func runByHandMessage(argv0 string) string {
 		name + " is a Switchboard connector plugin, not a program to run by hand.",
 		"Switchboard starts it itself for every connector in its config that uses it:",
 		"run `switchboard` instead (`switchboard plugins` lists the plugins it finds).",
+		"To debug the plugin, run it with " + DebugEnv + "=1: it then serves standalone and prints",
+		"how to attach a switchboard host to it (docs/writing-a-connector.md).",
 		"",
 	}, "\n")
 }

@@ -85,7 +85,7 @@ func TestRunByHandExplainsAndFails(t *testing.T) {
 		t.Errorf("wrote to stdout: %q", stdout.String())
 	}
 	msg := stderr.String()
-	for _, want := range []string{"switchboard-connector-fake is a Switchboard connector plugin", "not a program to run by hand", "run `switchboard`"} {
+	for _, want := range []string{"switchboard-connector-fake is a Switchboard connector plugin", "not a program to run by hand", "run `switchboard`", "SWITCHBOARD_PLUGIN_DEBUG=1"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}

@@ -7,11 +7,15 @@
 //     index hit with the cache off) and, side by side in the same run, against
 //     a bare handler that answers a constant extension (the floor). Rounds
 //     alternate between the two so that drift hits both.
+//
 //  2. The plugin round trip: LookupByPhone through the real CSV plugin process
 //     (go-plugin gRPC over a local socket) against the same call in-process.
 //
+//  3. Webhooks and Insight Cards (webhook.go): webhook-to-card latency
+//     against the fake Hipcall, and webhook answers under a burst.
+//
 // Usage: switchboard-bench [-rate 1000] [-duration 5s] [-rounds 3]
-// [-contacts 100000] [-bin bin] [-out report.md]
+// [-contacts 100000] [-bin bin] [-out report.md] [-webhooks=false]
 //
 // The "floor" subcommand serves the bare handler (used by the run itself).
 package main
@@ -54,6 +58,9 @@ func main() {
 	calls := flag.Int("calls", 20000, "plugin round trips to time")
 	bin := flag.String("bin", "bin", "directory holding switchboard and plugins/")
 	out := flag.String("out", "", "also write the report to this file")
+	webhooks := flag.Bool("webhooks", true, "also measure webhook answers and webhook-to-card latency (webhook.go)")
+	webhookRate := flag.Int("webhook-rate", 200, "call_init webhooks per second for the webhook-to-card latency")
+	burst := flag.Int("burst", 5000, "webhooks in the answer-latency burst")
 	flag.Parse()
 
 	work, err := os.MkdirTemp("", "switchboard-bench-")
@@ -123,6 +130,9 @@ func main() {
 	check(err, "start the csv plugin")
 	timeCalls(&report, "in-process csv.LookupByPhone", inproc, numbers, *calls)
 	timeCalls(&report, "plugin process (go-plugin gRPC)", plug, numbers, *calls)
+	if *webhooks {
+		benchWebhooks(&report, binAbs, work, numbers, *webhookRate, *duration, *burst)
+	}
 
 	fmt.Print(report.String())
 	if *out != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -75,11 +76,17 @@ func runLookup(ctx context.Context, env *cliEnv, args []string) int {
 	asJSON := fs.Bool("json", false, "print JSON")
 	dialled := fs.String("number", "", "the dialled number (Hipcall's \"number\"), for rules that use it")
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for plugins and indexes")
+	card := fs.Bool("card", false, "print the Insight Card that would be pushed for an inbound call from NUMBER (lookup_card.go)")
+	forSystem := fs.String("for", string(routing.TargetHipcall), "the phone system to decide for: hipcall or ringostat")
 	pos, code, ok := parseFlags(fs, args)
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
+	target, err := routing.ParseTarget(*forSystem)
+	if len(pos) != 1 || err != nil {
+		if err != nil {
+			fmt.Fprintf(env.stderr, "switchboard lookup: -for: %v\n", err)
+		}
 		fs.Usage()
 		return exitUsage
 	}
@@ -101,7 +108,13 @@ func runLookup(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "switchboard: not ready after %s: %v\n", *wait, err)
 		return exitFailed
 	}
-	res, dec := h.Decide(ctx, routing.Call{Caller: pos[0], Number: *dialled})
+	res, dec := h.DecideFor(ctx, routing.Call{Caller: pos[0], Number: *dialled}, target)
+	if *card {
+		return printCard(env, h, res, pos[0], *dialled)
+	}
+	if target == routing.TargetRingostat {
+		return printRingostatLookup(env, cfg.Ringostat, res, dec, *asJSON)
+	}
 	if *asJSON {
 		return printJSON(env, lookupJSON(res, dec))
 	}
@@ -152,6 +165,14 @@ func lookupJSON(res directory.Result, dec routing.Decision) lookupOutput {
 
 func printLookup(env *cliEnv, res directory.Result, dec routing.Decision) {
 	w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	printMatch(w, res)
+	fmt.Fprintf(w, "extension:\t%s\n", dec.Extension)
+	fmt.Fprintf(w, "reason:\t%s\n", dec.Reason)
+	w.Flush()
+}
+
+// printMatch prints the number, the match and the lookup's errors.
+func printMatch(w io.Writer, res directory.Result) {
 	q := res.Query
 	switch {
 	case res.InvalidNumber != nil:
@@ -175,9 +196,6 @@ func printLookup(env *cliEnv, res directory.Result, dec routing.Decision) {
 	for _, e := range res.Errors {
 		fmt.Fprintf(w, "error:\t%s: %v\n", e.Source, e.Err)
 	}
-	fmt.Fprintf(w, "extension:\t%s\n", dec.Extension)
-	fmt.Fprintf(w, "reason:\t%s\n", dec.Reason)
-	w.Flush()
 }
 
 func describeMatch(m *connectors.Match) string {
@@ -195,6 +213,9 @@ func describeMatch(m *connectors.Match) string {
 }
 
 func runPlugins(ctx context.Context, env *cliEnv, args []string) int {
+	if len(args) > 0 && args[0] == "describe" {
+		return runPluginsDescribe(ctx, env, args[1:]) // plugins_describe.go
+	}
 	fs, cfgPath := newFlags(env, "plugins", "")
 	dir := fs.String("dir", "", "plugin directory (default: plugins.dir from the config, else bin/plugins)")
 	asJSON := fs.Bool("json", false, "print JSON")

@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/switchboard-hq/switchboard/connectors/postgres/pgtest"
 )
 
 var (
@@ -32,7 +34,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	// pgtest.Main stops the PostgreSQL that e2e tests with the postgres
+	// plugin start on first use (pgtest.NewDatabase).
+	code := pgtest.Main(m)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

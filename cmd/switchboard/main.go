@@ -4,8 +4,10 @@
 //
 //	switchboard serve    [-config switchboard.yaml]
 //	switchboard validate [-config switchboard.yaml] [-print]
-//	switchboard lookup   [-config switchboard.yaml] [-json] [-number N] NUMBER
+//	switchboard lookup   [-config switchboard.yaml] [-json] [-number N] [-for hipcall|ringostat] NUMBER
 //	switchboard plugins  [-config switchboard.yaml] [-dir DIR]
+//	switchboard plugins describe [-config switchboard.yaml] [-dir DIR] [-path BIN] [-json] NAME
+//	switchboard fake-hipcall [-listen 127.0.0.1:5009] [-token T]
 //	switchboard version
 package main
 
@@ -45,7 +47,9 @@ var commands = []command{
 	{"serve", "serve the phone system's requests until interrupted", runServe},
 	{"validate", "load and check a configuration and its plugins' configs, without serving", runValidate},
 	{"lookup", "look a number up and print the match and the routing decision", runLookup},
-	{"plugins", "list the plugins found and what they describe", runPlugins},
+	{"plugins", "list the plugins found and what they describe (plugins describe NAME: one in detail)", runPlugins},
+	{"fake-hipcall", "serve a fake Hipcall API on loopback and print the Insight Cards it receives", runFakeHipcall},
+	{"sync", "write the CRM's companies and contacts into Hipcall (by external_id, fewest requests)", runSync},
 	{"version", "print the version", runVersion},
 }
 

@@ -368,7 +368,11 @@ func (d *decoder) raw(path string, p nodeRef, v reflect.Value) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		d.failf(path, n, "%s must be a mapping (the connector's own settings), got %s", display(path), d.describe(path, n))
+		what := "a mapping"
+		if strings.HasPrefix(path, "connectors.") && strings.HasSuffix(path, ".config") {
+			what += " (the connector's own settings)"
+		}
+		d.failf(path, n, "%s must be %s, got %s", display(path), what, d.describe(path, n))
 		return
 	}
 	d.duplicates(path, n, 0)

@@ -28,6 +28,12 @@ type Config struct {
 	Directory  DirectoryConfig `yaml:"directory"`
 	Hipcall    HipcallConfig   `yaml:"hipcall"`
 	Routing    RoutingConfig   `yaml:"routing"`
+	// Ringostat configures Ringostat's call routing endpoint (ringostat.go).
+	Ringostat RingostatConfig `yaml:"ringostat"`
+	// Cards configures Insight Cards pushed on webhooks (cards.go).
+	Cards CardsConfig `yaml:"cards"`
+	// Sync configures the CRM → Hipcall sync (sync.go).
+	Sync SyncConfig `yaml:"sync"`
 
 	// File is the name the configuration was loaded under, as used in
 	// positions.
@@ -127,6 +133,9 @@ type Connector struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// Refresh is the index rebuild interval; 0 means never.
 	Refresh time.Duration `yaml:"refresh"`
+	// Reattach attaches to a plugin running in debug mode instead of
+	// launching it (see reattach.go); nil normally.
+	Reattach *Reattach `yaml:"reattach"`
 	// Config is the connector's own block, environment references already
 	// resolved, or nil when absent. See ConfigYAML and ConfigPos.
 	Config *yaml.Node `yaml:"-" raw:"config"`
@@ -163,6 +172,10 @@ type CacheConfig struct {
 // HipcallConfig is the Hipcall integration's configuration.
 type HipcallConfig struct {
 	SmartIVR SmartIVRConfig `yaml:"smart_ivr"`
+	// API is how to reach Hipcall's REST API (hipcall_api.go).
+	API HipcallAPIConfig `yaml:"api"`
+	// Webhook is the endpoint Hipcall's webhooks are sent to (webhook.go).
+	Webhook WebhookConfig `yaml:"webhook"`
 	// Pos is where the section starts (or, when it is left out, the
 	// nearest thing that is there).
 	Pos Position `yaml:"-"`
@@ -193,11 +206,16 @@ type BasicAuth struct {
 type RoutingConfig struct {
 	// DefaultExtension is used when no rule matches.
 	DefaultExtension string `yaml:"default_extension"`
+	// RingostatDefault is the Ringostat destination when no rule matches;
+	// empty means none (Ringostat goes on to its scheme's next step).
+	RingostatDefault string `yaml:"ringostat_default"`
 	// Rules are tried in order.
 	Rules []Rule `yaml:"rules"`
 
 	// DefaultExtensionPos is where default_extension's value is.
 	DefaultExtensionPos Position `yaml:"-" pos:"default_extension"`
+	// RingostatDefaultPos is where ringostat_default's value is.
+	RingostatDefaultPos Position `yaml:"-" pos:"ringostat_default"`
 	// Pos is where the section starts (or, when it is left out, the
 	// nearest thing that is there).
 	Pos Position `yaml:"-"`
@@ -214,6 +232,11 @@ type Rule struct {
 	Extension string `yaml:"extension"`
 	// ExtensionExpr is an expression yielding the extension.
 	ExtensionExpr string `yaml:"extension_expr"`
+	// Ringostat is a fixed Ringostat destination; at most one of Ringostat
+	// and RingostatExpr is set.
+	Ringostat string `yaml:"ringostat"`
+	// RingostatExpr is an expression yielding the Ringostat destination.
+	RingostatExpr string `yaml:"ringostat_expr"`
 
 	// Pos is where the rule starts.
 	Pos Position `yaml:"-"`
@@ -221,6 +244,10 @@ type Rule struct {
 	WhenPos Position `yaml:"-" pos:"when"`
 	// ExtensionExprPos is where extension_expr starts (Pos when absent).
 	ExtensionExprPos Position `yaml:"-" pos:"extension_expr"`
+	// RingostatPos and RingostatExprPos are where ringostat and
+	// ringostat_expr start (Pos when absent).
+	RingostatPos     Position `yaml:"-" pos:"ringostat"`
+	RingostatExprPos Position `yaml:"-" pos:"ringostat_expr"`
 }
 
 // Default returns the configuration with every default applied and nothing
@@ -256,7 +283,10 @@ func Default() *Config {
 			Enabled:  true,
 			Path:     "/hipcall/smart-ivr",
 			Deadline: 1500 * time.Millisecond,
-		}},
+		}, API: defaultHipcallAPI(), Webhook: defaultWebhook()},
+		Cards:     defaultCards(),
+		Ringostat: defaultRingostat(),
+		Sync:      defaultSync(),
 	}
 }
 

@@ -83,8 +83,12 @@ func (c *checker) check() {
 	c.plugins()
 	c.directory()
 	c.connectors()
+	c.reattach() // connectors[].reattach (reattach.go)
 	c.hipcall()
+	c.hipcallEvents() // hipcall.api, hipcall.webhook, cards (webhook.go, cards.go)
 	c.routing()
+	c.ringostat() // ringostat, routing.ringostat_default, rules[].ringostat* (ringostat.go)
+	c.sync()      // sync (sync.go)
 }
 
 func (c *checker) server() {
@@ -282,7 +286,8 @@ func (c *checker) routing() {
 		switch hasExt, hasExpr := rule.Extension != "", rule.ExtensionExpr != ""; {
 		case hasExt && hasExpr:
 			c.addf(at("extension_expr"), "%s sets both extension and extension_expr; keep one of them", display(path))
-		case !hasExt && !hasExpr && !c.tainted(at("extension")) && !c.tainted(at("extension_expr")):
+		case !hasExt && !hasExpr && rule.Ringostat == "" && rule.RingostatExpr == "" &&
+			!c.tainted(at("extension")) && !c.tainted(at("extension_expr")):
 			c.addf(path, "%s needs an extension or an extension_expr", display(path))
 		}
 	}

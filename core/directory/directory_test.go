@@ -704,3 +704,27 @@ func TestConcurrentLookupsDuringRebuilds(t *testing.T) {
 		}
 	}
 }
+
+// TestBreakerIgnoresPluginNotRunning: a plugin being restarted fails fast
+// without touching the CRM; those failures must not open the breaker, or
+// lookups would stay skipped for the cooldown after the plugin is back.
+func TestBreakerIgnoresPluginNotRunning(t *testing.T) {
+	f := newFake(contact("a", "+442045205757"))
+	f.lookupErr = &connectors.Error{Class: connectors.ClassUnavailable, Op: "LookupByPhone",
+		Message: "plugin \"live\" is restarting; retry shortly", Err: connectors.ErrNotRunning}
+	d := newDir(t, Options{
+		Sources: []Source{{Name: "live", Connector: f, Mode: ModeLive, BreakerCooldown: time.Hour}},
+	})
+	for i := range 20 {
+		if res := d.Lookup(context.Background(), "+442045205757"); res.Found {
+			t.Fatalf("lookup %d found a record while the plugin is down", i)
+		}
+	}
+	if st := d.Stats()[0].Breaker; st != "closed" {
+		t.Fatalf("breaker %q after plugin-down failures, want closed", st)
+	}
+	f.lookupErr = nil // the plugin is back
+	if res := d.Lookup(context.Background(), "+442045205757"); !res.Found {
+		t.Fatalf("lookup after the plugin came back: %+v, want found at once", res)
+	}
+}

@@ -26,9 +26,11 @@ func newBreaker(s *source) *gobreaker.CircuitBreaker[*connectors.LookupResponse]
 		MaxRequests: 1,
 		Timeout:     s.BreakerCooldown,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
+		// Neither a caller giving up nor a plugin that is not running (a
+		// fast failure that never reached the CRM) says the CRM is unhealthy.
 		IsExcluded: func(err error) bool {
 			var gone callerGone
-			return errors.As(err, &gone)
+			return errors.As(err, &gone) || errors.Is(err, connectors.ErrNotRunning)
 		},
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			switch to {

@@ -17,11 +17,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/core/cards"
 	"github.com/switchboard-hq/switchboard/core/config"
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/hipcall"
 	"github.com/switchboard-hq/switchboard/core/phone"
 	"github.com/switchboard-hq/switchboard/core/routing"
 	"github.com/switchboard-hq/switchboard/core/server"
+	"github.com/switchboard-hq/switchboard/core/webhook"
 	"github.com/switchboard-hq/switchboard/plugins/manager"
 )
 
@@ -46,6 +49,12 @@ type Host struct {
 	Plugins   []*manager.Plugin
 	Directory *directory.Directory
 	Router    *routing.Router
+	// Hipcall is the Hipcall API client, nil without hipcall.api.token.
+	Hipcall *hipcall.Client
+	// Cards renders Insight Cards, nil when cards are off (events.go).
+	Cards *cards.Builder
+	// Webhook receives Hipcall's webhooks, nil when hipcall.webhook is off.
+	Webhook *webhook.Processor
 }
 
 // NewLogger builds the host's logger from the log section.
@@ -85,7 +94,7 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 		add(cfg.Phone.DefaultRegionPos, "phone.default_region: %v", err)
 	}
 
-	h.Router, err = routing.New(routingOptions(cfg, log, reg))
+	h.Router, err = routing.New(routingOptions(cfg, h.Parser, log, reg))
 	if err != nil {
 		var re *routing.RuleErrors
 		if !errors.As(err, &re) {
@@ -129,6 +138,7 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 			DefaultRegion: cfg.Phone.DefaultRegion,
 			BaseDir:       cfg.BaseDir,
 			ValidateOnly:  opts.ValidateOnly,
+			Reattach:      pluginReattach(c.Reattach), // reattach.go
 		})
 		if serr != nil {
 			var ce *manager.ConfigError
@@ -157,6 +167,8 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 			Refresh:   c.Refresh,
 		})
 	}
+	problems = append(problems, h.buildCardBuilder(cfg)...)
+	problems = append(problems, syncProblems(cfg)...)
 	if len(problems) > 0 {
 		return nil, &config.Problems{List: problems}
 	}
@@ -177,6 +189,9 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
 	}
+	if err := h.buildEvents(cfg); err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 
@@ -195,13 +210,16 @@ func checkCapabilities(c *config.Connector, info connectors.DescribeResponse) er
 	return nil
 }
 
-func routingOptions(cfg *config.Config, log hclog.Logger, reg prometheus.Registerer) routing.Options {
+func routingOptions(cfg *config.Config, parser *phone.Parser, log hclog.Logger, reg prometheus.Registerer) routing.Options {
 	rules := make([]routing.Rule, len(cfg.Routing.Rules))
 	for i, r := range cfg.Routing.Rules {
-		rules[i] = routing.Rule{Name: r.Name, When: r.When, Extension: r.Extension, ExtensionExpr: r.ExtensionExpr}
+		rules[i] = routing.Rule{Name: r.Name, When: r.When, Extension: r.Extension, ExtensionExpr: r.ExtensionExpr,
+			Ringostat: r.Ringostat, RingostatExpr: r.RingostatExpr}
 	}
 	return routing.Options{
 		DefaultExtension: cfg.Routing.DefaultExtension,
+		RingostatDefault: cfg.Routing.RingostatDefault,
+		Phone:            parser,
 		Rules:            rules,
 		Logger:           log.Named("routing"),
 		Registerer:       reg,
@@ -211,6 +229,9 @@ func routingOptions(cfg *config.Config, log hclog.Logger, reg prometheus.Registe
 // rulePos is the position of a rule's field, for routing errors.
 func rulePos(cfg *config.Config, index int, field string) config.Position {
 	if index < 0 || index >= len(cfg.Routing.Rules) {
+		if field == routing.FieldRingostatDefault {
+			return cfg.Routing.RingostatDefaultPos
+		}
 		return cfg.Routing.DefaultExtensionPos
 	}
 	r := cfg.Routing.Rules[index]
@@ -219,6 +240,10 @@ func rulePos(cfg *config.Config, index int, field string) config.Position {
 		return r.WhenPos
 	case "extension_expr":
 		return r.ExtensionExprPos
+	case routing.FieldRingostat:
+		return r.RingostatPos
+	case routing.FieldRingostatExpr:
+		return r.RingostatExprPos
 	}
 	return r.Pos
 }
@@ -260,6 +285,7 @@ func (h *Host) Server() (*server.Server, error) {
 		Ready:             h.Ready,
 		Registry:          h.Registry,
 		Logger:            h.Logger,
+		Webhook:           h.webhookOptions(),
 	}
 	if ivr := h.Config.Hipcall.SmartIVR; ivr.Enabled {
 		o := &server.SmartIVROptions{Path: ivr.Path, Deadline: ivr.Deadline, DefaultExtension: h.Config.Routing.DefaultExtension}
@@ -268,6 +294,7 @@ func (h *Host) Server() (*server.Server, error) {
 		}
 		opts.SmartIVR = o
 	}
+	opts.Ringostat = h.ringostatOptions()
 	return server.New(opts)
 }
 
@@ -287,7 +314,11 @@ func (h *Host) Serve(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}()
-	return srv.ListenAndServe(ctx)
+	stopWebhook := h.startWebhook(ctx)
+	defer h.startSync(ctx)() // scheduled sync (sync.go), stopped after the server
+	err = srv.ListenAndServe(ctx)
+	stopWebhook() // after the server: no event arrives while the queue drains
+	return err
 }
 
 func (h *Host) connectorNames() string {

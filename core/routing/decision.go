@@ -14,8 +14,17 @@ type Call struct {
 
 // Decision is where a call goes and why.
 type Decision struct {
-	// Extension is the destination: never empty.
+	// Target is the phone system the decision is for.
+	Target Target `json:"target,omitempty"`
+	// Extension is the Hipcall extension: never empty for TargetHipcall
+	// (Decide), empty for other targets.
 	Extension string `json:"extension"`
+	// Destination is where the call goes on Target: the extension for
+	// Hipcall; for Ringostat a phone number in international format
+	// without '+' or a SIP login, or "" when no rule gave one and no
+	// default is configured (Ringostat then goes on to the next step of
+	// its scheme).
+	Destination string `json:"destination,omitempty"`
 	// Rule is the name of the rule that matched; "" when the default applied.
 	Rule string `json:"rule,omitempty"`
 	// Default is true when no rule matched (or the lookup failed).

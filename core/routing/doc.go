@@ -17,6 +17,24 @@
 //	      when: 'found && record.owner_extension != nil'
 //	      extension_expr: 'record.owner_extension'
 //
+// # Phone systems
+//
+// One rule set serves every phone system (Target). A rule's extension or
+// extension_expr is its Hipcall destination; ringostat or ringostat_expr
+// its Ringostat destination (a phone number in international format,
+// answered as E.164 digits without '+', or a SIP login: see
+// RingostatDestination). Decide decides for Hipcall; DecideFor(res, call,
+// TargetRingostat) for Ringostat, skipping rules that have no Ringostat
+// destination and falling back to Options.RingostatDefault, which may be
+// empty: no destination, so Ringostat goes on to the next step of its
+// scheme.
+//
+//	rules:
+//	  - name: account-manager
+//	    when: 'found && record.owner_phone != ""'
+//	    extension_expr: 'record.owner_extension'
+//	    ringostat_expr: 'record.owner_phone'
+//
 // New compiles every expression against the environment below, so unknown
 // variables and type errors are reported at load time, all at once, as a
 // *RuleErrors. At run time an expression that fails (nil > 1000 when the
@@ -56,8 +74,9 @@
 //
 // # Metrics
 //
-// switchboard_routing_decisions_total{rule} counts decisions by the rule
-// that decided ("default" for the default);
+// switchboard_routing_decisions_total{rule} counts Hipcall decisions by the
+// rule that decided ("default" for the default), and
+// switchboard_routing_ringostat_decisions_total{rule} Ringostat ones;
 // switchboard_routing_rule_errors_total{rule} counts rules that failed at
 // run time.
 package routing

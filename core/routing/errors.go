@@ -15,6 +15,9 @@ const (
 	FieldExtension        = "extension"
 	FieldExtensionExpr    = "extension_expr"
 	FieldDefaultExtension = "default_extension"
+	FieldRingostat        = "ringostat"
+	FieldRingostatExpr    = "ringostat_expr"
+	FieldRingostatDefault = "ringostat_default"
 )
 
 // MaxExtensionLen is the longest extension accepted. Hipcall extensions
@@ -24,12 +27,13 @@ const MaxExtensionLen = 64
 // RuleError is one problem with the routing configuration.
 type RuleError struct {
 	// Index is the rule's position in Options.Rules, or -1 for a problem
-	// with Options.DefaultExtension.
+	// with Options.DefaultExtension or Options.RingostatDefault.
 	Index int
 	// Name is the rule's name as configured ("" if missing).
 	Name string
 	// Field is the offending field: "name", "when", "extension",
-	// "extension_expr" or (Index -1) "default_extension".
+	// "extension_expr", "ringostat", "ringostat_expr" or (Index -1)
+	// "default_extension" or "ringostat_default".
 	Field string
 	// Message says what is wrong and what to do; for an expression it is
 	// expr's own message with its position.

@@ -12,8 +12,9 @@ const defaultLabel = "default"
 // metrics are the router's counters, pre-resolved per rule so that Decide
 // does no label look-ups.
 type metrics struct {
-	decisions  *prometheus.CounterVec
-	ruleErrors *prometheus.CounterVec
+	decisions          *prometheus.CounterVec
+	ruleErrors         *prometheus.CounterVec
+	ringostatDecisions *prometheus.CounterVec
 }
 
 // newMetrics creates the counters and registers them with reg when it is
@@ -29,6 +30,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "switchboard_routing_rule_errors_total",
 			Help: "Rule evaluations that failed at run time and were treated as no match.",
 		}, []string{"rule"}),
+		ringostatDecisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_routing_ringostat_decisions_total",
+			Help: "Ringostat routing decisions by the rule that decided (\"default\" when none matched).",
+		}, []string{"rule"}),
 	}
 	if reg == nil {
 		return m, nil
@@ -38,6 +43,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.ruleErrors, err = register(reg, m.ruleErrors); err != nil {
+		return nil, err
+	}
+	if m.ringostatDecisions, err = register(reg, m.ringostatDecisions); err != nil {
 		return nil, err
 	}
 	return m, nil

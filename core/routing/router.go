@@ -17,11 +17,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/phone"
 )
 
-// Rule is one routing rule as configured: when When holds, the call goes to
-// Extension, or to what ExtensionExpr yields. Exactly one of Extension and
-// ExtensionExpr is set.
+// Rule is one routing rule as configured: when When holds, a Hipcall call
+// goes to Extension, or to what ExtensionExpr yields, and a Ringostat call to
+// Ringostat, or to what RingostatExpr yields. At most one of each pair is
+// set, and at least one destination; a rule without a destination for a
+// target is skipped for that target.
 type Rule struct {
 	// Name identifies the rule in decisions, logs and metrics; required,
 	// unique, and not "default".
@@ -33,12 +36,34 @@ type Rule struct {
 	// ExtensionExpr is an expression yielding the destination, a string or
 	// a whole number (record.owner_extension).
 	ExtensionExpr string `yaml:"extension_expr,omitempty"`
+	// Ringostat is a static Ringostat destination: a phone number in
+	// international format or a SIP login (see RingostatDestination).
+	Ringostat string `yaml:"ringostat,omitempty"`
+	// RingostatExpr is an expression yielding the Ringostat destination
+	// (record.owner_phone, record.sip_login).
+	RingostatExpr string `yaml:"ringostat_expr,omitempty"`
+}
+
+// hasDestination reports whether the rule names a destination for target.
+func (r *Rule) hasDestination(target Target) bool {
+	if target == TargetRingostat {
+		return r.Ringostat != "" || r.RingostatExpr != ""
+	}
+	return r.Extension != "" || r.ExtensionExpr != ""
 }
 
 // Options configure a Router.
 type Options struct {
-	// DefaultExtension takes every call no rule handles; required.
+	// DefaultExtension takes every Hipcall call no rule handles; required.
 	DefaultExtension string
+	// RingostatDefault takes every Ringostat call no rule handles. Empty
+	// means none: the decision's Destination is then empty and Ringostat
+	// goes on to the next step of its scheme.
+	RingostatDefault string
+	// Phone normalises Ringostat destinations written as phone numbers
+	// (numbers without country code are placed in its default region). nil
+	// accepts only numbers written with their country code.
+	Phone *phone.Parser
 	// Rules are evaluated in order; the first that matches decides.
 	Rules []Rule
 	// Logger receives debug lines about rules failing at run time; nil
@@ -60,6 +85,11 @@ type Router struct {
 	now      func() time.Time
 	defaults prometheus.Counter
 	vms      sync.Pool
+
+	// ringoDef is the normalised Ringostat default ("" for none).
+	ringoDef      string
+	ringoDefaults prometheus.Counter
+	phone         *phone.Parser
 }
 
 // compiledRule is a Rule with its programs and counters.
@@ -72,6 +102,10 @@ type compiledRule struct {
 	ext          *vm.Program // nil when Extension is static
 	decisions    prometheus.Counter
 	errors       prometheus.Counter
+	// ringo yields the Ringostat destination; nil when Ringostat (already
+	// normalised) is static or unset.
+	ringo          *vm.Program
+	ringoDecisions prometheus.Counter
 }
 
 // New compiles opts into a Router. When anything is wrong it returns a
@@ -83,12 +117,20 @@ func New(opts Options) (*Router, error) {
 		problems = append(problems, RuleError{Index: -1, Field: FieldDefaultExtension,
 			Message: err.Error() + " (default_extension is required: it takes every call no rule handles)"})
 	}
+	ringoDef := ""
+	if strings.TrimSpace(opts.RingostatDefault) != "" {
+		d, err := RingostatDestination(opts.RingostatDefault, opts.Phone)
+		if err != nil {
+			problems = append(problems, RuleError{Index: -1, Field: FieldRingostatDefault, Message: err.Error()})
+		}
+		ringoDef = d
+	}
 
 	sample := buildEnv(directory.Result{}, Call{}, time.Time{})
 	rules := make([]compiledRule, 0, len(opts.Rules))
 	seen := make(map[string]int, len(opts.Rules))
 	for i, rule := range opts.Rules {
-		cr, errs := compileRule(i, rule, sample, seen)
+		cr, errs := compileRule(i, rule, sample, seen, opts.Phone)
 		problems = append(problems, errs...)
 		rules = append(rules, cr)
 	}
@@ -103,6 +145,7 @@ func New(opts Options) (*Router, error) {
 	for i := range rules {
 		rules[i].decisions = m.decisions.WithLabelValues(rules[i].Name)
 		rules[i].errors = m.ruleErrors.WithLabelValues(rules[i].Name)
+		rules[i].ringoDecisions = m.ringostatDecisions.WithLabelValues(rules[i].Name)
 	}
 
 	r := &Router{
@@ -111,6 +154,10 @@ func New(opts Options) (*Router, error) {
 		log:      opts.Logger,
 		now:      opts.Now,
 		defaults: m.decisions.WithLabelValues(defaultLabel),
+
+		ringoDef:      ringoDef,
+		ringoDefaults: m.ringostatDecisions.WithLabelValues(defaultLabel),
+		phone:         opts.Phone,
 	}
 	if r.log == nil {
 		r.log = hclog.NewNullLogger()
@@ -124,7 +171,7 @@ func New(opts Options) (*Router, error) {
 
 // compileRule validates and compiles rule number i, recording its name in
 // seen. It returns every problem found.
-func compileRule(i int, rule Rule, sample map[string]any, seen map[string]int) (compiledRule, []RuleError) {
+func compileRule(i int, rule Rule, sample map[string]any, seen map[string]int, p *phone.Parser) (compiledRule, []RuleError) {
 	var problems []RuleError
 	bad := func(field, msg string) {
 		problems = append(problems, RuleError{Index: i, Name: rule.Name, Field: field, Message: msg})
@@ -169,8 +216,31 @@ func compileRule(i int, rule Rule, sample map[string]any, seen map[string]int) (
 		if err := CheckExtension(rule.Extension); err != nil {
 			bad(FieldExtension, err.Error())
 		}
-	default:
-		bad(FieldExtension, "no destination: set extension (a static extension) or extension_expr (an expression yielding one)")
+	case !rule.hasDestination(TargetRingostat):
+		bad(FieldExtension, "no destination: set extension (a static extension) or extension_expr (an expression yielding one); "+
+			"for Ringostat, ringostat or ringostat_expr")
+	}
+
+	switch {
+	case rule.Ringostat != "" && rule.RingostatExpr != "":
+		bad(FieldRingostatExpr, "both ringostat and ringostat_expr are set: keep exactly one")
+	case rule.RingostatExpr != "":
+		prog, err := expr.Compile(rule.RingostatExpr, expr.Env(sample), expr.AsAny())
+		if err != nil {
+			problems = append(problems, exprError(i, rule.Name, FieldRingostatExpr, err))
+			break
+		}
+		if t := prog.Node().Type(); t != nil && !extensionType(t) {
+			bad(FieldRingostatExpr, fmt.Sprintf("yields %s: it must yield a string (a phone number or a SIP login) or a whole number", t))
+			break
+		}
+		cr.ringo = prog
+	case rule.Ringostat != "":
+		d, err := RingostatDestination(rule.Ringostat, p)
+		if err != nil {
+			bad(FieldRingostat, err.Error())
+		}
+		cr.Ringostat = d
 	}
 	return cr, problems
 }
@@ -192,8 +262,11 @@ func extensionType(t reflect.Type) bool {
 type Step struct {
 	// Rule is the rule's name.
 	Rule string
-	// Matched is true when When held and a valid extension was found.
+	// Matched is true when When held and a valid destination was found.
 	Matched bool
+	// Skipped is true when the rule has no destination for the decision's
+	// target and so was not evaluated.
+	Skipped bool
 	// Extension is the destination the rule yielded, when Matched.
 	Extension string
 	// Err is why the rule was skipped when its evaluation failed.
@@ -209,34 +282,72 @@ type Explanation struct {
 	Steps []Step
 }
 
-// Decide picks the destination for a call whose caller the directory
+// Decide picks the Hipcall extension for a call whose caller the directory
 // resolved to res. It never fails and never panics: when no rule matches,
 // a rule errors, or anything goes wrong, the default extension answers.
 func (r *Router) Decide(res directory.Result, call Call) Decision {
-	return r.decide(res, call, nil)
+	return r.decide(res, call, TargetHipcall, nil)
+}
+
+// DecideFor picks the destination for target from the same rules and the
+// same match: rules without a destination for target are skipped. It never
+// fails and never panics. For TargetHipcall it is Decide. For
+// TargetRingostat, Destination is a normalised Ringostat destination, or
+// the Ringostat default, which may be empty: "no destination, go on to
+// the next step of the scheme".
+func (r *Router) DecideFor(res directory.Result, call Call, target Target) Decision {
+	return r.decide(res, call, target, nil)
 }
 
 // Explain decides like Decide and reports the environment and each rule's
 // outcome. It does not count in the metrics.
 func (r *Router) Explain(res directory.Result, call Call) Explanation {
+	return r.ExplainFor(res, call, TargetHipcall)
+}
+
+// ExplainFor decides like DecideFor and reports the environment and each
+// rule's outcome. It does not count in the metrics.
+func (r *Router) ExplainFor(res directory.Result, call Call, target Target) Explanation {
 	var ex Explanation
-	ex.Decision = r.decide(res, call, &ex)
+	ex.Decision = r.decide(res, call, target, &ex)
 	return ex
 }
 
-// decide is Decide, recording into ex when it is not nil.
-func (r *Router) decide(res directory.Result, call Call, ex *Explanation) (d Decision) {
+// defaultFor is the decision when no rule handles the call for target.
+func (r *Router) defaultFor(target Target, reason string) Decision {
+	if target == TargetRingostat {
+		if r.ringoDef == "" {
+			reason += "; no routing.ringostat_default, so Ringostat goes on to the next step of its scheme"
+		}
+		return Decision{Target: target, Destination: r.ringoDef, Default: true, Reason: reason}
+	}
+	return Decision{Target: TargetHipcall, Extension: r.def, Destination: r.def, Default: true, Reason: reason}
+}
+
+// countDefault counts a default decision for target.
+func (r *Router) countDefault(target Target) {
+	if target == TargetRingostat {
+		r.ringoDefaults.Inc()
+		return
+	}
+	r.defaults.Inc()
+}
+
+// decide is DecideFor, recording into ex when it is not nil.
+func (r *Router) decide(res directory.Result, call Call, target Target, ex *Explanation) (d Decision) {
+	if target != TargetRingostat {
+		target = TargetHipcall
+	}
 	if r == nil {
-		return Decision{Default: true, Reason: "default: no router configured (build one with routing.New)"}
+		return Decision{Target: target, Default: true, Reason: "default: no router configured (build one with routing.New)"}
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			r.log.Error("routing panicked; answering with the default extension: this is a bug, please report it",
-				"panic", fmt.Sprint(p))
-			d = Decision{Extension: r.def, Default: true,
-				Reason: "default: internal error while evaluating rules (see the log)"}
+			r.log.Error("routing panicked; answering with the default: this is a bug, please report it",
+				"panic", fmt.Sprint(p), "target", string(target))
+			d = r.defaultFor(target, "default: internal error while evaluating rules (see the log)")
 			if ex == nil {
-				r.defaults.Inc()
+				r.countDefault(target)
 			}
 		}
 	}()
@@ -251,13 +362,19 @@ func (r *Router) decide(res directory.Result, call Call, ex *Explanation) (d Dec
 	var failed []string
 	for i := range r.rules {
 		cr := &r.rules[i]
-		ext, ok, err := cr.eval(machine, env)
+		if !cr.hasDestination(target) {
+			if ex != nil {
+				ex.Steps = append(ex.Steps, Step{Rule: cr.Name, Skipped: true})
+			}
+			continue
+		}
+		dest, ok, err := cr.eval(machine, env, target, r.phone)
 		if ex != nil {
-			ex.Steps = append(ex.Steps, Step{Rule: cr.Name, Matched: ok, Extension: ext, Err: err})
+			ex.Steps = append(ex.Steps, Step{Rule: cr.Name, Matched: ok, Extension: dest, Err: err})
 		}
 		if err != nil {
 			failed = append(failed, cr.Name)
-			r.log.Debug("routing rule failed; treating it as no match", "rule", cr.Name, "error", oneLine(err))
+			r.log.Debug("routing rule failed; treating it as no match", "rule", cr.Name, "target", string(target), "error", oneLine(err))
 			if ex == nil {
 				cr.errors.Inc()
 			}
@@ -266,25 +383,33 @@ func (r *Router) decide(res directory.Result, call Call, ex *Explanation) (d Dec
 		if !ok {
 			continue
 		}
-		if ex == nil {
-			cr.decisions.Inc()
+		d := Decision{Target: target, Destination: dest, Rule: cr.Name, Reason: cr.reasonPrefix + subject(res)}
+		if target == TargetHipcall {
+			d.Extension = dest
 		}
-		return Decision{Extension: ext, Rule: cr.Name, Reason: cr.reasonPrefix + subject(res)}
+		if ex == nil {
+			if target == TargetRingostat {
+				cr.ringoDecisions.Inc()
+			} else {
+				cr.decisions.Inc()
+			}
+		}
+		return d
 	}
 
 	if ex == nil {
-		r.defaults.Inc()
+		r.countDefault(target)
 	}
 	reason := defaultReason(res)
 	if len(failed) > 0 {
 		reason += "; rules that failed: " + strings.Join(failed, ", ")
 	}
-	return Decision{Extension: r.def, Default: true, Reason: reason}
+	return r.defaultFor(target, reason)
 }
 
-// eval runs the rule: ok is true when When holds and the destination is
-// valid; err says why the rule could not be evaluated.
-func (cr *compiledRule) eval(machine *vm.VM, env map[string]any) (ext string, ok bool, err error) {
+// eval runs the rule for target: ok is true when When holds and the
+// destination is valid; err says why the rule could not be evaluated.
+func (cr *compiledRule) eval(machine *vm.VM, env map[string]any, target Target, p *phone.Parser) (dest string, ok bool, err error) {
 	out, err := machine.Run(cr.when, env)
 	if err != nil {
 		return "", false, fmt.Errorf("when: %w", err)
@@ -296,6 +421,9 @@ func (cr *compiledRule) eval(machine *vm.VM, env map[string]any) (ext string, ok
 	if !match {
 		return "", false, nil
 	}
+	if target == TargetRingostat {
+		return cr.ringostat(machine, env, p)
+	}
 	if cr.ext == nil {
 		return cr.Extension, true, nil
 	}
@@ -303,11 +431,31 @@ func (cr *compiledRule) eval(machine *vm.VM, env map[string]any) (ext string, ok
 	if err != nil {
 		return "", false, fmt.Errorf("extension_expr: %w", err)
 	}
-	ext, err = toExtension(out)
+	dest, err = toExtension(out)
 	if err != nil {
 		return "", false, fmt.Errorf("extension_expr: %w", err)
 	}
-	return ext, true, nil
+	return dest, true, nil
+}
+
+// ringostat yields the rule's Ringostat destination, normalised.
+func (cr *compiledRule) ringostat(machine *vm.VM, env map[string]any, p *phone.Parser) (string, bool, error) {
+	if cr.ringo == nil {
+		return cr.Ringostat, true, nil
+	}
+	out, err := machine.Run(cr.ringo, env)
+	if err != nil {
+		return "", false, fmt.Errorf("ringostat_expr: %w", err)
+	}
+	text, err := toText(out)
+	if err != nil {
+		return "", false, fmt.Errorf("ringostat_expr: %w", err)
+	}
+	dest, err := RingostatDestination(text, p)
+	if err != nil {
+		return "", false, fmt.Errorf("ringostat_expr: %w", err)
+	}
+	return dest, true, nil
 }
 
 // toExtension turns what an extension_expr yielded into a valid extension:

@@ -32,6 +32,9 @@ type endpoint struct {
 	level hclog.Level
 	// onPanic answers after a recovered panic (default: 500 JSON).
 	onPanic func(w http.ResponseWriter, r *http.Request)
+	// prefix also serves every path under path+"/"; the rest of such a
+	// path may hold a secret, so only path is logged (webhook.go).
+	prefix  bool
 	handler http.Handler
 }
 
@@ -87,6 +90,9 @@ func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 // limit.
 func (s *Server) chain(ep endpoint) http.Handler {
 	h := ep.handler
+	if ep.prefix {
+		h = restorePath(h)
+	}
 	if ep.limitBody {
 		h = s.limitBody(h)
 	}
@@ -97,7 +103,11 @@ func (s *Server) chain(ep endpoint) http.Handler {
 		h = allowMethods(ep.methods, h)
 	}
 	h = s.recoverPanics(ep.onPanic, h)
-	return s.instrument(ep.name, ep.level, h)
+	out := s.instrument(ep.name, ep.level, h)
+	if ep.prefix {
+		out = hidePath(ep.path, out)
+	}
+	return out
 }
 
 // instrument counts, times and logs every request in one line.

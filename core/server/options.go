@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -62,6 +63,17 @@ type SmartIVROptions struct {
 	DefaultExtension string
 }
 
+// WebhookOptions mounts an event receiver (Hipcall's webhooks, see
+// core/webhook). The handler does its own authentication; the server adds
+// logging, metrics, panic recovery, the POST check and the body limit.
+type WebhookOptions struct {
+	// Path is served, and so is every path under Path+"/" (a secret token
+	// may be the last segment). Only Path is ever logged.
+	Path string
+	// Handler answers the events. Required.
+	Handler http.Handler
+}
+
 // Options configures a Server. Zero durations and sizes take the Default*
 // values.
 type Options struct {
@@ -75,6 +87,11 @@ type Options struct {
 
 	// SmartIVR enables the Smart IVR endpoint; nil disables it.
 	SmartIVR *SmartIVROptions
+	// Webhook mounts an event receiver; nil disables it.
+	Webhook *WebhookOptions
+	// Ringostat enables Ringostat's routing endpoint (ringostat*.go); nil
+	// disables it.
+	Ringostat *RingostatOptions
 	// Directory and Router are required when SmartIVR is set.
 	Directory Lookuper
 	Router    Decider
@@ -170,6 +187,18 @@ func (o Options) withDefaults() (Options, error) {
 		}
 		o.SmartIVR = &ivr
 	}
+	if wh := o.Webhook; wh != nil {
+		switch {
+		case !strings.HasPrefix(wh.Path, "/") || strings.HasSuffix(wh.Path, "/"):
+			errs = append(errs, fmt.Errorf("webhook path %q must start with \"/\" and not end with one", wh.Path))
+		case isReservedPath(wh.Path) || o.SmartIVR != nil && o.SmartIVR.Path == wh.Path:
+			errs = append(errs, fmt.Errorf("webhook path %q is taken by another endpoint: choose another path", wh.Path))
+		}
+		if wh.Handler == nil {
+			errs = append(errs, errors.New("webhook needs a handler (WebhookOptions.Handler)"))
+		}
+	}
+	errs = append(errs, o.checkRingostat()...)
 	if len(errs) > 0 {
 		return o, fmt.Errorf("server: invalid options: %w", errors.Join(errs...))
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -30,6 +31,12 @@ func (s *Server) endpoints() []endpoint {
 	if s.opts.SmartIVR != nil {
 		eps = append(eps, s.smartIVREndpoint())
 	}
+	if s.opts.Webhook != nil {
+		eps = append(eps, s.webhookEndpoint())
+	}
+	if s.opts.Ringostat != nil {
+		eps = append(eps, s.ringostatEndpoint())
+	}
 	return eps
 }
 
@@ -37,14 +44,24 @@ func (s *Server) endpoints() []endpoint {
 // rest.
 func (s *Server) routes() http.Handler {
 	table := make(map[string]http.Handler)
+	var under []prefixRoute // endpoints that also serve the paths below theirs
 	for _, ep := range s.endpoints() {
 		table[ep.path] = s.chain(ep)
+		if ep.prefix {
+			under = append(under, prefixRoute{ep.path + "/", table[ep.path]})
+		}
 	}
 	missing := s.chain(endpoint{name: "not_found", level: hclog.Debug, handler: http.HandlerFunc(notFound)})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h, ok := table[r.URL.Path]; ok {
 			h.ServeHTTP(w, r)
 			return
+		}
+		for _, p := range under {
+			if strings.HasPrefix(r.URL.Path, p.prefix) {
+				p.handler.ServeHTTP(w, r)
+				return
+			}
 		}
 		missing.ServeHTTP(w, r)
 	})

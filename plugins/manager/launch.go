@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,7 @@ type process struct {
 	// socketDir holds the plugin's unix socket, which go-plugin removes
 	// only when the plugin exits cleanly; kill removes the directory.
 	socketDir string
+	log       hclog.Logger
 }
 
 // exited reports whether the process has ended.
@@ -68,7 +70,7 @@ func (p *process) kill(graceful bool) {
 // signalKill SIGKILLs the process unless it has already been reaped
 // (os.Process knows, so a recycled pid is never hit).
 func (p *process) signalKill() {
-	if p.cmd.Process != nil {
+	if p.cmd != nil && p.cmd.Process != nil { // nil for a reattached plugin
 		_ = p.cmd.Process.Kill()
 	}
 }
@@ -98,6 +100,11 @@ func (m *Manager) launch(ctx context.Context, log hclog.Logger, spec Spec, path 
 		proc.kill(true)
 		return nil, &ConfigError{Name: spec.Name, Plugin: spec.Plugin, Problems: resp.Problems}
 	}
+	// A connector's capabilities may depend on its block (the PostgreSQL
+	// connector has lookups only with a phone_key): describe it again.
+	if info, err := proc.conn.Describe(ctx, &connectors.DescribeRequest{}); err == nil {
+		proc.info = *info
+	}
 	log.Info("plugin started", "path", path, "pid", proc.pid,
 		"connector", proc.info.Name, "version", proc.info.Version)
 	return proc, nil
@@ -107,6 +114,9 @@ func (m *Manager) launch(ctx context.Context, log hclog.Logger, spec Spec, path 
 // and calls Describe, all before ctx's deadline; on any failure the process
 // is killed.
 func (m *Manager) describe(ctx context.Context, log hclog.Logger, spec Spec, path string) (*process, error) {
+	if spec.Reattach != nil {
+		return m.reattach(ctx, log, spec)
+	}
 	if spec.SHA256 != "" {
 		if err := verifySHA256(spec, path); err != nil {
 			return nil, err
@@ -140,7 +150,7 @@ func (m *Manager) describe(ctx context.Context, log hclog.Logger, spec Spec, pat
 		GRPCDialOptions:  plugins.GRPCDialOptions(),
 		Stderr:           tail,
 	})
-	proc := &process{client: client, cmd: cmd, started: time.Now(), socketDir: socketDir}
+	proc := &process{client: client, cmd: cmd, started: time.Now(), socketDir: socketDir, log: log}
 
 	rpc, err := client.Client()
 	if err != nil {
@@ -152,29 +162,39 @@ func (m *Manager) describe(ctx context.Context, log hclog.Logger, spec Spec, pat
 		proc.pid = cmd.Process.Pid
 	}
 
-	raw, err := rpc.Dispense(plugins.PluginName)
+	if err := proc.dispense(ctx, spec, path); err != nil {
+		return nil, err
+	}
+	return proc, nil
+}
+
+// dispense gets the connector from a connected plugin and describes it;
+// on failure the process is killed.
+func (proc *process) dispense(ctx context.Context, spec Spec, path string) error {
+	log := proc.log
+	raw, err := proc.rpc.Dispense(plugins.PluginName)
 	if err != nil {
 		proc.kill(false)
-		return nil, fmt.Errorf("plugin %q for connector %q (%s) does not serve a connector: %w; rebuild it with `make build`", spec.Plugin, spec.Name, path, err)
+		return fmt.Errorf("plugin %q for connector %q (%s) does not serve a connector: %w; rebuild it with `make build`", spec.Plugin, spec.Name, path, err)
 	}
 	conn, ok := raw.(connectors.Connector)
 	if !ok {
 		proc.kill(false)
-		return nil, fmt.Errorf("plugin %q for connector %q: dispensed %T, not a connector (a bug in switchboard)", spec.Plugin, spec.Name, raw)
+		return fmt.Errorf("plugin %q for connector %q: dispensed %T, not a connector (a bug in switchboard)", spec.Plugin, spec.Name, raw)
 	}
 	proc.conn = conn
 
 	info, err := conn.Describe(ctx, &connectors.DescribeRequest{})
 	if err != nil {
 		proc.kill(false)
-		return nil, fmt.Errorf("plugin %q for connector %q: Describe failed: %w", spec.Plugin, spec.Name, err)
+		return fmt.Errorf("plugin %q for connector %q: Describe failed: %w", spec.Plugin, spec.Name, err)
 	}
 	proc.info = *info
 	if info.ProtocolVersion != connectors.ProtocolVersion {
 		log.Warn("plugin describes a different contract version than this host",
 			"plugin_protocol_version", info.ProtocolVersion, "host_protocol_version", connectors.ProtocolVersion)
 	}
-	return proc, nil
+	return nil
 }
 
 // env is the plugin's environment: the host's, the plugin log level (the
@@ -224,13 +244,7 @@ func handshakeError(spec Spec, path string, timeout time.Duration, err error, st
 	what := fmt.Sprintf("plugin %q for connector %q (%s)", spec.Plugin, spec.Name, path)
 	switch {
 	case strings.Contains(msg, "incompatible API version"):
-		theirs := "an unknown version"
-		if m := pluginVersionRE.FindStringSubmatch(msg); m != nil {
-			theirs = "version " + m[1]
-		}
-		return fmt.Errorf("%s speaks connector protocol %s, but this switchboard speaks version(s) %v: "+
-			"rebuild the plugin from this switchboard's source with `make build`, or install the matching release (%w)",
-			what, theirs, plugins.ProtocolVersions(), err)
+		return fmt.Errorf("%s: %s%s\n(%w)", what, versionAdvice(msg, plugins.ProtocolVersions()), out, err)
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		return fmt.Errorf("%s did not complete the handshake within %s; check that it is a switchboard connector plugin "+
 			"and rebuild it with `make build`%s\n%w", what, timeout, out, err)
@@ -238,6 +252,31 @@ func handshakeError(spec Spec, path string, timeout time.Duration, err error, st
 		return fmt.Errorf("%s exited during handshake; rebuild it with `make build`%s\n%w", what, out, err)
 	}
 	return fmt.Errorf("%s failed the handshake; rebuild it with `make build`%s\n%w", what, out, err)
+}
+
+// versionAdvice explains a failed protocol negotiation: which versions
+// each side speaks, and what to do about it. msg is go-plugin's error,
+// which names the version the plugin fell back to (its lowest, since none
+// of ours matched); ours are this host's versions, lowest first.
+func versionAdvice(msg string, ours []int) string {
+	m := pluginVersionRE.FindStringSubmatch(msg)
+	if m == nil {
+		return fmt.Sprintf("the plugin speaks no connector protocol version this switchboard speaks (%v): "+
+			"rebuild the plugin from this switchboard's source with `make build`, or install the matching release", ours)
+	}
+	theirs, _ := strconv.Atoi(m[1])
+	if len(ours) > 0 && theirs > ours[len(ours)-1] {
+		head := fmt.Sprintf("the plugin speaks connector protocol version %d or newer, "+
+			"but this switchboard speaks version(s) %v", theirs, ours)
+		return head + ": the plugin is newer than this switchboard; upgrade switchboard to a release " +
+			"that speaks protocol " + m[1] + ", or install a release of the plugin built for protocol " +
+			strconv.Itoa(ours[len(ours)-1])
+	}
+	head := fmt.Sprintf("the plugin speaks connector protocol version %d, "+
+		"but this switchboard speaks version(s) %v", theirs, ours)
+	return head + ": the plugin is older than this switchboard; rebuild it against this switchboard's " +
+		"connectors and plugins packages (`make build` for bundled plugins), or upgrade it to a release " +
+		"that speaks protocol " + strconv.Itoa(ours[len(ours)-1])
 }
 
 // tailWriter keeps the last max bytes written to it: the plugin's recent

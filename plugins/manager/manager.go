@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/plugins"
 )
 
 // BinaryPrefix starts the file name of every connector plugin binary:
@@ -113,6 +114,11 @@ type Spec struct {
 	// Env is extra environment ("KEY=value") for the plugin process, on
 	// top of the host's own.
 	Env []string
+	// Reattach, when set, attaches to a plugin already running in debug
+	// mode (see plugins.DebugEnv) instead of launching the binary. When
+	// nil, the host's environment variable plugins.ReattachEnv(Name) is
+	// read instead. A reattached plugin is never killed by the host.
+	Reattach *plugins.Reattach
 }
 
 // Found is a plugin binary found in the plugin directory.
@@ -236,9 +242,16 @@ func (m *Manager) Start(ctx context.Context, spec Spec) (*Plugin, error) {
 	if m.isClosed() {
 		return nil, fmt.Errorf("starting connector %q: the plugin manager has been shut down", spec.Name)
 	}
-	path, err := m.Resolve(spec)
-	if err != nil {
+	if err := reattachFromEnv(&spec); err != nil {
 		return nil, err
+	}
+	path := "(reattached)"
+	if spec.Reattach == nil {
+		resolved, err := m.Resolve(spec)
+		if err != nil {
+			return nil, err
+		}
+		path = resolved
 	}
 	p := newPlugin(m, spec, path)
 	proc, err := m.launch(ctx, p.log, spec, path)

@@ -313,10 +313,10 @@ func (p *Plugin) current(op string) (*process, error) {
 	}
 	if p.stopped {
 		return nil, &connectors.Error{Class: connectors.ClassUnavailable, Op: op,
-			Message: fmt.Sprintf("plugin %q has been stopped", p.name)}
+			Message: fmt.Sprintf("plugin %q has been stopped", p.name), Err: connectors.ErrNotRunning}
 	}
 	return nil, &connectors.Error{Class: connectors.ClassUnavailable, Op: op,
-		Message: fmt.Sprintf("plugin %q is restarting; retry shortly", p.name)}
+		Message: fmt.Sprintf("plugin %q is restarting; retry shortly", p.name), Err: connectors.ErrNotRunning}
 }
 
 // lost turns the error of a call that the process did not survive into a
@@ -331,7 +331,7 @@ func (p *Plugin) lost(op string, proc *process, err error) error {
 	}
 	return &connectors.Error{Class: connectors.ClassUnavailable, Op: op,
 		Message: fmt.Sprintf("plugin %q stopped answering during the call; it is restarted if it died, retry shortly", p.name),
-		Err:     err}
+		Err:     errors.Join(connectors.ErrNotRunning, err)}
 }
 
 // call forwards one contract call to the current process.

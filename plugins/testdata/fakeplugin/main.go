@@ -14,8 +14,8 @@
 //
 // Methods are named describe, configure, check, lookup, list_companies and
 // list_contacts. Environment: FAKEPLUGIN_PROTOCOL_VERSION serves that
-// protocol version instead of the current one; FAKEPLUGIN_EXIT_AT_START=1
-// exits before the handshake.
+// protocol version (or those comma-separated versions) instead of the
+// current one; FAKEPLUGIN_EXIT_AT_START=1 exits before the handshake.
 package main
 
 import (
@@ -42,19 +42,22 @@ func main() {
 		os.Exit(2)
 	}
 	if v := os.Getenv("FAKEPLUGIN_PROTOCOL_VERSION"); v != "" {
-		version, err := strconv.Atoi(v)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "fakeplugin: bad FAKEPLUGIN_PROTOCOL_VERSION:", err)
-			os.Exit(2)
-		}
+		// A comma-separated list serves several versions ("1,2").
 		logger := hclog.New(&hclog.LoggerOptions{Output: os.Stderr, JSONFormat: true})
+		sets := map[int]plugin.PluginSet{}
+		for _, s := range strings.Split(v, ",") {
+			version, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "fakeplugin: bad FAKEPLUGIN_PROTOCOL_VERSION:", err)
+				os.Exit(2)
+			}
+			sets[version] = plugin.PluginSet{plugins.PluginName: &plugins.ConnectorPlugin{Impl: New(logger), Logger: logger}}
+		}
 		plugin.Serve(&plugin.ServeConfig{
-			HandshakeConfig: plugins.Handshake,
-			VersionedPlugins: map[int]plugin.PluginSet{
-				version: {plugins.PluginName: &plugins.ConnectorPlugin{Impl: New(logger), Logger: logger}},
-			},
-			GRPCServer: plugin.DefaultGRPCServer,
-			Logger:     logger,
+			HandshakeConfig:  plugins.Handshake,
+			VersionedPlugins: sets,
+			GRPCServer:       plugin.DefaultGRPCServer,
+			Logger:           logger,
 		})
 		return
 	}

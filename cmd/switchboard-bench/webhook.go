@@ -1,0 +1,213 @@
+package main
+
+// Webhooks and Insight Cards: the real host (bin/switchboard serve, the CSV
+// plugin over the generated customers) receives Hipcall webhooks and
+// pushes cards to the fake Hipcall, which runs in this process on loopback
+// without a rate limit.
+//
+//  1. Webhook-to-card latency: call_init webhooks at a steady rate (open
+//     loop); each latency runs from the moment its webhook was sent to the
+//     moment its card reached the fake.
+//  2. Answer latency under a burst: 5,000 webhooks as fast as 32 clients
+//     can send them; every answer must be a 200, and every event must be
+//     accounted for on /metrics (pushed + deduplicated + dropped).
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboard-hq/switchboard/core/hipcall/hipcalltest"
+)
+
+const benchWebhookToken = "bench-webhook-token-0123456789"
+
+// benchWebhooks runs both measurements and writes their tables.
+func benchWebhooks(report io.Writer, bin, work string, numbers []string, rate int, d time.Duration, burst int) {
+	fake := hipcalltest.NewServer(hipcalltest.Options{Token: "bench-token", RateLimit: hipcalltest.Unlimited})
+	defer fake.Close()
+	cfg := filepath.Join(work, "bench-webhooks.yaml")
+	check(os.WriteFile(cfg, []byte(fmt.Sprintf(`server:
+  listen: "127.0.0.1:0"
+log:
+  level: info   # as deployed: one line per event
+phone:
+  default_region: GB
+plugins:
+  dir: %s/plugins
+connectors:
+  - name: customers
+    plugin: csv
+    config:
+      path: %s/customers.csv
+      reload_interval: 0s
+      columns: {id: id, first_name: first, last_name: last, phones: [phone]}
+routing:
+  default_extension: "1000"
+hipcall:
+  api:
+    base_url: %s
+    token: bench-token
+    rate_limit_per_minute: 0
+  webhook:
+    enabled: true
+    token: %s
+cards:
+  enabled: true
+  title: {text: "{{ .record.name }}"}
+  rows:
+    - {label: Id, text: "{{ .record.id }}"}
+`, bin, work, fake.URL(), benchWebhookToken)), 0o600), "write webhook config")
+	addr, stop := startProcess(filepath.Join(bin, "switchboard"), []string{"serve", "-config", cfg}, nil)
+	defer stop()
+	waitReady(addr)
+	url := "http://" + addr + "/hipcall/webhook/" + benchWebhookToken
+	body := func(uuid, number string) string {
+		return `{"event":"call_init","data":{"uuid":"` + uuid + `","direction":"inbound","caller_number":"` + number + `","callee_number":"+442045200000"}}`
+	}
+
+	// 1. Webhook to card, open loop.
+	c := newClient()
+	for i := range 200 { // warm-up
+		postWebhook(c, url, body(fmt.Sprintf("warm-%d", i), numbers[i%len(numbers)]))
+	}
+	total := int(d.Seconds() * float64(rate))
+	interval := time.Second / time.Duration(rate)
+	sentAt := make([]time.Time, total)
+	var wg sync.WaitGroup
+	errs := 0
+	var mu sync.Mutex
+	start := time.Now()
+	for i := range total {
+		at := start.Add(time.Duration(i) * interval)
+		if wait := time.Until(at); wait > 0 {
+			time.Sleep(wait) // pacing the load generator
+		}
+		sentAt[i] = at
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if postWebhook(c, url, body(fmt.Sprintf("lat-%d", i), numbers[(i*7919)%len(numbers)])) != http.StatusOK {
+				mu.Lock()
+				errs++
+				mu.Unlock()
+			}
+		}(i)
+	}
+	wg.Wait()
+	lat := &loadResult{}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		arrived := map[string]time.Time{}
+		for _, r := range fake.Requests() {
+			if uuid, ok := strings.CutPrefix(strings.TrimSuffix(r.Path, "/cards"), "/calls/lat-"); ok && r.Status == http.StatusCreated {
+				arrived[uuid] = r.At
+			}
+		}
+		if len(arrived) >= total-errs || time.Now().After(deadline) {
+			for i := range total {
+				if at, ok := arrived[strconv.Itoa(i)]; ok {
+					lat.lat = append(lat.lat, at.Sub(sentAt[i]))
+				} else {
+					lat.errors++
+				}
+			}
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // polling the fake
+	}
+	lat.elapsed = time.Since(start)
+	fmt.Fprintf(report, "\n### Webhook to Insight Card: call_init at %d/s for %s (open loop), card pushed to the fake Hipcall on loopback\n\n", rate, d)
+	fmt.Fprintln(report, "| path | cards | missing | p50 | p90 | p99 | max |")
+	fmt.Fprintln(report, "|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(report, "| webhook sent → card at Hipcall | %d | %d | %s | %s | %s | %s |\n", len(lat.lat), lat.errors,
+		fmtDur(lat.pct(50)), fmtDur(lat.pct(90)), fmtDur(lat.pct(99)), fmtDur(lat.pct(100)))
+
+	// 2. A burst: answers.
+	const clients = 32
+	burstRes := &loadResult{lat: make([]time.Duration, 0, burst)}
+	next := make(chan int)
+	start = time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			bad := 0
+			for i := range next {
+				t0 := time.Now()
+				if postWebhook(c, url, body(fmt.Sprintf("burst-%d", i), numbers[i%len(numbers)])) == http.StatusOK {
+					mine = append(mine, time.Since(t0))
+				} else {
+					bad++
+				}
+			}
+			mu.Lock()
+			burstRes.lat = append(burstRes.lat, mine...)
+			burstRes.errors += bad
+			mu.Unlock()
+		}()
+	}
+	for i := range burst {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	burstRes.elapsed = time.Since(start)
+	var pushed, dropped float64
+	deadline = time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		pushed = scrape(addr, "switchboard_cards_pushed_total")
+		dropped = scrape(addr, "switchboard_webhook_dropped_total")
+		if int(pushed+dropped) >= burst+total+200 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // polling /metrics
+	}
+	fmt.Fprintf(report, "\n### Webhook answers under a burst of %d (%d concurrent clients, closed loop)\n\n", burst, clients)
+	fmt.Fprintln(report, "| target | answers | non-200 | answers/s | p50 | p90 | p99 | max |")
+	fmt.Fprintln(report, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	burstRes.row(report, "POST /hipcall/webhook/<token>")
+	fmt.Fprintf(report, "\nAll events accounted for: %.0f cards pushed + %.0f dropped of %d sent (warm-up and open loop included); drain took %s after the burst began.\n",
+		pushed, dropped, burst+total+200, time.Since(start).Round(time.Millisecond))
+}
+
+// postWebhook posts a webhook and returns the status (0 on error).
+func postWebhook(c *http.Client, url, body string) int {
+	resp, err := c.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		return 0
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// scrape sums a metric's samples on the host's /metrics.
+func scrape(addr, name string) float64 {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	sum := 0.0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, name) || len(line) <= len(name) || (line[len(name)] != '{' && line[len(name)] != ' ') {
+			continue
+		}
+		f := strings.Fields(line)
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+			sum += v
+		}
+	}
+	return sum
+}

@@ -1,0 +1,226 @@
+package main
+
+// Benchmarks of the PostgreSQL connector as the host uses it: the real
+// plugin binary, launched and called through plugins/manager over gRPC,
+// against a real PostgreSQL (pgtest). `make bench` runs them:
+//
+//	go test -run '^$' -bench . -benchtime=2s ./cmd/switchboard-connector-postgres
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/postgres/pgtest"
+	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/phone"
+	"github.com/switchboard-hq/switchboard/plugins/manager"
+)
+
+func TestMain(m *testing.M) {
+	code := pgtest.Main(m)
+	if pluginDir != "" {
+		os.RemoveAll(pluginDir)
+	}
+	os.Exit(code)
+}
+
+const (
+	lookupRows = 1_000_000
+	indexRows  = 100_000
+)
+
+// benchNumber is the i-th synthetic contact's number: UK mobiles
+// +447900000001 up, stored as "07900 000001".
+func benchNumber(i int) string { return fmt.Sprintf("+4479%08d", i) }
+
+// contactsSQL fills a contacts table with n rows by generate_series, the
+// number in phone (national format) and phone_e164 (the phone_key).
+func contactsSQL(n int) []string {
+	return []string{
+		`CREATE TABLE contacts (id bigint PRIMARY KEY, first_name text, last_name text, company_id bigint, company text,
+			phone text, phone_e164 text NOT NULL, email text, updated_at timestamptz NOT NULL)`,
+		fmt.Sprintf(`INSERT INTO contacts
+			SELECT i, 'First' || i, 'Last' || i, i / 10, 'Company ' || (i / 10),
+			       '079' || substr(lpad(i::text, 8, '0'), 1, 2) || ' ' || substr(lpad(i::text, 8, '0'), 3),
+			       '+4479' || lpad(i::text, 8, '0'), 'c' || i || '@example.com',
+			       timestamptz '2024-01-01' + i * interval '1 second'
+			FROM generate_series(1, %d) AS i`, n),
+		`CREATE INDEX contacts_phone_e164 ON contacts (phone_e164)`,
+		`ANALYZE contacts`,
+	}
+}
+
+const blockTemplate = `dsn: %q
+table: contacts
+columns:
+  id: id
+  first_name: first_name
+  last_name: last_name
+  company: company
+  phones: [phone]
+  emails: [email]
+  updated_at: updated_at
+  phone_key: phone_e164
+`
+
+var (
+	setupMu   sync.Mutex
+	databases = map[int]string{} // rows → DSN
+	pluginDir string
+)
+
+// database returns the DSN of a database holding rows synthetic contacts,
+// created once per test binary (the server, and it, go at exit).
+func database(b *testing.B, rows int) string {
+	b.Helper()
+	setupMu.Lock()
+	defer setupMu.Unlock()
+	if dsn, ok := databases[rows]; ok {
+		return dsn
+	}
+	s := pgtest.Shared(b)
+	ctx := context.Background()
+	name := fmt.Sprintf("bench_%d", rows)
+	admin, err := pgx.Connect(ctx, s.DSN("postgres"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		b.Fatal(err)
+	}
+	dsn := s.DSN(name)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	start := time.Now()
+	for _, stmt := range contactsSQL(rows) {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			b.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	b.Logf("generated %d contacts with an indexed phone_key in %v", rows, time.Since(start).Round(time.Millisecond))
+	databases[rows] = dsn
+	return dsn
+}
+
+// plugin starts the real plugin binary for a database through a manager,
+// as the host does; both go when the benchmark ends.
+func plugin(b *testing.B, dsn string) connectors.Connector {
+	b.Helper()
+	setupMu.Lock()
+	if pluginDir == "" {
+		dir, err := os.MkdirTemp("", "switchboard-pg-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, manager.BinaryName("postgres")), ".")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("building the plugin: %v\n%s", err, out)
+		}
+		pluginDir = dir
+	}
+	setupMu.Unlock()
+	m := manager.New(manager.Options{Dir: pluginDir, Logger: hclog.NewNullLogger(), StartTimeout: time.Minute})
+	b.Cleanup(m.Shutdown)
+	p, err := m.Start(context.Background(), manager.Spec{
+		Name: "bench", Plugin: "postgres", Config: []byte(fmt.Sprintf(blockTemplate, dsn)), DefaultRegion: "GB",
+	})
+	if err != nil {
+		b.Fatalf("starting the plugin: %v", err)
+	}
+	return p
+}
+
+func lookupRequest(i int) *connectors.LookupRequest {
+	n := benchNumber(i)
+	return &connectors.LookupRequest{E164: n, National: n[3:], Limit: 10}
+}
+
+// BenchmarkPostgresLookupLive1M is one live LookupByPhone, host to plugin
+// process to PostgreSQL and back, over 1,000,000 contacts with an indexed
+// phone_key column: the latency of a ring served by mode: live.
+func BenchmarkPostgresLookupLive1M(b *testing.B) {
+	c := plugin(b, database(b, lookupRows))
+	ctx := context.Background()
+	// Warm the pool and check the data answers.
+	if resp, err := c.LookupByPhone(ctx, lookupRequest(4242)); err != nil || len(resp.Matches) != 1 {
+		b.Fatalf("lookup: %+v %v", resp, err)
+	}
+	var took []time.Duration
+	i := 0
+	for b.Loop() {
+		i = (i + 7919) % lookupRows
+		start := time.Now()
+		resp, err := c.LookupByPhone(ctx, lookupRequest(i+1))
+		took = append(took, time.Since(start))
+		if err != nil || len(resp.Matches) != 1 {
+			b.Fatalf("lookup %d: %+v %v", i+1, resp, err)
+		}
+	}
+	reportPercentiles(b, took)
+}
+
+// reportPercentiles adds the p50 and p99 of the calls to the result.
+func reportPercentiles(b *testing.B, took []time.Duration) {
+	if len(took) == 0 {
+		return
+	}
+	slices.Sort(took)
+	at := func(q float64) float64 { return float64(took[int(q*float64(len(took)-1))].Microseconds()) }
+	b.ReportMetric(at(0.50), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
+}
+
+// BenchmarkPostgresLookupLive1MParallel is the same under concurrent
+// rings (GOMAXPROCS callers; the connector's pool holds 4 connections).
+func BenchmarkPostgresLookupLive1MParallel(b *testing.B) {
+	c := plugin(b, database(b, lookupRows))
+	var seq atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			i := int(seq.Add(7919) % lookupRows)
+			resp, err := c.LookupByPhone(ctx, lookupRequest(i+1))
+			if err != nil || len(resp.Matches) != 1 {
+				b.Errorf("lookup %d: %+v %v", i+1, resp, err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkPostgresIndexBuild100k builds the host's index
+// (directory.BuildIndex) from the plugin's ListContacts over 100,000
+// contacts: the start-up and refresh cost of mode: index.
+func BenchmarkPostgresIndexBuild100k(b *testing.B) {
+	c := plugin(b, database(b, indexRows))
+	parser, err := phone.NewParser("GB")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		ix, err := directory.BuildIndex(context.Background(), c, directory.IndexOptions{Parser: parser})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ix.Len() != indexRows || ix.Phones() != indexRows {
+			b.Fatalf("index of %d records, %d phones; want %d", ix.Len(), ix.Phones(), indexRows)
+		}
+	}
+	b.ReportMetric(float64(indexRows), "records")
+}

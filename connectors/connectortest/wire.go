@@ -1,0 +1,118 @@
+package connectortest
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/plugins"
+)
+
+// served is a connector under test: the host's view of it over gRPC and
+// a count of the calls still running inside the connector.
+type served struct {
+	host     connectors.Connector
+	inflight *tracker
+}
+
+// serve wraps a fresh connector in a tracker and serves it over an
+// in-process go-plugin gRPC connection, the same wire the host uses.
+func (r *runner) serve(t testing.TB) *served {
+	t.Helper()
+	tr := &tracker{impl: r.s.New()}
+	if tr.impl == nil {
+		t.Fatal("Suite.New returned nil")
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Name: "connectortest", Output: newTestWriter(t), Level: hclog.Warn})
+	set := plugins.PluginSets(tr, logger)[connectors.ProtocolVersion]
+	client, _ := plugin.TestPluginGRPCConn(t, false, set)
+	t.Cleanup(func() { _ = client.Close() })
+	raw, err := client.Dispense(plugins.PluginName)
+	if err != nil {
+		t.Fatalf("dispense the connector over gRPC: %v", err)
+	}
+	host, ok := raw.(connectors.Connector)
+	if !ok {
+		t.Fatalf("dispensed %T, want a connectors.Connector", raw)
+	}
+	return &served{host: host, inflight: tr}
+}
+
+// tracker counts the calls running inside the wrapped connector, so that
+// the suite can tell whether the connector (not only the host's gRPC
+// client) gave up at a deadline.
+type tracker struct {
+	impl    connectors.Connector
+	running atomic.Int64
+}
+
+func (tr *tracker) enter() func() {
+	tr.running.Add(1)
+	return func() { tr.running.Add(-1) }
+}
+
+// Running is how many calls are inside the connector.
+func (tr *tracker) Running() int64 { return tr.running.Load() }
+
+func (tr *tracker) Describe(ctx context.Context, req *connectors.DescribeRequest) (*connectors.DescribeResponse, error) {
+	defer tr.enter()()
+	return tr.impl.Describe(ctx, req)
+}
+
+func (tr *tracker) Configure(ctx context.Context, req *connectors.ConfigureRequest) (*connectors.ConfigureResponse, error) {
+	defer tr.enter()()
+	return tr.impl.Configure(ctx, req)
+}
+
+func (tr *tracker) Check(ctx context.Context, req *connectors.CheckRequest) (*connectors.CheckResponse, error) {
+	defer tr.enter()()
+	return tr.impl.Check(ctx, req)
+}
+
+func (tr *tracker) LookupByPhone(ctx context.Context, req *connectors.LookupRequest) (*connectors.LookupResponse, error) {
+	defer tr.enter()()
+	return tr.impl.LookupByPhone(ctx, req)
+}
+
+func (tr *tracker) ListCompanies(ctx context.Context, req *connectors.ListRequest) (*connectors.ListCompaniesResponse, error) {
+	defer tr.enter()()
+	return tr.impl.ListCompanies(ctx, req)
+}
+
+func (tr *tracker) ListContacts(ctx context.Context, req *connectors.ListRequest) (*connectors.ListContactsResponse, error) {
+	defer tr.enter()()
+	return tr.impl.ListContacts(ctx, req)
+}
+
+// testWriter sends log lines to t.Log until the test ends (logging after
+// that would panic), then drops them.
+type testWriter struct {
+	mu   sync.Mutex
+	t    testing.TB
+	done bool
+}
+
+func newTestWriter(t testing.TB) *testWriter {
+	w := &testWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	})
+	return w
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log("plugin: " + strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}

@@ -1,0 +1,211 @@
+package hubspot
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/core/phone"
+)
+
+// Defaults for keys absent from the block.
+const (
+	DefaultBaseURL         = "https://api.hubapi.com"
+	DefaultTimeout         = 10 * time.Second
+	DefaultMaxRetries      = 3
+	DefaultPageSize        = 100
+	DefaultRequestsPer10s  = 100
+	DefaultSearchPerSecond = 5
+
+	// MaxPageSize is HubSpot's cap on a list page.
+	MaxPageSize = 100
+
+	// The highest rate limits accepted: far above HubSpot's, for services
+	// that speak its API with other limits (and for benchmarks).
+	maxRequestsPer10s  = 100_000
+	maxSearchPerSecond = 10_000
+)
+
+// fileConfig is the connector's YAML block as written.
+type fileConfig struct {
+	BaseURL       string                 `yaml:"base_url"`
+	Token         string                 `yaml:"token"`
+	Timeout       connectors.Duration    `yaml:"timeout"`
+	MaxRetries    int                    `yaml:"max_retries"`
+	PageSize      int                    `yaml:"page_size"`
+	RateLimit     rateLimitConfig        `yaml:"rate_limit"`
+	Fields        map[string]fieldConfig `yaml:"fields"`
+	CompanyFields map[string]fieldConfig `yaml:"company_fields"`
+}
+
+// rateLimitConfig is the client-side rate limit.
+type rateLimitConfig struct {
+	RequestsPer10s  int `yaml:"requests_per_10s"`
+	SearchPerSecond int `yaml:"search_per_second"`
+}
+
+// fieldConfig maps one HubSpot property to an extra field.
+type fieldConfig struct {
+	Property string `yaml:"property"`
+	Type     string `yaml:"type"`
+}
+
+// fieldType is how a property's value is read.
+type fieldType string
+
+const (
+	typeString fieldType = "string"
+	typeNumber fieldType = "number"
+	typeBool   fieldType = "bool"
+	typeDate   fieldType = "date"
+)
+
+var fieldTypes = []string{string(typeString), string(typeNumber), string(typeBool), string(typeDate)}
+
+// fieldSpec is one validated extra field.
+type fieldSpec struct {
+	name     string
+	property string
+	typ      fieldType
+}
+
+// settings is a validated configuration. It never changes once built.
+type settings struct {
+	baseURL         string
+	host            string // host:port of baseURL, for messages
+	token           string
+	timeout         time.Duration
+	maxRetries      int
+	pageSize        int
+	requestsPer10s  int
+	searchPerSecond int
+	fields          []fieldSpec // contacts, sorted by name
+	companyFields   []fieldSpec // companies, sorted by name
+	parser          *phone.Parser
+}
+
+// propertyRE is what a HubSpot property's internal name looks like.
+var propertyRE = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+// parseConfig decodes and validates the block. It does not contact HubSpot.
+func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.ConfigProblem) {
+	fc := fileConfig{
+		BaseURL:    DefaultBaseURL,
+		Timeout:    connectors.Duration(DefaultTimeout),
+		MaxRetries: DefaultMaxRetries,
+		PageSize:   DefaultPageSize,
+		RateLimit:  rateLimitConfig{RequestsPer10s: DefaultRequestsPer10s, SearchPerSecond: DefaultSearchPerSecond},
+	}
+	problems := connectors.DecodeConfig(req.Config, &fc)
+	add := func(path, format string, args ...any) {
+		problems = append(problems, connectors.Problemf(path, format, args...))
+	}
+	s := &settings{
+		baseURL:         strings.TrimRight(strings.TrimSpace(fc.BaseURL), "/"),
+		token:           fc.Token,
+		timeout:         fc.Timeout.Std(),
+		maxRetries:      fc.MaxRetries,
+		pageSize:        fc.PageSize,
+		requestsPer10s:  fc.RateLimit.RequestsPer10s,
+		searchPerSecond: fc.RateLimit.SearchPerSecond,
+	}
+
+	if u, err := url.Parse(s.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		add("base_url", "base_url %q is not an absolute http(s) URL: use %s (the default) or your proxy's URL", fc.BaseURL, DefaultBaseURL)
+	} else {
+		s.host = u.Host
+		if u.Port() == "" {
+			s.host += map[string]string{"http": ":80", "https": ":443"}[u.Scheme]
+		}
+		if u.RawQuery != "" || u.Fragment != "" {
+			add("base_url", "base_url must not have a query or fragment: use the API's root, like %s", DefaultBaseURL)
+		}
+	}
+	switch {
+	case strings.TrimSpace(fc.Token) == "":
+		add("token", "missing token: set token: to a HubSpot private app token with the crm.objects.contacts.read and "+
+			"crm.objects.companies.read scopes, e.g. token: ${HUBSPOT_TOKEN} to keep it out of the file")
+	case strings.ContainsAny(fc.Token, " \t\r\n"):
+		add("token", "the token contains spaces or line breaks: paste the private app token alone (check the environment variable)")
+	}
+	if s.timeout <= 0 {
+		add("timeout", "timeout must be above 0, like 10s: it limits each HTTP request to HubSpot")
+	}
+	if s.maxRetries < 0 || s.maxRetries > 10 {
+		add("max_retries", "max_retries must be between 0 and 10, got %d", s.maxRetries)
+	}
+	if s.pageSize < 1 || s.pageSize > MaxPageSize {
+		add("page_size", "page_size must be between 1 and %d (HubSpot's cap on a list page), got %d", MaxPageSize, s.pageSize)
+	}
+	if s.requestsPer10s < 1 || s.requestsPer10s > maxRequestsPer10s {
+		add("rate_limit.requests_per_10s", "requests_per_10s must be between 1 and %d, got %d: use your HubSpot tier's limit "+
+			"(100 for Free and Starter, 190 for Professional and Enterprise)", maxRequestsPer10s, s.requestsPer10s)
+	}
+	if s.searchPerSecond < 1 || s.searchPerSecond > maxSearchPerSecond {
+		add("rate_limit.search_per_second", "search_per_second must be between 1 and %d, got %d: HubSpot allows 5",
+			maxSearchPerSecond, s.searchPerSecond)
+	}
+	s.fields = parseFields("fields", fc.Fields, add)
+	s.companyFields = parseFields("company_fields", fc.CompanyFields, add)
+
+	if p, err := phone.NewParser(req.DefaultRegion); err != nil {
+		problems = append(problems, connectors.Problemf("",
+			"default phone region: %v (set phone.default_region in the host configuration)", err))
+	} else {
+		s.parser = p
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return s, nil
+}
+
+// parseFields validates a fields block; base is its path ("fields").
+func parseFields(base string, in map[string]fieldConfig, add func(path, format string, args ...any)) []fieldSpec {
+	names := make([]string, 0, len(in))
+	for name := range in {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var out []fieldSpec
+	for _, name := range names {
+		f := in[name]
+		path := connectors.JoinPath(base, name)
+		spec := fieldSpec{name: name, property: strings.TrimSpace(f.Property), typ: typeString}
+		if strings.TrimSpace(name) == "" {
+			add(path, "empty field name: give the field a name")
+		}
+		switch {
+		case spec.property == "":
+			add(path+".property", "missing property for field %q: add property: <the HubSpot property's internal name>", name)
+		case !propertyRE.MatchString(spec.property):
+			add(path+".property", "property %q is not a HubSpot internal property name (lower case letters, digits and _): "+
+				"find it in HubSpot under Settings > Properties > the property > internal name", spec.property)
+		}
+		if t := strings.ToLower(strings.TrimSpace(f.Type)); t != "" {
+			spec.typ = fieldType(t)
+			if !isFieldType(t) {
+				msg := fmt.Sprintf("unknown field type %q", f.Type)
+				if sug := connectors.Suggest(f.Type, fieldTypes); sug != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", sug)
+				}
+				add(path+".type", "%s: use one of %s", msg, strings.Join(fieldTypes, ", "))
+			}
+		}
+		out = append(out, spec)
+	}
+	return out
+}
+
+func isFieldType(t string) bool {
+	for _, ft := range fieldTypes {
+		if ft == t {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,61 @@
+// Package hubspot is the connector for HubSpot's CRM (and any service that
+// speaks its CRM v3 objects API): it finds contacts by phone through the
+// search API and pages every contact and company through the list API.
+//
+// # Configuration
+//
+//	base_url: https://api.hubapi.com   # the default
+//	token: ${HUBSPOT_TOKEN}            # required: a private app token (secret)
+//	timeout: 10s                       # limit on each HTTP request
+//	max_retries: 3                     # retries of a 5xx or a network failure
+//	page_size: 100                     # list page size, 1-100 (HubSpot's cap)
+//	rate_limit:
+//	  requests_per_10s: 100            # HubSpot: 100 (Free/Starter) to 190 (Pro/Enterprise)
+//	  search_per_second: 5             # HubSpot: 5 search requests a second
+//	fields:                            # contact properties for routing rules and cards
+//	  balance: {property: account_balance, type: number}  # string | number | bool | date
+//	company_fields:
+//	  tier: {property: customer_tier}
+//
+// The private app needs the crm.objects.contacts.read and
+// crm.objects.companies.read scopes.
+//
+// # Lookups
+//
+// LookupByPhone sends one search request whose filter groups (ORed) ask for
+// contacts whose phone or mobilephone equals the number in E.164, or whose
+// hs_searchable_calculated_phone_number or
+// hs_searchable_calculated_mobile_number (HubSpot's national form of them)
+// equals its national significant number. The results are read with
+// core/phone and kept only when one of their numbers truly matches
+// (exact, else national), strongest first. Companies are not searched: a
+// company's number is found in index mode.
+//
+// HubSpot allows 5 search requests a second and shows a new or changed
+// record in search only after a few seconds, so a HubSpot connector is
+// best run in the host's index mode (mode: index), which pages the list API
+// instead; mode: live is for small accounts with few calls.
+//
+// # Lists
+//
+// Contacts and companies are listed in HubSpot's id order, page_size at a
+// time, by HubSpot's after cursor (wrapped, opaque). A contact's company is
+// its primary associated company (associations=companies); its company
+// name is its company property. The list API cannot filter by modification
+// time, so the connector does not declare changed_since.
+//
+// # Rate limits and errors
+//
+// Two client-side limiters (golang.org/x/time/rate) keep the connector
+// under HubSpot's limits: never more than search_per_second searches in any
+// second nor requests_per_10s other requests in any ten seconds. A 429 is
+// handled by its policyName: for TEN_SECONDLY_ROLLING and SECONDLY the
+// connector pauses (every caller, not only the one refused) and retries
+// within the caller's deadline, and fails at once with a rate_limited error
+// when the deadline would pass first; for DAILY it fails at once. 5xx
+// answers and network failures are retried max_retries times with
+// exponential backoff and jitter, then reported as unavailable; 401 and 403
+// are unauthorized; a 404 means base_url is not the API's root
+// (bad_config); other 4xx answers are invalid_request, with HubSpot's
+// message and correlationId. The token is never logged nor put in an error.
+package hubspot

@@ -1,0 +1,154 @@
+package hubspot
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/connectortest"
+	"github.com/switchboard-hq/switchboard/connectors/hubspot/hubspottest"
+)
+
+const testToken = "pat-na1-11111111-2222-3333-4444-555555555555"
+
+// unlimited turns the fake's rate limits off.
+var unlimited = hubspottest.Options{
+	Token: testToken, Region: "GB",
+	TenSecondLimit: hubspottest.Unlimited, SearchPerSecond: hubspottest.Unlimited, DailyLimit: hubspottest.Unlimited,
+}
+
+// newFake starts a fake HubSpot closed when the test ends.
+func newFake(t testing.TB, opts hubspottest.Options) *hubspottest.Server {
+	t.Helper()
+	s := hubspottest.NewServer(opts)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// seedDataset stores a connectortest dataset in the fake the way a HubSpot
+// account holds it: companies with their name, contacts with phone,
+// mobilephone, email, company (the name) and hubspot_owner_id, associated
+// with their company, UpdatedAt as HubSpot's updatedAt.
+func seedDataset(s *hubspottest.Server, data *connectortest.Records) error {
+	for _, co := range data.Companies {
+		if err := s.Put(hubspottest.Companies, hubspottest.Object{
+			ID: co.ID, Properties: map[string]string{"name": co.Name}, UpdatedAt: co.UpdatedAt, CreatedAt: co.UpdatedAt,
+		}); err != nil {
+			return err
+		}
+	}
+	for i := range data.Contacts {
+		c := &data.Contacts[i]
+		props := map[string]string{
+			"firstname": c.FirstName, "lastname": c.LastName, "company": c.CompanyName, "hubspot_owner_id": c.OwnerID,
+			"phone":       connectortest.PhoneRaw(c, connectortest.LabelPhone),
+			"mobilephone": connectortest.PhoneRaw(c, connectortest.LabelMobile),
+		}
+		if len(c.Emails) > 0 {
+			props["email"] = c.Emails[0]
+		}
+		obj := hubspottest.Object{ID: c.ID, Properties: props, UpdatedAt: c.UpdatedAt, CreatedAt: c.UpdatedAt}
+		if c.CompanyID != "" {
+			obj.Companies = []string{c.CompanyID}
+		}
+		if err := s.Put(hubspottest.Contacts, obj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// blockFor is a config block for the fake with the client-side limits
+// raised out of the way.
+func blockFor(s *hubspottest.Server, extra string) []byte {
+	return []byte(fmt.Sprintf("base_url: %s\ntoken: %s\nrate_limit: {requests_per_10s: 1000, search_per_second: 100}\n%s",
+		s.URL(), testToken, extra))
+}
+
+// fakeClock is a clock whose sleeps advance it at once.
+type fakeClock struct {
+	mu    sync.Mutex
+	now   time.Time
+	slept []time.Duration
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	c.slept = append(c.slept, d)
+	return nil
+}
+
+func (c *fakeClock) Slept() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.slept...)
+}
+
+func (c *fakeClock) clock() clock { return clock{now: c.Now, sleep: c.Sleep} }
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// configured returns a connector configured with block, on clk (nil: real
+// time), logging at trace level into logs (may be nil).
+func configured(t testing.TB, block []byte, clk *fakeClock, logs *syncBuffer) *Connector {
+	t.Helper()
+	var logger hclog.Logger
+	if logs != nil {
+		logger = hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Trace})
+	}
+	cl := realClock
+	if clk != nil {
+		cl = clk.clock()
+	}
+	c := newConnector(logger, cl)
+	resp, err := c.Configure(context.Background(), &connectors.ConfigureRequest{Config: block, DefaultRegion: "GB"})
+	if err != nil {
+		t.Fatalf("Configure: %v", err)
+	}
+	for _, p := range resp.Problems {
+		t.Fatalf("Configure: problem at %q: %s", p.Path, p.Message)
+	}
+	return c
+}
+
+// ctx returns a context that ends with the test or after 10s.
+func ctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return c
+}

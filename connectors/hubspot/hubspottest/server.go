@@ -1,0 +1,430 @@
+package hubspottest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchboard-hq/switchboard/core/phone"
+)
+
+// Routes, as named in Script and Request.Route.
+const (
+	RouteList   = "GET /crm/v3/objects/{objectType}"
+	RouteGet    = "GET /crm/v3/objects/{objectType}/{objectId}"
+	RouteSearch = "POST /crm/v3/objects/{objectType}/search"
+	// AnyRoute scripts a fault for whichever request comes next.
+	AnyRoute = "*"
+)
+
+// Routes lists the routes the fake serves.
+func Routes() []string { return []string{RouteList, RouteGet, RouteSearch} }
+
+// Defaults for zero Options fields.
+const (
+	DefaultTenSecondLimit  = 100
+	DefaultSearchPerSecond = 5
+	DefaultDailyLimit      = 250_000
+	DefaultRegion          = "US"
+)
+
+// Unlimited, as a limit in Options, turns that limit off.
+const Unlimited = -1
+
+// Options configure a Server.
+type Options struct {
+	// Token is the private app token requests must carry as a bearer
+	// token; empty accepts any non-empty token.
+	Token string
+	// TenSecondLimit is how many requests (search excepted) a token may
+	// make in any rolling ten seconds (default 100, as HubSpot's Free and
+	// Starter tiers; Unlimited for none).
+	TenSecondLimit int
+	// SearchPerSecond is how many search requests a token may make in any
+	// rolling second (default 5; Unlimited for none).
+	SearchPerSecond int
+	// DailyLimit is how many requests a token may make per UTC day
+	// (default 250,000; Unlimited for none).
+	DailyLimit int
+	// SearchLag is how long a write takes to show in search (default 0).
+	SearchLag time.Duration
+	// Region is the region numbers without a country code are read in for
+	// the computed searchable phone properties (default "US").
+	Region string
+	// Latency delays every request (real time).
+	Latency time.Duration
+	// Now is the clock for rate limits, search lag and timestamps
+	// (default time.Now).
+	Now func() time.Time
+	// Addr is the address Start listens on (default "127.0.0.1:0").
+	Addr string
+	// Logger receives a debug line per request (default: none).
+	Logger hclog.Logger
+}
+
+// Server is a fake HubSpot. Create it with New (then Start, or mount
+// Handler) or NewServer. All methods are safe for concurrent use.
+type Server struct {
+	opts   Options
+	now    func() time.Time
+	log    hclog.Logger
+	parser *phone.Parser
+
+	mu       sync.Mutex
+	store    map[ObjectType]*objectStore
+	nextID   int64
+	faults   map[string][]Fault
+	limits   map[string]*tokenLimits
+	requests []Request
+	seq      uint64        // correlation ids
+	stalled  chan struct{} // while not nil, requests wait for it to close
+
+	closed    chan struct{}
+	closeOnce sync.Once
+	hs        *http.Server
+	url       string
+}
+
+// New returns a Server that is not listening yet. It panics on an unknown
+// Options.Region.
+func New(opts Options) *Server {
+	if opts.TenSecondLimit == 0 {
+		opts.TenSecondLimit = DefaultTenSecondLimit
+	}
+	if opts.SearchPerSecond == 0 {
+		opts.SearchPerSecond = DefaultSearchPerSecond
+	}
+	if opts.DailyLimit == 0 {
+		opts.DailyLimit = DefaultDailyLimit
+	}
+	if opts.Region == "" {
+		opts.Region = DefaultRegion
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	p, err := phone.NewParser(opts.Region)
+	if err != nil {
+		panic(fmt.Sprintf("fake hubspot: %v", err))
+	}
+	s := &Server{
+		opts:   opts,
+		now:    opts.Now,
+		log:    opts.Logger,
+		parser: p,
+		closed: make(chan struct{}),
+	}
+	s.reset()
+	return s
+}
+
+// NewServer returns a Server listening on 127.0.0.1 on a free port. It
+// panics if it cannot listen, like httptest.NewServer. Close it when done.
+func NewServer(opts Options) *Server {
+	s := New(opts)
+	if err := s.Start(); err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Start listens on Options.Addr and serves in the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("fake hubspot: listen on %s: %w (pick another address)", s.opts.Addr, err)
+	}
+	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.url = "http://" + ln.Addr().String()
+	go func() {
+		if err := s.hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("fake hubspot stopped serving", "error", err)
+		}
+	}()
+	return nil
+}
+
+// URL returns the base URL to configure as the connector's base_url ("" before
+// Start).
+func (s *Server) URL() string { return s.url }
+
+// Handler returns the fake's handler.
+func (s *Server) Handler() http.Handler { return s }
+
+// Close stops the server; delayed requests are cut short.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		if s.hs != nil {
+			_ = s.hs.Close()
+		}
+	})
+}
+
+// Reset puts the server back to its just-created state: no records,
+// faults, rate-limit counts or recorded requests.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reset()
+}
+
+func (s *Server) reset() {
+	s.store = map[ObjectType]*objectStore{Contacts: newObjectStore(), Companies: newObjectStore()}
+	s.nextID = 1
+	s.faults = map[string][]Fault{}
+	s.limits = map[string]*tokenLimits{}
+	s.requests = nil
+}
+
+// maxBody bounds request bodies.
+const maxBody = 1 << 20
+
+// ServeHTTP serves the fake API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		s.write(w, s.apiError(http.StatusBadRequest, CategoryValidation, "could not read the request body"), nil)
+		return
+	}
+	route, params := match(r.Method, r.URL.Path)
+	idx := s.record(Request{
+		Method: r.Method, Path: r.URL.Path, Route: route, Query: r.URL.Query(),
+		Body: body, At: s.now(),
+	})
+	if s.opts.Latency > 0 && !s.wait(s.opts.Latency) {
+		return
+	}
+	if !s.waitStall() {
+		return
+	}
+	rep, hdr := s.serve(w, r, route, params, body)
+	if rep == nil { // the connection was dropped
+		s.setStatus(idx, 0)
+		return
+	}
+	s.write(w, *rep, hdr)
+	s.setStatus(idx, rep.status)
+	s.log.Debug("fake hubspot", "method", r.Method, "path", r.URL.Path, "route", route, "status", rep.status)
+}
+
+// serve runs the request through auth, rate limits, faults and the route's
+// handler. It returns nil when the connection was dropped.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, route string, params map[string]string, body []byte) (*reply, http.Header) {
+	hdr := http.Header{}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" || (s.opts.Token != "" && token != s.opts.Token) {
+		rep := s.apiError(http.StatusUnauthorized, CategoryInvalidAuthentication,
+			"Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
+		return &rep, hdr
+	}
+	if route == "" {
+		rep := s.apiError(http.StatusNotFound, CategoryObjectNotFound, fmt.Sprintf("no API route for %s %s", r.Method, r.URL.Path))
+		return &rep, hdr
+	}
+	if policy := s.rateLimit(token, route == RouteSearch, hdr); policy != "" {
+		rep := s.rateLimited(policy)
+		return &rep, hdr
+	}
+	if f, ok := s.nextFault(route); ok {
+		if f.Delay > 0 && !s.wait(f.Delay) {
+			return nil, nil
+		}
+		if f.Drop {
+			dropConnection(w)
+			return nil, nil
+		}
+		if f.Status != 0 {
+			rep := s.faultReply(f)
+			return &rep, hdr
+		}
+	}
+	typ, ok := parseObjectType(params["objectType"])
+	if !ok {
+		rep := s.apiError(http.StatusBadRequest, CategoryValidation,
+			fmt.Sprintf("Unable to infer object type from: %s", params["objectType"]))
+		return &rep, hdr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var rep reply
+	switch route {
+	case RouteList:
+		rep = s.list(typ, r.URL.Query())
+	case RouteGet:
+		rep = s.get(typ, params["objectId"], r.URL.Query())
+	case RouteSearch:
+		rep = s.search(typ, body)
+	}
+	return &rep, hdr
+}
+
+// match finds the route of a request and its path parameters; "" when the
+// fake has no such route.
+func match(method, path string) (string, map[string]string) {
+	rest, ok := strings.CutPrefix(path, "/crm/v3/objects/")
+	if !ok {
+		return "", nil
+	}
+	parts := strings.Split(rest, "/")
+	for _, p := range parts {
+		if p == "" {
+			return "", nil
+		}
+	}
+	switch {
+	case len(parts) == 1 && method == http.MethodGet:
+		return RouteList, map[string]string{"objectType": parts[0]}
+	case len(parts) == 2 && parts[1] == "search" && method == http.MethodPost:
+		return RouteSearch, map[string]string{"objectType": parts[0]}
+	case len(parts) == 2 && method == http.MethodGet:
+		return RouteGet, map[string]string{"objectType": parts[0], "objectId": parts[1]}
+	}
+	return "", nil
+}
+
+// wait sleeps d of real time; it reports false when the server closed.
+func (s *Server) wait(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.closed:
+		return false
+	}
+}
+
+// Stall makes every request wait, unanswered, until release is called (or
+// the server closes): a HubSpot that hangs. Release may be called more
+// than once.
+func (s *Server) Stall() (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.stalled = ch
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.stalled == ch {
+				s.stalled = nil
+			}
+			s.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// waitStall waits while the server is stalled; false when it closed.
+func (s *Server) waitStall() bool {
+	s.mu.Lock()
+	ch := s.stalled
+	s.mu.Unlock()
+	if ch == nil {
+		return true
+	}
+	select {
+	case <-ch:
+		return true
+	case <-s.closed:
+		return false
+	}
+}
+
+func dropConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic("fake hubspot: Drop needs a ResponseWriter that can be hijacked (HTTP/1.x)")
+	}
+	conn, _, err := hj.Hijack()
+	if err == nil {
+		_ = conn.Close()
+	}
+}
+
+// reply is a handler's answer.
+type reply struct {
+	status int
+	body   any // encoded as JSON; a rawBody is written as is
+}
+
+// rawBody is a reply body written as is.
+type rawBody string
+
+func (s *Server) write(w http.ResponseWriter, rep reply, hdr http.Header) {
+	for k, v := range hdr {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	w.WriteHeader(rep.status)
+	if raw, ok := rep.body.(rawBody); ok {
+		_, _ = io.WriteString(w, string(raw))
+		return
+	}
+	_ = json.NewEncoder(w).Encode(rep.body)
+}
+
+// Request is one request the fake received.
+type Request struct {
+	Method string
+	Path   string
+	// Route is the route it matched ("" for none).
+	Route string
+	Query url.Values
+	Body  []byte
+	// Status is the answer's status; 0 while in flight or when the
+	// connection was dropped.
+	Status int
+	At     time.Time
+}
+
+func (s *Server) record(r Request) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, r)
+	return len(s.requests) - 1
+}
+
+func (s *Server) setStatus(i, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i < len(s.requests) {
+		s.requests[i].Status = status
+	}
+}
+
+// Requests returns every request received so far, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Count returns how many requests matched route (AnyRoute: all of them).
+func (s *Server) Count(route string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.requests {
+		if route == AnyRoute || r.Route == route {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,63 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// webhookEndpoint mounts Options.Webhook: POST only, body capped, every
+// path under the configured one served too (a token may be the last
+// segment) and never logged.
+func (s *Server) webhookEndpoint() endpoint {
+	wh := s.opts.Webhook
+	return endpoint{
+		name:      "webhook",
+		path:      wh.Path,
+		methods:   []string{http.MethodPost},
+		limitBody: true,
+		// The webhook handler logs one line per event itself.
+		level:   hclog.Debug,
+		prefix:  true,
+		handler: wh.Handler,
+	}
+}
+
+// prefixRoute is an endpoint that serves the paths under prefix.
+type prefixRoute struct {
+	prefix  string
+	handler http.Handler
+}
+
+type realURLKey struct{}
+
+// hidePath hands the middleware a request whose path is the endpoint's own
+// path, so that a secret in the rest of the path never reaches a log line;
+// restorePath gives the handler the real URL back.
+func hidePath(path string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == path {
+			next.ServeHTTP(w, r)
+			return
+		}
+		masked := *r.URL
+		masked.Path, masked.RawPath = path, ""
+		r2 := r.WithContext(context.WithValue(r.Context(), realURLKey{}, r.URL))
+		r2.URL = &masked
+		next.ServeHTTP(w, r2)
+	})
+}
+
+// restorePath undoes hidePath for the endpoint's handler.
+func restorePath(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if real, ok := r.Context().Value(realURLKey{}).(*url.URL); ok {
+			r2 := r.WithContext(r.Context())
+			r2.URL = real
+			r = r2
+		}
+		next.ServeHTTP(w, r)
+	})
+}

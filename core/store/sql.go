@@ -1,0 +1,241 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// dialect is what differs between the SQL databases.
+type dialect struct {
+	name string
+	// schema creates the tables when missing.
+	schema []string
+	// positional turns "?" placeholders into "$1", "$2"... (PostgreSQL).
+	positional bool
+	// migrate runs the schema statements, serialised across processes.
+	migrate func(ctx context.Context, db *sql.DB, stmts []string) error
+}
+
+// sqlStore is a Store over database/sql.
+type sqlStore struct {
+	db *sql.DB
+	d  dialect
+}
+
+// q rewrites a query's placeholders for the dialect.
+func (s *sqlStore) q(query string) string {
+	if !s.d.positional {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func newSQLStore(ctx context.Context, db *sql.DB, d dialect) (*sqlStore, error) {
+	s := &sqlStore{db: db, d: d}
+	if err := d.migrate(ctx, db, d.schema); err != nil {
+		return nil, fmt.Errorf("store (%s): create tables: %w", d.name, err)
+	}
+	return s, nil
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+func (s *sqlStore) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("store (%s): %s: %w", s.d.name, op, err)
+}
+
+func (s *sqlStore) Records(ctx context.Context, res Resource) (map[string]Record, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT external_id, hipcall_id, hash, fields, synced_at FROM sync_records WHERE resource = ?`), string(res))
+	if err != nil {
+		return nil, s.wrap("read "+string(res), err)
+	}
+	defer rows.Close()
+	out := map[string]Record{}
+	for rows.Next() {
+		r := Record{Resource: res}
+		var fields string
+		var synced int64
+		if err := rows.Scan(&r.ExternalID, &r.HipcallID, &r.Hash, &fields, &synced); err != nil {
+			return nil, s.wrap("read "+string(res), err)
+		}
+		r.Fields, r.SyncedAt = []byte(fields), fromMS(synced)
+		out[r.ExternalID] = r
+	}
+	return out, s.wrap("read "+string(res), rows.Err())
+}
+
+func (s *sqlStore) Get(ctx context.Context, res Resource, externalID string) (Record, bool, error) {
+	r := Record{Resource: res, ExternalID: externalID}
+	var fields string
+	var synced int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT hipcall_id, hash, fields, synced_at FROM sync_records WHERE resource = ? AND external_id = ?`),
+		string(res), externalID).Scan(&r.HipcallID, &r.Hash, &fields, &synced)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Record{}, false, nil
+	}
+	if err != nil {
+		return Record{}, false, s.wrap("read "+string(res)+" "+externalID, err)
+	}
+	r.Fields, r.SyncedAt = []byte(fields), fromMS(synced)
+	return r, true, nil
+}
+
+func (s *sqlStore) Put(ctx context.Context, r Record) error {
+	if r.Resource == "" || r.ExternalID == "" {
+		return errors.New("store: put: a record needs a resource and an external id")
+	}
+	fields := string(r.Fields)
+	if fields == "" {
+		fields = "{}"
+	}
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO sync_records (resource, external_id, hipcall_id, hash, fields, synced_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (resource, external_id) DO UPDATE SET
+  hipcall_id = excluded.hipcall_id, hash = excluded.hash, fields = excluded.fields, synced_at = excluded.synced_at`),
+		string(r.Resource), r.ExternalID, r.HipcallID, r.Hash, fields, ms(r.SyncedAt))
+	return s.wrap("write "+string(r.Resource)+" "+r.ExternalID, err)
+}
+
+func (s *sqlStore) Delete(ctx context.Context, res Resource, externalID string) error {
+	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM sync_records WHERE resource = ? AND external_id = ?`), string(res), externalID)
+	return s.wrap("delete "+string(res)+" "+externalID, err)
+}
+
+func (s *sqlStore) Acquire(ctx context.Context, req LeaseRequest) (Lease, error) {
+	if req.Name == "" || req.Holder == "" || req.TTL <= 0 {
+		return Lease{}, errors.New("store: acquire lease: name, holder and a positive TTL are required")
+	}
+	now := req.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	expires := now.Add(req.TTL)
+	takeOver := req.TakeOver
+	if takeOver == "" {
+		takeOver = req.Holder
+	}
+	// One statement: insert, or take over when expired, ours, or TakeOver's.
+	res, err := s.db.ExecContext(ctx, s.q(`INSERT INTO sync_leases (name, holder, expires_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+WHERE sync_leases.expires_at <= ? OR sync_leases.holder = ? OR sync_leases.holder = ?`),
+		req.Name, req.Holder, ms(expires), ms(now), req.Holder, takeOver)
+	if err != nil {
+		return Lease{}, s.wrap("acquire lease "+req.Name, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return Lease{}, s.wrap("acquire lease "+req.Name, err)
+	} else if n == 1 {
+		return Lease{Name: req.Name, Holder: req.Holder, Expires: fromMS(ms(expires))}, nil
+	}
+	held := Lease{Name: req.Name}
+	var exp int64
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT holder, expires_at FROM sync_leases WHERE name = ?`), req.Name).Scan(&held.Holder, &exp)
+	if err != nil {
+		return Lease{}, s.wrap("read lease "+req.Name, err)
+	}
+	held.Expires = fromMS(exp)
+	return Lease{}, &LeaseHeldError{Lease: held}
+}
+
+func (s *sqlStore) Release(ctx context.Context, name, holder string) error {
+	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM sync_leases WHERE name = ? AND holder = ?`), name, holder)
+	return s.wrap("release lease "+name, err)
+}
+
+func encodeCounts(c map[string]int64) (string, error) {
+	if c == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(c)
+	return string(b), err
+}
+
+func (s *sqlStore) StartRun(ctx context.Context, run Run) (int64, error) {
+	counts, err := encodeCounts(run.Counts)
+	if err != nil {
+		return 0, s.wrap("start run", err)
+	}
+	if run.Status == "" {
+		run.Status = RunRunning
+	}
+	var id int64
+	err = s.db.QueryRowContext(ctx, s.q(`INSERT INTO sync_runs (holder, started_at, finished_at, status, counts, error)
+VALUES (?, ?, ?, ?, ?, ?) RETURNING id`),
+		run.Holder, ms(run.StartedAt), ms(run.FinishedAt), run.Status, counts, run.Error).Scan(&id)
+	return id, s.wrap("start run", err)
+}
+
+func (s *sqlStore) UpdateRun(ctx context.Context, run Run) error {
+	counts, err := encodeCounts(run.Counts)
+	if err != nil {
+		return s.wrap("update run", err)
+	}
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE sync_runs SET finished_at = ?, status = ?, counts = ?, error = ? WHERE id = ?`),
+		ms(run.FinishedAt), run.Status, counts, run.Error, run.ID)
+	if err != nil {
+		return s.wrap("update run", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("store (%s): update run %d: no such run", s.d.name, run.ID)
+	}
+	return nil
+}
+
+func (s *sqlStore) Runs(ctx context.Context, limit int) ([]Run, error) {
+	if limit <= 0 {
+		limit = 10
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, holder, started_at, finished_at, status, counts, error FROM sync_runs ORDER BY id DESC LIMIT ?`), limit)
+	if err != nil {
+		return nil, s.wrap("read runs", err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		var started, finished int64
+		var counts string
+		if err := rows.Scan(&r.ID, &r.Holder, &started, &finished, &r.Status, &counts, &r.Error); err != nil {
+			return nil, s.wrap("read runs", err)
+		}
+		r.StartedAt, r.FinishedAt = fromMS(started), fromMS(finished)
+		if err := json.Unmarshal([]byte(counts), &r.Counts); err != nil {
+			return nil, s.wrap("read runs", fmt.Errorf("run %d counts: %w", r.ID, err))
+		}
+		out = append(out, r)
+	}
+	return out, s.wrap("read runs", rows.Err())
+}
+
+func (s *sqlStore) Close() error { return s.db.Close() }
