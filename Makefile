@@ -1,4 +1,6 @@
 # Switchboard: the two commands a new machine needs are `make run` and `make test`.
+SHELL     := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 GO        ?= go
 BIN       := bin
 PLUGINDIR := $(BIN)/plugins
