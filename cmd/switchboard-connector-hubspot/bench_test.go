@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/switchboard-hq/switchboard/cmd/internal/benchstat"
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/hubspot/hubspottest"
 	"github.com/switchboard-hq/switchboard/core/directory"
@@ -151,7 +151,7 @@ func BenchmarkHubSpotLookupLive(b *testing.B) {
 			b.Fatalf("lookup %d: %+v %v", i+1, resp, err)
 		}
 	}
-	reportPercentiles(b, took)
+	benchstat.ReportPercentiles(b, took)
 }
 
 // BenchmarkHubSpotLookupLiveParallel is the same under concurrent rings.
@@ -169,17 +169,6 @@ func BenchmarkHubSpotLookupLiveParallel(b *testing.B) {
 			}
 		}
 	})
-}
-
-// reportPercentiles adds the p50 and p99 of the calls to the result.
-func reportPercentiles(b *testing.B, took []time.Duration) {
-	if len(took) == 0 {
-		return
-	}
-	slices.Sort(took)
-	at := func(q float64) float64 { return float64(took[int(q*float64(len(took)-1))].Microseconds()) }
-	b.ReportMetric(at(0.50), "p50-µs")
-	b.ReportMetric(at(0.99), "p99-µs")
 }
 
 // BenchmarkHubSpotIndexBuild100k builds the host's index

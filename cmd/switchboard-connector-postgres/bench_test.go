@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchboard-hq/switchboard/cmd/internal/benchstat"
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/postgres/pgtest"
 	"github.com/switchboard-hq/switchboard/core/directory"
@@ -172,18 +172,7 @@ func BenchmarkPostgresLookupLive1M(b *testing.B) {
 			b.Fatalf("lookup %d: %+v %v", i+1, resp, err)
 		}
 	}
-	reportPercentiles(b, took)
-}
-
-// reportPercentiles adds the p50 and p99 of the calls to the result.
-func reportPercentiles(b *testing.B, took []time.Duration) {
-	if len(took) == 0 {
-		return
-	}
-	slices.Sort(took)
-	at := func(q float64) float64 { return float64(took[int(q*float64(len(took)-1))].Microseconds()) }
-	b.ReportMetric(at(0.50), "p50-µs")
-	b.ReportMetric(at(0.99), "p99-µs")
+	benchstat.ReportPercentiles(b, took)
 }
 
 // BenchmarkPostgresLookupLive1MParallel is the same under concurrent

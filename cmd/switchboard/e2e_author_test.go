@@ -33,16 +33,7 @@ connectors:
     {{reattach}}
     config:
       path: {{root}}/connectors/example/testdata/crm.json
-routing:
-  default_extension: "1000"
-  rules:
-    - name: several-records
-      when: ambiguous
-      extension: "1002"
-    - name: account-manager
-      when: found && record.manager_ext != ""
-      extension_expr: record.manager_ext
-`
+` + managerRouting
 
 func exampleConfigFile(t *testing.T, reattach string) string {
 	t.Helper()
@@ -52,14 +43,8 @@ func exampleConfigFile(t *testing.T, reattach string) string {
 func TestE2EExampleConnector(t *testing.T) {
 	t.Parallel()
 	cfg := exampleConfigFile(t, "")
-	code, out, errOut := runCLI(t, nil, "lookup", "-config", cfg, "020 4520 5757")
-	if code != 0 || !strings.Contains(out, "Ada Lovelace") || !strings.Contains(out, "1093") {
-		t.Errorf("lookup through the example plugin: exit %d\n%s\n%s", code, out, errOut)
-	}
-	code, out, errOut = runCLI(t, nil, "lookup", "-config", cfg, "+442079460999")
-	if code != 0 || !strings.Contains(out, "1002") {
-		t.Errorf("ambiguous lookup through the example plugin: exit %d\n%s\n%s", code, out, errOut)
-	}
+	cli(t, nil, "lookup", "-config", cfg, "020 4520 5757").exits(0).stdoutHas("Ada Lovelace", "1093")
+	cli(t, nil, "lookup", "-config", cfg, "+442079460999").exits(0).stdoutHas("1002") // ambiguous
 }
 
 var sha256RE = regexp.MustCompile(`(?m)^sha256:\s+[0-9a-f]{64}\s`)
@@ -67,11 +52,7 @@ var sha256RE = regexp.MustCompile(`(?m)^sha256:\s+[0-9a-f]{64}\s`)
 func TestE2EPluginsDescribe(t *testing.T) {
 	t.Parallel()
 	_, pluginDir := binaries(t)
-	code, out, errOut := runCLI(t, nil, "plugins", "describe", "-dir", pluginDir, "example")
-	if code != 0 {
-		t.Fatalf("plugins describe example: exit %d\n%s\n%s", code, out, errOut)
-	}
-	for _, want := range []string{
+	r := cli(t, nil, "plugins", "describe", "-dir", pluginDir, "example").mustExit(0).stdoutHas(
 		"plugin:        example\n",
 		"name:          example\n",
 		"version:       0.1.0\n",
@@ -79,17 +60,13 @@ func TestE2EPluginsDescribe(t *testing.T) {
 		"capabilities:  lookup, list_contacts, list_companies, changed_since\n",
 		"usable as:     mode: index or live\n",
 		"description:   contacts and companies from a JSON file",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("plugins describe example: no %q in\n%s", want, out)
-		}
-	}
-	if !sha256RE.MatchString(out) {
-		t.Errorf("plugins describe example: no sha256 line in\n%s", out)
+	)
+	if !sha256RE.MatchString(r.stdout) {
+		t.Errorf("plugins describe example: no sha256 line in\n%s", r.stdout)
 	}
 
 	// With a config: which connectors use it; and JSON.
-	code, out, errOut = runCLI(t, nil, "plugins", "describe", "-config", exampleConfigFile(t, ""), "-json", "example")
+	code, out, errOut := runCLI(t, nil, "plugins", "describe", "-config", exampleConfigFile(t, ""), "-json", "example")
 	var d struct {
 		Describe struct{ Name string }              `json:"describe"`
 		SHA256   string                             `json:"sha256"`
@@ -102,14 +79,8 @@ func TestE2EPluginsDescribe(t *testing.T) {
 		t.Errorf("plugins describe -json: %+v", d)
 	}
 
-	code, _, errOut = runCLI(t, nil, "plugins", "describe", "-dir", pluginDir, "nosuch")
-	if code != exitFailed || !strings.Contains(errOut, "switchboard-connector-nosuch") {
-		t.Errorf("plugins describe nosuch: exit %d\n%s", code, errOut)
-	}
-	code, _, errOut = runCLI(t, nil, "plugins", "describe", "-dir", pluginDir)
-	if code != exitUsage || !strings.Contains(errOut, "name one plugin") {
-		t.Errorf("plugins describe without a name: exit %d\n%s", code, errOut)
-	}
+	cli(t, nil, "plugins", "describe", "-dir", pluginDir, "nosuch").exits(exitFailed).stderrHas("switchboard-connector-nosuch")
+	cli(t, nil, "plugins", "describe", "-dir", pluginDir).exits(exitUsage).stderrHas("name one plugin")
 }
 
 // TestE2EDebugModeReattach runs the example plugin by hand with
@@ -155,16 +126,11 @@ func TestE2EDebugModeReattach(t *testing.T) {
 
 	// Through the environment: the connector is named crm.
 	cfg := exampleConfigFile(t, "")
-	code, out, errOut := runCLI(t, []string{"SWITCHBOARD_REATTACH_CRM=" + reattach}, "lookup", "-config", cfg, "020 4520 5757")
-	if code != 0 || !strings.Contains(out, "1093") || !strings.Contains(errOut+out, "debug mode") {
-		t.Errorf("lookup attached through SWITCHBOARD_REATTACH_CRM: exit %d\n%s\n%s", code, out, errOut)
-	}
+	cli(t, []string{"SWITCHBOARD_REATTACH_CRM=" + reattach}, "lookup", "-config", cfg, "020 4520 5757").
+		exits(0).stdoutHas("1093").outputHas("debug mode")
 	// Through the config; the plugin outlived the first host.
 	cfg = exampleConfigFile(t, "reattach: "+reattach)
-	code, out, errOut = runCLI(t, nil, "lookup", "-config", cfg, "+442079460999")
-	if code != 0 || !strings.Contains(out, "1002") {
-		t.Errorf("lookup attached through reattach: exit %d\n%s\n%s", code, out, errOut)
-	}
+	cli(t, nil, "lookup", "-config", cfg, "+442079460999").exits(0).stdoutHas("1002")
 
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

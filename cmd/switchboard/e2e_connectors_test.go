@@ -25,10 +25,7 @@ const hubspotToken = "pat-eu1-5e1f0c2a-7b3d-4c9e-a1f2-0123456789ab"
 func TestE2EPostgresThenHubSpot(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.NewDatabase(t)
-	pgExec(t, dsn,
-		`CREATE TABLE customers (id bigint PRIMARY KEY, name text, phone text, phone_e164 text, manager_ext text)`,
-		`CREATE INDEX ON customers (phone_e164)`,
-		`INSERT INTO customers VALUES (1, 'Ada Lovelace', '020 4520 5757', '+442045205757', '1093')`)
+	pgCustomers(t, dsn, `(1, 'Ada Lovelace', '020 4520 5757', '+442045205757', '1093')`)
 
 	hs := hubspottest.NewServer(hubspottest.Options{Token: hubspotToken, Region: "GB", SearchLag: time.Hour})
 	t.Cleanup(hs.Close)
@@ -58,17 +55,7 @@ phone:
 plugins:
   dir: ${SB_PLUGIN_DIR}
 connectors:
-  - name: crm
-    plugin: postgres
-    mode: live
-    timeout: 500ms
-    config:
-      dsn_env: SB_TEST_PG_DSN
-      table: customers
-      columns: {id: id, name: name, phones: [phone], phone_key: phone_e164}
-      fields:
-        manager_ext: {column: manager_ext}
-  - name: hubspot
+`+pgCustomersConnector("SB_TEST_PG_DSN")+`  - name: hubspot
     plugin: hubspot
     mode: index
     refresh: 300ms
@@ -83,16 +70,7 @@ directory:
   deadline: 1s
   cache:
     size: 0
-routing:
-  default_extension: "1000"
-  rules:
-    - name: several-records
-      when: ambiguous
-      extension: "1002"
-    - name: account-manager
-      when: found && record.manager_ext != ""
-      extension_expr: record.manager_ext
-`)
+`+managerRouting)
 	env := []string{"SB_TEST_PG_DSN=" + dsn, "SB_TEST_HUBSPOT_URL=" + hs.URL(), "SB_TEST_HUBSPOT_TOKEN=" + hubspotToken}
 	h := startHost(t, cfg, env...)
 
@@ -124,15 +102,10 @@ routing:
 			t.Errorf("HubSpot refused a request with 429 (%s %s): the connector's limiter let too many through", r.Method, r.Path)
 		}
 	}
-	logs := h.logs.String()
-	if strings.Contains(logs, hubspotToken) || strings.Contains(logs, dsn) {
-		t.Errorf("the host's log shows the HubSpot token or the DSN:\n%s", logs)
-	}
+	h.logsHide(hubspotToken, dsn)
 
-	code, out, errOut := runCLI(t, append(env, "SB_PORT=0", "SB_LOG_LEVEL=info"), "lookup", "-config", cfg, "07911 123456")
-	if code != 0 || !strings.Contains(out, "via index/hubspot") || !strings.Contains(out, "Grace Hopper") || !strings.Contains(out, "2002") {
-		t.Errorf("lookup: exit %d\n%s\n%s", code, out, errOut)
-	}
+	cli(t, append(env, "SB_PORT=0", "SB_LOG_LEVEL=info"), "lookup", "-config", cfg, "07911 123456").
+		exits(0).stdoutHas("via index/hubspot", "Grace Hopper", "2002")
 }
 
 // TestE2EHubSpotTokenRefused: a token HubSpot refuses stops the start with
@@ -155,12 +128,13 @@ connectors:
 routing:
   default_extension: "1000"
 `)
-	code, out, errOut := runCLI(t, []string{"SB_TEST_HUBSPOT_TOKEN=" + wrong}, "lookup", "-config", cfg, "+442045205757")
-	if code == 0 || !strings.Contains(errOut, "tok.yaml:10:14:") || !strings.Contains(errOut, "HubSpot refused the token") {
-		t.Errorf("exit %d; want a failure at tok.yaml:10:14 saying the token was refused\nstdout: %s\nstderr: %s", code, out, errOut)
+	r := cli(t, []string{"SB_TEST_HUBSPOT_TOKEN=" + wrong}, "lookup", "-config", cfg, "+442045205757")
+	if r.code == 0 {
+		t.Errorf("%s: exit 0; want a failure at tok.yaml:10:14 saying the token was refused\nstdout: %s", r, r.stdout)
 	}
-	if strings.Contains(out+errOut, wrong) {
-		t.Errorf("the token was printed:\n%s\n%s", out, errOut)
+	r.stderrHas("tok.yaml:10:14:", "HubSpot refused the token")
+	if strings.Contains(r.stdout+r.stderr, wrong) {
+		t.Errorf("the token was printed:\n%s\n%s", r.stdout, r.stderr)
 	}
 }
 
@@ -194,18 +168,10 @@ connectors:
 routing:
   default_extension: "1000"
 `)
-	code, out, errOut := runCLI(t, nil, "validate", "-config", bad)
-	if code != exitUsage {
-		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitUsage, out, errOut)
-	}
-	for _, want := range []string{
+	cli(t, nil, "validate", "-config", bad).mustExit(exitUsage).stderrHas(
 		"bad.yaml:13:16:", `unknown key "phone" (did you mean "phones"?)`, // postgres columns.phone
 		"bad.yaml:18:18:", "page_size must be between 1 and 100", // hubspot page_size
 		"bad.yaml:20:28:", "search_per_second must be between 1 and 10000", // hubspot rate_limit.search_per_second
 		"bad.yaml:22:38:", `unknown field type "txt"`, // hubspot fields.tier.type
-	} {
-		if !strings.Contains(errOut, want) {
-			t.Errorf("validate output lacks %q:\n%s", want, errOut)
-		}
-	}
+	)
 }

@@ -6,9 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -30,41 +27,9 @@ const (
 // Ringostat endpoint enabled; section holds further ringostat: keys,
 // indented by two spaces.
 func ringostatConfig(mode, section string) string {
-	return `
-server:
-  listen: "127.0.0.1:${SB_PORT}"
-log:
-  level: debug
-phone:
-  default_region: GB
-plugins:
-  dir: ${SB_PLUGIN_DIR}
-  health_interval: 200ms
-  health_timeout: 500ms
-  restart_backoff_min: 50ms
-  restart_backoff_max: 1s
-connectors:
-  - name: customers
-    plugin: csv
-    mode: ` + mode + `
-    timeout: 200ms
-    config:
-      path: {{root}}/configs/sample/customers.csv
-      columns:
-        id: CustomerID
-        first_name: FirstName
-        last_name: LastName
-        phones: [Phone, Mobile]
-      fields:
-        manager_ext: {column: ManagerExt}
-        manager_phone: {column: ManagerPhone}
-directory:
-  deadline: 500ms
-  cache:
-    size: 0
-ringostat:
+	return sampleCSVConfig(mode, `ringostat:
   enabled: true
-` + section + `
+`+section+`
 routing:
   default_extension: "1000"
   ringostat_default: "+44 20 7946 0000"
@@ -83,7 +48,7 @@ routing:
       when: found
       extension: "1001"
       ringostat: support
-`
+`)
 }
 
 // ringoReply is an answer as Ringostat receives it.
@@ -192,9 +157,7 @@ func TestE2ERingostat(t *testing.T) {
 			if n := h.metric("switchboard_http_requests_total", `endpoint="ringostat"`); n < float64(len(tc.exchanges)) {
 				t.Errorf("ringostat requests counted: %v, want %d", n, len(tc.exchanges))
 			}
-			if strings.Contains(h.logs.String(), ringoE2EToken) {
-				t.Error("the token appears in the host's logs")
-			}
+			h.logsHide(ringoE2EToken)
 		})
 	}
 }
@@ -215,23 +178,16 @@ func TestE2ERingostatExampleConfig(t *testing.T) {
 		}
 	}
 
-	code, out, errOut := runCLI(t, nil, "lookup", "-config", exampleConfig(t), "--for", "ringostat", "020 4520 5757")
-	if code != 0 {
-		t.Fatalf("lookup --for ringostat: exit %d: %s", code, errOut)
-	}
-	squeezed := strings.Join(strings.Fields(out), " ")
+	r := cli(t, nil, "lookup", "-config", exampleConfig(t), "--for", "ringostat", "020 4520 5757").mustExit(0)
+	squeezed := strings.Join(strings.Fields(r.stdout), " ")
 	for _, want := range []string{"Ada Lovelace", "destination: " + ringoAda, `body: {"destination":"` + ringoAda + `"}`, `rule "manager-phone" matched`} {
 		if !strings.Contains(squeezed, want) {
-			t.Errorf("lookup --for ringostat output lacks %q:\n%s", want, out)
+			t.Errorf("lookup --for ringostat output lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	code, out, _ = runCLI(t, nil, "lookup", "-config", exampleConfig(t), "-for", "ringostat", "-json", "+447700900999")
-	if code != 0 || !strings.Contains(out, `"body": "{\"destination\":\"\"}"`) || !strings.Contains(out, `"target": "ringostat"`) {
-		t.Errorf("lookup -for ringostat -json for a stranger: exit %d\n%s", code, out)
-	}
-	if code, _, errOut := runCLI(t, nil, "lookup", "-config", exampleConfig(t), "-for", "asterisk", "1"); code != exitUsage || !strings.Contains(errOut, "hipcall or ringostat") {
-		t.Errorf("lookup -for asterisk: exit %d, %s", code, errOut)
-	}
+	cli(t, nil, "lookup", "-config", exampleConfig(t), "-for", "ringostat", "-json", "+447700900999").
+		exits(0).stdoutHas(`"body": "{\"destination\":\"\"}"`, `"target": "ringostat"`)
+	cli(t, nil, "lookup", "-config", exampleConfig(t), "-for", "asterisk", "1").exits(exitUsage).stderrHas("hipcall or ringostat")
 }
 
 // TestE2ERingostatPluginKilled kills a live-mode CSV plugin with SIGKILL
@@ -253,63 +209,15 @@ func TestE2ERingostatPluginKilled(t *testing.T) {
 			return h.ringostat("PUT", "/ringostat/route", "", map[string]string{"X-Caller": "+442045205757"})
 		},
 	}
-	valid := map[string]bool{`{"destination":"` + ringoAda + `"}`: true, `{"destination":"` + ringoDefault + `"}`: true}
-	if got := ask[0](); got.body != `{"destination":"`+ringoAda+`"}` {
-		t.Fatalf("before the kill: %+v", got)
-	}
-	pids := h.pluginPIDs()
-	if len(pids) != 1 {
-		t.Fatalf("host has %d child processes (%v), want 1 plugin", len(pids), pids)
-	}
-
-	var (
-		stop          = make(chan struct{})
-		wg            sync.WaitGroup
-		sent, answers atomic.Int64
-		failures      sync.Map
-	)
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				sent.Add(1)
-				got := ask[i%len(ask)]()
-				if got.code != 200 || got.contentType != "application/json" || !valid[got.body] {
-					failures.Store(fmt.Sprintf("%d %q", got.code, got.body), true)
-					continue
-				}
-				answers.Add(1)
-			}
-		}()
-	}
-	eventually(t, 5*time.Second, func() (bool, string) { return answers.Load() > 50, "warming up" })
-	if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	killedAt := time.Now()
-	eventually(t, 10*time.Second, func() (bool, string) {
-		now := h.pluginPIDs()
-		return len(now) == 1 && now[0] != pids[0] && h.metric("switchboard_plugin_restarts_total") >= 1,
-			fmt.Sprintf("children %v", now)
-	})
-	h.waitReady(10 * time.Second)
-	eventually(t, 10*time.Second, func() (bool, string) {
+	ada := `{"destination":"` + ringoAda + `"}`
+	valid := map[string]bool{ada: true, `{"destination":"` + ringoDefault + `"}`: true}
+	sent, back := h.killPluginUnderLoad(func() (bool, string) {
 		got := ask[0]()
-		return got.body == `{"destination":"`+ringoAda+`"}`, got.body
+		return got.body == ada, fmt.Sprintf("%+v", got)
+	}, func(i int) (bool, string) {
+		got := ask[i%len(ask)]()
+		return got.code == 200 && got.contentType == "application/json" && valid[got.body], fmt.Sprintf("%d %q", got.code, got.body)
 	})
-	back := time.Since(killedAt)
-	close(stop)
-	wg.Wait()
-	failures.Range(func(k, _ any) bool { t.Errorf("bad answer during the kill: %v", k); return true })
-	if answers.Load() != sent.Load() {
-		t.Errorf("%d of %d requests did not get a valid answer", sent.Load()-answers.Load(), sent.Load())
-	}
 	t.Logf("%d Ringostat requests, all answered; plugin back after %s; fallbacks: lookup_error %v",
-		sent.Load(), back.Round(time.Millisecond), h.metric("switchboard_ringostat_fallbacks_total", `reason="lookup_error"`))
+		sent, back.Round(time.Millisecond), h.metric("switchboard_ringostat_fallbacks_total", `reason="lookup_error"`))
 }

@@ -247,10 +247,8 @@ func TestE2ESync(t *testing.T) {
 			f := newSyncFixture(t, driver, n)
 
 			// Dry run: the plan, nothing written.
-			code, stdout, _ := runCLI(t, f.env(), "sync", "-config", f.cfg, "-dry-run")
-			if code != 0 || !strings.Contains(stdout, `create contacts/C0001: assign_to_user_id="42"; company_id="(new company CO-1)"; first_name="First1"`) {
-				t.Errorf("dry run: exit %d\n%s", code, stdout)
-			}
+			cli(t, f.env(), "sync", "-config", f.cfg, "-dry-run").exits(0).
+				stdoutHas(`create contacts/C0001: assign_to_user_id="42"; company_id="(new company CO-1)"; first_name="First1"`)
 			if len(f.fake.Companies())+len(f.fake.Contacts()) != 0 {
 				t.Fatal("the dry run wrote to Hipcall")
 			}
@@ -495,16 +493,10 @@ func TestE2ESyncValidate(t *testing.T) {
 	}
 	line := 1 + strings.Count(cfg[:strings.Index(cfg, "      nickname:")], "\n")
 	for _, cmd := range []string{"validate", "sync"} {
-		code, stdout, stderr := runCLI(t, f.env(), cmd, "-config", f.cfg)
-		out := stdout + stderr
-		for _, want := range []string{
+		cli(t, f.env(), cmd, "-config", f.cfg).exits(exitUsage).outputHas(
 			fmt.Sprintf("sync.yaml:%d:17: sync.contacts.fields: contacts has no field \"nickname\"", line),
 			fmt.Sprintf("sync.yaml:%d:19: sync.contacts.fields: template for first_name", line+1),
-		} {
-			if code != exitUsage || !strings.Contains(out, want) {
-				t.Errorf("%s: exit %d, output does not contain %q:\n%s", cmd, code, want, out)
-			}
-		}
+		)
 	}
 	if n := len(f.fake.Requests()); n != 0 {
 		t.Errorf("a refused configuration made %d requests", n)

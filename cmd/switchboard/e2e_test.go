@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -84,59 +82,15 @@ hipcall:
 			t.Errorf("credentials %q → %d, want 401", cred, code)
 		}
 	}
-	if strings.Contains(h.logs.String(), "s3cret-Pa55") {
-		t.Error("the password appears in the host's logs")
-	}
+	h.logsHide("s3cret-Pa55")
 }
 
 // liveConfig is a config over the sample CSV in the given mode, plus extra YAML.
 func liveConfig(mode, extra string) string {
-	return `
-server:
-  listen: "127.0.0.1:${SB_PORT}"
-log:
-  level: debug
-phone:
-  default_region: GB
-plugins:
-  dir: ${SB_PLUGIN_DIR}
-  health_interval: 200ms
-  health_timeout: 500ms
-  restart_backoff_min: 50ms
-  restart_backoff_max: 1s
-connectors:
-  - name: customers
-    plugin: csv
-    mode: ` + mode + `
-    timeout: 200ms
-    config:
-      path: {{root}}/configs/sample/customers.csv
-      columns:
-        id: CustomerID
-        first_name: FirstName
-        last_name: LastName
-        company: Company
-        phones: [Phone, Mobile]
-      fields:
-        balance: {column: Balance, type: number}
-        manager_ext: {column: ManagerExt}
-directory:
-  deadline: 500ms
-  cache:
-    size: 0
-routing:
-  default_extension: "1000"
-  rules:
-    - name: several-records
-      when: ambiguous
-      extension: "1002"
-    - name: account-manager
-      when: found && record.manager_ext != ""
-      extension_expr: record.manager_ext
-    - name: known
+	return sampleCSVConfig(mode, managerRouting+`    - name: known
       when: found
       extension: "1001"
-` + extra
+`+extra)
 }
 
 // TestE2EPluginKilled kills the CSV plugin with SIGKILL while requests flow:
@@ -151,64 +105,15 @@ func TestE2EPluginKilled(t *testing.T) {
 			t.Parallel()
 			cfg := writeConfig(t, t.TempDir(), "cfg.yaml", liveConfig(mode, ""))
 			h := startHost(t, cfg)
-			if _, ext := h.ivr(`{"caller":"+442045205757"}`); ext != "1093" {
-				t.Fatalf("before the kill: extension %q, want 1093", ext)
-			}
-			pids := h.pluginPIDs()
-			if len(pids) != 1 {
-				t.Fatalf("host has %d child processes (%v), want 1 plugin", len(pids), pids)
-			}
-
-			var (
-				stop          = make(chan struct{})
-				wg            sync.WaitGroup
-				sent, answers atomic.Int64
-				failures      sync.Map
-			)
-			for w := 0; w < 4; w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						select {
-						case <-stop:
-							return
-						default:
-						}
-						sent.Add(1)
-						code, ext := h.ivr(`{"caller":"+442045205757"}`)
-						if code != 200 || (ext != "1093" && ext != extDefault) {
-							failures.Store(fmt.Sprintf("%d %q", code, ext), true)
-							continue
-						}
-						answers.Add(1)
-					}
-				}()
-			}
-			// Let requests flow, then kill the plugin mid-stream.
-			eventually(t, 5*time.Second, func() (bool, string) { return answers.Load() > 50, "warming up" })
-			if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			killedAt := time.Now()
-			eventually(t, 10*time.Second, func() (bool, string) {
-				now := h.pluginPIDs()
-				return len(now) == 1 && now[0] != pids[0] && h.metric("switchboard_plugin_restarts_total") >= 1,
-					fmt.Sprintf("children %v", now)
-			})
-			h.waitReady(10 * time.Second)
-			eventually(t, 10*time.Second, func() (bool, string) {
+			healthy := func() (bool, string) {
 				_, ext := h.ivr(`{"caller":"+442045205757"}`)
 				return ext == "1093", "extension " + ext
-			})
-			back := time.Since(killedAt)
-			close(stop)
-			wg.Wait()
-			failures.Range(func(k, _ any) bool { t.Errorf("bad answer during the kill: %v", k); return true })
-			if answers.Load() != sent.Load() {
-				t.Errorf("%d of %d requests did not get a valid answer", sent.Load()-answers.Load(), sent.Load())
 			}
-			t.Logf("%s mode: %d requests, all answered; plugin back after %s", mode, sent.Load(), back.Round(time.Millisecond))
+			sent, back := h.killPluginUnderLoad(healthy, func(int) (bool, string) {
+				code, ext := h.ivr(`{"caller":"+442045205757"}`)
+				return code == 200 && (ext == "1093" || ext == extDefault), fmt.Sprintf("%d %q", code, ext)
+			})
+			t.Logf("%s mode: %d requests, all answered; plugin back after %s", mode, sent, back.Round(time.Millisecond))
 		})
 	}
 }
@@ -264,10 +169,7 @@ func TestE2EHostKilledTakesPluginsDown(t *testing.T) {
 
 func TestE2EValidate(t *testing.T) {
 	t.Parallel()
-	code, out, errOut := runCLI(t, nil, "validate", "-config", exampleConfig(t))
-	if code != 0 || !strings.Contains(out, "OK") {
-		t.Fatalf("validate example: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
-	}
+	cli(t, nil, "validate", "-config", exampleConfig(t)).mustExit(0).stdoutHas("OK")
 
 	dir := t.TempDir()
 	bad := writeConfig(t, dir, "bad.yaml", `server:
@@ -293,18 +195,10 @@ routing:
       when: ${NOT_SET_ANYWHERE} == "x"
       extension: "2"
 `)
-	code, out, errOut = runCLI(t, nil, "validate", "-config", bad)
-	if code != exitUsage {
-		t.Fatalf("validate bad config: exit %d, want %d\nstdout: %s\nstderr: %s", code, exitUsage, out, errOut)
-	}
-	for _, want := range []string{
+	cli(t, nil, "validate", "-config", bad).mustExit(exitUsage).stderrHas(
 		"bad.yaml:3:3:",    // unknown key server.colour
 		"NOT_SET_ANYWHERE", // missing env var
-	} {
-		if !strings.Contains(errOut, want) {
-			t.Errorf("validate output lacks %q:\n%s", want, errOut)
-		}
-	}
+	)
 }
 
 func TestE2EValidatePluginAndRuleProblems(t *testing.T) {
@@ -328,53 +222,29 @@ routing:
       when: found && record.balance >
       extension: "1"
 `)
-	code, out, errOut := runCLI(t, nil, "validate", "-config", bad)
-	if code != exitUsage {
-		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitUsage, out, errOut)
-	}
-	for _, want := range []string{
+	cli(t, nil, "validate", "-config", bad).mustExit(exitUsage).stderrHas(
 		"bad.yaml:12:17:", // the plugin's unknown key, mapped back to the host file
 		"phonez",
 		"bad.yaml:17:13:", // the rule's broken expression
-	} {
-		if !strings.Contains(errOut, want) {
-			t.Errorf("validate output lacks %q:\n%s", want, errOut)
-		}
-	}
+	)
 }
 
 func TestE2ELookupCommand(t *testing.T) {
 	t.Parallel()
-	code, out, errOut := runCLI(t, nil, "lookup", "-config", exampleConfig(t), "020 4520 5757")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	for _, want := range []string{"+442045205757", "Ada Lovelace", "exact", "extension:", "1093", "account-manager"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("lookup output lacks %q:\n%s", want, out)
-		}
-	}
-	code, out, _ = runCLI(t, nil, "lookup", "-config", exampleConfig(t), "-json", "+442079460999")
-	if code != 0 || !strings.Contains(out, `"ambiguous": true`) || !strings.Contains(out, `"extension": "1002"`) {
-		t.Errorf("lookup -json ambiguous: exit %d\n%s", code, out)
-	}
+	cli(t, nil, "lookup", "-config", exampleConfig(t), "020 4520 5757").mustExit(0).
+		stdoutHas("+442045205757", "Ada Lovelace", "exact", "extension:", "1093", "account-manager")
+	cli(t, nil, "lookup", "-config", exampleConfig(t), "-json", "+442079460999").exits(0).
+		stdoutHas(`"ambiguous": true`, `"extension": "1002"`)
 }
 
 func TestE2EPluginsAndVersion(t *testing.T) {
 	t.Parallel()
 	_, pluginDir := binaries(t)
-	code, out, errOut := runCLI(t, nil, "plugins", "-dir", pluginDir)
-	if code != 0 || !strings.Contains(out, "csv") || !strings.Contains(out, "lookup") {
-		t.Errorf("plugins: exit %d\n%s\n%s", code, out, errOut)
+	cli(t, nil, "plugins", "-dir", pluginDir).exits(0).stdoutHas("csv", "lookup")
+	if r := cli(t, nil, "version").exits(0); !strings.HasPrefix(r.stdout, "switchboard ") {
+		t.Errorf("version: %q, want it to start with \"switchboard \"", r.stdout)
 	}
-	code, out, _ = runCLI(t, nil, "version")
-	if code != 0 || !strings.HasPrefix(out, "switchboard ") {
-		t.Errorf("version: exit %d %q", code, out)
-	}
-	code, _, errOut = runCLI(t, nil, "frobnicate")
-	if code != exitUsage || !strings.Contains(errOut, "unknown command") {
-		t.Errorf("unknown command: exit %d %q", code, errOut)
-	}
+	cli(t, nil, "frobnicate").exits(exitUsage).stderrHas("unknown command")
 }
 
 // TestE2EReadmeExamples runs the curl examples in README.md against the

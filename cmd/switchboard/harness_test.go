@@ -19,9 +19,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-hq/switchboard/connectors/postgres/pgtest"
 )
@@ -265,6 +268,83 @@ lines:
 	return sum
 }
 
+// logsHide reports an error for each secret the host's log shows.
+func (h *hostProc) logsHide(secrets ...string) {
+	h.t.Helper()
+	logs := h.logs.String()
+	for _, secret := range secrets {
+		if strings.Contains(logs, secret) {
+			h.t.Errorf("a secret (%s...) is in the host's log", secret[:min(8, len(secret))])
+		}
+	}
+}
+
+// killPluginUnderLoad checks that healthy holds, then sends requests from
+// 4 clients while it kills the host's only plugin with SIGKILL, and waits
+// until a new plugin runs, the host is ready and healthy holds again. ask
+// sends a client's i-th request and says whether the answer is valid and
+// what it was; every invalid answer is an error, and so is a request
+// without one. It returns how many requests were sent and how long the
+// plugin took to come back.
+func (h *hostProc) killPluginUnderLoad(healthy func() (bool, string), ask func(i int) (bool, string)) (sent int64, back time.Duration) {
+	t := h.t
+	t.Helper()
+	if ok, got := healthy(); !ok {
+		t.Fatalf("before the kill: %s", got)
+	}
+	pids := h.pluginPIDs()
+	if len(pids) != 1 {
+		t.Fatalf("host has %d child processes (%v), want 1 plugin", len(pids), pids)
+	}
+
+	var (
+		stop           = make(chan struct{})
+		wg             sync.WaitGroup
+		sends, answers atomic.Int64
+		failures       sync.Map
+	)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				sends.Add(1)
+				if ok, got := ask(i); !ok {
+					failures.Store(got, true)
+					continue
+				}
+				answers.Add(1)
+			}
+		}()
+	}
+	// Let requests flow, then kill the plugin mid-stream.
+	eventually(t, 5*time.Second, func() (bool, string) { return answers.Load() > 50, "warming up" })
+	if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killedAt := time.Now()
+	eventually(t, 10*time.Second, func() (bool, string) {
+		now := h.pluginPIDs()
+		return len(now) == 1 && now[0] != pids[0] && h.metric("switchboard_plugin_restarts_total") >= 1,
+			fmt.Sprintf("children %v", now)
+	})
+	h.waitReady(10 * time.Second)
+	eventually(t, 10*time.Second, healthy)
+	back = time.Since(killedAt)
+	close(stop)
+	wg.Wait()
+	failures.Range(func(k, _ any) bool { t.Errorf("bad answer during the kill: %v", k); return true })
+	if answers.Load() != sends.Load() {
+		t.Errorf("%d of %d requests did not get a valid answer", sends.Load()-answers.Load(), sends.Load())
+	}
+	return sends.Load(), back
+}
+
 // pluginPIDs lists the host's child processes (its plugins).
 func (h *hostProc) pluginPIDs() []int {
 	h.t.Helper()
@@ -297,6 +377,175 @@ func runCLI(t testing.TB, env []string, args ...string) (code int, stdout, stder
 		t.Fatal(err)
 	}
 	return 0, out.String(), errb.String()
+}
+
+// cliRun is one run of the switchboard binary; its methods check it and
+// return it, so that checks chain:
+//
+//	cli(t, nil, "validate", "-config", cfg).mustExit(exitUsage).stderrHas("cfg.yaml:3:3:")
+type cliRun struct {
+	t              testing.TB
+	args           []string
+	code           int
+	stdout, stderr string
+}
+
+// cli runs the switchboard binary with env added to its environment.
+func cli(t testing.TB, env []string, args ...string) cliRun {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, env, args...)
+	return cliRun{t: t, args: args, code: code, stdout: stdout, stderr: stderr}
+}
+
+func (r cliRun) String() string { return "switchboard " + strings.Join(r.args, " ") }
+
+// exits reports an error unless the run exited with code.
+func (r cliRun) exits(code int) cliRun {
+	r.t.Helper()
+	if r.code != code {
+		r.t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", r, r.code, code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// mustExit stops the test unless the run exited with code.
+func (r cliRun) mustExit(code int) cliRun {
+	r.t.Helper()
+	if r.code != code {
+		r.t.Fatalf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", r, r.code, code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// stdoutHas reports an error for each of wants that stdout lacks.
+func (r cliRun) stdoutHas(wants ...string) cliRun {
+	r.t.Helper()
+	r.has("stdout", r.stdout, wants)
+	return r
+}
+
+// stderrHas reports an error for each of wants that stderr lacks.
+func (r cliRun) stderrHas(wants ...string) cliRun {
+	r.t.Helper()
+	r.has("stderr", r.stderr, wants)
+	return r
+}
+
+// outputHas reports an error for each of wants that stdout and stderr
+// together lack.
+func (r cliRun) outputHas(wants ...string) cliRun {
+	r.t.Helper()
+	r.has("output", r.stdout+r.stderr, wants)
+	return r
+}
+
+func (r cliRun) has(stream, text string, wants []string) {
+	r.t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			r.t.Errorf("%s: %s lacks %q:\n%s", r, stream, want, text)
+		}
+	}
+}
+
+// sampleCSVConfig is a host config over the sample CSV
+// (configs/sample/customers.csv) in the given mode, with fast plugin
+// restarts and no directory cache; rest (routing, more sections) follows.
+func sampleCSVConfig(mode, rest string) string {
+	return `
+server:
+  listen: "127.0.0.1:${SB_PORT}"
+log:
+  level: debug
+phone:
+  default_region: GB
+plugins:
+  dir: ${SB_PLUGIN_DIR}
+  health_interval: 200ms
+  health_timeout: 500ms
+  restart_backoff_min: 50ms
+  restart_backoff_max: 1s
+connectors:
+  - name: customers
+    plugin: csv
+    mode: ` + mode + `
+    timeout: 200ms
+    config:
+      path: {{root}}/configs/sample/customers.csv
+      columns:
+        id: CustomerID
+        first_name: FirstName
+        last_name: LastName
+        company: Company
+        phones: [Phone, Mobile]
+      fields:
+        balance: {column: Balance, type: number}
+        manager_ext: {column: ManagerExt}
+        manager_phone: {column: ManagerPhone}
+directory:
+  deadline: 500ms
+  cache:
+    size: 0
+` + rest
+}
+
+// managerRouting routes on records that may carry manager_ext: several
+// records ring 1002, a record with a manager rings the manager's extension,
+// anything else the default 1000. More rules may follow, indented by four
+// spaces.
+const managerRouting = `routing:
+  default_extension: "1000"
+  rules:
+    - name: several-records
+      when: ambiguous
+      extension: "1002"
+    - name: account-manager
+      when: found && record.manager_ext != ""
+      extension_expr: record.manager_ext
+`
+
+// pgExec runs SQL statements on dsn.
+func pgExec(t *testing.T, dsn string, stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, s := range stmts {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// pgCustomers creates in the database dsn the customers table that
+// pgCustomersConnector serves, phone_e164 its indexed phone_key, holding
+// rows: SQL value lists (id, name, phone, phone_e164, manager_ext).
+func pgCustomers(t *testing.T, dsn string, rows ...string) {
+	t.Helper()
+	pgExec(t, dsn,
+		`CREATE TABLE customers (id bigint PRIMARY KEY, name text, phone text, phone_e164 text, manager_ext text)`,
+		`CREATE INDEX ON customers (phone_e164)`,
+		`INSERT INTO customers VALUES `+strings.Join(rows, ", "))
+}
+
+// pgCustomersConnector is a connectors: entry named crm serving the
+// pgCustomers table in mode: live, its DSN in the environment variable
+// dsnEnv.
+func pgCustomersConnector(dsnEnv string) string {
+	return `  - name: crm
+    plugin: postgres
+    mode: live
+    timeout: 500ms
+    config:
+      dsn_env: ` + dsnEnv + `
+      table: customers
+      columns: {id: id, name: name, phones: [phone], phone_key: phone_e164}
+      fields:
+        manager_ext: {column: manager_ext}
+`
 }
 
 // exampleConfig is the path of configs/example.yaml.

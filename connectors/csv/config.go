@@ -3,13 +3,11 @@ package csv
 import (
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
@@ -24,66 +22,30 @@ const defaultReloadInterval = 2 * time.Second
 
 // fileConfig is the connector's YAML block as written.
 type fileConfig struct {
-	Path           string                 `yaml:"path"`
-	Delimiter      string                 `yaml:"delimiter"`
-	Encoding       string                 `yaml:"encoding"`
-	Header         bool                   `yaml:"header"`
-	Strict         bool                   `yaml:"strict"`
-	ReloadInterval connectors.Duration    `yaml:"reload_interval"`
-	Columns        columnsConfig          `yaml:"columns"`
-	Fields         map[string]fieldConfig `yaml:"fields"`
+	Path           string                            `yaml:"path"`
+	Delimiter      string                            `yaml:"delimiter"`
+	Encoding       string                            `yaml:"encoding"`
+	Header         bool                              `yaml:"header"`
+	Strict         bool                              `yaml:"strict"`
+	ReloadInterval connectors.Duration               `yaml:"reload_interval"`
+	Columns        columnsConfig                     `yaml:"columns"`
+	Fields         map[string]connectors.FieldConfig `yaml:"fields"`
 }
 
 // columnsConfig maps the record's attributes to columns, by header name
 // (or by 1-based column number with header: false).
 type columnsConfig struct {
-	ID        string     `yaml:"id"`
-	FirstName string     `yaml:"first_name"`
-	LastName  string     `yaml:"last_name"`
-	Name      string     `yaml:"name"`
-	Company   string     `yaml:"company"`
-	CompanyID string     `yaml:"company_id"`
-	Phones    columnList `yaml:"phones"`
-	Emails    columnList `yaml:"emails"`
-	Owner     string     `yaml:"owner"`
-	JobTitle  string     `yaml:"job_title"`
+	ID        string              `yaml:"id"`
+	FirstName string              `yaml:"first_name"`
+	LastName  string              `yaml:"last_name"`
+	Name      string              `yaml:"name"`
+	Company   string              `yaml:"company"`
+	CompanyID string              `yaml:"company_id"`
+	Phones    connectors.NameList `yaml:"phones"`
+	Emails    connectors.NameList `yaml:"emails"`
+	Owner     string              `yaml:"owner"`
+	JobTitle  string              `yaml:"job_title"`
 }
-
-// columnList is a list of column references; a single name stands for a
-// list of one ("phones: Phone").
-type columnList []string
-
-// UnmarshalYAML implements yaml.Unmarshaler.
-func (l *columnList) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind == yaml.ScalarNode {
-		*l = columnList{n.Value}
-		return nil
-	}
-	var list []string
-	if err := n.Decode(&list); err != nil {
-		return err
-	}
-	*l = list
-	return nil
-}
-
-// fieldConfig maps one extra field.
-type fieldConfig struct {
-	Column string `yaml:"column"`
-	Type   string `yaml:"type"`
-}
-
-// fieldType is how a field's cells are read.
-type fieldType string
-
-const (
-	typeString fieldType = "string"
-	typeNumber fieldType = "number"
-	typeBool   fieldType = "bool"
-	typeDate   fieldType = "date"
-)
-
-var fieldTypes = []string{string(typeString), string(typeNumber), string(typeBool), string(typeDate)}
 
 // columnRef is one configured column reference and where it sits in the
 // block (for problems).
@@ -96,7 +58,7 @@ type columnRef struct {
 type fieldSpec struct {
 	name string
 	col  columnRef
-	typ  fieldType
+	typ  connectors.FieldType
 }
 
 // settings is a validated configuration. It never changes once built.
@@ -237,16 +199,23 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Conf
 		add("reload_interval", "reload_interval must not be negative: use 0 to never reload, or a duration like 2s")
 	}
 
+	// checkRef checks a column reference (trimmed, not empty).
+	checkRef := func(value string) error {
+		if !fc.Header {
+			if n, err := strconv.Atoi(value); err != nil || n < 1 {
+				return fmt.Errorf("column %q must be a column number (1 for the first column) because header: false; "+
+					"set header: true to name columns by the header row", value)
+			}
+		}
+		return nil
+	}
 	ref := func(path, value string) (columnRef, bool) {
 		value = strings.TrimSpace(value)
 		if value == "" {
 			return columnRef{}, false
 		}
-		if !fc.Header {
-			if n, err := strconv.Atoi(value); err != nil || n < 1 {
-				add(path, "column %q must be a column number (1 for the first column) because header: false; "+
-					"set header: true to name columns by the header row", value)
-			}
+		if err := checkRef(value); err != nil {
+			add(path, "%v", err)
 		}
 		return columnRef{ref: value, path: path}, true
 	}
@@ -292,34 +261,12 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Conf
 		}
 	}
 
-	names := make([]string, 0, len(fc.Fields))
-	for name := range fc.Fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		f := fc.Fields[name]
-		base := connectors.JoinPath("fields", name)
-		spec := fieldSpec{name: name, typ: typeString}
-		if strings.TrimSpace(name) == "" {
-			add(base, "empty field name: give the field a name")
-		}
-		if r, ok := ref(base+".column", f.Column); ok {
-			spec.col = r
-		} else {
-			add(base+".column", "missing column for field %q: add column: <the column holding it>", name)
-		}
-		if t := strings.ToLower(strings.TrimSpace(f.Type)); t != "" {
-			spec.typ = fieldType(t)
-			if !isFieldType(t) {
-				msg := fmt.Sprintf("unknown field type %q", f.Type)
-				if sug := connectors.Suggest(f.Type, fieldTypes); sug != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", sug)
-				}
-				add(base+".type", "%s: use one of %s", msg, strings.Join(fieldTypes, ", "))
-			}
-		}
-		s.fields = append(s.fields, spec)
+	fields, fieldProblems := connectors.ParseFields("fields", fc.Fields, connectors.FieldRules{
+		Key: "column", Missing: "the column holding it", Default: connectors.FieldString, Check: checkRef,
+	})
+	problems = append(problems, fieldProblems...)
+	for _, f := range fields {
+		s.fields = append(s.fields, fieldSpec{name: f.Name, col: columnRef{ref: f.Source, path: f.Path + ".column"}, typ: f.Type})
 	}
 
 	if req.DefaultRegion == "" {
@@ -338,15 +285,6 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Conf
 		return nil, problems
 	}
 	return s, nil
-}
-
-func isFieldType(t string) bool {
-	for _, ft := range fieldTypes {
-		if ft == t {
-			return true
-		}
-	}
-	return false
 }
 
 // parseDelimiter reads the delimiter setting: one character, with "\t"

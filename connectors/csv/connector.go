@@ -179,12 +179,7 @@ func (c *Connector) Check(context.Context, *connectors.CheckRequest) (*connector
 
 // current returns the snapshot, or an error before the first Configure.
 func (c *Connector) current(op string) (*snapshot, error) {
-	snap := c.snap.Load()
-	if snap == nil {
-		return nil, connectors.Errorf(connectors.ClassBadConfig, op,
-			"the csv connector is not configured: call Configure with its config block first")
-	}
-	return snap, nil
+	return connectors.Configured(&c.snap, "csv", op)
 }
 
 // LookupByPhone implements connectors.Connector. It matches req.E164

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"sort"
@@ -436,7 +435,7 @@ func (b *builder) row(rec []string, line int) {
 	if len(lay.fields) > 0 {
 		c.Fields = make(map[string]any, len(lay.fields))
 		for _, f := range lay.fields {
-			v, err := convert(f.spec.typ, cell(f.idx))
+			v, err := connectors.ConvertField(f.spec.typ, cell(f.idx))
 			if err != nil {
 				skip(fmt.Sprintf("field %s: %v (column %s)", f.spec.name, err, f.label))
 				return
@@ -513,85 +512,6 @@ func splitEmails(rec []string, cols []labeledColumn) []string {
 		}
 	}
 	return out
-}
-
-// convert reads a cell as a field of type t. Empty cells are "" for
-// strings and nil (no value) for the other types.
-func convert(t fieldType, cell string) (any, error) {
-	if t == typeString || t == "" {
-		return cell, nil
-	}
-	if cell == "" {
-		return nil, nil
-	}
-	switch t {
-	case typeNumber:
-		return parseNumber(cell)
-	case typeBool:
-		switch strings.ToLower(cell) {
-		case "true", "yes", "y", "1", "t", "on", "evet", "e":
-			return true, nil
-		case "false", "no", "n", "0", "f", "off", "hayır", "hayir", "h":
-			return false, nil
-		}
-		return nil, fmt.Errorf("%q is not true or false (yes/no, 1/0 work too)", cell)
-	case typeDate:
-		return parseDate(cell)
-	}
-	return nil, fmt.Errorf("unknown field type %q", t)
-}
-
-// parseNumber reads a number written with a decimal point ("1234.5",
-// "1,234.5") or a decimal comma ("1234,5", "1.234,5"); a lone comma is a
-// decimal comma. Spaces and a leading "+" are allowed.
-func parseNumber(cell string) (float64, error) {
-	s := strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || r == '\'' || r == '_' {
-			return -1
-		}
-		return r
-	}, cell)
-	comma, dot := strings.LastIndexByte(s, ','), strings.LastIndexByte(s, '.')
-	switch {
-	case comma >= 0 && dot >= 0 && comma < dot: // 1,234.5
-		s = strings.ReplaceAll(s, ",", "")
-	case comma >= 0 && dot >= 0: // 1.234,5
-		s = strings.ReplaceAll(s, ".", "")
-		s = strings.Replace(s, ",", ".", 1)
-	case comma >= 0 && strings.Count(s, ",") == 1: // 1234,5
-		s = strings.Replace(s, ",", ".", 1)
-	case comma >= 0: // 1,234,567
-		s = strings.ReplaceAll(s, ",", "")
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("%q is not a number", cell)
-	}
-	return v, nil
-}
-
-// dateLayouts are the date formats a date field accepts; day-first and
-// month-first slashed dates are ambiguous and deliberately not among them.
-var dateLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05",
-	"2006-01-02 15:04:05",
-	"2006-01-02 15:04",
-	"2006-01-02",
-	"02.01.2006 15:04:05",
-	"02.01.2006 15:04",
-	"02.01.2006",
-}
-
-// parseDate reads a date and returns it as an RFC 3339 string in UTC, so
-// that dates compare correctly as strings in routing rules.
-func parseDate(cell string) (string, error) {
-	for _, l := range dateLayouts {
-		if t, err := time.Parse(l, cell); err == nil {
-			return t.UTC().Format(time.RFC3339), nil
-		}
-	}
-	return "", fmt.Errorf("%q is not a date: write 2024-03-01, 2024-03-01 09:30, 2024-03-01T09:30:00Z or 01.03.2024", cell)
 }
 
 // finish sorts the rows into a snapshot, builds the indexes and carries

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -54,25 +53,6 @@ type fieldConfig struct {
 	Type     string `yaml:"type"`
 }
 
-// fieldType is how a property's value is read.
-type fieldType string
-
-const (
-	typeString fieldType = "string"
-	typeNumber fieldType = "number"
-	typeBool   fieldType = "bool"
-	typeDate   fieldType = "date"
-)
-
-var fieldTypes = []string{string(typeString), string(typeNumber), string(typeBool), string(typeDate)}
-
-// fieldSpec is one validated extra field.
-type fieldSpec struct {
-	name     string
-	property string
-	typ      fieldType
-}
-
 // settings is a validated configuration. It never changes once built.
 type settings struct {
 	baseURL         string
@@ -83,8 +63,8 @@ type settings struct {
 	pageSize        int
 	requestsPer10s  int
 	searchPerSecond int
-	fields          []fieldSpec // contacts, sorted by name
-	companyFields   []fieldSpec // companies, sorted by name
+	fields          []connectors.Field // contacts, sorted by name; Source is the property
+	companyFields   []connectors.Field // companies, sorted by name
 	parser          *phone.Parser
 }
 
@@ -149,8 +129,11 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Conf
 		add("rate_limit.search_per_second", "search_per_second must be between 1 and %d, got %d: HubSpot allows 5",
 			maxSearchPerSecond, s.searchPerSecond)
 	}
-	s.fields = parseFields("fields", fc.Fields, add)
-	s.companyFields = parseFields("company_fields", fc.CompanyFields, add)
+	var fieldProblems []connectors.ConfigProblem
+	s.fields, fieldProblems = parseFields("fields", fc.Fields)
+	problems = append(problems, fieldProblems...)
+	s.companyFields, fieldProblems = parseFields("company_fields", fc.CompanyFields)
+	problems = append(problems, fieldProblems...)
 
 	if p, err := phone.NewParser(req.DefaultRegion); err != nil {
 		problems = append(problems, connectors.Problemf("",
@@ -165,47 +148,19 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Conf
 }
 
 // parseFields validates a fields block; base is its path ("fields").
-func parseFields(base string, in map[string]fieldConfig, add func(path, format string, args ...any)) []fieldSpec {
-	names := make([]string, 0, len(in))
-	for name := range in {
-		names = append(names, name)
+func parseFields(base string, in map[string]fieldConfig) ([]connectors.Field, []connectors.ConfigProblem) {
+	fields := make(map[string]connectors.FieldConfig, len(in))
+	for name, f := range in {
+		fields[name] = connectors.FieldConfig{Source: f.Property, Type: f.Type}
 	}
-	sort.Strings(names)
-	var out []fieldSpec
-	for _, name := range names {
-		f := in[name]
-		path := connectors.JoinPath(base, name)
-		spec := fieldSpec{name: name, property: strings.TrimSpace(f.Property), typ: typeString}
-		if strings.TrimSpace(name) == "" {
-			add(path, "empty field name: give the field a name")
-		}
-		switch {
-		case spec.property == "":
-			add(path+".property", "missing property for field %q: add property: <the HubSpot property's internal name>", name)
-		case !propertyRE.MatchString(spec.property):
-			add(path+".property", "property %q is not a HubSpot internal property name (lower case letters, digits and _): "+
-				"find it in HubSpot under Settings > Properties > the property > internal name", spec.property)
-		}
-		if t := strings.ToLower(strings.TrimSpace(f.Type)); t != "" {
-			spec.typ = fieldType(t)
-			if !isFieldType(t) {
-				msg := fmt.Sprintf("unknown field type %q", f.Type)
-				if sug := connectors.Suggest(f.Type, fieldTypes); sug != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", sug)
-				}
-				add(path+".type", "%s: use one of %s", msg, strings.Join(fieldTypes, ", "))
+	return connectors.ParseFields(base, fields, connectors.FieldRules{
+		Key: "property", Missing: "the HubSpot property's internal name", Default: connectors.FieldString,
+		Check: func(property string) error {
+			if !propertyRE.MatchString(property) {
+				return fmt.Errorf("property %q is not a HubSpot internal property name (lower case letters, digits and _): "+
+					"find it in HubSpot under Settings > Properties > the property > internal name", property)
 			}
-		}
-		out = append(out, spec)
-	}
-	return out
-}
-
-func isFieldType(t string) bool {
-	for _, ft := range fieldTypes {
-		if ft == t {
-			return true
-		}
-	}
-	return false
+			return nil
+		},
+	})
 }

@@ -112,12 +112,7 @@ func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequ
 
 // current returns the configuration, or an error before Configure.
 func (c *Connector) current(op string) (*state, error) {
-	st := c.state.Load()
-	if st == nil {
-		return nil, connectors.Errorf(connectors.ClassBadConfig, op,
-			"the hubspot connector is not configured: call Configure with its config block first")
-	}
-	return st, nil
+	return connectors.Configured(&c.state, "hubspot", op)
 }
 
 // Check implements connectors.Connector: it lists one contact (reach and

@@ -190,7 +190,8 @@ func TestListContactsAndCompanies(t *testing.T) {
 			"phone": "+44 20 4520 5757", "company": "Acme", "jobtitle": "Analyst", "hubspot_owner_id": "77",
 			"balance": "1500.5", "vip": "true", "renewal": "2025-09-01", "tier": "gold"},
 			Companies: []string{"500", "501"}, UpdatedAt: updated},
-		{ID: "11", Properties: map[string]string{"firstname": "Bo", "balance": "lots"}, Companies: []string{"501"}},
+		{ID: "11", Properties: map[string]string{"firstname": "Bo", "balance": "lots", "vip": "Evet",
+			"renewal": "1756684800000"}, Companies: []string{"501"}},
 		{ID: "12", Properties: map[string]string{"firstname": "Cy"}},
 	} {
 		_ = i
@@ -238,8 +239,10 @@ company_fields:
 	if !reflect.DeepEqual(ada, want) {
 		t.Errorf("contact 10:\n %+v\nwant %+v", ada, want)
 	}
-	if bo := contacts[1]; bo.CompanyID != "501" || bo.Fields["balance"] != nil || bo.Fields["tier"] != "" {
-		t.Errorf("contact 11: %+v (an unreadable number field is nil, an empty string field \"\")", bo)
+	if bo := contacts[1]; bo.CompanyID != "501" || bo.Fields["balance"] != nil || bo.Fields["tier"] != "" ||
+		bo.Fields["vip"] != true || bo.Fields["renewal"] != "2025-09-01T00:00:00Z" {
+		t.Errorf("contact 11: %+v (an unreadable number field is nil, an empty string field \"\", "+
+			"evet is true, a date in epoch milliseconds reads)", bo)
 	}
 	if cy := contacts[2]; cy.CompanyID != "" || cy.Phones != nil {
 		t.Errorf("contact 12: %+v", cy)

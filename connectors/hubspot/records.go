@@ -97,14 +97,14 @@ func companyProperties(s *settings) []string {
 	return appendFieldProps([]string{propName, propDomain, propPhone, propOwner}, s.companyFields)
 }
 
-func appendFieldProps(props []string, fields []fieldSpec) []string {
+func appendFieldProps(props []string, fields []connectors.Field) []string {
 	for _, f := range fields {
 		dup := false
 		for _, p := range props {
-			dup = dup || p == f.property
+			dup = dup || p == f.Source
 		}
 		if !dup {
-			props = append(props, f.property)
+			props = append(props, f.Source)
 		}
 	}
 	return props
@@ -198,55 +198,30 @@ func toCompany(s *settings, log hclog.Logger, o *object) connectors.Company {
 	return c
 }
 
-// readFields reads the mapped extra fields. Strings are kept as written
-// ("" when empty); numbers, bools and dates are nil when empty or
-// unreadable (logged at debug).
-func readFields(log hclog.Logger, o *object, fields []fieldSpec) map[string]any {
+// readFields reads the mapped extra fields with connectors.ConvertField:
+// strings as written ("" when empty); numbers, bools and dates nil when
+// empty or unreadable (logged at debug). A date may also be epoch
+// milliseconds, as older date properties hold it.
+func readFields(log hclog.Logger, o *object, fields []connectors.Field) map[string]any {
 	if len(fields) == 0 {
 		return nil
 	}
 	out := make(map[string]any, len(fields))
 	for _, f := range fields {
-		raw := o.prop(f.property)
-		if f.typ == typeString {
-			out[f.name] = raw
-			continue
+		raw := o.prop(f.Source)
+		v, err := connectors.ConvertField(f.Type, raw)
+		if err != nil && f.Type == connectors.FieldDate {
+			if t := parseTime(raw); !t.IsZero() {
+				v, err = t.UTC().Format(time.RFC3339), nil
+			}
 		}
-		if raw == "" {
-			out[f.name] = nil
-			continue
-		}
-		v, ok := convert(f.typ, raw)
-		if !ok {
+		if err != nil {
 			log.Debug("HubSpot property value does not read as its field type", "record", o.ID,
-				"property", f.property, "type", f.typ, "value", raw)
+				"property", f.Source, "type", f.Type, "value", raw)
 		}
-		out[f.name] = v
+		out[f.Name] = v
 	}
 	return out
-}
-
-// convert reads a property value as a field type; nil and false when it
-// does not read.
-func convert(t fieldType, raw string) (any, bool) {
-	switch t {
-	case typeNumber:
-		if v, err := strconv.ParseFloat(raw, 64); err == nil {
-			return v, true
-		}
-	case typeBool:
-		switch strings.ToLower(raw) {
-		case "true", "yes", "1":
-			return true, true
-		case "false", "no", "0":
-			return false, true
-		}
-	case typeDate:
-		if t := parseTime(raw); !t.IsZero() {
-			return t.UTC().Format(time.RFC3339), true
-		}
-	}
-	return nil, false
 }
 
 // parseTime reads HubSpot's times: RFC 3339 (with milliseconds), a plain

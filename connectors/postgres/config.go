@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/core/phone"
@@ -28,46 +26,46 @@ const (
 
 // fileConfig is the connector's YAML block as written.
 type fileConfig struct {
-	DSN              string                 `yaml:"dsn"`
-	DSNEnv           string                 `yaml:"dsn_env"`
-	Table            string                 `yaml:"table"`
-	Columns          columnsConfig          `yaml:"columns"`
-	Fields           map[string]fieldConfig `yaml:"fields"`
-	Queries          queriesConfig          `yaml:"queries"`
-	CompanyColumns   companyColumnsConfig   `yaml:"company_columns"`
-	MaxConns         int                    `yaml:"max_conns"`
-	ConnectTimeout   connectors.Duration    `yaml:"connect_timeout"`
-	StatementTimeout connectors.Duration    `yaml:"statement_timeout"`
-	MaxPageSize      int                    `yaml:"max_page_size"`
+	DSN              string                            `yaml:"dsn"`
+	DSNEnv           string                            `yaml:"dsn_env"`
+	Table            string                            `yaml:"table"`
+	Columns          columnsConfig                     `yaml:"columns"`
+	Fields           map[string]connectors.FieldConfig `yaml:"fields"`
+	Queries          queriesConfig                     `yaml:"queries"`
+	CompanyColumns   companyColumnsConfig              `yaml:"company_columns"`
+	MaxConns         int                               `yaml:"max_conns"`
+	ConnectTimeout   connectors.Duration               `yaml:"connect_timeout"`
+	StatementTimeout connectors.Duration               `yaml:"statement_timeout"`
+	MaxPageSize      int                               `yaml:"max_page_size"`
 }
 
 // columnsConfig maps a contact's attributes to columns: of the table, or
 // of the rows the lookup and list_contacts queries return.
 type columnsConfig struct {
-	ID        string     `yaml:"id"`
-	FirstName string     `yaml:"first_name"`
-	LastName  string     `yaml:"last_name"`
-	Name      string     `yaml:"name"`
-	Company   string     `yaml:"company"`
-	CompanyID string     `yaml:"company_id"`
-	Phones    columnList `yaml:"phones"`
-	Emails    columnList `yaml:"emails"`
-	Owner     string     `yaml:"owner"`
-	JobTitle  string     `yaml:"job_title"`
-	UpdatedAt string     `yaml:"updated_at"`
-	PhoneKey  columnList `yaml:"phone_key"`
+	ID        string              `yaml:"id"`
+	FirstName string              `yaml:"first_name"`
+	LastName  string              `yaml:"last_name"`
+	Name      string              `yaml:"name"`
+	Company   string              `yaml:"company"`
+	CompanyID string              `yaml:"company_id"`
+	Phones    connectors.NameList `yaml:"phones"`
+	Emails    connectors.NameList `yaml:"emails"`
+	Owner     string              `yaml:"owner"`
+	JobTitle  string              `yaml:"job_title"`
+	UpdatedAt string              `yaml:"updated_at"`
+	PhoneKey  connectors.NameList `yaml:"phone_key"`
 }
 
 // companyColumnsConfig maps a company's attributes to the columns of the
 // rows the list_companies query returns.
 type companyColumnsConfig struct {
-	ID        string     `yaml:"id"`
-	Name      string     `yaml:"name"`
-	Phones    columnList `yaml:"phones"`
-	Emails    columnList `yaml:"emails"`
-	Website   string     `yaml:"website"`
-	Owner     string     `yaml:"owner"`
-	UpdatedAt string     `yaml:"updated_at"`
+	ID        string              `yaml:"id"`
+	Name      string              `yaml:"name"`
+	Phones    connectors.NameList `yaml:"phones"`
+	Emails    connectors.NameList `yaml:"emails"`
+	Website   string              `yaml:"website"`
+	Owner     string              `yaml:"owner"`
+	UpdatedAt string              `yaml:"updated_at"`
 }
 
 func (c companyColumnsConfig) empty() bool {
@@ -86,44 +84,6 @@ func (q queriesConfig) empty() bool {
 	return q.Lookup == "" && q.ListContacts == "" && q.ListCompanies == ""
 }
 
-// columnList is a list of column names; a single name stands for a list of
-// one ("phones: phone").
-type columnList []string
-
-// UnmarshalYAML implements yaml.Unmarshaler.
-func (l *columnList) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind == yaml.ScalarNode {
-		*l = columnList{n.Value}
-		return nil
-	}
-	var list []string
-	if err := n.Decode(&list); err != nil {
-		return err
-	}
-	*l = list
-	return nil
-}
-
-// fieldConfig maps one extra field.
-type fieldConfig struct {
-	Column string `yaml:"column"`
-	Type   string `yaml:"type"`
-}
-
-// fieldType is how a field's values are converted; typeAsIs keeps the
-// database's own type (numbers as float64, booleans, times as RFC 3339).
-type fieldType string
-
-const (
-	typeAsIs   fieldType = ""
-	typeString fieldType = "string"
-	typeNumber fieldType = "number"
-	typeBool   fieldType = "bool"
-	typeDate   fieldType = "date"
-)
-
-var fieldTypes = []string{string(typeString), string(typeNumber), string(typeBool), string(typeDate)}
-
 // colRef is one configured column and where it sits in the block.
 type colRef struct {
 	name string // the column's name, exactly as written
@@ -136,7 +96,7 @@ func (c colRef) set() bool { return c.name != "" }
 type fieldSpec struct {
 	name string
 	col  colRef
-	typ  fieldType
+	typ  connectors.FieldType // connectors.FieldAsIs keeps the database's own type
 }
 
 // contactCols is the validated contact mapping.
@@ -434,7 +394,7 @@ func (s *settings) parseContactColumns(fc fileConfig, tableMode bool) []connecto
 	}
 	c := &s.contacts
 	ref := func(path, name string) colRef { return colRef{name: strings.TrimSpace(name), path: path} }
-	list := func(path string, names columnList) []colRef {
+	list := func(path string, names connectors.NameList) []colRef {
 		var out []colRef
 		for i, n := range names {
 			p := connectors.JoinPath(path, i)
@@ -470,32 +430,12 @@ func (s *settings) parseContactColumns(fc fileConfig, tableMode bool) []connecto
 			"(WHERE phone_e164 = @e164): remove phone_key")
 	}
 
-	names := make([]string, 0, len(fc.Fields))
-	for name := range fc.Fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		f := fc.Fields[name]
-		base := connectors.JoinPath("fields", name)
-		spec := fieldSpec{name: name, col: ref(base+".column", f.Column)}
-		if strings.TrimSpace(name) == "" {
-			add(base, "empty field name: give the field a name")
-		}
-		if !spec.col.set() {
-			add(base+".column", "missing column for field %q: add column: <the column holding it>", name)
-		}
-		if t := strings.ToLower(strings.TrimSpace(f.Type)); t != "" {
-			spec.typ = fieldType(t)
-			if !contains(fieldTypes, t) {
-				msg := fmt.Sprintf("unknown field type %q", f.Type)
-				if sug := connectors.Suggest(f.Type, fieldTypes); sug != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", sug)
-				}
-				add(base+".type", "%s: use one of %s, or leave type out to keep the column's own type", msg, strings.Join(fieldTypes, ", "))
-			}
-		}
-		c.fields = append(c.fields, spec)
+	fields, fieldProblems := connectors.ParseFields("fields", fc.Fields, connectors.FieldRules{
+		Key: "column", Missing: "the column holding it", Default: connectors.FieldAsIs,
+	})
+	problems = append(problems, fieldProblems...)
+	for _, f := range fields {
+		c.fields = append(c.fields, fieldSpec{name: f.Name, col: ref(f.Path+".column", f.Source), typ: f.Type})
 	}
 	return problems
 }
@@ -504,7 +444,7 @@ func (s *settings) parseContactColumns(fc fileConfig, tableMode bool) []connecto
 func (s *settings) parseCompanyColumns(cc companyColumnsConfig) []connectors.ConfigProblem {
 	var problems []connectors.ConfigProblem
 	ref := func(path, name string) colRef { return colRef{name: strings.TrimSpace(name), path: path} }
-	list := func(path string, names columnList) []colRef {
+	list := func(path string, names connectors.NameList) []colRef {
 		var out []colRef
 		for i, n := range names {
 			p := connectors.JoinPath(path, i)
@@ -552,13 +492,4 @@ func (s *settings) tunePool() {
 		cc.RuntimeParams["statement_timeout"] = fmt.Sprint(s.statementTimeout.Milliseconds())
 	}
 	cc.BuildContextWatcherHandler = cancelOnContextDone
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

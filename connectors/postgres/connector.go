@@ -135,12 +135,7 @@ func capsText(caps []connectors.Capability) string {
 
 // current returns the state, or an error before the first Configure.
 func (c *Connector) current(op string) (*state, error) {
-	st := c.st.Load()
-	if st == nil {
-		return nil, connectors.Errorf(connectors.ClassBadConfig, op,
-			"the postgres connector is not configured: call Configure with its config block first")
-	}
-	return st, nil
+	return connectors.Configured(&c.st, "postgres", op)
 }
 
 // Check implements connectors.Connector: it connects, checks the table or

@@ -296,7 +296,7 @@ func TestFields(t *testing.T) {
 	t.Parallel()
 	data := connectortest.Dataset()
 	dsn := loadTable(t, data)
-	exec(t, dsn, `UPDATE contacts SET balance = 1234.5, vip = true, tier = '1,500', joined = '2024-03-01',
+	exec(t, dsn, `UPDATE contacts SET balance = 1234.5, vip = true, tier = '1.500,5', joined = '2024-03-01',
 		extra = '{"a": [1, "x"]}' WHERE id = 1001`)
 	c := configured(t, tableBlock(dsn)+`fields:
   balance: {column: balance}
@@ -315,8 +315,8 @@ func TestFields(t *testing.T) {
 	}
 	f := resp.Matches[0].Contact.Fields
 	want := map[string]any{
-		"balance": 1234.5, "vip": true, "joined": "2024-03-01T00:00:00Z", "tier_text": "1,500",
-		"tier_number": 1500.0, "vip_text": "true", "bad_number": nil,
+		"balance": 1234.5, "vip": true, "joined": "2024-03-01T00:00:00Z", "tier_text": "1.500,5",
+		"tier_number": 1500.5, "vip_text": "true", "bad_number": nil,
 		"missing": connectortest.PhoneRaw(data.Contact("1001"), connectortest.LabelMobile),
 	}
 	for k, v := range want {

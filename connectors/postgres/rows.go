@@ -28,7 +28,7 @@ type labeled struct {
 type fieldAt struct {
 	idx  int
 	name string
-	typ  fieldType
+	typ  connectors.FieldType
 }
 
 // contactLayout says which result column holds which contact attribute.
@@ -319,48 +319,43 @@ func timeOf(v any) time.Time {
 }
 
 // fieldValue converts a value for Contact.Fields: JSON-like values only
-// (string, float64, bool, nil, []any, map[string]any), converted to typ
-// when one is configured. A value that does not convert is nil.
-func fieldValue(v any, typ fieldType) any {
+// (string, float64, bool, nil, []any, map[string]any). Without a type the
+// value keeps the database's own type. With one, a value of a matching
+// database type (a numeric, a boolean, a timestamp or date) is taken as it
+// is and anything else is read from its text by connectors.ConvertField;
+// a value that does not convert, or an array or JSON object given a type
+// other than string, is nil.
+func fieldValue(v any, typ connectors.FieldType) any {
 	if v == nil {
 		return nil
 	}
 	switch typ {
-	case typeString:
-		return textOf(v)
-	case typeNumber:
+	case connectors.FieldAsIs:
+		return jsonLike(v)
+	case connectors.FieldNumber:
 		if f, ok := number(v); ok {
 			return f
 		}
-		f, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(textOf(v)), ",", ""), 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil
-		}
-		return f
-	case typeBool:
+	case connectors.FieldBool:
 		if b, ok := v.(bool); ok {
 			return b
 		}
-		switch strings.ToLower(strings.TrimSpace(textOf(v))) {
-		case "true", "t", "yes", "y", "1", "evet":
-			return true
-		case "false", "f", "no", "n", "0", "hayır", "hayir":
-			return false
-		}
-		return nil
-	case typeDate:
+	case connectors.FieldDate:
 		if t, ok := v.(time.Time); ok {
 			return t.UTC().Format(time.RFC3339)
 		}
-		s := strings.TrimSpace(textOf(v))
-		for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02", "02.01.2006"} {
-			if t, err := time.Parse(layout, s); err == nil {
-				return t.UTC().Format(time.RFC3339)
-			}
+	}
+	switch v.(type) {
+	case []any, map[string]any:
+		if typ != connectors.FieldString {
+			return nil
 		}
+	}
+	out, err := connectors.ConvertField(typ, textOf(v))
+	if err != nil {
 		return nil
 	}
-	return jsonLike(v)
+	return out
 }
 
 // number reads numeric values pgx decodes.

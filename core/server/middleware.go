@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // endpoint is one route with the middleware it needs. Later endpoints
@@ -223,15 +224,21 @@ func (s *Server) requireAuth(name string, a *authenticator, next http.Handler) h
 			problem = "wrong"
 		}
 		if problem != "" {
-			failures.Inc()
-			annotate(r, "auth", problem)
-			raiseLevel(r, hclog.Warn)
 			w.Header().Set("WWW-Authenticate", `Basic realm="switchboard"`)
-			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized"})
+			refuse(w, r, failures, problem)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// refuse answers 401, counts the failure and logs what was wrong
+// (problem), never the credentials.
+func refuse(w http.ResponseWriter, r *http.Request, failures prometheus.Counter, problem string) {
+	failures.Inc()
+	annotate(r, "auth", problem)
+	raiseLevel(r, hclog.Warn)
+	writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized"})
 }
 
 // limitBody caps the request body; reading past the cap fails with

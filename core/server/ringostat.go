@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime/debug"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/routing"
 )
 
@@ -156,18 +156,16 @@ func (h *ringostat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	out, ok := h.decide(r.Context(), req.call)
+	out, ok := decideWithin(r.Context(), h.opts.Deadline,
+		func(ctx context.Context) directory.Result { return h.dir.Lookup(ctx, req.call.Caller) },
+		func(res directory.Result) routing.Decision {
+			return h.opts.Router.DecideFor(res, req.call, routing.TargetRingostat)
+		})
 	switch {
 	case !ok:
-		detail := fmt.Sprintf("no decision within %v", h.opts.Deadline)
-		if r.Context().Err() != nil {
-			detail = "client went away before a decision"
-		}
-		h.fallback(w, r, req.rpc, fallbackDeadline, detail)
+		h.fallback(w, r, req.rpc, fallbackDeadline, deadlineDetail(r, h.opts.Deadline))
 	case out.panicked != nil:
-		annotateResult(r, out.res)
-		annotate(r, "panic", fmt.Sprint(out.panicked), "stack", string(out.stack))
-		raiseLevel(r, hclog.Error)
+		annotatePanic(r, out)
 		h.fallback(w, r, req.rpc, fallbackPanic, "panic in lookup or routing")
 	case out.dec.Destination != "" && !answerable(out.dec.Destination):
 		annotateResult(r, out.res)
@@ -176,16 +174,7 @@ func (h *ringostat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("router returned %q, not a sendable destination (a routing bug): answered the default", out.dec.Destination))
 	default:
 		annotateResult(r, out.res)
-		outcome := outcomeRule
-		if out.dec.Default {
-			outcome = outcomeDefault
-			if reason := fallbackReason(out.res); reason != "" {
-				outcome = outcomeFallback
-				h.metrics.fallbacks.WithLabelValues(reason).Inc()
-				annotate(r, "fallback", reason)
-			}
-		}
-		h.answer(w, r, req.rpc, out.dec.Destination, outcome, out.dec.Rule, out.dec.Reason)
+		h.answer(w, r, req.rpc, out.dec.Destination, decisionOutcome(r, out, h.metrics.fallbacks), out.dec.Rule, out.dec.Reason)
 	}
 }
 
@@ -208,38 +197,8 @@ func (h *ringostat) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if !found || offered == "" {
 		problem = "missing_token"
 	}
-	h.authFailure.Inc()
-	annotate(r, "auth", problem)
-	raiseLevel(r, hclog.Warn)
-	writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized"})
+	refuse(w, r, h.authFailure, problem)
 	return false
-}
-
-// decide runs the lookup and the decision under the deadline. ok is false
-// when the deadline (or the client) went first; the goroutine then
-// finishes on its own, its context already cancelled, and its result is
-// dropped.
-func (h *ringostat) decide(ctx context.Context, call routing.Call) (out result, ok bool) {
-	ctx, cancel := context.WithTimeout(ctx, h.opts.Deadline)
-	defer cancel()
-	done := make(chan result, 1)
-	go func() {
-		var out result
-		defer func() {
-			if v := recover(); v != nil {
-				out.panicked, out.stack = v, debug.Stack()
-			}
-			done <- out
-		}()
-		out.res = h.dir.Lookup(ctx, call.Caller)
-		out.dec = h.opts.Router.DecideFor(out.res, call, routing.TargetRingostat)
-	}()
-	select {
-	case out = <-done:
-		return out, true
-	case <-ctx.Done():
-		return result{}, false
-	}
 }
 
 // fail answers a request that could not be routed: a JSON-RPC error when
@@ -249,24 +208,16 @@ func (h *ringostat) fail(w http.ResponseWriter, r *http.Request, rpc *rpcCall, p
 		h.fallback(w, r, rpc, perr.reason, perr.msg)
 		return
 	}
-	h.metrics.fallbacks.WithLabelValues(perr.reason).Inc()
+	countFallback(r, h.metrics.fallbacks, perr.reason)
 	h.metrics.answers.WithLabelValues(outcomeRPCError).Inc()
-	var id []byte
-	if rpc != nil {
-		id = rpc.id
-	}
-	annotate(r, "fallback", perr.reason, "rpc_error", perr.code, "reason", perr.msg, "outcome", outcomeRPCError)
-	renderRPCError(id, perr.code, perr.msg).write(w)
+	annotate(r, "rpc_error", perr.code, "reason", perr.msg, "outcome", outcomeRPCError)
+	renderRPCError(rpc.responseID(), perr.code, perr.msg).write(w)
 }
 
 // fallback answers the default destination because of reason and counts
 // it.
 func (h *ringostat) fallback(w http.ResponseWriter, r *http.Request, rpc *rpcCall, reason, detail string) {
-	h.metrics.fallbacks.WithLabelValues(reason).Inc()
-	annotate(r, "fallback", reason)
-	if reason == fallbackPanic || reason == fallbackDeadline {
-		raiseLevel(r, hclog.Warn)
-	}
+	countFallback(r, h.metrics.fallbacks, reason)
 	h.answer(w, r, rpc, h.opts.Default, outcomeFallback, "", detail)
 }
 
@@ -278,9 +229,5 @@ func (h *ringostat) answer(w http.ResponseWriter, r *http.Request, rpc *rpcCall,
 	}
 	h.metrics.answers.WithLabelValues(outcome).Inc()
 	annotate(r, "destination", dest, "rule", rule, "reason", reason, "outcome", outcome)
-	var id []byte
-	if rpc != nil {
-		id = rpc.id
-	}
-	RenderRingostat(h.opts.Import, h.opts.ResponseKey, dest, id).write(w)
+	RenderRingostat(h.opts.Import, h.opts.ResponseKey, dest, rpc.responseID()).write(w)
 }

@@ -48,6 +48,14 @@ type rpcCall struct {
 // notification reports whether the call has no id: it gets no answer.
 func (c *rpcCall) notification() bool { return c != nil && c.id == nil }
 
+// responseID is the id to answer c with: nil (null) when there is no call.
+func (c *rpcCall) responseID() json.RawMessage {
+	if c == nil {
+		return nil
+	}
+	return c.id
+}
+
 // requestError is why a request cannot be routed: a fallback reason for
 // the metrics, and the JSON-RPC error a jsonrpc answer carries.
 type requestError struct {

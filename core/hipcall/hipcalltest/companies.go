@@ -93,15 +93,7 @@ func (s *Server) applyCompany(c *hipcall.Company, in map[string]json.RawMessage)
 }
 
 func (s *Server) listCompanies(c *call) reply {
-	limit, offset, bad := paging(c.query)
-	if bad != nil {
-		return *bad
-	}
-	var items []map[string]any
-	for _, id := range sortedIDs(s.state.companies) {
-		items = append(items, companyJSON(s.state.companies[id]))
-	}
-	return page(items, limit, offset)
+	return listPage(c.query, s.state.companies, companyJSON)
 }
 
 func (s *Server) createCompany(c *call) reply {

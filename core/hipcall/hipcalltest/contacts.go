@@ -117,15 +117,7 @@ func (s *Server) applyContact(c *hipcall.Contact, in map[string]json.RawMessage,
 }
 
 func (s *Server) listContacts(c *call) reply {
-	limit, offset, bad := paging(c.query)
-	if bad != nil {
-		return *bad
-	}
-	var items []map[string]any
-	for _, id := range sortedIDs(s.state.contacts) {
-		items = append(items, contactJSON(s.state.contacts[id]))
-	}
-	return page(items, limit, offset)
+	return listPage(c.query, s.state.contacts, contactJSON)
 }
 
 func (s *Server) createContact(c *call) reply {

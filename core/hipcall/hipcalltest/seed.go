@@ -61,11 +61,7 @@ func (s *Server) AddCall(c hipcall.Call) hipcall.Call {
 func (s *Server) Companies() []hipcall.Company {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]hipcall.Company, 0, len(s.state.companies))
-	for _, id := range sortedIDs(s.state.companies) {
-		out = append(out, *cloneCompany(s.state.companies[id]))
-	}
-	return out
+	return cloneSorted(s.state.companies, cloneCompany)
 }
 
 // Company returns the company with the id.
@@ -83,11 +79,7 @@ func (s *Server) Company(id int64) (hipcall.Company, bool) {
 func (s *Server) Contacts() []hipcall.Contact {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]hipcall.Contact, 0, len(s.state.contacts))
-	for _, id := range sortedIDs(s.state.contacts) {
-		out = append(out, *cloneContact(s.state.contacts[id]))
-	}
-	return out
+	return cloneSorted(s.state.contacts, cloneContact)
 }
 
 // Contact returns the contact with the id.

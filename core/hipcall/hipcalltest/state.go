@@ -97,6 +97,29 @@ func page[T any](items []T, limit, offset int) reply {
 	}}
 }
 
+// listPage answers the page of records that the query's paging asks for,
+// by ascending id, each rendered as Hipcall shows it.
+func listPage[T any](q url.Values, records map[int64]*T, render func(*T) map[string]any) reply {
+	limit, offset, bad := paging(q)
+	if bad != nil {
+		return *bad
+	}
+	var items []map[string]any
+	for _, id := range sortedIDs(records) {
+		items = append(items, render(records[id]))
+	}
+	return page(items, limit, offset)
+}
+
+// cloneSorted returns copies of every record, by ascending id.
+func cloneSorted[T any](records map[int64]*T, clone func(*T) *T) []T {
+	out := make([]T, 0, len(records))
+	for _, id := range sortedIDs(records) {
+		out = append(out, *clone(records[id]))
+	}
+	return out
+}
+
 // orNull turns "" into JSON null, as Hipcall shows empty fields.
 func orNull(s string) any {
 	if s == "" {
