@@ -463,9 +463,14 @@ func TestRingostatDeadline(t *testing.T) {
 		t.Run(string(imp), func(t *testing.T) {
 			f := newRingoFixture(t, func(o *RingostatOptions) { o.Deadline, o.Import, o.Default = deadline, imp, "reception" })
 			lookupDone := make(chan error, 1)
+			// Held until the test ends: returning as soon as ctx is done would
+			// race the handler's own deadline case (either may win).
+			release := make(chan struct{})
+			t.Cleanup(func() { close(release) })
 			f.dir.lookupFn = func(ctx context.Context, _ string) directory.Result {
 				<-ctx.Done() // a CRM that never answers
 				lookupDone <- ctx.Err()
+				<-release
 				return directory.Result{}
 			}
 			start := time.Now()

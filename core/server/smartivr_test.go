@@ -251,9 +251,12 @@ func TestSmartIVRDeadline(t *testing.T) {
 	const deadline = 100 * time.Millisecond
 	f := newFixture(t, withDeadline(deadline))
 	lookupDone := make(chan error, 1)
+	release := make(chan struct{}) // see TestSmartIVRClientGone
+	t.Cleanup(func() { close(release) })
 	f.dir.lookupFn = func(ctx context.Context, _ string) directory.Result {
 		<-ctx.Done()
 		lookupDone <- ctx.Err()
+		<-release
 		return directory.Result{}
 	}
 
@@ -281,9 +284,14 @@ func TestSmartIVRDeadline(t *testing.T) {
 func TestSmartIVRClientGone(t *testing.T) {
 	f := newFixture(t, withDeadline(time.Second))
 	started := make(chan struct{})
+	// The lookup outlives the client: returning as soon as ctx is done would
+	// race the handler's own ctx.Done case (both ready, either may win).
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
 	f.dir.lookupFn = func(ctx context.Context, _ string) directory.Result {
 		close(started)
 		<-ctx.Done()
+		<-release
 		return directory.Result{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
