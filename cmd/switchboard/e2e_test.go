@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -247,26 +248,41 @@ func TestE2EPluginsAndVersion(t *testing.T) {
 	cli(t, nil, "frobnicate").exits(exitUsage).stderrHas("unknown command")
 }
 
-// TestE2EReadmeExamples runs the curl examples in README.md against the
-// example configuration and checks the answers the README shows.
+// TestE2EReadmeExamples runs every `$ `-prefixed command shown in
+// README.md (curl against a host serving configs/example.yaml, and the
+// switchboard CLI) exactly as written, apart from the host's port and the
+// binary's path, and checks that it prints what the README shows
+// (durations masked).
 func TestE2EReadmeExamples(t *testing.T) {
 	t.Parallel()
-	binaries(t)
-	examples := readmeCurls(t, filepath.Join(repoRoot, "README.md"))
-	if len(examples) < 2 {
-		t.Fatalf("README.md shows %d curl examples with answers, want at least 2", len(examples))
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("curl is needed to run the README's examples: install it (Debian: apt-get install curl)")
+	}
+	hostBin, pluginDir := binaries(t)
+	examples := readmeCommands(t, filepath.Join(repoRoot, "README.md"))
+	curls := 0
+	for _, ex := range examples {
+		if strings.HasPrefix(ex.command, "curl ") {
+			curls++
+		}
+	}
+	if curls < 4 {
+		t.Fatalf("README.md shows %d curl examples with answers, want at least 4", curls)
 	}
 	h := startHost(t, exampleConfig(t))
 	for _, ex := range examples {
-		req, _ := http.NewRequest(http.MethodPost, h.url(ex.path), strings.NewReader(ex.body))
-		resp, err := http.DefaultClient.Do(req)
+		command := strings.ReplaceAll(ex.command, "localhost:5008", h.addr)
+		command = strings.Replace(command, "bin/switchboard ", hostBin+" ", 1)
+		cmd := exec.Command("bash", "-c", command)
+		cmd.Dir = repoRoot
+		cmd.Env = append(os.Environ(), "SB_PLUGIN_DIR="+pluginDir)
+		out, err := cmd.Output()
 		if err != nil {
-			t.Fatal(err)
+			t.Errorf("README line %d: `%s`: %v", ex.line, ex.command, err)
+			continue
 		}
-		var b strings.Builder
-		_, _ = fmt.Fprint(&b, readAll(resp))
-		if got := strings.TrimSpace(b.String()); got != ex.want {
-			t.Errorf("README: curl -d '%s' %s → %s, README says %s", ex.body, ex.path, got, ex.want)
+		if got, want := maskDurations(strings.TrimSpace(string(out))), maskDurations(ex.want); got != want {
+			t.Errorf("README line %d: `%s` printed\n%s\nREADME shows\n%s", ex.line, ex.command, got, want)
 		}
 	}
 }

@@ -566,29 +566,50 @@ func writeConfig(t testing.TB, dir, name, body string) string {
 	return p
 }
 
-type curlExample struct{ body, path, want string }
+// readmeExample is a command shown in the README after a `$ ` prompt, with
+// the output shown under it.
+type readmeExample struct {
+	line    int
+	command string
+	want    string
+}
 
-var curlRE = regexp.MustCompile(`^\$?\s*curl\s.*-d\s+'([^']*)'\s+(?:http://)?(?:localhost|127\.0\.0\.1):5008(/\S*)`)
-
-// readmeCurls finds `curl -d '<body>' localhost:5008/<path>` lines in the
-// README and the answer printed on the line after each.
-func readmeCurls(t testing.TB, path string) []curlExample {
+// readmeCommands collects the `$ ` commands inside the README's ```sh
+// blocks; a command's expected output is every line after it up to the next
+// command or the end of the block.
+func readmeCommands(t testing.TB, path string) []readmeExample {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(string(b), "\n")
-	var out []curlExample
-	for i, line := range lines {
-		m := curlRE.FindStringSubmatch(strings.TrimSpace(line))
-		if m == nil || i+1 >= len(lines) {
-			continue
+	var (
+		out     []readmeExample
+		inBlock bool
+		current = -1 // index in out of the command whose output is being read
+	)
+	for i, line := range strings.Split(string(b), "\n") {
+		switch {
+		case strings.HasPrefix(line, "```"):
+			inBlock, current = line == "```sh", -1
+		case !inBlock:
+		case strings.HasPrefix(line, "$ "):
+			out = append(out, readmeExample{line: i + 1, command: strings.TrimPrefix(line, "$ ")})
+			current = len(out) - 1
+		case current >= 0:
+			if out[current].want != "" {
+				out[current].want += "\n"
+			}
+			out[current].want += line
 		}
-		out = append(out, curlExample{body: m[1], path: m[2], want: strings.TrimSpace(lines[i+1])})
 	}
 	return out
 }
+
+var durationRE = regexp.MustCompile(`\d+(\.\d+)?(ns|µs|us|ms|s)\b`)
+
+// maskDurations replaces every duration ("4µs", "1.2ms") with "<d>".
+func maskDurations(s string) string { return durationRE.ReplaceAllString(s, "<d>") }
 
 func readAll(resp *http.Response) string {
 	defer resp.Body.Close()
