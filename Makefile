@@ -29,7 +29,7 @@ run: build
 
 ## test: vet and race-test everything, end-to-end tests included
 test:
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 
@@ -47,7 +47,7 @@ bench: build
 
 ## lint: formatting and vet
 lint:
-	gofmt -l $$(git ls-files '*.go')
+	gofmt -l .
 	$(GO) vet ./...
 
 ## proto: regenerate the plugin protocol's Go code (needs protoc, protoc-gen-go, protoc-gen-go-grpc)

@@ -1,7 +1,6 @@
 package plugins
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"reflect"
@@ -14,6 +13,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/plugins/internal/plugintest"
 )
 
 // scripted is a connector whose answers the test sets, recording what it
@@ -74,27 +74,9 @@ func (s *scripted) ListContacts(ctx context.Context, req *connectors.ListRequest
 	return answer(ctx, s, req, s.contacts)
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // connect serves impl over an in-process go-plugin gRPC connection and
 // returns the host's view of it.
-func connect(t *testing.T, impl connectors.Connector, logs *syncBuffer) connectors.Connector {
+func connect(t *testing.T, impl connectors.Connector, logs *plugintest.SyncBuffer) connectors.Connector {
 	t.Helper()
 	logger := hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug})
 	client, _ := plugin.TestPluginGRPCConn(t, false, PluginSets(impl, logger)[connectors.ProtocolVersion])
@@ -150,7 +132,7 @@ func TestGRPCEveryRPC(t *testing.T) {
 		companies: &connectors.ListCompaniesResponse{Companies: []connectors.Company{acme}, NextCursor: "c2"},
 		contacts:  &connectors.ListContactsResponse{Contacts: []connectors.Contact{ada}},
 	}
-	conn := connect(t, impl, &syncBuffer{})
+	conn := connect(t, impl, &plugintest.SyncBuffer{})
 	want := []any{impl.describe, impl.configure, impl.check, impl.lookup, impl.companies, impl.contacts}
 	wantReqs := []any{
 		&connectors.DescribeRequest{},
@@ -186,7 +168,7 @@ func TestGRPCErrorClassesSurvive(t *testing.T) {
 		connectors.ClassPluginBug,
 	}
 	impl := &scripted{}
-	conn := connect(t, impl, &syncBuffer{})
+	conn := connect(t, impl, &plugintest.SyncBuffer{})
 	for _, class := range classes {
 		for _, m := range methods {
 			t.Run(string(class)+"/"+m.op, func(t *testing.T) {
@@ -206,7 +188,7 @@ func TestGRPCErrorClassesSurvive(t *testing.T) {
 }
 
 func TestGRPCPanicBecomesPluginBug(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &plugintest.SyncBuffer{}
 	conn := connect(t, &scripted{panicVal: "nil map write 42"}, logs)
 	for _, m := range methods {
 		t.Run(m.op, func(t *testing.T) {
@@ -226,7 +208,7 @@ func TestGRPCPanicBecomesPluginBug(t *testing.T) {
 }
 
 func TestGRPCNilResponseIsPluginBug(t *testing.T) {
-	conn := connect(t, &scripted{nilResp: true}, &syncBuffer{})
+	conn := connect(t, &scripted{nilResp: true}, &plugintest.SyncBuffer{})
 	for _, m := range methods {
 		if _, err := m.call(context.Background(), conn); connectors.ClassOf(err) != connectors.ClassPluginBug {
 			t.Errorf("%s: got %v, want ClassPluginBug", m.op, err)
@@ -238,7 +220,7 @@ func TestGRPCUnencodableResponseIsPluginBug(t *testing.T) {
 	impl := &scripted{lookup: &connectors.LookupResponse{Matches: []connectors.Match{
 		{Contact: &connectors.Contact{ID: "c1", Fields: map[string]any{"when": make(chan int)}}},
 	}}}
-	conn := connect(t, impl, &syncBuffer{})
+	conn := connect(t, impl, &plugintest.SyncBuffer{})
 	_, err := conn.LookupByPhone(context.Background(), &connectors.LookupRequest{})
 	if connectors.ClassOf(err) != connectors.ClassPluginBug || !strings.Contains(err.Error(), "JSON-like") {
 		t.Errorf("got %v, want a ClassPluginBug error about JSON-like fields", err)
@@ -247,7 +229,7 @@ func TestGRPCUnencodableResponseIsPluginBug(t *testing.T) {
 
 func TestGRPCUnclassifiedAndContextErrors(t *testing.T) {
 	impl := &scripted{err: errors.New("disk on fire")}
-	conn := connect(t, impl, &syncBuffer{})
+	conn := connect(t, impl, &plugintest.SyncBuffer{})
 
 	_, err := conn.Check(context.Background(), nil)
 	if connectors.ClassOf(err) != "" || !strings.Contains(err.Error(), "disk on fire") {
@@ -263,7 +245,7 @@ func TestGRPCUnclassifiedAndContextErrors(t *testing.T) {
 
 func TestGRPCDeadlinePropagates(t *testing.T) {
 	impl := &scripted{block: true, ctxErr: make(chan error, 1)}
-	conn := connect(t, impl, &syncBuffer{})
+	conn := connect(t, impl, &plugintest.SyncBuffer{})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()

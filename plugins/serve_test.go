@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,60 +18,16 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/plugins/internal/plugintest"
 )
-
-// fakePlugin is the test plugin binary built by TestMain.
-var fakePlugin string
 
 // hostModeEnv makes the test binary act as a plugin host (see hostMain).
 const hostModeEnv = "PLUGINS_TEST_HOST_PLUGIN"
 
-func TestMain(m *testing.M) {
-	if path := os.Getenv(hostModeEnv); path != "" {
-		hostMain(path)
-		return
-	}
-	dir, err := os.MkdirTemp("", "plugins-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	fakePlugin, err = buildFakePlugin(dir)
-	code := 1
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	} else {
-		code = m.Run()
-	}
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// buildFakePlugin compiles testdata/fakeplugin into dir.
-func buildFakePlugin(dir string) (string, error) {
-	out := filepath.Join(dir, "switchboard-connector-fake")
-	cmd := exec.Command("go", "build", "-o", out, "./testdata/fakeplugin")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("building the fake plugin: %w", err)
-	}
-	return out, nil
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func TestMain(m *testing.M) { plugintest.Main(m, hostModeEnv, hostMain) }
 
 func TestRunByHandExplainsAndFails(t *testing.T) {
-	cmd := exec.Command(fakePlugin)
+	cmd := exec.Command(plugintest.FakePlugin())
 	cmd.Env = append(os.Environ(), Handshake.MagicCookieKey+"=") // no valid cookie
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -125,7 +80,7 @@ func TestPollParent(t *testing.T) {
 				<-finished
 				return
 			}
-			eventually(t, 5*time.Second, "getppid polled 20 times", func() bool { return calls.Load() >= 20 })
+			plugintest.Eventually(t, 5*time.Second, "getppid polled 20 times", func() bool { return calls.Load() >= 20 })
 			close(stop)
 			<-finished
 			select {

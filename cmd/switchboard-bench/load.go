@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchboard-hq/switchboard/cmd/internal/pluginbench"
 )
 
 // loadResult collects the latencies of one or more load windows.
@@ -25,14 +27,10 @@ func (r *loadResult) merge(o *loadResult) {
 }
 
 func (r *loadResult) pct(p float64) time.Duration {
-	if len(r.lat) == 0 {
-		return 0
-	}
 	if !slices.IsSorted(r.lat) {
 		slices.Sort(r.lat)
 	}
-	i := int(float64(len(r.lat)-1) * p / 100)
-	return r.lat[i]
+	return pluginbench.Percentile(r.lat, p)
 }
 
 func (r *loadResult) row(w io.Writer, name string) {

@@ -41,6 +41,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/switchboard-hq/switchboard/cmd/internal/pluginbench"
 	"github.com/switchboard-hq/switchboard/connectors"
 	csvconn "github.com/switchboard-hq/switchboard/connectors/csv"
 	"github.com/switchboard-hq/switchboard/plugins/manager"
@@ -288,22 +289,19 @@ func configure(c connectors.Connector, block []byte) {
 	}
 }
 
+// timeCalls times n sequential lookups of random numbers, each expecting
+// one match, after a thousand that warm up, and writes a report row.
 func timeCalls(w io.Writer, name string, c connectors.Connector, numbers []string, n int) {
-	ctx := context.Background()
-	lat := make([]time.Duration, 0, n)
-	for i := 0; i < n+1000; i++ {
-		e164 := numbers[rand.IntN(len(numbers))]
-		start := time.Now()
-		resp, err := c.LookupByPhone(ctx, &connectors.LookupRequest{E164: e164, National: e164[3:]})
-		d := time.Since(start)
-		check(err, name)
-		if len(resp.Matches) != 1 {
-			check(fmt.Errorf("%s: %d matches", e164, len(resp.Matches)), name)
-		}
-		if i >= 1000 { // the first thousand warm up
-			lat = append(lat, d)
-		}
-	}
+	const warmUp = 1000
+	calls := 0
+	lat, err := pluginbench.TimeLookups(context.Background(), c,
+		func() bool { calls++; return calls <= warmUp+n },
+		func(int) *connectors.LookupRequest {
+			e164 := numbers[rand.IntN(len(numbers))]
+			return &connectors.LookupRequest{E164: e164, National: e164[3:]}
+		})
+	check(err, name)
+	lat = lat[warmUp:]
 	r := &loadResult{lat: lat}
 	var sum time.Duration
 	for _, d := range lat {

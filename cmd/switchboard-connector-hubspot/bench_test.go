@@ -16,21 +16,17 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/switchboard-hq/switchboard/cmd/internal/benchstat"
+	"github.com/switchboard-hq/switchboard/cmd/internal/pluginbench"
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/hubspot/hubspottest"
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/phone"
-	"github.com/switchboard-hq/switchboard/plugins/manager"
 )
 
 const (
@@ -41,25 +37,18 @@ const (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if pluginDir != "" {
-		os.RemoveAll(pluginDir)
-	}
+	pluginbench.RemoveBuilds()
 	os.Exit(code)
 }
 
-// benchNumber is the i-th synthetic contact's number: UK mobiles
-// +447900000001 up, stored nationally as "07900 000001".
-func benchNumber(i int) string { return fmt.Sprintf("+4479%08d", i) }
-
 var (
-	setupMu   sync.Mutex
-	fake      *hubspottest.Server
-	pluginDir string
+	setupMu sync.Mutex
+	fake    *hubspottest.Server
 )
 
 // account returns the fake HubSpot holding the synthetic account, seeded
 // once per test binary: 1,000 companies and 100,000 contacts, each with
-// one national-format phone and its primary company.
+// one national-format phone (pluginbench.Number) and its primary company.
 func account(b *testing.B) *hubspottest.Server {
 	b.Helper()
 	setupMu.Lock()
@@ -82,7 +71,7 @@ func account(b *testing.B) *hubspottest.Server {
 	}
 	contacts := make([]hubspottest.Object, benchContacts)
 	for i := range contacts {
-		n := benchNumber(i + 1)
+		n := pluginbench.Number(i + 1)
 		contacts[i] = hubspottest.Object{ID: fmt.Sprint(i + 1), Properties: map[string]string{
 			"firstname": fmt.Sprintf("First%d", i+1), "lastname": "Last", "email": fmt.Sprintf("c%d@example.com", i+1),
 			"phone": "0" + n[3:7] + " " + n[7:], "company": fmt.Sprintf("Company %d", i/100), "hubspot_owner_id": "77",
@@ -101,74 +90,21 @@ func account(b *testing.B) *hubspottest.Server {
 // both go when the benchmark ends.
 func plugin(b *testing.B, s *hubspottest.Server) connectors.Connector {
 	b.Helper()
-	setupMu.Lock()
-	if pluginDir == "" {
-		dir, err := os.MkdirTemp("", "switchboard-hubspot-bench-")
-		if err != nil {
-			b.Fatal(err)
-		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, manager.BinaryName("hubspot")), ".")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("building the plugin: %v\n%s", err, out)
-		}
-		pluginDir = dir
-	}
-	setupMu.Unlock()
-	m := manager.New(manager.Options{Dir: pluginDir, Logger: hclog.NewNullLogger(), StartTimeout: time.Minute})
-	b.Cleanup(m.Shutdown)
 	block := fmt.Sprintf("base_url: %s\ntoken: %s\nrate_limit: {requests_per_10s: 100000, search_per_second: 10000}\n", s.URL(), benchToken)
-	p, err := m.Start(context.Background(), manager.Spec{
-		Name: "bench", Plugin: "hubspot", Config: []byte(block), DefaultRegion: "GB",
-	})
-	if err != nil {
-		b.Fatalf("starting the plugin: %v", err)
-	}
-	return p
-}
-
-func lookupRequest(i int) *connectors.LookupRequest {
-	n := benchNumber(i)
-	return &connectors.LookupRequest{E164: n, National: n[3:], Limit: 10}
+	return pluginbench.StartPlugin(b, ".", "hubspot", []byte(block))
 }
 
 // BenchmarkHubSpotLookupLive is one live LookupByPhone, host to plugin
 // process to (fake) HubSpot search and back, over 100,000 contacts: the
 // latency a ring served by mode: live adds besides HubSpot's own.
 func BenchmarkHubSpotLookupLive(b *testing.B) {
-	c := plugin(b, account(b))
-	ctx := context.Background()
-	if resp, err := c.LookupByPhone(ctx, lookupRequest(4242)); err != nil || len(resp.Matches) != 1 {
-		b.Fatalf("lookup: %+v %v", resp, err)
-	}
-	var took []time.Duration
-	i := 0
-	for b.Loop() {
-		i = (i + 7919) % benchContacts
-		start := time.Now()
-		resp, err := c.LookupByPhone(ctx, lookupRequest(i+1))
-		took = append(took, time.Since(start))
-		if err != nil || len(resp.Matches) != 1 {
-			b.Fatalf("lookup %d: %+v %v", i+1, resp, err)
-		}
-	}
-	benchstat.ReportPercentiles(b, took)
+	pluginbench.BenchLookups(b, plugin(b, account(b)), benchContacts)
 }
 
 // BenchmarkHubSpotLookupLiveParallel is the same under concurrent rings.
 func BenchmarkHubSpotLookupLiveParallel(b *testing.B) {
-	c := plugin(b, account(b))
-	var seq atomic.Int64
-	b.RunParallel(func(pb *testing.PB) {
-		ctx := context.Background()
-		for pb.Next() {
-			i := int(seq.Add(7919) % benchContacts)
-			resp, err := c.LookupByPhone(ctx, lookupRequest(i+1))
-			if err != nil || len(resp.Matches) != 1 {
-				b.Errorf("lookup %d: %+v %v", i+1, resp, err)
-				return
-			}
-		}
-	})
+	body := pluginbench.ParallelLookups(b, plugin(b, account(b)), benchContacts)
+	b.RunParallel(func(pb *testing.PB) { body(pb.Next) })
 }
 
 // BenchmarkHubSpotIndexBuild100k builds the host's index

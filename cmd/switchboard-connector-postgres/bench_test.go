@@ -10,29 +10,22 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/switchboard-hq/switchboard/cmd/internal/benchstat"
+	"github.com/switchboard-hq/switchboard/cmd/internal/pluginbench"
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/postgres/pgtest"
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/phone"
-	"github.com/switchboard-hq/switchboard/plugins/manager"
 )
 
 func TestMain(m *testing.M) {
 	code := pgtest.Main(m)
-	if pluginDir != "" {
-		os.RemoveAll(pluginDir)
-	}
+	pluginbench.RemoveBuilds()
 	os.Exit(code)
 }
 
@@ -41,12 +34,9 @@ const (
 	indexRows  = 100_000
 )
 
-// benchNumber is the i-th synthetic contact's number: UK mobiles
-// +447900000001 up, stored as "07900 000001".
-func benchNumber(i int) string { return fmt.Sprintf("+4479%08d", i) }
-
 // contactsSQL fills a contacts table with n rows by generate_series, the
-// number in phone (national format) and phone_e164 (the phone_key).
+// number in phone (national format) and phone_e164 (the phone_key): row i
+// holds pluginbench.Number(i), stored as "07900 000001".
 func contactsSQL(n int) []string {
 	return []string{
 		`CREATE TABLE contacts (id bigint PRIMARY KEY, first_name text, last_name text, company_id bigint, company text,
@@ -78,7 +68,6 @@ columns:
 var (
 	setupMu   sync.Mutex
 	databases = map[int]string{} // rows → DSN
-	pluginDir string
 )
 
 // database returns the DSN of a database holding rows synthetic contacts,
@@ -122,75 +111,21 @@ func database(b *testing.B, rows int) string {
 // as the host does; both go when the benchmark ends.
 func plugin(b *testing.B, dsn string) connectors.Connector {
 	b.Helper()
-	setupMu.Lock()
-	if pluginDir == "" {
-		dir, err := os.MkdirTemp("", "switchboard-pg-bench-")
-		if err != nil {
-			b.Fatal(err)
-		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, manager.BinaryName("postgres")), ".")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("building the plugin: %v\n%s", err, out)
-		}
-		pluginDir = dir
-	}
-	setupMu.Unlock()
-	m := manager.New(manager.Options{Dir: pluginDir, Logger: hclog.NewNullLogger(), StartTimeout: time.Minute})
-	b.Cleanup(m.Shutdown)
-	p, err := m.Start(context.Background(), manager.Spec{
-		Name: "bench", Plugin: "postgres", Config: []byte(fmt.Sprintf(blockTemplate, dsn)), DefaultRegion: "GB",
-	})
-	if err != nil {
-		b.Fatalf("starting the plugin: %v", err)
-	}
-	return p
-}
-
-func lookupRequest(i int) *connectors.LookupRequest {
-	n := benchNumber(i)
-	return &connectors.LookupRequest{E164: n, National: n[3:], Limit: 10}
+	return pluginbench.StartPlugin(b, ".", "postgres", []byte(fmt.Sprintf(blockTemplate, dsn)))
 }
 
 // BenchmarkPostgresLookupLive1M is one live LookupByPhone, host to plugin
 // process to PostgreSQL and back, over 1,000,000 contacts with an indexed
 // phone_key column: the latency of a ring served by mode: live.
 func BenchmarkPostgresLookupLive1M(b *testing.B) {
-	c := plugin(b, database(b, lookupRows))
-	ctx := context.Background()
-	// Warm the pool and check the data answers.
-	if resp, err := c.LookupByPhone(ctx, lookupRequest(4242)); err != nil || len(resp.Matches) != 1 {
-		b.Fatalf("lookup: %+v %v", resp, err)
-	}
-	var took []time.Duration
-	i := 0
-	for b.Loop() {
-		i = (i + 7919) % lookupRows
-		start := time.Now()
-		resp, err := c.LookupByPhone(ctx, lookupRequest(i+1))
-		took = append(took, time.Since(start))
-		if err != nil || len(resp.Matches) != 1 {
-			b.Fatalf("lookup %d: %+v %v", i+1, resp, err)
-		}
-	}
-	benchstat.ReportPercentiles(b, took)
+	pluginbench.BenchLookups(b, plugin(b, database(b, lookupRows)), lookupRows)
 }
 
 // BenchmarkPostgresLookupLive1MParallel is the same under concurrent
 // rings (GOMAXPROCS callers; the connector's pool holds 4 connections).
 func BenchmarkPostgresLookupLive1MParallel(b *testing.B) {
-	c := plugin(b, database(b, lookupRows))
-	var seq atomic.Int64
-	b.RunParallel(func(pb *testing.PB) {
-		ctx := context.Background()
-		for pb.Next() {
-			i := int(seq.Add(7919) % lookupRows)
-			resp, err := c.LookupByPhone(ctx, lookupRequest(i+1))
-			if err != nil || len(resp.Matches) != 1 {
-				b.Errorf("lookup %d: %+v %v", i+1, resp, err)
-				return
-			}
-		}
-	})
+	body := pluginbench.ParallelLookups(b, plugin(b, database(b, lookupRows)), lookupRows)
+	b.RunParallel(func(pb *testing.PB) { body(pb.Next) })
 }
 
 // BenchmarkPostgresIndexBuild100k builds the host's index

@@ -229,11 +229,9 @@ func emails(vals []any, cols []labeled) []string {
 	var out []string
 	for _, col := range cols {
 		for _, cell := range texts(vals[col.idx]) {
-			for _, e := range strings.FieldsFunc(cell, func(r rune) bool {
+			out = append(out, strings.FieldsFunc(cell, func(r rune) bool {
 				return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n'
-			}) {
-				out = append(out, e)
-			}
+			})...)
 		}
 	}
 	return out

@@ -136,10 +136,8 @@ func BenchmarkSyncRequests(b *testing.B) {
 	ctx := context.Background()
 	const changed = benchCompanies / 100 // 1%
 	type row struct {
-		name           string
-		engine, seed   measured
-		engineNote     string
-		populatedStale int
+		name         string
+		engine, seed measured
 	}
 	var rows []row
 	for range b.N {

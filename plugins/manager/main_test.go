@@ -1,15 +1,12 @@
 package manager
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,36 +14,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/plugins/internal/plugintest"
 )
-
-// pluginDir holds the fake plugin binary built by TestMain.
-var pluginDir string
 
 // hostModeEnv makes the test binary act as a switchboard host (hostMain).
 const hostModeEnv = "MANAGER_TEST_HOST_PLUGIN_DIR"
 
-func TestMain(m *testing.M) {
-	if dir := os.Getenv(hostModeEnv); dir != "" {
-		hostMain(dir)
-		return
-	}
-	dir, err := os.MkdirTemp("", "manager-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	pluginDir = dir
-	code := 1
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, BinaryName("fake")), "../testdata/fakeplugin")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the fake plugin:", err)
-	} else {
-		code = m.Run()
-	}
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { plugintest.Main(m, hostModeEnv, hostMain) }
+
+// pluginDir is the plugin directory holding the fake plugin ("fake").
+func pluginDir() string { return filepath.Dir(plugintest.FakePlugin()) }
 
 // hostMain is the test binary acting as the switchboard host: it starts
 // the fake plugin through a Manager, prints the plugin's pid and waits for
@@ -78,24 +55,6 @@ companies:
 // withConfig returns baseConfig plus extra top-level YAML.
 func withConfig(extra string) []byte { return []byte(baseConfig + extra + "\n") }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // fastOptions supervise quickly, for tests.
 func fastOptions() Options {
 	return Options{
@@ -111,14 +70,14 @@ func fastOptions() Options {
 // shut down when the test ends; its log is printed if the test fails.
 func newManager(t *testing.T, opts Options) *Manager {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &plugintest.SyncBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("manager log:\n%s", logs.String())
 		}
 	})
 	if opts.Dir == "" {
-		opts.Dir = pluginDir
+		opts.Dir = pluginDir()
 	}
 	opts.Logger = hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug})
 	m := New(opts)
@@ -136,18 +95,6 @@ func start(t *testing.T, m *Manager, name string, config []byte) *Plugin {
 		t.Fatalf("Start: %v", err)
 	}
 	return p
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // waitUp waits for p to be up again.

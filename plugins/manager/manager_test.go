@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/plugins/internal/plugintest"
 )
 
 func TestStartDescribeConfigureLookup(t *testing.T) {
@@ -93,7 +94,7 @@ contacts:
 }
 
 func TestSHA256Pin(t *testing.T) {
-	path := filepath.Join(pluginDir, BinaryName("fake"))
+	path := filepath.Join(pluginDir(), BinaryName("fake"))
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -274,7 +275,7 @@ func TestExitMidCallIsUnavailableAndRestarts(t *testing.T) {
 	if errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("the call waited for its deadline instead of failing when the process died: %v", err)
 	}
-	eventually(t, 20*time.Second, "plugin restarted once", func() bool { return p.Up() && p.Restarts() == 1 })
+	plugintest.Eventually(t, 20*time.Second, "plugin restarted once", func() bool { return p.Up() && p.Restarts() == 1 })
 	if _, err := p.Check(context.Background(), nil); err != nil {
 		t.Errorf("Check after the restart: %v", err)
 	}
@@ -375,14 +376,14 @@ func TestConfigErrorMessage(t *testing.T) {
 
 func TestInspect(t *testing.T) {
 	m := newManager(t, fastOptions())
-	info, err := m.Inspect(context.Background(), filepath.Join(pluginDir, BinaryName("fake")))
+	info, err := m.Inspect(context.Background(), filepath.Join(pluginDir(), BinaryName("fake")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if info.Name != "fake" || info.Version != "0.0.1-test" || !info.Has(connectors.CapListContacts) {
 		t.Errorf("Inspect() = %+v", info)
 	}
-	_, err = m.Inspect(context.Background(), filepath.Join(pluginDir, BinaryName("absent")))
+	_, err = m.Inspect(context.Background(), filepath.Join(pluginDir(), BinaryName("absent")))
 	mustContain(t, err, BinaryName("absent"), "make build")
 }
 

@@ -3,15 +3,7 @@
 package manager
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"os"
-	"os/exec"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -20,22 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/plugins/internal/plugintest"
 )
-
-// processGone reports whether pid has exited (a zombie waiting to be
-// reaped counts as gone).
-func processGone(pid int) bool {
-	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-		return true
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return errors.Is(err, os.ErrNotExist)
-	}
-	rest := stat[bytes.LastIndexByte(stat, ')')+1:]
-	fields := strings.Fields(string(rest))
-	return len(fields) > 0 && (fields[0] == "Z" || fields[0] == "X")
-}
 
 func TestKilledPluginFailsFastThenComesBack(t *testing.T) {
 	reg := prometheus.NewRegistry()
@@ -56,7 +34,7 @@ func TestKilledPluginFailsFastThenComesBack(t *testing.T) {
 	if err := syscall.Kill(oldPid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 2*time.Second, "plugin marked down after SIGKILL", func() bool { return !p.Up() })
+	plugintest.Eventually(t, 2*time.Second, "plugin marked down after SIGKILL", func() bool { return !p.Up() })
 
 	began := time.Now()
 	_, err := lookup(context.Background(), p)
@@ -102,11 +80,11 @@ func TestHungPluginIsRestarted(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = syscall.Kill(oldPid, syscall.SIGKILL) })
 
-	eventually(t, 20*time.Second, "hung plugin restarted", func() bool { return p.Up() && p.Restarts() == 1 })
+	plugintest.Eventually(t, 20*time.Second, "hung plugin restarted", func() bool { return p.Up() && p.Restarts() == 1 })
 	if p.Pid() == oldPid {
 		t.Errorf("still pid %d after the restart", oldPid)
 	}
-	eventually(t, 5*time.Second, "hung process killed", func() bool { return processGone(oldPid) })
+	plugintest.Eventually(t, 5*time.Second, "hung process killed", func() bool { return plugintest.ProcessGone(oldPid) })
 	if _, err := lookup(context.Background(), p); err != nil {
 		t.Errorf("lookup after restart: %v", err)
 	}
@@ -122,13 +100,14 @@ func TestConcurrentCallsAcrossACrash(t *testing.T) {
 		bad      []error
 		killOnce sync.Once
 	)
+	killed := p.Pid()
 	for w := range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range 40 {
 				if w == 0 && i == 10 {
-					killOnce.Do(func() { _ = syscall.Kill(p.Pid(), syscall.SIGKILL) })
+					killOnce.Do(func() { _ = syscall.Kill(killed, syscall.SIGKILL) })
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				_, err := lookup(ctx, p)
@@ -145,7 +124,10 @@ func TestConcurrentCallsAcrossACrash(t *testing.T) {
 	for _, err := range bad {
 		t.Errorf("call across a crash failed with %v, want success or ClassUnavailable", err)
 	}
-	waitUp(t, p)
+	// The calls may all end before the supervisor notices the death, so
+	// wait for the replacement process, not merely for "up".
+	plugintest.Eventually(t, 10*time.Second, "the killed plugin was not replaced",
+		func() bool { return p.Up() && p.Pid() != killed })
 	if p.Restarts() != 1 {
 		t.Errorf("Restarts() = %d, want 1", p.Restarts())
 	}
@@ -162,56 +144,15 @@ func TestShutdownLeavesNoProcess(t *testing.T) {
 
 	m.Shutdown()
 	for _, pid := range pids {
-		if !processGone(pid) {
+		if !plugintest.ProcessGone(pid) {
 			t.Errorf("plugin process %d still running after Shutdown", pid)
 		}
 	}
 }
 
+// TestPluginDoesNotOutliveItsHost: a plugin the manager launched (hostMain
+// is a switchboard host starting it through a Manager) goes when that host
+// is SIGKILLed.
 func TestPluginDoesNotOutliveItsHost(t *testing.T) {
-	host := exec.Command(os.Args[0], "-test.run=^$")
-	// TMPDIR: the plugin's socket, left behind when it is killed, goes
-	// where the test cleans up.
-	host.Env = append(os.Environ(), "TMPDIR="+t.TempDir(), hostModeEnv+"="+pluginDir)
-	stdin, err := host.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	stdout, err := host.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	host.Stderr = &stderr
-	if err := host.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = host.Process.Kill(); _ = host.Wait() }()
-
-	pidCh := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		pidCh <- strings.TrimSpace(line)
-	}()
-	var pid int
-	select {
-	case line := <-pidCh:
-		if pid, err = strconv.Atoi(line); err != nil || pid <= 0 {
-			t.Fatalf("host printed %q, not a pid; its stderr:\n%s", line, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("host did not start the plugin; its stderr:\n%s", stderr.String())
-	}
-	if processGone(pid) {
-		t.Fatalf("plugin %d is not running while its host lives", pid)
-	}
-	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
-
-	if err := host.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = host.Wait()
-	eventually(t, 5*time.Second, fmt.Sprintf("plugin %d still running after its host was SIGKILLed", pid),
-		func() bool { return processGone(pid) })
+	plugintest.AssertPluginDiesWithHost(t, hostModeEnv+"="+pluginDir())
 }

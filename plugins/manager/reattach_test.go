@@ -28,7 +28,7 @@ type debugProc struct {
 // config it prints.
 func debugPlugin(t *testing.T) *debugProc {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(pluginDir, BinaryName("fake")))
+	cmd := exec.Command(filepath.Join(pluginDir(), BinaryName("fake")))
 	cmd.Env = append(os.Environ(), plugins.DebugEnv+"=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
