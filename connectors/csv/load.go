@@ -120,7 +120,7 @@ func toUTF8(s *settings, data []byte, log hclog.Logger) ([]byte, error) {
 	if s.enc != nil {
 		out, err := s.enc.NewDecoder().Bytes(data)
 		if err != nil {
-			return nil, fmt.Errorf("decode %s as %s: %w; check encoding:", s.path, s.encName, err)
+			return nil, fmt.Errorf("decode %s as %s: %w; check the encoding setting", s.path, s.encName, err)
 		}
 		data = out
 	}

@@ -41,7 +41,7 @@ func (c *Connector) watch(ctx context.Context, first *snapshot) {
 		fi, err := os.Stat(s.absPath)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				err = fmt.Errorf("the file %s has disappeared: restore it or fix path:", s.absPath)
+				err = fmt.Errorf("the file %s has disappeared: restore it or fix the path setting", s.absPath)
 			}
 			logOnce(err)
 			continue

@@ -217,6 +217,8 @@ func (rr *resourceRun) recreate(ctx context.Context, it *item) result {
 }
 
 // errNoID is a create answered 2xx without the record's id.
+//
+//lint:ignore ST1005 Hipcall is a name
 var errNoID = errors.New("Hipcall answered the create without the record's id")
 
 // maxCreateAttempts bounds the POSTs of one record in a run.
@@ -261,6 +263,7 @@ func (rr *resourceRun) create(ctx context.Context, it *item, attempt int) result
 		rr.e.log.Info("record was created in Hipcall by someone else meanwhile; updating it", "resource", rr.res, "external_id", it.ext)
 		f, lerr := rr.lookup(ctx, it.ext)
 		if lerr != nil {
+			//lint:ignore ST1005 Hipcall is a name
 			return failed(fmt.Errorf("Hipcall says external_id %q is taken, but looking it up failed: %w", it.ext, lerr))
 		}
 		r := rr.update(ctx, it, f.id, f.doc, false)
@@ -312,6 +315,7 @@ func (rr *resourceRun) save(ctx context.Context, it *item, id int64, doc Doc, ha
 	err := rr.e.opts.Store.Put(sctx, store.Record{Resource: rr.res, ExternalID: it.ext, HipcallID: id, Hash: hash,
 		Fields: doc.encode(), SyncedAt: rr.e.opts.Now()})
 	if err != nil {
+		//lint:ignore ST1005 Hipcall is a name
 		return fmt.Errorf("Hipcall was written (id %d) but the state store failed; the next run finds the record by its external id: %w", id, err)
 	}
 	return nil
