@@ -24,14 +24,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchboard-hq/switchboard/core/hipcall/hipcalltest"
+	"github.com/switchboard-hq/switchboard/core/fakehipcall"
 )
 
 const benchWebhookToken = "bench-webhook-token-0123456789"
 
 // benchWebhooks runs both measurements and writes their tables.
 func benchWebhooks(report io.Writer, bin, work string, numbers []string, rate int, d time.Duration, burst int) {
-	fake := hipcalltest.NewServer(hipcalltest.Options{Token: "bench-token", RateLimit: hipcalltest.Unlimited})
+	fake := fakehipcall.NewServer(fakehipcall.Options{Token: "bench-token", RateLimit: fakehipcall.Unlimited})
 	defer fake.Close()
 	cfg := filepath.Join(work, "bench-webhooks.yaml")
 	check(os.WriteFile(cfg, []byte(fmt.Sprintf(`server:

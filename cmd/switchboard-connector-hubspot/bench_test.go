@@ -25,8 +25,8 @@ import (
 	"github.com/switchboard-hq/switchboard/cmd/internal/pluginbench"
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/hubspot/hubspottest"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/core/directory"
-	"github.com/switchboard-hq/switchboard/core/phone"
 )
 
 const (

@@ -18,9 +18,9 @@ import (
 
 	"github.com/switchboard-hq/switchboard/cmd/internal/pluginbench"
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/connectors/postgres/pgtest"
 	"github.com/switchboard-hq/switchboard/core/directory"
-	"github.com/switchboard-hq/switchboard/core/phone"
 )
 
 func TestMain(m *testing.M) {

@@ -1,7 +1,7 @@
 package main
 
 // End-to-end tests of webhook intake and Insight Cards: the real host and
-// CSV plugin, and the fake Hipcall (core/hipcall/hipcalltest) in this
+// CSV plugin, and the fake Hipcall (core/fakehipcall) in this
 // process on 127.0.0.1, its URL given to the host through the config.
 
 import (
@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-hq/switchboard/core/fakehipcall"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
-	"github.com/switchboard-hq/switchboard/core/hipcall/hipcalltest"
 )
 
 const (
@@ -92,9 +92,9 @@ cards:
 `
 
 // cardsHost starts a fake Hipcall and a host posting cards to it.
-func cardsHost(t *testing.T, cfg string) (*hostProc, *hipcalltest.Server) {
+func cardsHost(t *testing.T, cfg string) (*hostProc, *fakehipcall.Server) {
 	t.Helper()
-	fake := hipcalltest.NewServer(hipcalltest.Options{Token: apiToken, RateLimit: hipcalltest.Unlimited})
+	fake := fakehipcall.NewServer(fakehipcall.Options{Token: apiToken, RateLimit: fakehipcall.Unlimited})
 	t.Cleanup(fake.Close)
 	path := writeConfig(t, t.TempDir(), "cards.yaml", cfg)
 	h := startHost(t, path, "HIPCALL_BASE_URL="+fake.URL(), "HIPCALL_TOKEN="+apiToken, "WEBHOOK_TOKEN="+webhookToken)
@@ -123,8 +123,8 @@ func callEvent(event, uuid, direction, caller, callee string) string {
 }
 
 // cardRequests counts the card requests the fake got for a call.
-func cardRequests(fake *hipcalltest.Server, uuid string) []hipcalltest.RecordedRequest {
-	var out []hipcalltest.RecordedRequest
+func cardRequests(fake *fakehipcall.Server, uuid string) []fakehipcall.RecordedRequest {
+	var out []fakehipcall.RecordedRequest
 	for _, r := range fake.Requests() {
 		if r.Route == cardsRoute && r.Path == "/calls/"+uuid+"/cards" {
 			out = append(out, r)
@@ -237,7 +237,7 @@ func TestE2ECards(t *testing.T) {
 	})
 
 	t.Run("422: not retried, logged with Hipcall's message", func(t *testing.T) {
-		fake.Script(cardsRoute, hipcalltest.Fault{Status: 422, Body: `{"errors":{"card":["call is not ringing any more"]}}`})
+		fake.Script(cardsRoute, fakehipcall.Fault{Status: 422, Body: `{"errors":{"card":["call is not ringing any more"]}}`})
 		h.hook(hookPath, callEvent("call_init", "rej-1", "inbound", numAda, ""))
 		waitMetric("switchboard_cards_failed_total", `reason="rejected"`, 1)
 		if n := len(cardRequests(fake, "rej-1")); n != 1 {

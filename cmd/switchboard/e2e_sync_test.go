@@ -1,7 +1,7 @@
 package main
 
 // End-to-end tests of `switchboard sync`: the real binaries (host and CSV
-// plugin) against the fake Hipcall (core/hipcall/hipcalltest) started in
+// plugin) against the fake Hipcall (core/fakehipcall) started in
 // this process on 127.0.0.1, its URL given through the config, with state
 // in a SQLite file or a real PostgreSQL (pgtest).
 
@@ -21,9 +21,9 @@ import (
 	"time"
 
 	"github.com/switchboard-hq/switchboard/connectors/postgres/pgtest"
+	"github.com/switchboard-hq/switchboard/core/crmsync"
+	"github.com/switchboard-hq/switchboard/core/fakehipcall"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
-	"github.com/switchboard-hq/switchboard/core/hipcall/hipcalltest"
-	crmsync "github.com/switchboard-hq/switchboard/core/sync"
 )
 
 const syncToken = "e2e-sync-token"
@@ -51,7 +51,7 @@ func syncRows(n int) []syncRow {
 type syncFixture struct {
 	t    *testing.T
 	dir  string
-	fake *hipcalltest.Server
+	fake *fakehipcall.Server
 	url  string
 	csv  string
 	cfg  string
@@ -70,7 +70,7 @@ type syncFixture struct {
 func newSyncFixture(t *testing.T, driver string, n int) *syncFixture {
 	t.Helper()
 	f := &syncFixture{t: t, dir: t.TempDir()}
-	f.fake = hipcalltest.New(hipcalltest.Options{Token: syncToken, RateLimit: 1_000_000})
+	f.fake = fakehipcall.New(fakehipcall.Options{Token: syncToken, RateLimit: 1_000_000})
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d := f.latency.Load(); d > 0 {
 			time.Sleep(time.Duration(d)) // simulated network latency
@@ -86,7 +86,7 @@ func newSyncFixture(t *testing.T, driver string, n int) *syncFixture {
 	}))
 	t.Cleanup(hs.Close)
 	t.Cleanup(f.fake.Close)
-	f.url = hs.URL + hipcalltest.PathPrefix
+	f.url = hs.URL + fakehipcall.PathPrefix
 	f.csv = filepath.Join(f.dir, "customers.csv")
 	f.writeCSV(syncRows(n))
 	store := "    driver: sqlite\n    path: state.db"
@@ -408,14 +408,14 @@ func TestE2ESyncFaults(t *testing.T) {
 	t.Parallel()
 	f := newSyncFixture(t, "sqlite", 60)
 	f.extraEnv = []string{"SYNC_CONCURRENCY=1"}
-	var storm []hipcalltest.Fault
+	var storm []fakehipcall.Fault
 	for range 20 {
-		storm = append(storm, hipcalltest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "0"}, hipcalltest.Fault{})
+		storm = append(storm, fakehipcall.Fault{Status: http.StatusTooManyRequests, RetryAfter: "0"}, fakehipcall.Fault{})
 	}
-	f.fake.Script(hipcalltest.AnyRoute, storm...)
+	f.fake.Script(fakehipcall.AnyRoute, storm...)
 	f.fake.Fail("GET /companies", 502, 503)
 	f.fake.Fail("POST /companies", 500)
-	f.fake.Script("POST /contacts", hipcalltest.Fault{Status: 503}, hipcalltest.Fault{}, hipcalltest.Fault{Status: 502})
+	f.fake.Script("POST /contacts", fakehipcall.Fault{Status: 503}, fakehipcall.Fault{}, fakehipcall.Fault{Status: 502})
 	sum, counts := f.mustSync()
 	if sum.RateLimited != 20 || sum.Retries < 22 {
 		t.Errorf("summary: %d 429s and %d retries, want 20 429s and at least 22 retries", sum.RateLimited, sum.Retries)

@@ -15,10 +15,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchboard-hq/switchboard/core/hipcall/hipcalltest"
+	"github.com/switchboard-hq/switchboard/core/fakehipcall"
 )
 
-// runFakeHipcall serves the fake Hipcall API (core/hipcall/hipcalltest) on
+// runFakeHipcall serves the fake Hipcall API (core/fakehipcall) on
 // a loopback address for local trials, printing every Insight Card it
 // accepts: point hipcall.api.base_url at it and post a call_init webhook.
 func runFakeHipcall(ctx context.Context, env *cliEnv, args []string) int {
@@ -26,7 +26,7 @@ func runFakeHipcall(ctx context.Context, env *cliEnv, args []string) int {
 	fs.SetOutput(env.stderr)
 	listen := fs.String("listen", "127.0.0.1:5009", "loopback address to listen on")
 	token := fs.String("token", "", "bearer token to require (default: accept any non-empty token)")
-	rateLimit := fs.Int("rate-limit", hipcalltest.DefaultRateLimit, "requests per minute per token, as Hipcall allows (0: no limit)")
+	rateLimit := fs.Int("rate-limit", fakehipcall.DefaultRateLimit, "requests per minute per token, as Hipcall allows (0: no limit)")
 	retryAfter := fs.Bool("retry-after", false, "send Retry-After with rate-limit 429s")
 	fs.Usage = func() {
 		fmt.Fprintf(env.stderr, "Usage: switchboard fake-hipcall [flags]\n\nServes a fake Hipcall API on loopback and prints the Insight Cards it receives.\n\nFlags:\n")
@@ -41,9 +41,9 @@ func runFakeHipcall(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	limit := *rateLimit
 	if limit <= 0 {
-		limit = hipcalltest.Unlimited
+		limit = fakehipcall.Unlimited
 	}
-	fake := hipcalltest.New(hipcalltest.Options{Token: *token, RateLimit: limit, RetryAfter: *retryAfter})
+	fake := fakehipcall.New(fakehipcall.Options{Token: *token, RateLimit: limit, RetryAfter: *retryAfter})
 	defer fake.Close()
 
 	ln, err := net.Listen("tcp", *listen)
@@ -52,7 +52,7 @@ func runFakeHipcall(ctx context.Context, env *cliEnv, args []string) int {
 		return exitFailed
 	}
 	srv := &http.Server{Handler: printCards(fake.Handler(), env.stdout), ReadHeaderTimeout: 5 * time.Second}
-	fmt.Fprintf(env.stderr, "fake Hipcall serving; set hipcall.api.base_url: http://%s%s\n", ln.Addr(), hipcalltest.PathPrefix)
+	fmt.Fprintf(env.stderr, "fake Hipcall serving; set hipcall.api.base_url: http://%s%s\n", ln.Addr(), fakehipcall.PathPrefix)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -113,7 +113,7 @@ func printCards(next http.Handler, out io.Writer) http.Handler {
 
 // cardCall reports whether r posts a card, and for which call.
 func cardCall(r *http.Request) (string, bool) {
-	rest, ok := strings.CutPrefix(r.URL.Path, hipcalltest.PathPrefix+"/calls/")
+	rest, ok := strings.CutPrefix(r.URL.Path, fakehipcall.PathPrefix+"/calls/")
 	if !ok || r.Method != http.MethodPost {
 		return "", false
 	}

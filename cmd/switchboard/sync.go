@@ -13,8 +13,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/switchboard-hq/switchboard/core/crmsync"
 	"github.com/switchboard-hq/switchboard/core/host"
-	crmsync "github.com/switchboard-hq/switchboard/core/sync"
 )
 
 // runSync is `switchboard sync`: one CRM → Hipcall sync run.

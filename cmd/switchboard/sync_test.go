@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-hq/switchboard/core/crmsync"
 	"github.com/switchboard-hq/switchboard/core/store"
-	crmsync "github.com/switchboard-hq/switchboard/core/sync"
 )
 
 func TestPrintPlanAndSummary(t *testing.T) {

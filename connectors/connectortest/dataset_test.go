@@ -3,7 +3,7 @@ package connectortest
 import (
 	"testing"
 
-	"github.com/switchboard-hq/switchboard/core/phone"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
 // TestDatasetNumbers checks that every raw number of the datasets is read

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/text/encoding/unicode"
 
 	"github.com/switchboard-hq/switchboard/connectors"
-	"github.com/switchboard-hq/switchboard/core/phone"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
 // defaultReloadInterval is how often the file is polled when

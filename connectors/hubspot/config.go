@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboard-hq/switchboard/connectors"
-	"github.com/switchboard-hq/switchboard/core/phone"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
 // Defaults for keys absent from the block.

@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-hq/switchboard/connectors"
-	"github.com/switchboard-hq/switchboard/core/phone"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
 const (

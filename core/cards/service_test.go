@@ -13,8 +13,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/fakehipcall"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
-	"github.com/switchboard-hq/switchboard/core/hipcall/hipcalltest"
 	"github.com/switchboard-hq/switchboard/core/webhook"
 )
 
@@ -27,14 +27,14 @@ func (s stubDirectory) Lookup(ctx context.Context, raw string) directory.Result 
 
 type serviceFixture struct {
 	svc   *Service
-	fake  *hipcalltest.Server
+	fake  *fakehipcall.Server
 	reg   *prometheus.Registry
 	ended map[string]bool
 }
 
 func newServiceFixture(t *testing.T, res directory.Result, mutate func(*ServiceOptions)) *serviceFixture {
 	t.Helper()
-	fake := hipcalltest.NewServer(hipcalltest.Options{Token: "right-token", RateLimit: hipcalltest.Unlimited})
+	fake := fakehipcall.NewServer(fakehipcall.Options{Token: "right-token", RateLimit: fakehipcall.Unlimited})
 	t.Cleanup(fake.Close)
 	client, err := hipcall.New(hipcall.Options{
 		BaseURL: fake.URL(), Token: "right-token", RateLimit: rate.Inf,
@@ -122,7 +122,7 @@ func TestServiceOutcomes(t *testing.T) {
 		name            string
 		res             directory.Result
 		body            string
-		faults          []hipcalltest.Fault
+		faults          []fakehipcall.Fault
 		outcome, reason string
 		cards, requests int
 		errContains     string
@@ -135,15 +135,15 @@ func TestServiceOutcomes(t *testing.T) {
 		{name: "unknown caller, no fallback", res: notFound, body: inbound, outcome: OutcomeSkipped, reason: SkipUnknownCaller},
 		{name: "ambiguous, no card", res: ambiguous, body: inbound, outcome: OutcomeSkipped, reason: SkipAmbiguous},
 		{name: "lookup failed", res: failed, body: inbound, outcome: OutcomeFailed, reason: FailLookup, errContains: "timeout"},
-		{name: "500, 500, 201", res: found, body: inbound, faults: []hipcalltest.Fault{{Status: 500}, {Status: 500}},
+		{name: "500, 500, 201", res: found, body: inbound, faults: []fakehipcall.Fault{{Status: 500}, {Status: 500}},
 			outcome: OutcomePushed, cards: 1, requests: 3},
 		{name: "422 is not retried", res: found, body: inbound,
-			faults:  []hipcalltest.Fault{{Status: 422, Body: `{"errors":{"card":["call is not ringing"]}}`}},
+			faults:  []fakehipcall.Fault{{Status: 422, Body: `{"errors":{"card":["call is not ringing"]}}`}},
 			outcome: OutcomeFailed, reason: FailRejected, requests: 1, errContains: "call is not ringing"},
-		{name: "401", res: found, body: inbound, faults: []hipcalltest.Fault{{Status: 401}},
+		{name: "401", res: found, body: inbound, faults: []fakehipcall.Fault{{Status: 401}},
 			outcome: OutcomeFailed, reason: FailUnauthorized, requests: 1},
 		{name: "failures beyond the client's retries: pushed within the deadline", res: found, body: inbound,
-			faults:  []hipcalltest.Fault{{Drop: true}, {Status: 503}, {Drop: true}, {Status: 500}, {Drop: true}, {Status: 502}, {Drop: true}},
+			faults:  []fakehipcall.Fault{{Drop: true}, {Status: 503}, {Drop: true}, {Status: 500}, {Drop: true}, {Status: 502}, {Drop: true}},
 			outcome: OutcomePushed, cards: 1, requests: 8},
 	}
 	for _, tc := range cases {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/switchboard-hq/switchboard/connectors"
-	"github.com/switchboard-hq/switchboard/core/phone"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
 const benchRecords = 1_000_000

@@ -14,7 +14,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/switchboard-hq/switchboard/connectors"
-	"github.com/switchboard-hq/switchboard/core/phone"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
 // Mode says how a source is asked.

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/switchboard-hq/switchboard/connectors"
-	"github.com/switchboard-hq/switchboard/core/phone"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
 func TestPackDigits(t *testing.T) {

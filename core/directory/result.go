@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/switchboard-hq/switchboard/connectors"
-	"github.com/switchboard-hq/switchboard/core/phone"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
 // Via says which layer produced a result.

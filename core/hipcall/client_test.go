@@ -14,8 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
+	"github.com/switchboard-hq/switchboard/core/fakehipcall"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
-	"github.com/switchboard-hq/switchboard/core/hipcall/hipcalltest"
 )
 
 const (
@@ -29,25 +29,25 @@ var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // env is a client wired to a fake Hipcall sharing a fake clock.
 type env struct {
 	c     *hipcall.Client
-	srv   *hipcalltest.Server
-	clock *hipcalltest.Clock
+	srv   *fakehipcall.Server
+	clock *fakehipcall.Clock
 	reg   *prometheus.Registry
 }
 
 // setup starts a fake (unlimited rate unless srvOpts says otherwise) and a
 // client without client-side limiting, both on a fake clock. mod adjusts
 // the client's options.
-func setup(t *testing.T, srvOpts hipcalltest.Options, mod func(*hipcall.Options)) *env {
+func setup(t *testing.T, srvOpts fakehipcall.Options, mod func(*hipcall.Options)) *env {
 	t.Helper()
-	clock := hipcalltest.NewClock(epoch)
+	clock := fakehipcall.NewClock(epoch)
 	if srvOpts.Token == "" {
 		srvOpts.Token = token
 	}
 	if srvOpts.RateLimit == 0 {
-		srvOpts.RateLimit = hipcalltest.Unlimited
+		srvOpts.RateLimit = fakehipcall.Unlimited
 	}
 	srvOpts.Now = clock.Now
-	srv := hipcalltest.NewServer(srvOpts)
+	srv := fakehipcall.NewServer(srvOpts)
 	t.Cleanup(srv.Close)
 	reg := prometheus.NewRegistry()
 	opts := hipcall.Options{
@@ -73,7 +73,7 @@ func setup(t *testing.T, srvOpts hipcalltest.Options, mod func(*hipcall.Options)
 
 func ptr[T any](v T) *T { return &v }
 
-func statuses(srv *hipcalltest.Server) []int {
+func statuses(srv *fakehipcall.Server) []int {
 	var out []int
 	for _, r := range srv.Requests() {
 		out = append(out, r.Status)
@@ -112,7 +112,7 @@ var card = []hipcall.Row{
 }
 
 func TestPushCard(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, nil)
+	e := setup(t, fakehipcall.Options{}, nil)
 	res, err := e.c.PushCard(context.Background(), callUUID, card)
 	if err != nil {
 		t.Fatalf("PushCard: %v", err)
@@ -136,7 +136,7 @@ func TestPushCard(t *testing.T) {
 }
 
 func TestPushCardInvalidRowsNotSent(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, nil)
+	e := setup(t, fakehipcall.Options{}, nil)
 	_, err := e.c.PushCard(context.Background(), callUUID, []hipcall.Row{hipcall.Title("A").WithApps("ios://x", "")})
 	var ce *hipcall.CardError
 	if !errors.As(err, &ce) {
@@ -148,8 +148,8 @@ func TestPushCardInvalidRowsNotSent(t *testing.T) {
 }
 
 func TestPushCard422DecodedNotRetried(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, nil)
-	e.srv.Script(cardRt, hipcalltest.Fault{Status: 422, Body: `{"errors":{"card":["card[0].label: unexpected key for a title row"]}}`})
+	e := setup(t, fakehipcall.Options{}, nil)
+	e.srv.Script(cardRt, fakehipcall.Fault{Status: 422, Body: `{"errors":{"card":["card[0].label: unexpected key for a title row"]}}`})
 	_, err := e.c.PushCard(context.Background(), callUUID, card)
 	var ae *hipcall.APIError
 	if !errors.As(err, &ae) {
@@ -170,7 +170,7 @@ func TestPushCard422DecodedNotRetried(t *testing.T) {
 }
 
 func TestPushCardRetries5xx(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, nil)
+	e := setup(t, fakehipcall.Options{}, nil)
 	e.srv.Fail(cardRt, 500, 500)
 	if _, err := e.c.PushCard(context.Background(), callUUID, card); err != nil {
 		t.Fatalf("PushCard: %v", err)
@@ -194,7 +194,7 @@ func TestPushCardRetries5xx(t *testing.T) {
 }
 
 func TestRetriesExhausted(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, func(o *hipcall.Options) { o.MaxRetries = 2 })
+	e := setup(t, fakehipcall.Options{}, func(o *hipcall.Options) { o.MaxRetries = 2 })
 	e.srv.FailN("GET /companies/{id}", 5, 503)
 	_, err := e.c.GetCompany(context.Background(), 1)
 	var ae *hipcall.APIError
@@ -207,7 +207,7 @@ func TestRetriesExhausted(t *testing.T) {
 }
 
 func TestNotFoundNotRetried(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, nil)
+	e := setup(t, fakehipcall.Options{}, nil)
 	_, err := e.c.GetCompany(context.Background(), 99)
 	if !hipcall.IsNotFound(err) {
 		t.Fatalf("GetCompany = %v, want not found", err)
@@ -229,7 +229,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := setup(t, hipcalltest.Options{}, nil)
+			e := setup(t, fakehipcall.Options{}, nil)
 			e.srv.TooManyRequests(cardRt, tt.retryAfter)
 			if _, err := e.c.PushCard(context.Background(), callUUID, card); err != nil {
 				t.Fatalf("PushCard: %v", err)
@@ -248,7 +248,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 }
 
 func TestRateLimited429WithoutRetryAfterWaitsForReset(t *testing.T) {
-	e := setup(t, hipcalltest.Options{RateLimit: 1}, nil)
+	e := setup(t, fakehipcall.Options{RateLimit: 1}, nil)
 	// Another client with the same token used up the window.
 	other, err := hipcall.New(hipcall.Options{BaseURL: e.srv.URL(), Token: token, RateLimit: rate.Inf, Now: e.clock.Now, Sleep: e.clock.Sleep})
 	if err != nil {
@@ -270,7 +270,7 @@ func TestRateLimited429WithoutRetryAfterWaitsForReset(t *testing.T) {
 }
 
 func TestRemainingZeroWaitsForReset(t *testing.T) {
-	e := setup(t, hipcalltest.Options{RateLimit: 2}, nil)
+	e := setup(t, fakehipcall.Options{RateLimit: 2}, nil)
 	ctx := context.Background()
 	for i := range 5 {
 		if _, err := e.c.ListCompanies(ctx, hipcall.ListOptions{}); err != nil {
@@ -289,7 +289,7 @@ func TestRemainingZeroWaitsForReset(t *testing.T) {
 }
 
 func TestClientSideLimiter(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, func(o *hipcall.Options) {
+	e := setup(t, fakehipcall.Options{}, func(o *hipcall.Options) {
 		o.RateLimit = rate.Every(time.Second)
 		o.Burst = 1
 	})
@@ -304,7 +304,7 @@ func TestClientSideLimiter(t *testing.T) {
 }
 
 func TestContextCancelledWhileWaiting(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, func(o *hipcall.Options) {
+	e := setup(t, fakehipcall.Options{}, func(o *hipcall.Options) {
 		o.Sleep = nil // real sleeping
 		o.Now = nil
 		o.RateLimit = rate.Every(time.Hour)
@@ -325,7 +325,7 @@ func TestContextCancelledWhileWaiting(t *testing.T) {
 }
 
 func TestUnauthorized(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, func(o *hipcall.Options) { o.Token = "wrong" })
+	e := setup(t, fakehipcall.Options{}, func(o *hipcall.Options) { o.Token = "wrong" })
 	_, err := e.c.ListCompanies(context.Background(), hipcall.ListOptions{})
 	if !hipcall.IsUnauthorized(err) {
 		t.Fatalf("ListCompanies = %v, want unauthorized", err)
@@ -339,7 +339,7 @@ func TestUnauthorized(t *testing.T) {
 }
 
 func TestTimeoutRetried(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, func(o *hipcall.Options) { o.Timeout = 500 * time.Millisecond })
+	e := setup(t, fakehipcall.Options{}, func(o *hipcall.Options) { o.Timeout = 500 * time.Millisecond })
 	co := e.srv.AddCompany(hipcall.Company{Name: "Acme"})
 	e.srv.Delay("GET /companies/{id}", 1, 5*time.Second) // cut short by Close
 	got, err := e.c.GetCompany(context.Background(), co.ID)
@@ -358,7 +358,7 @@ func TestTimeoutRetried(t *testing.T) {
 }
 
 func TestCardRetriedOnTimeout(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, func(o *hipcall.Options) { o.Timeout = 300 * time.Millisecond })
+	e := setup(t, fakehipcall.Options{}, func(o *hipcall.Options) { o.Timeout = 300 * time.Millisecond })
 	e.srv.Delay(cardRt, 1, time.Second)
 	if _, err := e.c.PushCard(context.Background(), callUUID, card); err != nil {
 		t.Fatalf("PushCard: %v", err)
@@ -374,7 +374,7 @@ func TestCardRetriedOnTimeout(t *testing.T) {
 }
 
 func TestCreateCompanyNotRetriedOnTimeout(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, func(o *hipcall.Options) { o.Timeout = 300 * time.Millisecond })
+	e := setup(t, fakehipcall.Options{}, func(o *hipcall.Options) { o.Timeout = 300 * time.Millisecond })
 	e.srv.Delay("POST /companies", 1, time.Second)
 	_, err := e.c.CreateCompany(context.Background(), hipcall.CompanyInput{Name: "Acme", ExternalID: ptr("crm-1")})
 	var re *hipcall.RequestError
@@ -396,7 +396,7 @@ func TestCreateCompanyNotRetriedOnTimeout(t *testing.T) {
 }
 
 func TestDroppedConnection(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, nil)
+	e := setup(t, fakehipcall.Options{}, nil)
 	e.srv.Drop("POST /companies", 1)
 	_, err := e.c.CreateCompany(context.Background(), hipcall.CompanyInput{Name: "Acme"})
 	var re *hipcall.RequestError
@@ -419,7 +419,7 @@ func TestPOSTRetriedWhenNeverSent(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now: connection refused
-	clock := hipcalltest.NewClock(epoch)
+	clock := fakehipcall.NewClock(epoch)
 	c, err := hipcall.New(hipcall.Options{
 		BaseURL: "http://" + addr + "/api/v3", Token: token, RateLimit: rate.Inf,
 		MaxRetries: 2, Now: clock.Now, Sleep: clock.Sleep,
@@ -437,7 +437,7 @@ func TestPOSTRetriedWhenNeverSent(t *testing.T) {
 func TestTokenNeverLogged(t *testing.T) {
 	var buf bytes.Buffer
 	logger := hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Trace})
-	e := setup(t, hipcalltest.Options{}, func(o *hipcall.Options) { o.Logger = logger })
+	e := setup(t, fakehipcall.Options{}, func(o *hipcall.Options) { o.Logger = logger })
 	if _, err := e.c.PushCard(context.Background(), callUUID, card); err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +453,7 @@ func TestTokenNeverLogged(t *testing.T) {
 }
 
 func TestCompanies(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, nil)
+	e := setup(t, fakehipcall.Options{}, nil)
 	ctx := context.Background()
 	co, err := e.c.CreateCompany(ctx, hipcall.CompanyInput{
 		Name: "Acme", ExternalID: ptr("  crm/42 ü  "), WebsiteURL: "https://acme.example",
@@ -506,7 +506,7 @@ func TestCompanies(t *testing.T) {
 }
 
 func TestCreateRaceExternalIDTaken(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, nil)
+	e := setup(t, fakehipcall.Options{}, nil)
 	ctx := context.Background()
 	if _, err := e.c.CreateCompany(ctx, hipcall.CompanyInput{Name: "A", ExternalID: ptr("crm-1")}); err != nil {
 		t.Fatal(err)
@@ -540,7 +540,7 @@ func TestCreateRaceExternalIDTaken(t *testing.T) {
 }
 
 func TestPaging(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, nil)
+	e := setup(t, fakehipcall.Options{}, nil)
 	ctx := context.Background()
 	for i := range 25 {
 		e.srv.AddCompany(hipcall.Company{Name: "C" + string(rune('A'+i))})
@@ -583,7 +583,7 @@ func TestPaging(t *testing.T) {
 }
 
 func TestContacts(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, nil)
+	e := setup(t, fakehipcall.Options{}, nil)
 	ctx := context.Background()
 	co := e.srv.AddCompany(hipcall.Company{Name: "Acme"})
 	ct, err := e.c.CreateContact(ctx, hipcall.ContactInput{
@@ -624,7 +624,7 @@ func TestContacts(t *testing.T) {
 }
 
 func TestContactPhonesAndEmails(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, nil)
+	e := setup(t, fakehipcall.Options{}, nil)
 	ctx := context.Background()
 	ct, err := e.c.CreateContact(ctx, hipcall.ContactInput{FirstName: "Jane", Phones: []hipcall.Phone{{Number: "+90 (532) 000/01"}}})
 	if err != nil {
@@ -663,7 +663,7 @@ func TestContactPhonesAndEmails(t *testing.T) {
 }
 
 func TestExtensionsAndCalls(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, nil)
+	e := setup(t, fakehipcall.Options{}, nil)
 	ctx := context.Background()
 	e.srv.AddExtension(hipcall.Extension{Name: "Sales", Number: "101", TargetType: "team", TargetID: 3})
 	exts, err := e.c.ListExtensions(ctx, hipcall.ListOptions{})
@@ -714,7 +714,7 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map
 }
 
 func TestConcurrentCallersShareRateLimit(t *testing.T) {
-	e := setup(t, hipcalltest.Options{RateLimit: 5}, nil)
+	e := setup(t, fakehipcall.Options{RateLimit: 5}, nil)
 	const n = 12
 	errs := make(chan error, n)
 	for i := range n {
@@ -738,7 +738,7 @@ func TestConcurrentCallersShareRateLimit(t *testing.T) {
 }
 
 func TestLookupTrimsExternalID(t *testing.T) {
-	e := setup(t, hipcalltest.Options{}, nil)
+	e := setup(t, fakehipcall.Options{}, nil)
 	e.srv.AddContact(hipcall.Contact{FirstName: "Jo", ExternalID: ptr("p-9")})
 	if _, err := e.c.GetContactByExternalID(context.Background(), "  p-9 "); err != nil {
 		t.Errorf("lookup with spaces: %v", err)

@@ -14,6 +14,6 @@
 // IsExternalIDTaken and IsRateLimited classify them. Failures that never got
 // an HTTP answer come back as *RequestError.
 //
-// The package hipcalltest holds a strict in-memory fake of Hipcall for tests
-// and for local development.
+// core/fakehipcall holds a strict in-memory fake of Hipcall (`switchboard
+// fake-hipcall`) for local trials and tests.
 package hipcall

@@ -13,8 +13,8 @@ import (
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/core/config"
+	"github.com/switchboard-hq/switchboard/core/crmsync"
 	"github.com/switchboard-hq/switchboard/core/store"
-	crmsync "github.com/switchboard-hq/switchboard/core/sync"
 )
 
 // SyncOptions tune a sync engine built from the host.

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/core/directory"
-	"github.com/switchboard-hq/switchboard/core/phone"
 )
 
 // Names of the top-level variables a rule sees. They are listed once here

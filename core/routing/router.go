@@ -16,8 +16,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/core/directory"
-	"github.com/switchboard-hq/switchboard/core/phone"
 )
 
 // Rule is one routing rule as configured: when When holds, a Hipcall call

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/switchboard-hq/switchboard/core/phone"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
 // Target is the phone system a decision is for. One rule set serves every

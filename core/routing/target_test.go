@@ -7,8 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/core/directory"
-	"github.com/switchboard-hq/switchboard/core/phone"
 )
 
 func mustParser(t *testing.T, region string) *phone.Parser {

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/core/directory"
-	"github.com/switchboard-hq/switchboard/core/phone"
 	"github.com/switchboard-hq/switchboard/core/routing"
 )
 

@@ -1,4 +1,4 @@
-package sync_test
+package crmsync_test
 
 import (
 	"context"
@@ -11,11 +11,11 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
+	"github.com/switchboard-hq/switchboard/core/crmsync"
+	"github.com/switchboard-hq/switchboard/core/fakehipcall"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
-	"github.com/switchboard-hq/switchboard/core/hipcall/hipcalltest"
-	"github.com/switchboard-hq/switchboard/core/phone"
 	"github.com/switchboard-hq/switchboard/core/store"
-	crmsync "github.com/switchboard-hq/switchboard/core/sync"
 )
 
 // benchCompanies is the size the request budget is measured at.
@@ -53,13 +53,13 @@ func seedLoop(ctx context.Context, c *hipcall.Client, companies []connectors.Com
 
 // benchWorld is a fake Hipcall, a client and a CRM for one measurement.
 type benchWorld struct {
-	fake   *hipcalltest.Server
+	fake   *fakehipcall.Server
 	client *hipcall.Client
 	crm    *crm
 }
 
 func newBenchWorld(b *testing.B) *benchWorld {
-	fake := hipcalltest.NewServer(hipcalltest.Options{RateLimit: hipcalltest.Unlimited})
+	fake := fakehipcall.NewServer(fakehipcall.Options{RateLimit: fakehipcall.Unlimited})
 	b.Cleanup(fake.Close)
 	c, err := hipcall.New(hipcall.Options{BaseURL: fake.URL(), Token: token, RateLimit: rate.Inf})
 	if err != nil {

@@ -1,4 +1,4 @@
-package hipcalltest
+package fakehipcall
 
 import (
 	"slices"

@@ -26,7 +26,4 @@
 // before it is sent again. The state is written after every successful
 // write request, so a run killed at any point resumes where it stopped.
 // A lease in the store keeps two runs from working on one state at once.
-//
-// The package is named after its directory, core/sync; import it under a
-// name such as crmsync next to the standard library's sync.
-package sync
+package crmsync

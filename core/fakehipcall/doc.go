@@ -1,7 +1,7 @@
-// Package hipcalltest is a fake Hipcall: an in-memory REST API v3 that is as
-// strict as the real one, for tests and for local development (a future
-// `switchboard fake-hipcall` command). It does not depend on package
-// testing.
+// Package fakehipcall is the fake Hipcall that `switchboard fake-hipcall`
+// serves: an in-memory REST API v3 as strict as the real one, for operators'
+// local trials, the end-to-end tests and the benchmarks. It does not depend
+// on package testing.
 //
 // It serves Insight Cards (validated with hipcall.ValidateCardJSON, the
 // rules the client uses), companies, contacts (with their phones and emails
@@ -13,4 +13,4 @@
 //
 // Routes are named "METHOD /template", relative to /api/v3, e.g.
 // "POST /calls/{uuid}/cards" or "GET /companies/{id}"; Routes lists them.
-package hipcalltest
+package fakehipcall

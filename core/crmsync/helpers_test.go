@@ -1,4 +1,4 @@
-package sync_test
+package crmsync_test
 
 import (
 	"context"
@@ -17,12 +17,12 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/connectors/postgres/pgtest"
+	"github.com/switchboard-hq/switchboard/core/crmsync"
+	"github.com/switchboard-hq/switchboard/core/fakehipcall"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
-	"github.com/switchboard-hq/switchboard/core/hipcall/hipcalltest"
-	"github.com/switchboard-hq/switchboard/core/phone"
 	"github.com/switchboard-hq/switchboard/core/store"
-	crmsync "github.com/switchboard-hq/switchboard/core/sync"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -118,7 +118,7 @@ func newCRM(nCompanies, nContacts int) *crm {
 // env is a fake Hipcall, a client, a state store and an engine factory.
 type testEnv struct {
 	t      *testing.T
-	fake   *hipcalltest.Server
+	fake   *fakehipcall.Server
 	url    string
 	client *hipcall.Client
 	store  store.Store
@@ -129,7 +129,7 @@ type testEnv struct {
 }
 
 type envOptions struct {
-	fake     hipcalltest.Options
+	fake     fakehipcall.Options
 	client   hipcall.Options
 	postgres bool
 	// wrap wraps the fake's handler (to act between requests).
@@ -139,10 +139,10 @@ type envOptions struct {
 func newEnv(t *testing.T, c *crm, o envOptions) *testEnv {
 	t.Helper()
 	if o.fake.RateLimit == 0 {
-		o.fake.RateLimit = hipcalltest.Unlimited
+		o.fake.RateLimit = fakehipcall.Unlimited
 	}
 	o.fake.Token = token
-	fake := hipcalltest.New(o.fake)
+	fake := fakehipcall.New(o.fake)
 	var h http.Handler = fake.Handler()
 	if o.wrap != nil {
 		h = o.wrap(h)
@@ -150,7 +150,7 @@ func newEnv(t *testing.T, c *crm, o envOptions) *testEnv {
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 	t.Cleanup(fake.Close)
-	e := &testEnv{t: t, fake: fake, url: hs.URL + hipcalltest.PathPrefix, crm: c, logs: &strings.Builder{}, logMu: &stdsync.Mutex{}}
+	e := &testEnv{t: t, fake: fake, url: hs.URL + fakehipcall.PathPrefix, crm: c, logs: &strings.Builder{}, logMu: &stdsync.Mutex{}}
 	e.client = e.newClient(o.client)
 	var err error
 	if o.postgres {

@@ -1,4 +1,4 @@
-package hipcalltest_test
+package fakehipcall_test
 
 import (
 	"encoding/json"
@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-hq/switchboard/core/fakehipcall"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
-	"github.com/switchboard-hq/switchboard/core/hipcall/hipcalltest"
 )
 
 const token = "tok"
@@ -68,28 +68,28 @@ func send(t *testing.T, base, method, path, tok, body string) answer {
 	return a
 }
 
-func start(t *testing.T, opts hipcalltest.Options) (*hipcalltest.Server, *hipcalltest.Clock) {
+func start(t *testing.T, opts fakehipcall.Options) (*fakehipcall.Server, *fakehipcall.Clock) {
 	t.Helper()
-	clock := hipcalltest.NewClock(epoch)
+	clock := fakehipcall.NewClock(epoch)
 	opts.Token = token
 	opts.Now = clock.Now
 	if opts.RateLimit == 0 {
-		opts.RateLimit = hipcalltest.Unlimited
+		opts.RateLimit = fakehipcall.Unlimited
 	}
-	srv := hipcalltest.NewServer(opts)
+	srv := fakehipcall.NewServer(opts)
 	t.Cleanup(srv.Close)
 	return srv, clock
 }
 
 func TestURLAndLoopback(t *testing.T) {
-	srv, _ := start(t, hipcalltest.Options{})
+	srv, _ := start(t, fakehipcall.Options{})
 	if !strings.HasPrefix(srv.URL(), "http://127.0.0.1:") || !strings.HasSuffix(srv.URL(), "/api/v3") {
 		t.Errorf("URL = %q, want http://127.0.0.1:<port>/api/v3", srv.URL())
 	}
 }
 
 func TestAuth(t *testing.T) {
-	srv, _ := start(t, hipcalltest.Options{})
+	srv, _ := start(t, fakehipcall.Options{})
 	for _, tok := range []string{"", "wrong"} {
 		a := send(t, srv.URL(), "GET", "/companies", tok, "")
 		if a.status != 401 {
@@ -107,7 +107,7 @@ func TestAuth(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	for _, withRetryAfter := range []bool{false, true} {
-		srv, clock := start(t, hipcalltest.Options{RateLimit: 2, RetryAfter: withRetryAfter})
+		srv, clock := start(t, fakehipcall.Options{RateLimit: 2, RetryAfter: withRetryAfter})
 		clock.Advance(500 * time.Millisecond) // the window ends mid-second
 		for i, wantRemaining := range []string{"1", "0"} {
 			a := send(t, srv.URL(), "GET", "/extensions", token, "")
@@ -137,7 +137,7 @@ func TestRateLimit(t *testing.T) {
 func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestCardValidation(t *testing.T) {
-	srv, _ := start(t, hipcalltest.Options{})
+	srv, _ := start(t, fakehipcall.Options{})
 	tests := []struct {
 		name   string
 		body   string
@@ -169,7 +169,7 @@ func TestCardValidation(t *testing.T) {
 }
 
 func TestCardsShownAndHangup(t *testing.T) {
-	srv, _ := start(t, hipcalltest.Options{})
+	srv, _ := start(t, fakehipcall.Options{})
 	push := func(uuid, text string) {
 		a := send(t, srv.URL(), "POST", "/calls/"+uuid+"/cards", token, `{"card":[{"type":"title","text":"`+text+`"}]}`)
 		if a.status != 201 {
@@ -192,7 +192,7 @@ func TestCardsShownAndHangup(t *testing.T) {
 }
 
 func TestPagingValidation(t *testing.T) {
-	srv, _ := start(t, hipcalltest.Options{})
+	srv, _ := start(t, fakehipcall.Options{})
 	tests := []struct {
 		query  string
 		status int
@@ -226,7 +226,7 @@ func TestPagingValidation(t *testing.T) {
 }
 
 func TestExternalIDNormalisation(t *testing.T) {
-	srv, _ := start(t, hipcalltest.Options{})
+	srv, _ := start(t, fakehipcall.Options{})
 	tests := []struct {
 		value  string // JSON
 		status int
@@ -264,7 +264,7 @@ func TestExternalIDNormalisation(t *testing.T) {
 }
 
 func TestByExternalIDUnescapes(t *testing.T) {
-	srv, _ := start(t, hipcalltest.Options{})
+	srv, _ := start(t, fakehipcall.Options{})
 	srv.AddCompany(hipcall.Company{Name: "Slash", ExternalID: ptr("a/b c")})
 	a := send(t, srv.URL(), "GET", "/companies/by-external-id/a%2Fb%20c", token, "")
 	if a.status != 200 || a.data()["name"] != "Slash" {
@@ -276,7 +276,7 @@ func TestByExternalIDUnescapes(t *testing.T) {
 }
 
 func TestContactRules(t *testing.T) {
-	srv, _ := start(t, hipcalltest.Options{})
+	srv, _ := start(t, fakehipcall.Options{})
 	if a := send(t, srv.URL(), "POST", "/contacts", token, `{"last_name":"Doe"}`); a.status != 422 || len(a.fieldErrors("first_name")) == 0 {
 		t.Errorf("contact without first_name: %d %v", a.status, a.body)
 	}
@@ -319,9 +319,9 @@ func TestContactRules(t *testing.T) {
 }
 
 func TestFaultsAndRecords(t *testing.T) {
-	srv, _ := start(t, hipcalltest.Options{})
+	srv, _ := start(t, fakehipcall.Options{})
 	srv.Fail("GET /extensions", 500, 503)
-	srv.Script("GET /extensions", hipcalltest.Fault{Status: 429, RetryAfter: "2"})
+	srv.Script("GET /extensions", fakehipcall.Fault{Status: 429, RetryAfter: "2"})
 	var got []int
 	for range 4 {
 		a := send(t, srv.URL(), "GET", "/extensions", token, "")
@@ -358,11 +358,11 @@ func TestFaultsAndRecords(t *testing.T) {
 }
 
 func TestHandlerEmbeds(t *testing.T) {
-	srv := hipcalltest.New(hipcalltest.Options{Token: token})
+	srv := fakehipcall.New(fakehipcall.Options{Token: token})
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	srv.AddExtension(hipcall.Extension{Name: "Sales", Number: "101"})
-	a := send(t, ts.URL+hipcalltest.PathPrefix, "GET", "/extensions", token, "")
+	a := send(t, ts.URL+fakehipcall.PathPrefix, "GET", "/extensions", token, "")
 	if a.status != 200 || a.body["meta"].(map[string]any)["count"] != 1.0 {
 		t.Errorf("embedded handler: %d %v", a.status, a.body)
 	}

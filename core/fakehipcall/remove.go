@@ -1,4 +1,4 @@
-package hipcalltest
+package fakehipcall
 
 // RemoveCompany deletes a company as a user deleting it in Hipcall's web
 // interface would (the API has no DELETE for it). It reports whether the

@@ -1,4 +1,4 @@
-package sync_test
+package crmsync_test
 
 import (
 	"context"
@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/core/crmsync"
+	"github.com/switchboard-hq/switchboard/core/fakehipcall"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
-	"github.com/switchboard-hq/switchboard/core/hipcall/hipcalltest"
 	"github.com/switchboard-hq/switchboard/core/store"
-	crmsync "github.com/switchboard-hq/switchboard/core/sync"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -182,7 +182,7 @@ func TestLearningPaysOnlyForManyUnknowns(t *testing.T) {
 // another job creates the record: the POST gets 422, the engine looks the
 // record up and PATCHes it, and no duplicate appears.
 func TestRaceCreatedBehindOurBack(t *testing.T) {
-	var fake atomic.Pointer[hipcalltest.Server]
+	var fake atomic.Pointer[fakehipcall.Server]
 	var raced atomic.Bool
 	env := newEnv(t, newCRM(5, 0), envOptions{wrap: func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -261,10 +261,10 @@ func TestLostAnswers(t *testing.T) {
 	env := newEnv(t, newCRM(6, 0), envOptions{client: hipcall.Options{Timeout: 150 * time.Millisecond}})
 	// The first POST is held past the client's timeout, then applied; the
 	// second is answered 500 without being applied.
-	env.fake.Script("POST /companies", hipcalltest.Fault{Delay: 400 * time.Millisecond})
-	env.fake.Script("POST /companies", hipcalltest.Fault{Status: 500})
+	env.fake.Script("POST /companies", fakehipcall.Fault{Delay: 400 * time.Millisecond})
+	env.fake.Script("POST /companies", fakehipcall.Fault{Status: 500})
 	// The third is answered 201 without the record (a broken proxy).
-	env.fake.Script("POST /companies", hipcalltest.Fault{Status: 201, Body: `{"data":{}}`})
+	env.fake.Script("POST /companies", fakehipcall.Fault{Status: 201, Body: `{"data":{}}`})
 	eng := env.engine(func(o *crmsync.Options) { o.Contacts.Enabled = false; o.Concurrency = 1 })
 	sum, counts := env.run(eng, crmsync.RunOptions{})
 	if sum.Failed() != 0 {
@@ -284,7 +284,7 @@ func TestLostAnswers(t *testing.T) {
 	env.checkMirror()
 }
 
-func countStatus(f *hipcalltest.Server, route string, status int) int {
+func countStatus(f *fakehipcall.Server, route string, status int) int {
 	n := 0
 	for _, r := range f.Requests() {
 		if r.Route == route && r.Status == status {
@@ -295,9 +295,9 @@ func countStatus(f *hipcalltest.Server, route string, status int) int {
 }
 
 func TestRateLimitStormAndServerErrors(t *testing.T) {
-	clock := hipcalltest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	clock := fakehipcall.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	env := newEnv(t, newCRM(40, 60), envOptions{
-		fake:   hipcalltest.Options{RateLimit: 25, Now: clock.Now, RetryAfter: true},
+		fake:   fakehipcall.Options{RateLimit: 25, Now: clock.Now, RetryAfter: true},
 		client: hipcall.Options{Now: clock.Now, Sleep: clock.Sleep, MaxRetries: 20},
 	})
 	env.fake.FailN("PATCH /contacts/{id}", 2, 503)
@@ -456,7 +456,7 @@ func TestFieldMapping(t *testing.T) {
 // TestInterruptedAndResumed cancels a run midway, with writes in flight,
 // then resumes with a fresh engine: nothing is duplicated or lost.
 func TestInterruptedAndResumed(t *testing.T) {
-	env := newEnv(t, newCRM(10, 200), envOptions{fake: hipcalltest.Options{Latency: 2 * time.Millisecond}})
+	env := newEnv(t, newCRM(10, 200), envOptions{fake: fakehipcall.Options{Latency: 2 * time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
 	var once stdsync.Once
 	eng := env.engine(func(o *crmsync.Options) {
@@ -523,7 +523,7 @@ func (f *flakyStore) Put(ctx context.Context, r store.Record) error {
 // runs against separate stores (no shared lease) race on Hipcall and still
 // make no duplicate.
 func TestConcurrentRuns(t *testing.T) {
-	env := newEnv(t, newCRM(40, 40), envOptions{fake: hipcalltest.Options{Latency: time.Millisecond}})
+	env := newEnv(t, newCRM(40, 40), envOptions{fake: fakehipcall.Options{Latency: time.Millisecond}})
 	a := env.engine()
 	started := make(chan struct{})
 	var once stdsync.Once
@@ -542,7 +542,7 @@ func TestConcurrentRuns(t *testing.T) {
 	}
 
 	// Separate stores, same Hipcall, at once.
-	env2 := newEnv(t, newCRM(40, 40), envOptions{fake: hipcalltest.Options{Latency: time.Millisecond}})
+	env2 := newEnv(t, newCRM(40, 40), envOptions{fake: fakehipcall.Options{Latency: time.Millisecond}})
 	other := *env2
 	other.store = mustSQLite(t)
 	var wg stdsync.WaitGroup

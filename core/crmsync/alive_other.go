@@ -1,6 +1,6 @@
 //go:build !unix
 
-package sync
+package crmsync
 
 // processAlive cannot tell on this platform: a lease is then only taken
 // over once it expires.

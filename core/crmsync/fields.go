@@ -1,4 +1,4 @@
-package sync
+package crmsync
 
 import (
 	"crypto/sha256"
@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
-	"github.com/switchboard-hq/switchboard/core/phone"
 )
 
 // Hipcall's field names.

@@ -1,4 +1,4 @@
-package sync
+package crmsync
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
-	"github.com/switchboard-hq/switchboard/core/phone"
 	"github.com/switchboard-hq/switchboard/core/store"
 )
 
