@@ -1,10 +1,9 @@
 package cards
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	promreg "github.com/switchboard-hq/switchboard/core/metrics"
 )
 
 // latencyBuckets span 5 ms to the push deadline's order, in seconds.
@@ -41,14 +40,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.pushed, m.failed, m.skipped, m.latency} {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if errors.As(err, &are) {
-				return nil, fmt.Errorf("register card metrics: %w (is a second card service using the same registry? give each its own)", err)
-			}
-			return nil, fmt.Errorf("register card metrics: %w", err)
-		}
+	if err := promreg.RegisterOwn(reg, "card", "card service", m.pushed, m.failed, m.skipped, m.latency); err != nil {
+		return nil, err
 	}
 	for _, r := range []string{FailLookup, FailAbandoned, FailDeadline, FailRejected, FailUnauthorized, FailRateLimited, FailHipcall, FailNetwork, FailShutdown} {
 		m.failed.WithLabelValues(r)

@@ -1,11 +1,12 @@
 package directory
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	promreg "github.com/switchboard-hq/switchboard/core/metrics"
 )
 
 // metrics holds the directory's collectors. A nil *metrics records nothing.
@@ -72,16 +73,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-// register registers c, or returns the collector already registered under
-// the same description (several directories may share a registry).
+// register registers c with reg, or returns the collector already
+// registered under the same description (several directories may share a
+// registry).
 func register[T prometheus.Collector](reg prometheus.Registerer, c T) (T, error) {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(T); ok {
-				return existing, nil
-			}
-		}
+	c, err := promreg.Register(reg, c)
+	if err != nil {
 		return c, fmt.Errorf("register directory metrics: %w; use a registry without conflicting metric names", err)
 	}
 	return c, nil

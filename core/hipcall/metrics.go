@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	promreg "github.com/switchboard-hq/switchboard/core/metrics"
 )
 
 // metrics are the client's Prometheus collectors.
@@ -30,30 +32,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"method", "route"}),
 	}
-	if reg == nil {
-		return m, nil
-	}
 	var err1, err2, err3 error
-	m.requests, err1 = register(reg, m.requests)
-	m.retries, err2 = register(reg, m.retries)
-	m.seconds, err3 = register(reg, m.seconds)
+	m.requests, err1 = promreg.Register(reg, m.requests)
+	m.retries, err2 = promreg.Register(reg, m.retries)
+	m.seconds, err3 = promreg.Register(reg, m.seconds)
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return nil, fmt.Errorf("register Hipcall client metrics: %w (another collector uses the same name; use a separate registry)", err)
 	}
 	return m, nil
-}
-
-// register registers c, or returns the collector already registered under
-// the same name (several clients sharing a registry).
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, err
-	}
-	return c, nil
 }

@@ -1,11 +1,11 @@
 package webhook
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	promreg "github.com/switchboard-hq/switchboard/core/metrics"
 )
 
 // eventLabel is the events_total label of an event: its name when known,
@@ -63,14 +63,8 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64) (*metrics, e
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.events, m.dropped, m.deduplicated, m.handled, m.authFailures, m.queued} {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if errors.As(err, &are) {
-				return nil, fmt.Errorf("register webhook metrics: %w (is a second webhook processor using the same registry? give each its own)", err)
-			}
-			return nil, fmt.Errorf("register webhook metrics: %w", err)
-		}
+	if err := promreg.RegisterOwn(reg, "webhook", "webhook processor", m.events, m.dropped, m.deduplicated, m.handled, m.authFailures, m.queued); err != nil {
+		return nil, err
 	}
 	// Show the series at 0 before the first event, for alerts.
 	for _, name := range append(slices.Clone(KnownEvents), "unknown") {
