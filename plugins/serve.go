@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/plugins/internal/wire"
 )
 
 // LogLevelEnv names the environment variable that sets a plugin's log
@@ -34,7 +35,7 @@ const parentPollInterval = 250 * time.Millisecond
 // the binary is run by hand. It returns when the host shuts the plugin down.
 //
 // With SWITCHBOARD_PLUGIN_DEBUG=1 (DebugEnv) the plugin runs standalone
-// instead, until SIGINT or SIGTERM: it prints a Reattach config on stdout
+// instead, until SIGINT or SIGTERM: it prints a reattach config on stdout
 // for a host to attach to it, and logs in plain text on stderr, so that it
 // can run under a debugger.
 func Serve(newConnector func(logger hclog.Logger) connectors.Connector) {
@@ -45,7 +46,7 @@ func Serve(newConnector func(logger hclog.Logger) connectors.Connector) {
 		}
 		return
 	}
-	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+	if os.Getenv(wire.Handshake.MagicCookieKey) != wire.Handshake.MagicCookieValue {
 		fmt.Fprint(os.Stderr, runByHandMessage(os.Args[0]))
 		os.Exit(1)
 	}
@@ -56,14 +57,14 @@ func Serve(newConnector func(logger hclog.Logger) connectors.Connector) {
 		os.Exit(1)
 	})
 
-	if msg := versionMismatch(os.Getenv("PLUGIN_PROTOCOL_VERSIONS"), ProtocolVersions()); msg != "" {
+	if msg := versionMismatch(os.Getenv("PLUGIN_PROTOCOL_VERSIONS"), wire.ProtocolVersions()); msg != "" {
 		logger.Error(msg)
 	}
 	impl := newConnector(logger)
 	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: PluginSets(impl, logger),
-		GRPCServer:       newGRPCServer,
+		HandshakeConfig:  wire.Handshake,
+		VersionedPlugins: wire.PluginSets(impl, logger),
+		GRPCServer:       wire.DefaultGRPCServer,
 		Logger:           logger,
 	})
 }

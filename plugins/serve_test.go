@@ -19,6 +19,7 @@ import (
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/plugins/internal/plugintest"
+	"github.com/switchboard-hq/switchboard/plugins/internal/wire"
 )
 
 // hostModeEnv makes the test binary act as a plugin host (see hostMain).
@@ -28,7 +29,7 @@ func TestMain(m *testing.M) { plugintest.Main(m, hostModeEnv, hostMain) }
 
 func TestRunByHandExplainsAndFails(t *testing.T) {
 	cmd := exec.Command(plugintest.FakePlugin())
-	cmd.Env = append(os.Environ(), Handshake.MagicCookieKey+"=") // no valid cookie
+	cmd.Env = append(os.Environ(), wire.Handshake.MagicCookieKey+"=") // no valid cookie
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -145,12 +146,12 @@ func TestPluginLogger(t *testing.T) {
 }
 
 func TestProtocolVersions(t *testing.T) {
-	if got := ProtocolVersions(); len(got) != 1 || got[0] != int(Handshake.ProtocolVersion) {
-		t.Errorf("ProtocolVersions() = %v, want [%d]", got, Handshake.ProtocolVersion)
+	if got := ProtocolVersions(); len(got) != 1 || got[0] != int(wire.Handshake.ProtocolVersion) {
+		t.Errorf("ProtocolVersions() = %v, want [%d]", got, wire.Handshake.ProtocolVersion)
 	}
-	set := PluginSets(nil, nil)[int(Handshake.ProtocolVersion)]
-	if _, ok := set[PluginName]; !ok {
-		t.Errorf("plugin set lacks %q", PluginName)
+	set := wire.PluginSets(nil, nil)[int(wire.Handshake.ProtocolVersion)]
+	if _, ok := set[wire.PluginName]; !ok {
+		t.Errorf("plugin set lacks %q", wire.PluginName)
 	}
 }
 
@@ -160,12 +161,12 @@ func TestProtocolVersions(t *testing.T) {
 // close. The test SIGKILLs it to see the plugin go too.
 func hostMain(path string) {
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: PluginSets(nil, nil),
+		HandshakeConfig:  wire.Handshake,
+		VersionedPlugins: wire.PluginSets(nil, nil),
 		Cmd:              exec.Command(path),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
-		GRPCDialOptions:  GRPCDialOptions(),
+		GRPCDialOptions:  wire.GRPCDialOptions(),
 		Logger:           hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Warn}),
 	})
 	defer client.Kill()
@@ -174,7 +175,7 @@ func hostMain(path string) {
 		fmt.Fprintln(os.Stderr, "host: starting the plugin:", err)
 		return
 	}
-	raw, err := rpc.Dispense(PluginName)
+	raw, err := rpc.Dispense(wire.PluginName)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "host: dispense:", err)
 		return

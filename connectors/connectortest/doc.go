@@ -1,6 +1,6 @@
 // Package connectortest is the conformance suite for connectors: one call
 // in a connector's test runs the whole contract against it, in process but
-// over the real plugin wire (go-plugin gRPC with plugins.PluginSets), the
+// over the real plugin wire (go-plugin gRPC, through plugins.ServeTest), the
 // way the host will call it.
 //
 //	func TestConformance(t *testing.T) {

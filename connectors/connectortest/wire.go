@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/plugins"
@@ -30,17 +29,7 @@ func (r *runner) serve(t testing.TB) *served {
 		t.Fatal("Suite.New returned nil")
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "connectortest", Output: newTestWriter(t), Level: hclog.Warn})
-	set := plugins.PluginSets(tr, logger)[connectors.ProtocolVersion]
-	client, _ := plugin.TestPluginGRPCConn(t, false, set)
-	t.Cleanup(func() { _ = client.Close() })
-	raw, err := client.Dispense(plugins.PluginName)
-	if err != nil {
-		t.Fatalf("dispense the connector over gRPC: %v", err)
-	}
-	host, ok := raw.(connectors.Connector)
-	if !ok {
-		t.Fatalf("dispensed %T, want a connectors.Connector", raw)
-	}
+	host := plugins.ServeTest(t, tr, logger)
 	return &served{host: host, inflight: tr}
 }
 

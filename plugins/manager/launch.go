@@ -18,7 +18,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/switchboard-hq/switchboard/connectors"
-	"github.com/switchboard-hq/switchboard/plugins"
+	"github.com/switchboard-hq/switchboard/plugins/internal/wire"
 )
 
 // gracefulKillTimeout bounds a graceful shutdown of a plugin before it is
@@ -139,15 +139,15 @@ func (m *Manager) describe(ctx context.Context, log hclog.Logger, spec Spec, pat
 	setSysProcAttr(cmd)
 	tail := &tailWriter{max: 2048}
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  plugins.Handshake,
-		VersionedPlugins: plugins.PluginSets(nil, nil),
+		HandshakeConfig:  wire.Handshake,
+		VersionedPlugins: wire.PluginSets(nil, nil),
 		Cmd:              cmd,
 		SkipHostEnv:      true, // m.env includes it, so that spec.Env wins
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		Logger:           log,
 		StartTimeout:     startTimeout,
-		GRPCDialOptions:  plugins.GRPCDialOptions(),
+		GRPCDialOptions:  wire.GRPCDialOptions(),
 		Stderr:           tail,
 	})
 	proc := &process{client: client, cmd: cmd, started: time.Now(), socketDir: socketDir, log: log}
@@ -172,7 +172,7 @@ func (m *Manager) describe(ctx context.Context, log hclog.Logger, spec Spec, pat
 // on failure the process is killed.
 func (proc *process) dispense(ctx context.Context, spec Spec, path string) error {
 	log := proc.log
-	raw, err := proc.rpc.Dispense(plugins.PluginName)
+	raw, err := proc.rpc.Dispense(wire.PluginName)
 	if err != nil {
 		proc.kill(false)
 		return fmt.Errorf("plugin %q for connector %q (%s) does not serve a connector: %w; rebuild it with `make build`", spec.Plugin, spec.Name, path, err)
@@ -202,7 +202,7 @@ func (proc *process) dispense(ctx context.Context, spec Spec, path string) error
 func (m *Manager) env(spec Spec) []string {
 	env := os.Environ()
 	if lvl := m.log.GetLevel(); lvl != hclog.NoLevel {
-		env = append(env, plugins.LogLevelEnv+"="+lvl.String())
+		env = append(env, wire.LogLevelEnv+"="+lvl.String())
 	}
 	return append(env, spec.Env...)
 }
@@ -244,7 +244,7 @@ func handshakeError(spec Spec, path string, timeout time.Duration, err error, st
 	what := fmt.Sprintf("plugin %q for connector %q (%s)", spec.Plugin, spec.Name, path)
 	switch {
 	case strings.Contains(msg, "incompatible API version"):
-		return fmt.Errorf("%s: %s%s\n(%w)", what, versionAdvice(msg, plugins.ProtocolVersions()), out, err)
+		return fmt.Errorf("%s: %s%s\n(%w)", what, versionAdvice(msg, wire.ProtocolVersions()), out, err)
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		return fmt.Errorf("%s did not complete the handshake within %s; check that it is a switchboard connector plugin "+
 			"and rebuild it with `make build`%s\n%w", what, timeout, out, err)

@@ -21,7 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-hq/switchboard/connectors"
-	"github.com/switchboard-hq/switchboard/plugins"
 )
 
 // BinaryPrefix starts the file name of every connector plugin binary:
@@ -115,10 +114,10 @@ type Spec struct {
 	// top of the host's own.
 	Env []string
 	// Reattach, when set, attaches to a plugin already running in debug
-	// mode (see plugins.DebugEnv) instead of launching the binary. When
-	// nil, the host's environment variable plugins.ReattachEnv(Name) is
+	// mode (see wire.DebugEnv) instead of launching the binary. When
+	// nil, the host's environment variable wire.ReattachEnv(Name) is
 	// read instead. A reattached plugin is never killed by the host.
-	Reattach *plugins.Reattach
+	Reattach *Reattach
 }
 
 // Found is a plugin binary found in the plugin directory.

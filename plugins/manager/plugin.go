@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchboard-hq/switchboard/connectors"
-	"github.com/switchboard-hq/switchboard/plugins"
+	"github.com/switchboard-hq/switchboard/plugins/internal/wire"
 )
 
 // exitPollInterval is how often the supervisor checks whether the process
@@ -322,7 +322,7 @@ func (p *Plugin) current(op string) (*process, error) {
 // lost turns the error of a call that the process did not survive into a
 // ClassUnavailable error and asks the supervisor to look at the process.
 func (p *Plugin) lost(op string, proc *process, err error) error {
-	if !errors.Is(err, plugins.ErrConnectionLost) && !proc.exited() {
+	if !errors.Is(err, wire.ErrConnectionLost) && !proc.exited() {
 		return err
 	}
 	select {

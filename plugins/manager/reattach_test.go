@@ -13,13 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard-hq/switchboard/plugins"
+	"github.com/switchboard-hq/switchboard/plugins/internal/wire"
 )
 
 // debugProc is the fake plugin running in debug mode.
 type debugProc struct {
 	cmd      *exec.Cmd
-	reattach *plugins.Reattach
+	reattach *Reattach
 	printed  string     // everything it printed up to its reattach config
 	exited   chan error // receives the result of Wait
 }
@@ -29,7 +29,7 @@ type debugProc struct {
 func debugPlugin(t *testing.T) *debugProc {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(pluginDir(), BinaryName("fake")))
-	cmd.Env = append(os.Environ(), plugins.DebugEnv+"=1")
+	cmd.Env = append(os.Environ(), wire.DebugEnv+"=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func debugPlugin(t *testing.T) *debugProc {
 		t.Fatal("the plugin in debug mode printed no reattach config within 30s")
 	}
 	lines := strings.Split(strings.TrimSpace(d.printed), "\n")
-	if d.reattach, err = plugins.ParseReattach(lines[len(lines)-1]); err != nil {
+	if d.reattach, err = wire.ParseReattach(lines[len(lines)-1]); err != nil {
 		t.Fatalf("the last line the plugin printed: %v\n%s", err, d.printed)
 	}
 	return d
@@ -96,11 +96,11 @@ func TestReattachToDebugPlugin(t *testing.T) {
 
 	// Attach again, through the environment.
 	raw, _ := json.Marshal(r)
-	t.Setenv(plugins.ReattachEnv("dbg-env"), string(raw))
+	t.Setenv(wire.ReattachEnv("dbg-env"), string(raw))
 	m2 := newManager(t, fastOptions())
 	p2, err := m2.Start(context.Background(), Spec{Name: "dbg-env", Plugin: "not-installed", Config: []byte(baseConfig)})
 	if err != nil {
-		t.Fatalf("Start with %s: %v", plugins.ReattachEnv("dbg-env"), err)
+		t.Fatalf("Start with %s: %v", wire.ReattachEnv("dbg-env"), err)
 	}
 	if _, err := lookup(context.Background(), p2); err != nil {
 		t.Fatalf("lookup through the plugin attached by the environment: %v", err)
@@ -123,12 +123,12 @@ func TestReattachToDebugPlugin(t *testing.T) {
 
 func TestReattachErrors(t *testing.T) {
 	m := newManager(t, fastOptions())
-	t.Setenv(plugins.ReattachEnv("bad-env"), `{"protocol":"netrpc"}`)
+	t.Setenv(wire.ReattachEnv("bad-env"), `{"protocol":"netrpc"}`)
 	_, err := m.Start(context.Background(), Spec{Name: "bad-env", Plugin: "fake", Config: []byte(baseConfig)})
 	mustContain(t, err, "SWITCHBOARD_REATTACH_BAD_ENV", `protocol is "netrpc"`, "pid is missing", "unset it")
 
-	gone := &plugins.Reattach{Protocol: "grpc", ProtocolVersion: 1, Pid: 1 << 22, Test: true,
-		Addr: plugins.ReattachAddr{Network: "unix", String: filepath.Join(t.TempDir(), "no.sock")}}
+	gone := &Reattach{Protocol: "grpc", ProtocolVersion: 1, Pid: 1 << 22, Test: true,
+		Addr: ReattachAddr{Network: "unix", String: filepath.Join(t.TempDir(), "no.sock")}}
 	_, err = m.Start(context.Background(), Spec{Name: "gone", Plugin: "fake", Config: []byte(baseConfig), Reattach: gone})
-	mustContain(t, err, `connector "gone": cannot attach`, "is it still running?", plugins.DebugEnv+"=1")
+	mustContain(t, err, `connector "gone": cannot attach`, "is it still running?", wire.DebugEnv+"=1")
 }

@@ -1,4 +1,4 @@
-package plugins
+package wire
 
 import (
 	"context"
@@ -75,9 +75,9 @@ func GRPCDialOptions() []grpc.DialOption {
 	}
 }
 
-// newGRPCServer builds the plugin's gRPC server for go-plugin's
-// ServeConfig.GRPCServer.
-func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
+// DefaultGRPCServer builds the plugin's gRPC server for go-plugin's
+// ServeConfig.GRPCServer: go-plugin's default with GRPCServerOptions.
+func DefaultGRPCServer(opts []grpc.ServerOption) *grpc.Server {
 	return plugin.DefaultGRPCServer(append(opts, GRPCServerOptions()...))
 }
 

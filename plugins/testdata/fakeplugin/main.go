@@ -34,6 +34,7 @@ import (
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/plugins"
+	"github.com/switchboard-hq/switchboard/plugins/internal/wire"
 )
 
 func main() {
@@ -51,10 +52,10 @@ func main() {
 				fmt.Fprintln(os.Stderr, "fakeplugin: bad FAKEPLUGIN_PROTOCOL_VERSION:", err)
 				os.Exit(2)
 			}
-			sets[version] = plugin.PluginSet{plugins.PluginName: &plugins.ConnectorPlugin{Impl: New(logger), Logger: logger}}
+			sets[version] = plugin.PluginSet{wire.PluginName: &wire.ConnectorPlugin{Impl: New(logger), Logger: logger}}
 		}
 		plugin.Serve(&plugin.ServeConfig{
-			HandshakeConfig:  plugins.Handshake,
+			HandshakeConfig:  wire.Handshake,
 			VersionedPlugins: sets,
 			GRPCServer:       plugin.DefaultGRPCServer,
 			Logger:           logger,
