@@ -26,6 +26,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchboard-hq/switchboard/connectors/connectortest"
 	"github.com/switchboard-hq/switchboard/connectors/postgres/pgtest"
 )
 
@@ -89,22 +90,8 @@ type hostProc struct {
 	exited chan struct{}
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects a child process's output while the test reads it.
+type syncBuffer = connectortest.SyncBuffer
 
 var servingRE = regexp.MustCompile(`serving: addr=(\S+)`)
 
@@ -188,23 +175,9 @@ func (h *hostProc) waitReady(within time.Duration) {
 	})
 }
 
-// eventually polls cond until it holds or the time is up.
-func eventually(t testing.TB, within time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	var last string
-	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 200*time.Millisecond) {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		last = why
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s: %s", within, last)
-		}
-		time.Sleep(delay) // polling interval, not synchronisation
-	}
-}
+// eventually polls cond until it holds or the time is up; cond says why
+// not yet.
+var eventually = connectortest.EventuallyWhy
 
 // ivr posts a Smart IVR request body and returns the status and extension.
 func (h *hostProc) ivr(body string, auth ...string) (int, string) {

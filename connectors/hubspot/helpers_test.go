@@ -1,7 +1,6 @@
 package hubspot
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -106,22 +105,7 @@ func (c *fakeClock) Slept() []time.Duration {
 func (c *fakeClock) clock() clock { return clock{now: c.Now, sleep: c.Sleep} }
 
 // syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = connectortest.SyncBuffer
 
 // configured returns a connector configured with block, on clk (nil: real
 // time), logging at trace level into logs (may be nil).

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/connectortest"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
@@ -225,16 +226,7 @@ func gbParser(t testing.TB) *phone.Parser {
 }
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
-	}
-}
+var eventually = connectortest.Eventually
 
 // keys lists the matches' record keys.
 func keys(ms []connectors.Match) []string {

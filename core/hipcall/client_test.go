@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
+	"github.com/switchboard-hq/switchboard/connectors/connectortest"
 	"github.com/switchboard-hq/switchboard/core/fakehipcall"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
 )
@@ -91,18 +92,6 @@ func sameInts(a, b []int) bool {
 		}
 	}
 	return true
-}
-
-// eventually polls cond until it holds or a deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 var card = []hipcall.Row{
@@ -367,7 +356,7 @@ func TestCardRetriedOnTimeout(t *testing.T) {
 		t.Errorf("card POSTs = %d, want 2", n)
 	}
 	// The slow first card still lands: a harmless duplicate.
-	eventually(t, "both cards", func() bool { return len(e.srv.Cards(callUUID)) == 2 })
+	connectortest.Eventually(t, 5*time.Second, "both cards", func() bool { return len(e.srv.Cards(callUUID)) == 2 })
 	if e.srv.ShownCard(callUUID) == nil {
 		t.Error("no card on screen")
 	}
@@ -388,7 +377,7 @@ func TestCreateCompanyNotRetriedOnTimeout(t *testing.T) {
 		t.Errorf("POSTs = %d, want 1", n)
 	}
 	// The slow create did happen; a retry would have made a second one.
-	eventually(t, "the slow create", func() bool { return len(e.srv.Companies()) == 1 })
+	connectortest.Eventually(t, 5*time.Second, "the slow create", func() bool { return len(e.srv.Companies()) == 1 })
 	co, err := e.c.GetCompanyByExternalID(context.Background(), "crm-1")
 	if err != nil || co.Name != "Acme" {
 		t.Errorf("lookup after the timeout = %+v, %v", co, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/connectortest"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/routing"
@@ -101,7 +102,7 @@ type fixture struct {
 	dir    *fakeDirectory
 	router *fakeRouter
 	reg    *prometheus.Registry
-	logs   *syncBuffer
+	logs   *connectortest.SyncBuffer
 }
 
 type fixtureOption func(*Options)
@@ -116,7 +117,7 @@ func withDeadline(d time.Duration) fixtureOption {
 
 func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	t.Helper()
-	f := &fixture{dir: &fakeDirectory{}, router: &fakeRouter{}, reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	f := &fixture{dir: &fakeDirectory{}, router: &fakeRouter{}, reg: prometheus.NewRegistry(), logs: &connectortest.SyncBuffer{}}
 	o := Options{
 		Listen:       "127.0.0.1:0",
 		MaxBodyBytes: 1024,
@@ -239,34 +240,8 @@ func (f *fixture) requestLines(t testing.TB) []map[string]any {
 	return out
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]byte(nil), b.buf.Bytes()...)
-}
-
-// waitFor polls cond until it holds or the deadline passes.
+// waitFor polls cond until it holds or the timeout passes.
 func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		<-tick.C
-	}
+	connectortest.Eventually(t, timeout, what, cond)
 }

@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-hq/switchboard/connectors/connectortest"
 )
 
 const testToken = "0123456789abcdef-token"
@@ -62,12 +63,12 @@ type fixture struct {
 	p    *Processor
 	h    *recordingHandler
 	reg  *prometheus.Registry
-	logs *syncBuffer
+	logs *connectortest.SyncBuffer
 }
 
 func newFixture(t *testing.T, mutate func(*Options)) *fixture {
 	t.Helper()
-	f := &fixture{h: &recordingHandler{}, reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	f := &fixture{h: &recordingHandler{}, reg: prometheus.NewRegistry(), logs: &connectortest.SyncBuffer{}}
 	opts := Options{
 		Auth:       AuthOptions{Token: testToken},
 		Handler:    f.h,
@@ -85,24 +86,6 @@ func newFixture(t *testing.T, mutate func(*Options)) *fixture {
 	return f
 }
 
-// syncBuffer is a log sink safe to read while workers write.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func (f *fixture) post(target, body string, mod ...func(*http.Request)) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
 	req.RemoteAddr = "192.0.2.10:4242"
@@ -117,18 +100,6 @@ func (f *fixture) post(target, body string, mod ...func(*http.Request)) *httptes
 
 func callInit(uuid string) string {
 	return fmt.Sprintf(`{"event":"call_init","data":{"uuid":%q,"direction":"inbound","caller_number":"+442045205757"}}`, uuid)
-}
-
-// eventually polls cond until it holds or a second has passed.
-func eventually(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within 5s: %s", what)
-		}
-		time.Sleep(time.Millisecond) // polling, not synchronisation
-	}
 }
 
 func TestAuth(t *testing.T) {
@@ -250,7 +221,7 @@ func TestDuplicatesAreHandledOnce(t *testing.T) {
 	}
 	f.post(target, callInit("other"))
 	f.post(target, `{"event":"call_bridged","data":{"uuid":"dup"}}`) // another event of the same call
-	eventually(t, func() bool { return f.h.count() == 2 }, "two calls handled")
+	connectortest.Eventually(t, 5*time.Second, "two calls handled", func() bool { return f.h.count() == 2 })
 	if got := value(f.p.metrics.deduplicated); got != 2 {
 		t.Errorf("deduplicated = %v, want 2", got)
 	}
@@ -275,7 +246,7 @@ func TestQueueFullDropsAndCounts(t *testing.T) {
 		t.Errorf("%d drop log lines, want 2", n)
 	}
 	f.p.Start(context.Background())
-	eventually(t, func() bool { return f.h.count() == 3 }, "the queued three handled")
+	connectortest.Eventually(t, 5*time.Second, "the queued three handled", func() bool { return f.h.count() == 3 })
 	if err := f.p.Stop(time.Second); err != nil {
 		t.Errorf("Stop: %v", err)
 	}
@@ -296,7 +267,7 @@ func TestStopAbandonsWhatDoesNotFinish(t *testing.T) {
 	for i := range 3 {
 		f.post(target, callInit(fmt.Sprint("s", i)))
 	}
-	eventually(t, func() bool { return len(f.p.queue) == 2 }, "one event taken by the worker")
+	connectortest.Eventually(t, 5*time.Second, "one event taken by the worker", func() bool { return len(f.p.queue) == 2 })
 	err := f.p.Stop(50 * time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "2 queued event(s)") {
 		t.Errorf("Stop = %v, want 2 abandoned", err)
@@ -326,7 +297,7 @@ func TestHandlerPanicIsAFailure(t *testing.T) {
 	f.h.panics = true
 	f.p.Start(context.Background())
 	f.post("/hipcall/webhook/"+testToken, callInit("p"))
-	eventually(t, func() bool { return value(f.p.metrics.handled.WithLabelValues(OutcomeFailed)) == 1 }, "the panic counted")
+	connectortest.Eventually(t, 5*time.Second, "the panic counted", func() bool { return value(f.p.metrics.handled.WithLabelValues(OutcomeFailed)) == 1 })
 	f.p.Stop(time.Second)
 	if !strings.Contains(f.logs.String(), "[ERROR]") || !strings.Contains(f.logs.String(), "boom") {
 		t.Errorf("panic not logged as an error:\n%s", f.logs)
@@ -338,7 +309,7 @@ func TestOneLogLinePerEvent(t *testing.T) {
 	f.p.Start(context.Background())
 	f.post("/hipcall/webhook/"+testToken, callInit("log-1"))
 	f.post("/hipcall/webhook/"+testToken, `{"event":"task_create","data":{"id":1}}`)
-	eventually(t, func() bool { return f.h.count() == 1 }, "handled")
+	connectortest.Eventually(t, 5*time.Second, "handled", func() bool { return f.h.count() == 1 })
 	f.p.Stop(time.Second)
 	lines := strings.Split(strings.TrimSpace(f.logs.String()), "\n")
 	if len(lines) != 2 {
