@@ -81,17 +81,7 @@ type ConfigureRequest struct {
 // ConfigureResponse lists every problem found in the block; none means the
 // configuration was accepted.
 type ConfigureResponse struct {
-	Problems []ConfigProblem
-}
-
-// ConfigProblem is one thing wrong with a connector's YAML block.
-type ConfigProblem struct {
-	// Path locates the offending value inside the block, as YAML keys and
-	// sequence indexes joined by dots: "columns.phones.1". Empty for the
-	// block as a whole. The host turns it into file:line:col.
-	Path string
-	// Message says what is wrong and what to do.
-	Message string
+	Problems Problems
 }
 
 // CheckRequest asks a connector to test its connection.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 )
 
 // Class says whose fault an error is, which decides what the host does
@@ -72,18 +71,6 @@ func (e *Error) Unwrap() error { return e.Err }
 func Errorf(class Class, op, format string, args ...any) *Error {
 	err := fmt.Errorf(format, args...)
 	return &Error{Class: class, Op: op, Message: err.Error(), Err: errors.Unwrap(err)}
-}
-
-// Configured returns what a connector's Configure stored in p. Before the
-// first Configure (p holds nil) it returns the ClassBadConfig error every
-// call of an unconfigured connector answers, naming the connector ("csv")
-// and the call (op).
-func Configured[T any](p *atomic.Pointer[T], connector, op string) (*T, error) {
-	if v := p.Load(); v != nil {
-		return v, nil
-	}
-	return nil, Errorf(ClassBadConfig, op,
-		"the %s connector is not configured: call Configure with its config block first", connector)
 }
 
 // ClassOf returns the class of err, or "" when it is not classified.

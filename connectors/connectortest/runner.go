@@ -165,7 +165,7 @@ func (r *runner) testUnconfigured(t *testing.T) {
 
 func (r *runner) testConfig(t *testing.T) {
 	c := r.serve(t)
-	validate := func(block []byte, validateOnly bool) ([]connectors.ConfigProblem, error) {
+	validate := func(block []byte, validateOnly bool) ([]connectors.Problem, error) {
 		resp, err := c.host.Configure(r.ctx(t), &connectors.ConfigureRequest{
 			Config: block, DefaultRegion: Region, BaseDir: r.s.BaseDir, ValidateOnly: validateOnly,
 		})
@@ -195,7 +195,7 @@ func (r *runner) testConfig(t *testing.T) {
 			t.Fatalf("Configure(ValidateOnly): %v", err)
 		}
 		if !hasPath(problems, unknownKey) {
-			t.Errorf("a block with the extra key %q: problems %v; want one at path %q (decode with connectors.DecodeConfig)",
+			t.Errorf("a block with the extra key %q: problems %v; want one at path %q (decode with conf.Decode)",
 				unknownKey, problems, unknownKey)
 		}
 	})
@@ -245,7 +245,7 @@ func withUnknownKey(block []byte) ([]byte, error) {
 	return yaml.Marshal(&doc)
 }
 
-func hasPath(problems []connectors.ConfigProblem, path string) bool {
+func hasPath(problems []connectors.Problem, path string) bool {
 	for _, p := range problems {
 		if p.Path == path {
 			return true

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/encoding/unicode"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
@@ -22,29 +23,29 @@ const defaultReloadInterval = 2 * time.Second
 
 // fileConfig is the connector's YAML block as written.
 type fileConfig struct {
-	Path           string                            `yaml:"path"`
-	Delimiter      string                            `yaml:"delimiter"`
-	Encoding       string                            `yaml:"encoding"`
-	Header         bool                              `yaml:"header"`
-	Strict         bool                              `yaml:"strict"`
-	ReloadInterval connectors.Duration               `yaml:"reload_interval"`
-	Columns        columnsConfig                     `yaml:"columns"`
-	Fields         map[string]connectors.FieldConfig `yaml:"fields"`
+	Path           string                      `yaml:"path"`
+	Delimiter      string                      `yaml:"delimiter"`
+	Encoding       string                      `yaml:"encoding"`
+	Header         bool                        `yaml:"header"`
+	Strict         bool                        `yaml:"strict"`
+	ReloadInterval conf.Duration               `yaml:"reload_interval"`
+	Columns        columnsConfig               `yaml:"columns"`
+	Fields         map[string]conf.FieldConfig `yaml:"fields"`
 }
 
 // columnsConfig maps the record's attributes to columns, by header name
 // (or by 1-based column number with header: false).
 type columnsConfig struct {
-	ID        string              `yaml:"id"`
-	FirstName string              `yaml:"first_name"`
-	LastName  string              `yaml:"last_name"`
-	Name      string              `yaml:"name"`
-	Company   string              `yaml:"company"`
-	CompanyID string              `yaml:"company_id"`
-	Phones    connectors.NameList `yaml:"phones"`
-	Emails    connectors.NameList `yaml:"emails"`
-	Owner     string              `yaml:"owner"`
-	JobTitle  string              `yaml:"job_title"`
+	ID        string        `yaml:"id"`
+	FirstName string        `yaml:"first_name"`
+	LastName  string        `yaml:"last_name"`
+	Name      string        `yaml:"name"`
+	Company   string        `yaml:"company"`
+	CompanyID string        `yaml:"company_id"`
+	Phones    conf.NameList `yaml:"phones"`
+	Emails    conf.NameList `yaml:"emails"`
+	Owner     string        `yaml:"owner"`
+	JobTitle  string        `yaml:"job_title"`
 }
 
 // columnRef is one configured column reference and where it sits in the
@@ -58,7 +59,7 @@ type columnRef struct {
 type fieldSpec struct {
 	name string
 	col  columnRef
-	typ  connectors.FieldType
+	typ  conf.FieldType
 }
 
 // settings is a validated configuration. It never changes once built.
@@ -145,16 +146,16 @@ func encodingNames() []string {
 }
 
 // parseConfig decodes and validates the block. It does not touch the file.
-func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.ConfigProblem) {
+func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Problem) {
 	fc := fileConfig{
 		Delimiter:      ",",
 		Encoding:       "utf-8",
 		Header:         true,
-		ReloadInterval: connectors.Duration(defaultReloadInterval),
+		ReloadInterval: conf.Duration(defaultReloadInterval),
 	}
-	problems := connectors.DecodeConfig(req.Config, &fc)
+	problems := conf.Decode(req.Config, &fc)
 	add := func(path, format string, args ...any) {
-		problems = append(problems, connectors.Problemf(path, format, args...))
+		problems = append(problems, conf.Problemf(path, format, args...))
 	}
 	s := &settings{
 		path:    fc.Path,
@@ -189,7 +190,7 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Conf
 		s.encName, s.enc = e.name, e.enc
 	} else {
 		msg := fmt.Sprintf("unknown encoding %q", fc.Encoding)
-		if sug := connectors.Suggest(fc.Encoding, encodingNames()); sug != "" {
+		if sug := conf.Suggest(fc.Encoding, encodingNames()); sug != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", sug)
 		}
 		add("encoding", "%s: use one of %s", msg, strings.Join(encodingNames(), ", "))
@@ -245,7 +246,7 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Conf
 		}
 	}
 	for i, v := range fc.Columns.Phones {
-		path := connectors.JoinPath("columns.phones", i)
+		path := conf.JoinPath("columns.phones", i)
 		if r, ok := ref(path, v); ok {
 			s.phones = append(s.phones, r)
 		} else {
@@ -253,7 +254,7 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Conf
 		}
 	}
 	for i, v := range fc.Columns.Emails {
-		path := connectors.JoinPath("columns.emails", i)
+		path := conf.JoinPath("columns.emails", i)
 		if r, ok := ref(path, v); ok {
 			s.emails = append(s.emails, r)
 		} else {
@@ -261,8 +262,8 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Conf
 		}
 	}
 
-	fields, fieldProblems := connectors.ParseFields("fields", fc.Fields, connectors.FieldRules{
-		Key: "column", Missing: "the column holding it", Default: connectors.FieldString, Check: checkRef,
+	fields, fieldProblems := conf.ParseFields("fields", fc.Fields, conf.FieldRules{
+		Key: "column", Missing: "the column holding it", Default: conf.FieldString, Check: checkRef,
 	})
 	problems = append(problems, fieldProblems...)
 	for _, f := range fields {
@@ -273,11 +274,11 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Conf
 		// The host always sends its region; a missing one is only worth a
 		// problem if numbers are mapped at all.
 		if len(s.phones) > 0 {
-			problems = append(problems, connectors.Problemf("",
+			problems = append(problems, conf.Problemf("",
 				"no default phone region: set phone.default_region in the host configuration (e.g. GB)"))
 		}
 	} else if p, err := phone.NewParser(req.DefaultRegion); err != nil {
-		problems = append(problems, connectors.Problemf("", "default phone region: %v", err))
+		problems = append(problems, conf.Problemf("", "default phone region: %v", err))
 	} else {
 		s.parser = p
 	}

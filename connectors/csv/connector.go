@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
@@ -117,7 +118,7 @@ func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequ
 
 // validateHeader checks the configured columns against the file's header
 // when the file exists; a missing file is fine when only validating.
-func validateHeader(s *settings, log hclog.Logger) []connectors.ConfigProblem {
+func validateHeader(s *settings, log hclog.Logger) []connectors.Problem {
 	data, _, err := readFile(s.absPath)
 	if err != nil {
 		return nil
@@ -179,7 +180,7 @@ func (c *Connector) Check(context.Context, *connectors.CheckRequest) (*connector
 
 // current returns the snapshot, or an error before the first Configure.
 func (c *Connector) current(op string) (*snapshot, error) {
-	return connectors.Configured(&c.snap, "csv", op)
+	return conf.Current(&c.snap, "csv", op)
 }
 
 // LookupByPhone implements connectors.Connector. It matches req.E164

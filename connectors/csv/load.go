@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
@@ -69,7 +70,7 @@ type fileStamp struct {
 // column missing from the header, a missing file); each problem has the
 // path of the offending setting.
 type configError struct {
-	problems []connectors.ConfigProblem
+	problems []connectors.Problem
 }
 
 func (e *configError) Error() string {
@@ -102,8 +103,8 @@ func readFile(path string) ([]byte, fileStamp, error) {
 }
 
 // missingFile is the problem for a path that does not exist.
-func missingFile(s *settings) connectors.ConfigProblem {
-	return connectors.Problemf("path",
+func missingFile(s *settings) connectors.Problem {
+	return conf.Problemf("path",
 		"the CSV file %s does not exist: fix path: (relative paths are resolved against %s)", s.absPath, baseDirName(s))
 }
 
@@ -158,8 +159,8 @@ type fieldColumn struct {
 
 // resolve finds the configured columns in the header (or, without one,
 // checks the column numbers against the first row's width).
-func resolve(s *settings, header []string, width int) (*layout, []connectors.ConfigProblem) {
-	var problems []connectors.ConfigProblem
+func resolve(s *settings, header []string, width int) (*layout, []connectors.Problem) {
+	var problems []connectors.Problem
 	exact := map[string][]int{}
 	folded := map[string][]int{}
 	for i, h := range header {
@@ -171,7 +172,7 @@ func resolve(s *settings, header []string, width int) (*layout, []connectors.Con
 		if header == nil {
 			n, _ := strconv.Atoi(c.ref) // validated by parseConfig
 			if n > width {
-				problems = append(problems, connectors.Problemf(c.path,
+				problems = append(problems, conf.Problemf(c.path,
 					"column %d does not exist: the first row of %s has %d columns", n, s.path, width))
 				return -1, ""
 			}
@@ -189,13 +190,13 @@ func resolve(s *settings, header []string, width int) (*layout, []connectors.Con
 			for i, x := range idx {
 				cols[i] = strconv.Itoa(x + 1)
 			}
-			problems = append(problems, connectors.Problemf(c.path,
+			problems = append(problems, conf.Problemf(c.path,
 				"column %q appears more than once in the header of %s (columns %s): rename the duplicates in the file",
 				c.ref, s.path, strings.Join(cols, ", ")))
 			return -1, ""
 		}
 		msg := fmt.Sprintf("column %q is not in the header of %s", c.ref, s.path)
-		if sug := connectors.Suggest(c.ref, header); sug != "" {
+		if sug := conf.Suggest(c.ref, header); sug != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", sug)
 		}
 		shown := header
@@ -206,7 +207,7 @@ func resolve(s *settings, header []string, width int) (*layout, []connectors.Con
 		if len(header) > len(shown) {
 			msg += fmt.Sprintf(" and %d more", len(header)-len(shown))
 		}
-		problems = append(problems, connectors.ConfigProblem{Path: c.path, Message: msg})
+		problems = append(problems, connectors.Problem{Path: c.path, Message: msg})
 		return -1, ""
 	}
 
@@ -273,7 +274,7 @@ func load(ctx context.Context, s *settings, prev *snapshot, seed maphash.Seed, l
 	data, stamp, err := readFile(s.absPath)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, &configError{[]connectors.ConfigProblem{missingFile(s)}}
+			return nil, &configError{[]connectors.Problem{missingFile(s)}}
 		}
 		return nil, connectors.Errorf(connectors.ClassUnavailable, "Configure",
 			"cannot read the CSV file %s: %w; check its permissions", s.absPath, err)
@@ -435,7 +436,7 @@ func (b *builder) row(rec []string, line int) {
 	if len(lay.fields) > 0 {
 		c.Fields = make(map[string]any, len(lay.fields))
 		for _, f := range lay.fields {
-			v, err := connectors.ConvertField(f.spec.typ, cell(f.idx))
+			v, err := conf.ConvertField(f.spec.typ, cell(f.idx))
 			if err != nil {
 				skip(fmt.Sprintf("field %s: %v (column %s)", f.spec.name, err, f.label))
 				return

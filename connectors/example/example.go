@@ -32,6 +32,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
@@ -96,9 +97,9 @@ func (c *Connector) Describe(context.Context, *connectors.DescribeRequest) (*con
 // unless only validating, loads the file.
 func (c *Connector) Configure(_ context.Context, req *connectors.ConfigureRequest) (*connectors.ConfigureResponse, error) {
 	var cfg config
-	problems := connectors.DecodeConfig(req.Config, &cfg)
+	problems := conf.Decode(req.Config, &cfg)
 	if cfg.Path == "" && len(problems) == 0 {
-		problems = append(problems, connectors.Problemf("path", "missing path: the JSON file to serve"))
+		problems = append(problems, conf.Problemf("path", "missing path: the JSON file to serve"))
 	}
 	if len(problems) > 0 || req.ValidateOnly {
 		return &connectors.ConfigureResponse{Problems: problems}, nil
@@ -109,8 +110,8 @@ func (c *Connector) Configure(_ context.Context, req *connectors.ConfigureReques
 	}
 	d, err := load(path, req.DefaultRegion)
 	if err != nil {
-		return &connectors.ConfigureResponse{Problems: []connectors.ConfigProblem{
-			connectors.Problemf("path", "%v", err),
+		return &connectors.ConfigureResponse{Problems: []connectors.Problem{
+			conf.Problemf("path", "%v", err),
 		}}, nil
 	}
 	c.data.Store(d)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
@@ -33,7 +34,7 @@ const (
 type fileConfig struct {
 	BaseURL       string                 `yaml:"base_url"`
 	Token         string                 `yaml:"token"`
-	Timeout       connectors.Duration    `yaml:"timeout"`
+	Timeout       conf.Duration          `yaml:"timeout"`
 	MaxRetries    int                    `yaml:"max_retries"`
 	PageSize      int                    `yaml:"page_size"`
 	RateLimit     rateLimitConfig        `yaml:"rate_limit"`
@@ -63,8 +64,8 @@ type settings struct {
 	pageSize        int
 	requestsPer10s  int
 	searchPerSecond int
-	fields          []connectors.Field // contacts, sorted by name; Source is the property
-	companyFields   []connectors.Field // companies, sorted by name
+	fields          []conf.Field // contacts, sorted by name; Source is the property
+	companyFields   []conf.Field // companies, sorted by name
 	parser          *phone.Parser
 }
 
@@ -72,17 +73,17 @@ type settings struct {
 var propertyRE = regexp.MustCompile(`^[a-z0-9_]+$`)
 
 // parseConfig decodes and validates the block. It does not contact HubSpot.
-func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.ConfigProblem) {
+func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Problem) {
 	fc := fileConfig{
 		BaseURL:    DefaultBaseURL,
-		Timeout:    connectors.Duration(DefaultTimeout),
+		Timeout:    conf.Duration(DefaultTimeout),
 		MaxRetries: DefaultMaxRetries,
 		PageSize:   DefaultPageSize,
 		RateLimit:  rateLimitConfig{RequestsPer10s: DefaultRequestsPer10s, SearchPerSecond: DefaultSearchPerSecond},
 	}
-	problems := connectors.DecodeConfig(req.Config, &fc)
+	problems := conf.Decode(req.Config, &fc)
 	add := func(path, format string, args ...any) {
-		problems = append(problems, connectors.Problemf(path, format, args...))
+		problems = append(problems, conf.Problemf(path, format, args...))
 	}
 	s := &settings{
 		baseURL:         strings.TrimRight(strings.TrimSpace(fc.BaseURL), "/"),
@@ -129,14 +130,14 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Conf
 		add("rate_limit.search_per_second", "search_per_second must be between 1 and %d, got %d: HubSpot allows 5",
 			maxSearchPerSecond, s.searchPerSecond)
 	}
-	var fieldProblems []connectors.ConfigProblem
+	var fieldProblems []connectors.Problem
 	s.fields, fieldProblems = parseFields("fields", fc.Fields)
 	problems = append(problems, fieldProblems...)
 	s.companyFields, fieldProblems = parseFields("company_fields", fc.CompanyFields)
 	problems = append(problems, fieldProblems...)
 
 	if p, err := phone.NewParser(req.DefaultRegion); err != nil {
-		problems = append(problems, connectors.Problemf("",
+		problems = append(problems, conf.Problemf("",
 			"default phone region: %v (set phone.default_region in the host configuration)", err))
 	} else {
 		s.parser = p
@@ -148,13 +149,13 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Conf
 }
 
 // parseFields validates a fields block; base is its path ("fields").
-func parseFields(base string, in map[string]fieldConfig) ([]connectors.Field, []connectors.ConfigProblem) {
-	fields := make(map[string]connectors.FieldConfig, len(in))
+func parseFields(base string, in map[string]fieldConfig) ([]conf.Field, []connectors.Problem) {
+	fields := make(map[string]conf.FieldConfig, len(in))
 	for name, f := range in {
-		fields[name] = connectors.FieldConfig{Source: f.Property, Type: f.Type}
+		fields[name] = conf.FieldConfig{Source: f.Property, Type: f.Type}
 	}
-	return connectors.ParseFields(base, fields, connectors.FieldRules{
-		Key: "property", Missing: "the HubSpot property's internal name", Default: connectors.FieldString,
+	return conf.ParseFields(base, fields, conf.FieldRules{
+		Key: "property", Missing: "the HubSpot property's internal name", Default: conf.FieldString,
 		Check: func(property string) error {
 			if !propertyRE.MatchString(property) {
 				return fmt.Errorf("property %q is not a HubSpot internal property name (lower case letters, digits and _): "+

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
@@ -96,9 +97,9 @@ func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequ
 	switch connectors.ClassOf(err) {
 	case "":
 	case connectors.ClassUnauthorized:
-		return &connectors.ConfigureResponse{Problems: []connectors.ConfigProblem{{Path: "token", Message: err.Error()}}}, nil
+		return &connectors.ConfigureResponse{Problems: []connectors.Problem{{Path: "token", Message: err.Error()}}}, nil
 	case connectors.ClassBadConfig:
-		return &connectors.ConfigureResponse{Problems: []connectors.ConfigProblem{{Path: "base_url", Message: err.Error()}}}, nil
+		return &connectors.ConfigureResponse{Problems: []connectors.Problem{{Path: "base_url", Message: err.Error()}}}, nil
 	default:
 		if ctx.Err() != nil {
 			return nil, ctxError("Configure", ctx)
@@ -112,7 +113,7 @@ func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequ
 
 // current returns the configuration, or an error before Configure.
 func (c *Connector) current(op string) (*state, error) {
-	return connectors.Configured(&c.state, "hubspot", op)
+	return conf.Current(&c.state, "hubspot", op)
 }
 
 // Check implements connectors.Connector: it lists one contact (reach and

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
@@ -97,7 +98,7 @@ func companyProperties(s *settings) []string {
 	return appendFieldProps([]string{propName, propDomain, propPhone, propOwner}, s.companyFields)
 }
 
-func appendFieldProps(props []string, fields []connectors.Field) []string {
+func appendFieldProps(props []string, fields []conf.Field) []string {
 	for _, f := range fields {
 		dup := false
 		for _, p := range props {
@@ -198,19 +199,19 @@ func toCompany(s *settings, log hclog.Logger, o *object) connectors.Company {
 	return c
 }
 
-// readFields reads the mapped extra fields with connectors.ConvertField:
+// readFields reads the mapped extra fields with conf.ConvertField:
 // strings as written ("" when empty); numbers, bools and dates nil when
 // empty or unreadable (logged at debug). A date may also be epoch
 // milliseconds, as older date properties hold it.
-func readFields(log hclog.Logger, o *object, fields []connectors.Field) map[string]any {
+func readFields(log hclog.Logger, o *object, fields []conf.Field) map[string]any {
 	if len(fields) == 0 {
 		return nil
 	}
 	out := make(map[string]any, len(fields))
 	for _, f := range fields {
 		raw := o.prop(f.Source)
-		v, err := connectors.ConvertField(f.Type, raw)
-		if err != nil && f.Type == connectors.FieldDate {
+		v, err := conf.ConvertField(f.Type, raw)
+		if err != nil && f.Type == conf.FieldDate {
 			if t := parseTime(raw); !t.IsZero() {
 				v, err = t.UTC().Format(time.RFC3339), nil
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
@@ -26,46 +27,46 @@ const (
 
 // fileConfig is the connector's YAML block as written.
 type fileConfig struct {
-	DSN              string                            `yaml:"dsn"`
-	DSNEnv           string                            `yaml:"dsn_env"`
-	Table            string                            `yaml:"table"`
-	Columns          columnsConfig                     `yaml:"columns"`
-	Fields           map[string]connectors.FieldConfig `yaml:"fields"`
-	Queries          queriesConfig                     `yaml:"queries"`
-	CompanyColumns   companyColumnsConfig              `yaml:"company_columns"`
-	MaxConns         int                               `yaml:"max_conns"`
-	ConnectTimeout   connectors.Duration               `yaml:"connect_timeout"`
-	StatementTimeout connectors.Duration               `yaml:"statement_timeout"`
-	MaxPageSize      int                               `yaml:"max_page_size"`
+	DSN              string                      `yaml:"dsn"`
+	DSNEnv           string                      `yaml:"dsn_env"`
+	Table            string                      `yaml:"table"`
+	Columns          columnsConfig               `yaml:"columns"`
+	Fields           map[string]conf.FieldConfig `yaml:"fields"`
+	Queries          queriesConfig               `yaml:"queries"`
+	CompanyColumns   companyColumnsConfig        `yaml:"company_columns"`
+	MaxConns         int                         `yaml:"max_conns"`
+	ConnectTimeout   conf.Duration               `yaml:"connect_timeout"`
+	StatementTimeout conf.Duration               `yaml:"statement_timeout"`
+	MaxPageSize      int                         `yaml:"max_page_size"`
 }
 
 // columnsConfig maps a contact's attributes to columns: of the table, or
 // of the rows the lookup and list_contacts queries return.
 type columnsConfig struct {
-	ID        string              `yaml:"id"`
-	FirstName string              `yaml:"first_name"`
-	LastName  string              `yaml:"last_name"`
-	Name      string              `yaml:"name"`
-	Company   string              `yaml:"company"`
-	CompanyID string              `yaml:"company_id"`
-	Phones    connectors.NameList `yaml:"phones"`
-	Emails    connectors.NameList `yaml:"emails"`
-	Owner     string              `yaml:"owner"`
-	JobTitle  string              `yaml:"job_title"`
-	UpdatedAt string              `yaml:"updated_at"`
-	PhoneKey  connectors.NameList `yaml:"phone_key"`
+	ID        string        `yaml:"id"`
+	FirstName string        `yaml:"first_name"`
+	LastName  string        `yaml:"last_name"`
+	Name      string        `yaml:"name"`
+	Company   string        `yaml:"company"`
+	CompanyID string        `yaml:"company_id"`
+	Phones    conf.NameList `yaml:"phones"`
+	Emails    conf.NameList `yaml:"emails"`
+	Owner     string        `yaml:"owner"`
+	JobTitle  string        `yaml:"job_title"`
+	UpdatedAt string        `yaml:"updated_at"`
+	PhoneKey  conf.NameList `yaml:"phone_key"`
 }
 
 // companyColumnsConfig maps a company's attributes to the columns of the
 // rows the list_companies query returns.
 type companyColumnsConfig struct {
-	ID        string              `yaml:"id"`
-	Name      string              `yaml:"name"`
-	Phones    connectors.NameList `yaml:"phones"`
-	Emails    connectors.NameList `yaml:"emails"`
-	Website   string              `yaml:"website"`
-	Owner     string              `yaml:"owner"`
-	UpdatedAt string              `yaml:"updated_at"`
+	ID        string        `yaml:"id"`
+	Name      string        `yaml:"name"`
+	Phones    conf.NameList `yaml:"phones"`
+	Emails    conf.NameList `yaml:"emails"`
+	Website   string        `yaml:"website"`
+	Owner     string        `yaml:"owner"`
+	UpdatedAt string        `yaml:"updated_at"`
 }
 
 func (c companyColumnsConfig) empty() bool {
@@ -96,7 +97,7 @@ func (c colRef) set() bool { return c.name != "" }
 type fieldSpec struct {
 	name string
 	col  colRef
-	typ  connectors.FieldType // connectors.FieldAsIs keeps the database's own type
+	typ  conf.FieldType // conf.FieldAsIs keeps the database's own type
 }
 
 // contactCols is the validated contact mapping.
@@ -193,16 +194,16 @@ var (
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // parseConfig decodes and validates the block without connecting.
-func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.ConfigProblem) {
+func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Problem) {
 	fc := fileConfig{
 		MaxConns:         defaultMaxConns,
-		ConnectTimeout:   connectors.Duration(defaultConnectTimeout),
-		StatementTimeout: connectors.Duration(defaultStatementTimeout),
+		ConnectTimeout:   conf.Duration(defaultConnectTimeout),
+		StatementTimeout: conf.Duration(defaultStatementTimeout),
 		MaxPageSize:      defaultMaxPageSize,
 	}
-	problems := connectors.DecodeConfig(req.Config, &fc)
+	problems := conf.Decode(req.Config, &fc)
 	add := func(path, format string, args ...any) {
-		problems = append(problems, connectors.Problemf(path, format, args...))
+		problems = append(problems, conf.Problemf(path, format, args...))
 	}
 	s := &settings{
 		maxConns:         int32(fc.MaxConns),
@@ -387,17 +388,17 @@ func parseQuery(key, sql string, allowed []string) (*namedQuery, []string) {
 }
 
 // parseContactColumns validates columns: and fields:.
-func (s *settings) parseContactColumns(fc fileConfig, tableMode bool) []connectors.ConfigProblem {
-	var problems []connectors.ConfigProblem
+func (s *settings) parseContactColumns(fc fileConfig, tableMode bool) []connectors.Problem {
+	var problems []connectors.Problem
 	add := func(path, format string, args ...any) {
-		problems = append(problems, connectors.Problemf(path, format, args...))
+		problems = append(problems, conf.Problemf(path, format, args...))
 	}
 	c := &s.contacts
 	ref := func(path, name string) colRef { return colRef{name: strings.TrimSpace(name), path: path} }
-	list := func(path string, names connectors.NameList) []colRef {
+	list := func(path string, names conf.NameList) []colRef {
 		var out []colRef
 		for i, n := range names {
-			p := connectors.JoinPath(path, i)
+			p := conf.JoinPath(path, i)
 			if strings.TrimSpace(n) == "" {
 				add(p, "empty column name: remove the entry or name a column")
 				continue
@@ -430,8 +431,8 @@ func (s *settings) parseContactColumns(fc fileConfig, tableMode bool) []connecto
 			"(WHERE phone_e164 = @e164): remove phone_key")
 	}
 
-	fields, fieldProblems := connectors.ParseFields("fields", fc.Fields, connectors.FieldRules{
-		Key: "column", Missing: "the column holding it", Default: connectors.FieldAsIs,
+	fields, fieldProblems := conf.ParseFields("fields", fc.Fields, conf.FieldRules{
+		Key: "column", Missing: "the column holding it", Default: conf.FieldAsIs,
 	})
 	problems = append(problems, fieldProblems...)
 	for _, f := range fields {
@@ -441,15 +442,15 @@ func (s *settings) parseContactColumns(fc fileConfig, tableMode bool) []connecto
 }
 
 // parseCompanyColumns validates company_columns: (queries mode).
-func (s *settings) parseCompanyColumns(cc companyColumnsConfig) []connectors.ConfigProblem {
-	var problems []connectors.ConfigProblem
+func (s *settings) parseCompanyColumns(cc companyColumnsConfig) []connectors.Problem {
+	var problems []connectors.Problem
 	ref := func(path, name string) colRef { return colRef{name: strings.TrimSpace(name), path: path} }
-	list := func(path string, names connectors.NameList) []colRef {
+	list := func(path string, names conf.NameList) []colRef {
 		var out []colRef
 		for i, n := range names {
-			p := connectors.JoinPath(path, i)
+			p := conf.JoinPath(path, i)
 			if strings.TrimSpace(n) == "" {
-				problems = append(problems, connectors.Problemf(p, "empty column name: remove the entry or name a column"))
+				problems = append(problems, conf.Problemf(p, "empty column name: remove the entry or name a column"))
 				continue
 			}
 			out = append(out, ref(p, n))
@@ -459,7 +460,7 @@ func (s *settings) parseCompanyColumns(cc companyColumnsConfig) []connectors.Con
 	c := &s.companies
 	c.id = ref("company_columns.id", cc.ID)
 	if !c.id.set() {
-		problems = append(problems, connectors.Problemf("company_columns.id",
+		problems = append(problems, conf.Problemf("company_columns.id",
 			"missing company_columns.id: name the column of the list_companies query holding each company's id"))
 	}
 	c.name = ref("company_columns.name", cc.Name)

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 )
 
 // Version is the connector's release version.
@@ -135,7 +136,7 @@ func capsText(caps []connectors.Capability) string {
 
 // current returns the state, or an error before the first Configure.
 func (c *Connector) current(op string) (*state, error) {
-	return connectors.Configured(&c.st, "postgres", op)
+	return conf.Current(&c.st, "postgres", op)
 }
 
 // Check implements connectors.Connector: it connects, checks the table or

@@ -18,7 +18,7 @@ import (
 
 // configureProblems configures a fresh connector with block and returns
 // the problems (failing on an error).
-func configureProblems(t *testing.T, block string) []connectors.ConfigProblem {
+func configureProblems(t *testing.T, block string) []connectors.Problem {
 	t.Helper()
 	c := newConnector(nil)
 	t.Cleanup(c.Close)
@@ -29,7 +29,7 @@ func configureProblems(t *testing.T, block string) []connectors.ConfigProblem {
 	return resp.Problems
 }
 
-func wantProblem(t *testing.T, problems []connectors.ConfigProblem, path string, texts ...string) {
+func wantProblem(t *testing.T, problems []connectors.Problem, path string, texts ...string) {
 	t.Helper()
 next:
 	for _, p := range problems {

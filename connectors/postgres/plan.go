@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 )
 
 // plan is the SQL a configuration runs and how its rows map, checked
@@ -68,7 +69,7 @@ const (
 // builds its SQL. Problems are the configuration's fault (a missing table
 // or column, SQL that does not prepare) and carry its paths; an error is
 // anything else (the connection failed).
-func (s *settings) makePlan(ctx context.Context, conn *pgx.Conn) (*plan, []connectors.ConfigProblem, error) {
+func (s *settings) makePlan(ctx context.Context, conn *pgx.Conn) (*plan, []connectors.Problem, error) {
 	if s.tableMode() {
 		return s.tablePlan(ctx, conn)
 	}
@@ -76,14 +77,14 @@ func (s *settings) makePlan(ctx context.Context, conn *pgx.Conn) (*plan, []conne
 }
 
 // tablePlan reads the table's columns and builds the SQL for them.
-func (s *settings) tablePlan(ctx context.Context, conn *pgx.Conn) (*plan, []connectors.ConfigProblem, error) {
+func (s *settings) tablePlan(ctx context.Context, conn *pgx.Conn) (*plan, []connectors.Problem, error) {
 	table := s.table.Sanitize()
 	sd, err := conn.Prepare(ctx, "", "SELECT * FROM "+table+" LIMIT 0")
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && (pgErr.Code == codeUndefinedTable || pgErr.Code == codeInvalidSchemaName) {
 			_, db := s.userAndDatabase()
-			return nil, []connectors.ConfigProblem{connectors.Problemf("table",
+			return nil, []connectors.Problem{conf.Problemf("table",
 				"table %q does not exist in database %q on %s: create it, or fix table: "+
 					"(a table outside the search path is written schema.table)", s.tableName, db, s.where())}, nil
 		}
@@ -107,7 +108,7 @@ func (s *settings) tablePlan(ctx context.Context, conn *pgx.Conn) (*plan, []conn
 		switch oid {
 		case oidText, oidVarchar, oidBpchar, oidTextArray, oidVarcharArr, oidBpcharArr:
 		default:
-			r.problems = append(r.problems, connectors.Problemf(k.path,
+			r.problems = append(r.problems, conf.Problemf(k.path,
 				"column %q is of type %s: a phone_key column must be text (or text[]) holding numbers in E.164 (+442045205757)",
 				k.name, typeName(conn, oid)))
 		}
@@ -206,9 +207,9 @@ func (s *settings) tablePlan(ctx context.Context, conn *pgx.Conn) (*plan, []conn
 
 // queriesPlan prepares the operator's queries to check them and learn
 // their result columns and parameter types.
-func (s *settings) queriesPlan(ctx context.Context, conn *pgx.Conn) (*plan, []connectors.ConfigProblem, error) {
+func (s *settings) queriesPlan(ctx context.Context, conn *pgx.Conn) (*plan, []connectors.Problem, error) {
 	p := &plan{}
-	var problems []connectors.ConfigProblem
+	var problems []connectors.Problem
 	for _, q := range []*namedQuery{s.lookup, s.listContacts, s.listCompanies} {
 		if q == nil {
 			continue
@@ -223,7 +224,7 @@ func (s *settings) queriesPlan(ctx context.Context, conn *pgx.Conn) (*plan, []co
 			if pgErr.Position > 0 {
 				msg += fmt.Sprintf(" (at character %d of the query)", pgErr.Position)
 			}
-			problems = append(problems, connectors.Problemf(q.path,
+			problems = append(problems, conf.Problemf(q.path,
 				"PostgreSQL cannot prepare the %s query: %s; fix the SQL", q.key, msg))
 			continue
 		}
@@ -251,14 +252,14 @@ func (s *settings) queriesPlan(ctx context.Context, conn *pgx.Conn) (*plan, []co
 			}
 			var ok bool
 			if lp.firstAfter, ok = lowest(param(paramAfter)); !ok {
-				problems = append(problems, connectors.Problemf(q.path,
+				problems = append(problems, conf.Problemf(q.path,
 					"@after compares with a value of type %s, which the connector cannot page by: "+
 						"page by an id of type text, integer, numeric or uuid (or compare id::text > @after and ORDER BY id::text)",
 					typeName(conn, param(paramAfter))))
 			}
 			if q.uses(paramChangedSince) {
 				if lp.noSince, ok = beginningOfTime(param(paramChangedSince)); !ok {
-					problems = append(problems, connectors.Problemf(q.path,
+					problems = append(problems, conf.Problemf(q.path,
 						"@changed_since compares with a value of type %s: compare it with a timestamptz, timestamp or date column "+
 							"(updated_at >= @changed_since)", typeName(conn, param(paramChangedSince))))
 				}

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
@@ -28,7 +29,7 @@ type labeled struct {
 type fieldAt struct {
 	idx  int
 	name string
-	typ  connectors.FieldType
+	typ  conf.FieldType
 }
 
 // contactLayout says which result column holds which contact attribute.
@@ -50,7 +51,7 @@ type resolver struct {
 	index    map[string]int
 	names    []string
 	where    string // "table customers", "the lookup query's result"
-	problems []connectors.ConfigProblem
+	problems []connectors.Problem
 }
 
 func newResolver(names []string, where string) *resolver {
@@ -72,12 +73,12 @@ func (r *resolver) col(ref colRef) int {
 		return i
 	}
 	msg := fmt.Sprintf("column %q does not exist in %s", ref.name, r.where)
-	if s := connectors.Suggest(ref.name, r.names); s != "" {
+	if s := conf.Suggest(ref.name, r.names); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	} else if len(r.names) > 0 {
 		msg += "; it has: " + strings.Join(r.names, ", ")
 	}
-	r.problems = append(r.problems, connectors.Problemf(ref.path, "%s", msg))
+	r.problems = append(r.problems, conf.Problemf(ref.path, "%s", msg))
 	return absent
 }
 
@@ -320,36 +321,36 @@ func timeOf(v any) time.Time {
 // (string, float64, bool, nil, []any, map[string]any). Without a type the
 // value keeps the database's own type. With one, a value of a matching
 // database type (a numeric, a boolean, a timestamp or date) is taken as it
-// is and anything else is read from its text by connectors.ConvertField;
+// is and anything else is read from its text by conf.ConvertField;
 // a value that does not convert, or an array or JSON object given a type
 // other than string, is nil.
-func fieldValue(v any, typ connectors.FieldType) any {
+func fieldValue(v any, typ conf.FieldType) any {
 	if v == nil {
 		return nil
 	}
 	switch typ {
-	case connectors.FieldAsIs:
+	case conf.FieldAsIs:
 		return jsonLike(v)
-	case connectors.FieldNumber:
+	case conf.FieldNumber:
 		if f, ok := number(v); ok {
 			return f
 		}
-	case connectors.FieldBool:
+	case conf.FieldBool:
 		if b, ok := v.(bool); ok {
 			return b
 		}
-	case connectors.FieldDate:
+	case conf.FieldDate:
 		if t, ok := v.(time.Time); ok {
 			return t.UTC().Format(time.RFC3339)
 		}
 	}
 	switch v.(type) {
 	case []any, map[string]any:
-		if typ != connectors.FieldString {
+		if typ != conf.FieldString {
 			return nil
 		}
 	}
-	out, err := connectors.ConvertField(typ, textOf(v))
+	out, err := conf.ConvertField(typ, textOf(v))
 	if err != nil {
 		return nil
 	}

@@ -9,7 +9,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
-	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 )
 
 // YAML short tags the decoder looks at.
@@ -564,11 +564,11 @@ func (ix nodeIndex) pos(file, path string) Position {
 }
 
 // suggest returns the known name closest to name, if close enough to be a
-// likely typo: the adapters' rule (connectors.Suggest, shared so that host
+// likely typo: the adapters' rule (conf.Suggest, shared so that host
 // and plugin keys get the same hints), or a prefix of a long name ("health"
 // for "health_interval").
 func suggest(name string, known []string) string {
-	if s := connectors.Suggest(name, known); s != "" {
+	if s := conf.Suggest(name, known); s != "" {
 		return s
 	}
 	lname := strings.ToLower(name)

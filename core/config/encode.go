@@ -65,7 +65,7 @@ func (c *Connector) ConfigYAML() ([]byte, error) {
 }
 
 // ConfigPos maps a dotted path inside the connector's block
-// ("columns.phones.1", as in connectors.ConfigProblem) to the position of
+// ("columns.phones.1", as in connectors.Problem) to the position of
 // that value in the file. A path that does not exist falls back to its
 // nearest existing ancestor; the empty path, and a missing block, give the
 // position of the config: key (or of the connector entry).

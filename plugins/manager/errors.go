@@ -16,7 +16,7 @@ type ConfigError struct {
 	// Plugin is the plugin name ("csv").
 	Plugin string
 	// Problems lists everything the connector found wrong.
-	Problems []connectors.ConfigProblem
+	Problems connectors.Problems
 }
 
 func (e *ConfigError) Error() string {

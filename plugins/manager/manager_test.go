@@ -77,7 +77,7 @@ contacts:
 	if !errors.As(err, &ce) {
 		t.Fatalf("got %v, want a *ConfigError", err)
 	}
-	want := []connectors.ConfigProblem{
+	want := connectors.Problems{
 		{Path: "contacts.0.id", Message: "id is required"},
 		{Path: "contacts.1.phones.1", Message: "phone must be in E.164 form (+...)"},
 	}
@@ -365,7 +365,7 @@ func TestJitter(t *testing.T) {
 }
 
 func TestConfigErrorMessage(t *testing.T) {
-	err := &ConfigError{Name: "customers", Plugin: "csv", Problems: []connectors.ConfigProblem{
+	err := &ConfigError{Name: "customers", Plugin: "csv", Problems: []connectors.Problem{
 		{Path: "path", Message: "file not found"}, {Message: "block is empty"},
 	}}
 	want := `connector "customers" (plugin csv) rejected its config: path: file not found; (config): block is empty`

@@ -356,7 +356,7 @@ func configureResponseToProto(r *connectors.ConfigureResponse) *pb.ConfigureResp
 func configureResponseFromProto(r *pb.ConfigureResponse) *connectors.ConfigureResponse {
 	out := &connectors.ConfigureResponse{}
 	for _, p := range r.GetProblems() {
-		out.Problems = append(out.Problems, connectors.ConfigProblem{Path: p.GetPath(), Message: p.GetMessage()})
+		out.Problems = append(out.Problems, connectors.Problem{Path: p.GetPath(), Message: p.GetMessage()})
 	}
 	return out
 }

@@ -197,7 +197,7 @@ func TestResponseRoundTrips(t *testing.T) {
 	t.Run("configure", func(t *testing.T) {
 		for _, in := range []connectors.ConfigureResponse{
 			{},
-			{Problems: []connectors.ConfigProblem{{Path: "columns.phones.1", Message: "no such column"}, {Message: "whole block"}}},
+			{Problems: []connectors.Problem{{Path: "columns.phones.1", Message: "no such column"}, {Message: "whole block"}}},
 		} {
 			got := configureResponseFromProto(roundTrip(t, configureResponseToProto(&in), &pb.ConfigureResponse{}))
 			if !reflect.DeepEqual(*got, in) {

@@ -126,7 +126,7 @@ func TestGRPCEveryRPC(t *testing.T) {
 	acme := connectors.Company{ID: "k1", Name: "Acme", Emails: []string{"hi@acme.example"}}
 	impl := &scripted{
 		describe:  &connectors.DescribeResponse{Name: "scripted", Version: "9.9", ProtocolVersion: 1, Capabilities: []connectors.Capability{connectors.CapLookup}},
-		configure: &connectors.ConfigureResponse{Problems: []connectors.ConfigProblem{{Path: "a", Message: "a must be a string"}}},
+		configure: &connectors.ConfigureResponse{Problems: []connectors.Problem{{Path: "a", Message: "a must be a string"}}},
 		check:     &connectors.CheckResponse{Records: 42, Detail: "42 records"},
 		lookup:    &connectors.LookupResponse{Matches: []connectors.Match{{Contact: &ada, Kind: connectors.MatchExact, Phone: ada.Phones[0]}, {Company: &acme, Kind: connectors.MatchSuffix}}},
 		companies: &connectors.ListCompaniesResponse{Companies: []connectors.Company{acme}, NextCursor: "c2"},

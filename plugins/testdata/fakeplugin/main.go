@@ -137,18 +137,18 @@ func (f *fake) Configure(ctx context.Context, req *connectors.ConfigureRequest) 
 	dec := yaml.NewDecoder(strings.NewReader(string(req.Config)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return &connectors.ConfigureResponse{Problems: []connectors.ConfigProblem{{Message: err.Error()}}}, nil
+		return &connectors.ConfigureResponse{Problems: []connectors.Problem{{Message: err.Error()}}}, nil
 	}
-	var problems []connectors.ConfigProblem
+	var problems []connectors.Problem
 	check := func(kind string, recs []record) {
 		for i, r := range recs {
 			if r.ID == "" {
-				problems = append(problems, connectors.ConfigProblem{
+				problems = append(problems, connectors.Problem{
 					Path: fmt.Sprintf("%s.%d.id", kind, i), Message: "id is required"})
 			}
 			for j, p := range r.Phones {
 				if !strings.HasPrefix(p, "+") {
-					problems = append(problems, connectors.ConfigProblem{
+					problems = append(problems, connectors.Problem{
 						Path: fmt.Sprintf("%s.%d.phones.%d", kind, i, j), Message: "phone must be in E.164 form (+...)"})
 				}
 			}

@@ -1,10 +1,12 @@
-package connectors
+package conf
 
 import (
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard-hq/switchboard/connectors"
 )
 
 type testRegion struct {
@@ -43,7 +45,7 @@ type want struct {
 	msg  []string
 }
 
-func TestDecodeConfig(t *testing.T) {
+func TestDecode(t *testing.T) {
 	tests := []struct {
 		name  string
 		yaml  string
@@ -212,7 +214,7 @@ columns:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig{Path: "default.csv", Count: 7}
-			got := DecodeConfig([]byte(tt.yaml), &cfg)
+			got := Decode([]byte(tt.yaml), &cfg)
 			if len(got) != len(tt.want) {
 				t.Fatalf("got %d problems, want %d:\n%s", len(got), len(tt.want), formatProblems(got))
 			}
@@ -243,7 +245,7 @@ func checkDefaults(t *testing.T, c *testConfig) {
 	}
 }
 
-func formatProblems(ps []ConfigProblem) string {
+func formatProblems(ps connectors.Problems) string {
 	var b strings.Builder
 	for _, p := range ps {
 		b.WriteString("  " + p.Path + ": " + p.Message + "\n")
@@ -251,11 +253,11 @@ func formatProblems(ps []ConfigProblem) string {
 	return b.String()
 }
 
-func TestDecodeConfigNeedsPointer(t *testing.T) {
+func TestDecodeNeedsPointer(t *testing.T) {
 	for _, into := range []any{nil, testConfig{}, (*testConfig)(nil)} {
-		got := DecodeConfig([]byte("path: x"), into)
+		got := Decode([]byte("path: x"), into)
 		if len(got) != 1 || !strings.Contains(got[0].Message, "connector bug") {
-			t.Errorf("DecodeConfig(%T) = %v, want one connector-bug problem", into, got)
+			t.Errorf("Decode(%T) = %v, want one connector-bug problem", into, got)
 		}
 	}
 }

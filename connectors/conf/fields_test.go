@@ -1,4 +1,4 @@
-package connectors
+package conf
 
 import (
 	"errors"
@@ -28,7 +28,7 @@ func TestNameList(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b block
-			problems := DecodeConfig([]byte(tt.yaml), &b)
+			problems := Decode([]byte(tt.yaml), &b)
 			if tt.path == "" && tt.msg == "" {
 				if len(problems) > 0 {
 					t.Fatalf("problems: %+v", problems)
@@ -188,7 +188,7 @@ func TestFieldConfigDecodes(t *testing.T) {
 	var b struct {
 		Fields map[string]FieldConfig `yaml:"fields"`
 	}
-	problems := DecodeConfig([]byte("fields:\n  balance: {column: Balance, type: number}\n  tier: {colum: Tier}\n"), &b)
+	problems := Decode([]byte("fields:\n  balance: {column: Balance, type: number}\n  tier: {colum: Tier}\n"), &b)
 	if len(problems) != 1 || problems[0].Path != "fields.tier.colum" || !strings.Contains(problems[0].Message, `did you mean "column"?`) {
 		t.Errorf("problems: %+v", problems)
 	}

@@ -1,4 +1,4 @@
-package connectors
+package conf
 
 import (
 	"fmt"
@@ -11,6 +11,8 @@ import (
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/switchboard-hq/switchboard/connectors"
 )
 
 // Helpers for the parts of a connector's block that every adapter shares:
@@ -22,7 +24,7 @@ import (
 type NameList []string
 
 // UnmarshalYAML implements yaml.Unmarshaler. A value that is neither a
-// name nor a list of names is a *yaml.TypeError, which DecodeConfig
+// name nor a list of names is a *yaml.TypeError, which Decode
 // locates.
 func (l *NameList) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
@@ -61,7 +63,7 @@ func FieldTypes() []string {
 // ("fields.balance.type"), ignoring case and surrounding spaces; an absent
 // type gives def. An unknown type gives def and a problem at path that
 // lists the types, with a "did you mean" suggestion when one is close.
-func ParseFieldType(path, written string, def FieldType) (FieldType, *ConfigProblem) {
+func ParseFieldType(path, written string, def FieldType) (FieldType, *connectors.Problem) {
 	t := strings.ToLower(strings.TrimSpace(written))
 	if t == "" {
 		return def, nil
@@ -120,10 +122,10 @@ type FieldRules struct {
 // and returns its fields sorted by name, with one problem for each empty
 // name, missing or rejected source and unknown type, in that order for
 // each field.
-func ParseFields(base string, in map[string]FieldConfig, r FieldRules) ([]Field, []ConfigProblem) {
+func ParseFields(base string, in map[string]FieldConfig, r FieldRules) ([]Field, connectors.Problems) {
 	var (
 		out      []Field
-		problems []ConfigProblem
+		problems connectors.Problems
 	)
 	for _, name := range slices.Sorted(maps.Keys(in)) {
 		fc := in[name]
@@ -139,7 +141,7 @@ func ParseFields(base string, in map[string]FieldConfig, r FieldRules) ([]Field,
 				problems = append(problems, Problemf(srcPath, "%v", err))
 			}
 		}
-		var p *ConfigProblem
+		var p *connectors.Problem
 		if f.Type, p = ParseFieldType(f.Path+".type", fc.Type, r.Default); p != nil {
 			problems = append(problems, *p)
 		}

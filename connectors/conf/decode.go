@@ -1,4 +1,4 @@
-package connectors
+package conf
 
 import (
 	"encoding"
@@ -13,9 +13,11 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/switchboard-hq/switchboard/connectors"
 )
 
-// DecodeConfig decodes a connector's YAML block strictly into into, which
+// Decode decodes a connector's YAML block strictly into into, which
 // must be a non-nil pointer (usually to a struct already holding the
 // defaults: keys absent from the block leave their fields untouched).
 //
@@ -33,15 +35,15 @@ import (
 // a *yaml.TypeError whose lines read "line N: message".
 //
 // A nil or empty result means the block was decoded completely.
-func DecodeConfig(data []byte, into any) []ConfigProblem {
+func Decode(data []byte, into any) connectors.Problems {
 	rv := reflect.ValueOf(into)
 	if !rv.IsValid() || rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return []ConfigProblem{{Message: fmt.Sprintf(
-			"connector bug: DecodeConfig needs a non-nil pointer, got %T; report this to the connector's author", into)}}
+		return connectors.Problems{{Message: fmt.Sprintf(
+			"connector bug: conf.Decode needs a non-nil pointer, got %T; report this to the connector's author", into)}}
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return []ConfigProblem{syntaxProblem(err)}
+		return connectors.Problems{syntaxProblem(err)}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode {
@@ -75,21 +77,21 @@ func DecodeConfig(data []byte, into any) []ConfigProblem {
 		}
 		return problems[i].col < problems[j].col
 	})
-	out := make([]ConfigProblem, len(problems))
+	out := make(connectors.Problems, len(problems))
 	for i, p := range problems {
-		out[i] = p.ConfigProblem
+		out[i] = p.Problem
 	}
 	return out
 }
 
-// Problemf builds a ConfigProblem for the node at path (see JoinPath) with a
+// Problemf builds a connectors.Problem for the node at path (see JoinPath) with a
 // formatted message, which should say what is wrong and what to do.
-func Problemf(path, format string, args ...any) ConfigProblem {
-	return ConfigProblem{Path: path, Message: fmt.Sprintf(format, args...)}
+func Problemf(path, format string, args ...any) connectors.Problem {
+	return connectors.Problem{Path: path, Message: fmt.Sprintf(format, args...)}
 }
 
 // JoinPath joins YAML keys (strings) and sequence indexes (ints) into the
-// dotted path ConfigProblem.Path uses; empty strings are skipped, so
+// dotted path connectors.Problem.Path uses; empty strings are skipped, so
 // JoinPath("", "columns", "phones", 1) is "columns.phones.1".
 func JoinPath(elems ...any) string {
 	var b strings.Builder
@@ -135,7 +137,7 @@ func Suggest(word string, candidates []string) string {
 
 // Duration is a time.Duration that reads "2s", "500ms", "1m30s" or a bare 0
 // from YAML (go.yaml.in/yaml/v3 rejects bare numbers for time.Duration),
-// reporting a bad value as a *yaml.TypeError so that DecodeConfig locates it.
+// reporting a bad value as a *yaml.TypeError so that Decode locates it.
 type Duration time.Duration
 
 // UnmarshalYAML implements yaml.Unmarshaler.
@@ -172,12 +174,12 @@ type located struct {
 // positioned is a problem with the position used to sort problems into
 // document order.
 type positioned struct {
-	ConfigProblem
+	connectors.Problem
 	line, col int
 }
 
 func (l located) problem(msg string) positioned {
-	p := positioned{ConfigProblem: ConfigProblem{Path: l.path, Message: msg}}
+	p := positioned{Problem: connectors.Problem{Path: l.path, Message: msg}}
 	if l.node != nil {
 		p.line, p.col = l.node.Line, l.node.Column
 	}
@@ -568,12 +570,12 @@ func describeTagValue(tag, value string) string {
 
 // syntaxProblem turns a YAML syntax error into a problem for the whole
 // block. The line number yaml reports counts from the block's first line.
-func syntaxProblem(err error) ConfigProblem {
+func syntaxProblem(err error) connectors.Problem {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if m := lineRE.FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("%s (line %s of the block)", m[2], m[1])
 	}
-	return ConfigProblem{Message: "the block is not valid YAML: " + msg + "; fix the syntax (indentation, quotes, colons)"}
+	return connectors.Problem{Message: "the block is not valid YAML: " + msg + "; fix the syntax (indentation, quotes, colons)"}
 }
 
 // editDistance is the Levenshtein distance between a and b, in runes.
