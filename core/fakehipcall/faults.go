@@ -1,15 +1,15 @@
 package fakehipcall
 
 import (
-	"fmt"
 	"net/http"
-	"slices"
 	"time"
+
+	"github.com/switchboard-hq/switchboard/connectors/fakeapi"
 )
 
 // AnyRoute, as a route name, scripts faults for whichever request comes
 // next, whatever its route. Route-specific faults are used first.
-const AnyRoute = "*"
+const AnyRoute = fakeapi.AnyRoute
 
 // Fault is one scripted misbehaviour, used up by one request to its route.
 // The request has passed the rate limit and the token check.
@@ -32,39 +32,20 @@ type Fault struct {
 // Script queues faults for a route ("POST /calls/{uuid}/cards", or
 // AnyRoute); later requests are served normally. It panics on a route name
 // the fake does not have (see Routes).
-func (s *Server) Script(route string, faults ...Fault) {
-	if route != AnyRoute && !slices.Contains(Routes(), route) {
-		panic(fmt.Sprintf("fake hipcall: no route %q; use one of %v", route, Routes()))
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[route] = append(s.faults[route], faults...)
-}
+func (s *Server) Script(route string, faults ...Fault) { s.faults.Script(route, faults...) }
 
 // Fail makes the next requests to route answer with the statuses, one
 // each, in order: Fail("POST /calls/{uuid}/cards", 500, 500).
-func (s *Server) Fail(route string, statuses ...int) {
-	faults := make([]Fault, len(statuses))
-	for i, st := range statuses {
-		faults[i] = Fault{Status: st}
-	}
-	s.Script(route, faults...)
-}
+func (s *Server) Fail(route string, statuses ...int) { s.faults.Fail(route, statuses...) }
 
 // FailN makes the next n requests to route answer with status.
-func (s *Server) FailN(route string, n, status int) {
-	s.Fail(route, slices.Repeat([]int{status}, n)...)
-}
+func (s *Server) FailN(route string, n, status int) { s.faults.FailN(route, n, status) }
 
 // Delay holds the next n requests to route for d each, then serves them.
-func (s *Server) Delay(route string, n int, d time.Duration) {
-	s.Script(route, slices.Repeat([]Fault{{Delay: d}}, n)...)
-}
+func (s *Server) Delay(route string, n int, d time.Duration) { s.faults.Delay(route, n, d) }
 
 // Drop closes the connection of the next n requests to route unanswered.
-func (s *Server) Drop(route string, n int) {
-	s.Script(route, slices.Repeat([]Fault{{Drop: true}}, n)...)
-}
+func (s *Server) Drop(route string, n int) { s.faults.Drop(route, n) }
 
 // TooManyRequests answers the next request to route with 429, with a
 // Retry-After header when retryAfter is not "".
@@ -73,34 +54,11 @@ func (s *Server) TooManyRequests(route, retryAfter string) {
 }
 
 // PendingFaults returns how many scripted faults are still queued.
-func (s *Server) PendingFaults() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, q := range s.faults {
-		n += len(q)
-	}
-	return n
-}
-
-func (s *Server) nextFault(route string) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, key := range []string{route, AnyRoute} {
-		if key == "" {
-			continue
-		}
-		if q := s.faults[key]; len(q) > 0 {
-			s.faults[key] = q[1:]
-			return q[0], true
-		}
-	}
-	return Fault{}, false
-}
+func (s *Server) PendingFaults() int { return s.faults.Pending() }
 
 func faultBody(f Fault) any {
 	if f.Body != "" {
-		return rawBody(f.Body)
+		return fakeapi.RawBody(f.Body)
 	}
 	return apiError{map[string]string{"detail": http.StatusText(f.Status)}}
 }

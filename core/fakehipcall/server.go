@@ -1,11 +1,6 @@
 package fakehipcall
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchboard-hq/switchboard/connectors/fakeapi"
 )
 
 // PathPrefix is the path the API is served under, as on use.hipcall.com.
@@ -57,16 +54,13 @@ type Server struct {
 	now  func() time.Time
 	log  hclog.Logger
 
+	lb      *fakeapi.Loopback
+	faults  *fakeapi.Faults[Fault]
+	records fakeapi.Log
+
 	mu      sync.Mutex
 	state   *state
-	faults  map[string][]Fault
 	windows map[string]*window
-	records []RecordedRequest
-
-	closed    chan struct{}
-	closeOnce sync.Once
-	hs        *http.Server
-	url       string
 }
 
 // New returns a Server that is not listening yet.
@@ -81,16 +75,18 @@ func New(opts Options) *Server {
 		opts.Logger = hclog.NewNullLogger()
 	}
 	if opts.Addr == "" {
-		opts.Addr = "127.0.0.1:0"
+		opts.Addr = fakeapi.DefaultAddr
 	}
 	return &Server{
-		opts:    opts,
-		now:     opts.Now,
-		log:     opts.Logger,
+		opts: opts,
+		now:  opts.Now,
+		log:  opts.Logger,
+		lb:   fakeapi.NewLoopback("fake hipcall", opts.Logger),
+		faults: fakeapi.NewFaults("fake hipcall", Routes(), func(status int, delay time.Duration, drop bool) Fault {
+			return Fault{Status: status, Delay: delay, Drop: drop}
+		}),
 		state:   newState(),
-		faults:  map[string][]Fault{},
 		windows: map[string]*window{},
-		closed:  make(chan struct{}),
 	}
 }
 
@@ -106,35 +102,23 @@ func NewServer(opts Options) *Server {
 
 // Start listens on Options.Addr and serves in the background.
 func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.opts.Addr)
-	if err != nil {
-		return fmt.Errorf("fake hipcall: listen on %s: %w (pick another address)", s.opts.Addr, err)
-	}
-	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	s.url = "http://" + ln.Addr().String() + PathPrefix
-	go func() {
-		if err := s.hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("fake hipcall stopped serving", "error", err)
-		}
-	}()
-	return nil
+	_, err := s.lb.Start(s.opts.Addr, s)
+	return err
 }
 
 // URL returns the API base URL, with /api/v3 ("" before Start).
-func (s *Server) URL() string { return s.url }
+func (s *Server) URL() string {
+	if u := s.lb.URL(); u != "" {
+		return u + PathPrefix
+	}
+	return ""
+}
 
 // Handler returns the fake's handler, serving paths under /api/v3.
 func (s *Server) Handler() http.Handler { return s }
 
 // Close stops the server; delayed requests are cut short.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.closed)
-		if s.hs != nil {
-			_ = s.hs.Close()
-		}
-	})
-}
+func (s *Server) Close() { s.lb.Close() }
 
 // Reset puts the server back to its just-created state: no data, cards,
 // faults, rate-limit windows or records.
@@ -142,9 +126,9 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.state = newState()
-	s.faults = map[string][]Fault{}
+	s.faults.Reset()
 	s.windows = map[string]*window{}
-	s.records = nil
+	s.records.Reset()
 }
 
 // apiError is Hipcall's error body.
@@ -174,14 +158,11 @@ func invalidField(field, msg string) reply {
 
 func data(status int, v any) reply { return reply{status, map[string]any{"data": v}} }
 
-// maxBody bounds request bodies.
-const maxBody = 1 << 20
-
 // ServeHTTP serves the fake API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	body, err := fakeapi.ReadBody(r)
 	if err != nil {
-		writeReply(w, detail(http.StatusBadRequest, "Bad Request"))
+		writeReply(w, nil, detail(http.StatusBadRequest, "Bad Request"))
 		return
 	}
 	escaped := r.URL.EscapedPath()
@@ -194,24 +175,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt != nil {
 		key = rt.key
 	}
-	idx := s.record(RecordedRequest{
+	idx := s.records.Record(RecordedRequest{
 		Method: r.Method, Path: rel, Route: key, Query: r.URL.Query(),
 		Body: body, At: s.now(),
 	})
 
-	if s.opts.Latency > 0 && !s.wait(s.opts.Latency) {
+	if s.opts.Latency > 0 && !s.lb.Wait(s.opts.Latency) {
 		return
 	}
 	rep, hdr := s.serve(w, r, rt, key, params, body)
 	if rep == nil { // the connection was dropped
-		s.setStatus(idx, 0)
+		s.records.SetStatus(idx, 0)
 		return
 	}
-	for k, v := range hdr {
-		w.Header()[k] = v
-	}
-	writeReply(w, *rep)
-	s.setStatus(idx, rep.status)
+	writeReply(w, hdr, *rep)
+	s.records.SetStatus(idx, rep.status)
 	s.log.Debug("fake hipcall", "method", r.Method, "path", rel, "route", key, "status", rep.status)
 }
 
@@ -224,17 +202,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *route, key st
 		rep := detail(http.StatusTooManyRequests, "Too Many Requests")
 		return &rep, hdr
 	}
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || strings.TrimSpace(token) == "" || (s.opts.Token != "" && token != s.opts.Token) {
+	if _, ok := fakeapi.Bearer(auth, s.opts.Token); !ok {
 		rep := detail(http.StatusUnauthorized, "Invalid or missing API token")
 		return &rep, hdr
 	}
-	if f, ok := s.nextFault(key); ok {
-		if f.Delay > 0 && !s.wait(f.Delay) {
+	if f, ok := s.faults.Next(key); ok {
+		if f.Delay > 0 && !s.lb.Wait(f.Delay) {
 			return nil, nil
 		}
 		if f.Drop {
-			dropConnection(w)
+			fakeapi.DropConnection(w)
 			return nil, nil
 		}
 		if f.Status != 0 {
@@ -257,45 +234,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *route, key st
 	return &rep, hdr
 }
 
-// wait sleeps d of real time; it reports false when the server closed.
-func (s *Server) wait(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-s.closed:
-		return false
-	}
+func writeReply(w http.ResponseWriter, hdr http.Header, rep reply) {
+	fakeapi.WriteJSON(w, hdr, rep.status, "application/json; charset=utf-8", rep.body)
 }
-
-func dropConnection(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic("fake hipcall: Drop needs a ResponseWriter that can be hijacked (HTTP/1.x)")
-	}
-	conn, _, err := hj.Hijack()
-	if err == nil {
-		_ = conn.Close()
-	}
-}
-
-func writeReply(w http.ResponseWriter, rep reply) {
-	if rep.body == nil {
-		w.WriteHeader(rep.status)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(rep.status)
-	if raw, ok := rep.body.(rawBody); ok {
-		_, _ = io.WriteString(w, string(raw))
-		return
-	}
-	_ = json.NewEncoder(w).Encode(rep.body)
-}
-
-// rawBody is a reply body written as is.
-type rawBody string
 
 // checkQuery answers 422 for a query parameter the route does not know, or
 // bad paging.

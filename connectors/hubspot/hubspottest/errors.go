@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/switchboard-hq/switchboard/connectors/fakeapi"
 )
 
 // Error categories, as in HubSpot's error bodies.
@@ -98,23 +100,10 @@ type Fault struct {
 // Script queues faults for a route (RouteSearch, RouteList, RouteGet or
 // AnyRoute); later requests are served normally. It panics on an unknown
 // route.
-func (s *Server) Script(route string, faults ...Fault) {
-	if route != AnyRoute && !slices.Contains(Routes(), route) {
-		panic(fmt.Sprintf("fake hubspot: no route %q; use one of %v or AnyRoute", route, Routes()))
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[route] = append(s.faults[route], faults...)
-}
+func (s *Server) Script(route string, faults ...Fault) { s.faults.Script(route, faults...) }
 
 // Fail makes the next requests to route answer with the statuses, one each.
-func (s *Server) Fail(route string, statuses ...int) {
-	faults := make([]Fault, len(statuses))
-	for i, st := range statuses {
-		faults[i] = Fault{Status: st}
-	}
-	s.Script(route, faults...)
-}
+func (s *Server) Fail(route string, statuses ...int) { s.faults.Fail(route, statuses...) }
 
 // RateLimit makes the next n requests to route answer 429 for policy.
 func (s *Server) RateLimit(route, policy string, n int) {
@@ -122,41 +111,17 @@ func (s *Server) RateLimit(route, policy string, n int) {
 }
 
 // Delay holds the next n requests to route for d each, then serves them.
-func (s *Server) Delay(route string, n int, d time.Duration) {
-	s.Script(route, slices.Repeat([]Fault{{Delay: d}}, n)...)
-}
+func (s *Server) Delay(route string, n int, d time.Duration) { s.faults.Delay(route, n, d) }
 
 // Drop closes the connection of the next n requests to route unanswered.
-func (s *Server) Drop(route string, n int) {
-	s.Script(route, slices.Repeat([]Fault{{Drop: true}}, n)...)
-}
+func (s *Server) Drop(route string, n int) { s.faults.Drop(route, n) }
 
 // PendingFaults returns how many scripted faults are still queued.
-func (s *Server) PendingFaults() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, q := range s.faults {
-		n += len(q)
-	}
-	return n
-}
-
-func (s *Server) nextFault(route string) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, key := range []string{route, AnyRoute} {
-		if q := s.faults[key]; len(q) > 0 {
-			s.faults[key] = q[1:]
-			return q[0], true
-		}
-	}
-	return Fault{}, false
-}
+func (s *Server) PendingFaults() int { return s.faults.Pending() }
 
 func (s *Server) faultReply(f Fault) reply {
 	if f.Body != "" {
-		return reply{f.Status, rawBody(f.Body)}
+		return reply{f.Status, fakeapi.RawBody(f.Body)}
 	}
 	if f.Status == http.StatusTooManyRequests && f.Category == "" && f.Message == "" {
 		policy := f.Policy

@@ -163,7 +163,7 @@ func (s *Server) list(t ObjectType, q url.Values) reply {
 		}
 		if len(out.Results) == limit {
 			next := o.idString()
-			link := s.url + "/crm/v3/objects/" + string(t) + "?" + pageQuery(q, next)
+			link := s.lb.URL() + "/crm/v3/objects/" + string(t) + "?" + pageQuery(q, next)
 			out.Paging = &pagingJSON{Next: nextJSON{After: next, Link: link}}
 			return false
 		}

@@ -1,19 +1,15 @@
 package hubspottest
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/switchboard-hq/switchboard/connectors/fakeapi"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
@@ -23,7 +19,7 @@ const (
 	RouteGet    = "GET /crm/v3/objects/{objectType}/{objectId}"
 	RouteSearch = "POST /crm/v3/objects/{objectType}/search"
 	// AnyRoute scripts a fault for whichever request comes next.
-	AnyRoute = "*"
+	AnyRoute = fakeapi.AnyRoute
 )
 
 // Routes lists the routes the fake serves.
@@ -79,19 +75,16 @@ type Server struct {
 	log    hclog.Logger
 	parser *phone.Parser
 
-	mu       sync.Mutex
-	store    map[ObjectType]*objectStore
-	nextID   int64
-	faults   map[string][]Fault
-	limits   map[string]*tokenLimits
-	requests []Request
-	seq      uint64        // correlation ids
-	stalled  chan struct{} // while not nil, requests wait for it to close
+	lb       *fakeapi.Loopback
+	faults   *fakeapi.Faults[Fault]
+	requests fakeapi.Log
 
-	closed    chan struct{}
-	closeOnce sync.Once
-	hs        *http.Server
-	url       string
+	mu      sync.Mutex
+	store   map[ObjectType]*objectStore
+	nextID  int64
+	limits  map[string]*tokenLimits
+	seq     uint64        // correlation ids
+	stalled chan struct{} // while not nil, requests wait for it to close
 }
 
 // New returns a Server that is not listening yet. It panics on an unknown
@@ -116,7 +109,7 @@ func New(opts Options) *Server {
 		opts.Logger = hclog.NewNullLogger()
 	}
 	if opts.Addr == "" {
-		opts.Addr = "127.0.0.1:0"
+		opts.Addr = fakeapi.DefaultAddr
 	}
 	p, err := phone.NewParser(opts.Region)
 	if err != nil {
@@ -127,7 +120,10 @@ func New(opts Options) *Server {
 		now:    opts.Now,
 		log:    opts.Logger,
 		parser: p,
-		closed: make(chan struct{}),
+		lb:     fakeapi.NewLoopback("fake hubspot", opts.Logger),
+		faults: fakeapi.NewFaults("fake hubspot", Routes(), func(status int, delay time.Duration, drop bool) Fault {
+			return Fault{Status: status, Delay: delay, Drop: drop}
+		}),
 	}
 	s.reset()
 	return s
@@ -145,36 +141,19 @@ func NewServer(opts Options) *Server {
 
 // Start listens on Options.Addr and serves in the background.
 func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.opts.Addr)
-	if err != nil {
-		return fmt.Errorf("fake hubspot: listen on %s: %w (pick another address)", s.opts.Addr, err)
-	}
-	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	s.url = "http://" + ln.Addr().String()
-	go func() {
-		if err := s.hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("fake hubspot stopped serving", "error", err)
-		}
-	}()
-	return nil
+	_, err := s.lb.Start(s.opts.Addr, s)
+	return err
 }
 
 // URL returns the base URL to configure as the connector's base_url ("" before
 // Start).
-func (s *Server) URL() string { return s.url }
+func (s *Server) URL() string { return s.lb.URL() }
 
 // Handler returns the fake's handler.
 func (s *Server) Handler() http.Handler { return s }
 
 // Close stops the server; delayed requests are cut short.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.closed)
-		if s.hs != nil {
-			_ = s.hs.Close()
-		}
-	})
-}
+func (s *Server) Close() { s.lb.Close() }
 
 // Reset puts the server back to its just-created state: no records,
 // faults, rate-limit counts or recorded requests.
@@ -187,27 +166,24 @@ func (s *Server) Reset() {
 func (s *Server) reset() {
 	s.store = map[ObjectType]*objectStore{Contacts: newObjectStore(), Companies: newObjectStore()}
 	s.nextID = 1
-	s.faults = map[string][]Fault{}
+	s.faults.Reset()
 	s.limits = map[string]*tokenLimits{}
-	s.requests = nil
+	s.requests.Reset()
 }
-
-// maxBody bounds request bodies.
-const maxBody = 1 << 20
 
 // ServeHTTP serves the fake API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	body, err := fakeapi.ReadBody(r)
 	if err != nil {
 		s.write(w, s.apiError(http.StatusBadRequest, CategoryValidation, "could not read the request body"), nil)
 		return
 	}
 	route, params := match(r.Method, r.URL.Path)
-	idx := s.record(Request{
+	idx := s.requests.Record(Request{
 		Method: r.Method, Path: r.URL.Path, Route: route, Query: r.URL.Query(),
 		Body: body, At: s.now(),
 	})
-	if s.opts.Latency > 0 && !s.wait(s.opts.Latency) {
+	if s.opts.Latency > 0 && !s.lb.Wait(s.opts.Latency) {
 		return
 	}
 	if !s.waitStall() {
@@ -215,11 +191,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rep, hdr := s.serve(w, r, route, params, body)
 	if rep == nil { // the connection was dropped
-		s.setStatus(idx, 0)
+		s.requests.SetStatus(idx, 0)
 		return
 	}
 	s.write(w, *rep, hdr)
-	s.setStatus(idx, rep.status)
+	s.requests.SetStatus(idx, rep.status)
 	s.log.Debug("fake hubspot", "method", r.Method, "path", r.URL.Path, "route", route, "status", rep.status)
 }
 
@@ -227,8 +203,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handler. It returns nil when the connection was dropped.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, route string, params map[string]string, body []byte) (*reply, http.Header) {
 	hdr := http.Header{}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || strings.TrimSpace(token) == "" || (s.opts.Token != "" && token != s.opts.Token) {
+	token, ok := fakeapi.Bearer(r.Header.Get("Authorization"), s.opts.Token)
+	if !ok {
 		rep := s.apiError(http.StatusUnauthorized, CategoryInvalidAuthentication,
 			"Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
 		return &rep, hdr
@@ -241,12 +217,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, route string, par
 		rep := s.rateLimited(policy)
 		return &rep, hdr
 	}
-	if f, ok := s.nextFault(route); ok {
-		if f.Delay > 0 && !s.wait(f.Delay) {
+	if f, ok := s.faults.Next(route); ok {
+		if f.Delay > 0 && !s.lb.Wait(f.Delay) {
 			return nil, nil
 		}
 		if f.Drop {
-			dropConnection(w)
+			fakeapi.DropConnection(w)
 			return nil, nil
 		}
 		if f.Status != 0 {
@@ -298,18 +274,6 @@ func match(method, path string) (string, map[string]string) {
 	return "", nil
 }
 
-// wait sleeps d of real time; it reports false when the server closed.
-func (s *Server) wait(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-s.closed:
-		return false
-	}
-}
-
 // Stall makes every request wait, unanswered, until release is called (or
 // the server closes): a HubSpot that hangs. Release may be called more
 // than once.
@@ -336,95 +300,24 @@ func (s *Server) waitStall() bool {
 	s.mu.Lock()
 	ch := s.stalled
 	s.mu.Unlock()
-	if ch == nil {
-		return true
-	}
-	select {
-	case <-ch:
-		return true
-	case <-s.closed:
-		return false
-	}
-}
-
-func dropConnection(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic("fake hubspot: Drop needs a ResponseWriter that can be hijacked (HTTP/1.x)")
-	}
-	conn, _, err := hj.Hijack()
-	if err == nil {
-		_ = conn.Close()
-	}
+	return ch == nil || s.lb.Hold(ch)
 }
 
 // reply is a handler's answer.
 type reply struct {
 	status int
-	body   any // encoded as JSON; a rawBody is written as is
+	body   any // encoded as JSON; a fakeapi.RawBody is written as is
 }
 
-// rawBody is a reply body written as is.
-type rawBody string
-
 func (s *Server) write(w http.ResponseWriter, rep reply, hdr http.Header) {
-	for k, v := range hdr {
-		w.Header()[k] = v
-	}
-	w.Header().Set("Content-Type", "application/json;charset=utf-8")
-	w.WriteHeader(rep.status)
-	if raw, ok := rep.body.(rawBody); ok {
-		_, _ = io.WriteString(w, string(raw))
-		return
-	}
-	_ = json.NewEncoder(w).Encode(rep.body)
+	fakeapi.WriteJSON(w, hdr, rep.status, "application/json;charset=utf-8", rep.body)
 }
 
 // Request is one request the fake received.
-type Request struct {
-	Method string
-	Path   string
-	// Route is the route it matched ("" for none).
-	Route string
-	Query url.Values
-	Body  []byte
-	// Status is the answer's status; 0 while in flight or when the
-	// connection was dropped.
-	Status int
-	At     time.Time
-}
-
-func (s *Server) record(r Request) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = append(s.requests, r)
-	return len(s.requests) - 1
-}
-
-func (s *Server) setStatus(i, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if i < len(s.requests) {
-		s.requests[i].Status = status
-	}
-}
+type Request = fakeapi.Request
 
 // Requests returns every request received so far, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.requests.Requests() }
 
 // Count returns how many requests matched route (AnyRoute: all of them).
-func (s *Server) Count(route string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.requests {
-		if route == AnyRoute || r.Route == route {
-			n++
-		}
-	}
-	return n
-}
+func (s *Server) Count(route string) int { return s.requests.Count(route) }
