@@ -81,13 +81,8 @@ func (s *Server) applyCompany(c *hipcall.Company, in map[string]json.RawMessage)
 	if strings.TrimSpace(c.Name) == "" {
 		e.add("name", msgBlank)
 	}
-	if c.ExternalID != nil {
-		for _, other := range s.state.companies {
-			if other.ID != c.ID && other.ExternalID != nil && *other.ExternalID == *c.ExternalID {
-				e.add("external_id", msgTaken)
-				break
-			}
-		}
+	if externalIDTaken(s.state.companies, c.ID, c.ExternalID, companyExternalID) {
+		e.add("external_id", msgTaken)
 	}
 	return e
 }
@@ -138,12 +133,7 @@ func (s *Server) updateCompany(c *call) reply {
 }
 
 func (s *Server) companyByExternalID(c *call) reply {
-	ext := c.params["external_id"]
-	for _, id := range sortedIDs(s.state.companies) {
-		co := s.state.companies[id]
-		if co.ExternalID != nil && *co.ExternalID == ext {
-			return data(http.StatusOK, companyJSON(co))
-		}
-	}
-	return notFound()
+	return byExternalID(c, s.state.companies, companyExternalID, companyJSON)
 }
+
+func companyExternalID(c *hipcall.Company) *string { return c.ExternalID }

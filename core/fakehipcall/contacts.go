@@ -105,13 +105,8 @@ func (s *Server) applyContact(c *hipcall.Contact, in map[string]json.RawMessage,
 	if len(c.Phones) > hipcall.MaxContactPhones {
 		e.add("phones", msgTooManyPhones)
 	}
-	if c.ExternalID != nil {
-		for _, other := range s.state.contacts {
-			if other.ID != c.ID && other.ExternalID != nil && *other.ExternalID == *c.ExternalID {
-				e.add("external_id", msgTaken)
-				break
-			}
-		}
+	if externalIDTaken(s.state.contacts, c.ID, c.ExternalID, contactExternalID) {
+		e.add("external_id", msgTaken)
 	}
 	return e
 }
@@ -169,15 +164,10 @@ func (s *Server) updateContact(c *call) reply {
 }
 
 func (s *Server) contactByExternalID(c *call) reply {
-	ext := c.params["external_id"]
-	for _, id := range sortedIDs(s.state.contacts) {
-		ct := s.state.contacts[id]
-		if ct.ExternalID != nil && *ct.ExternalID == ext {
-			return data(http.StatusOK, contactJSON(ct))
-		}
-	}
-	return notFound()
+	return byExternalID(c, s.state.contacts, contactExternalID, contactJSON)
 }
+
+func contactExternalID(c *hipcall.Contact) *string { return c.ExternalID }
 
 // subBody decodes {"<field>": [...]} for the phones and emails
 // sub-resources, rejecting other keys and an empty list.

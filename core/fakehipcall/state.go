@@ -127,3 +127,29 @@ func orNull(s string) any {
 	}
 	return s
 }
+
+// externalIDTaken reports whether a record of records other than the one
+// numbered id already has the external id ext (nil: none to take).
+func externalIDTaken[T any](records map[int64]*T, id int64, ext *string, externalID func(*T) *string) bool {
+	if ext == nil {
+		return false
+	}
+	for otherID, other := range records {
+		if o := externalID(other); otherID != id && o != nil && *o == *ext {
+			return true
+		}
+	}
+	return false
+}
+
+// byExternalID answers the record whose external id is the {external_id}
+// path parameter, the lowest-numbered if several, or 404.
+func byExternalID[T any](c *call, records map[int64]*T, externalID func(*T) *string, render func(*T) map[string]any) reply {
+	ext := c.params["external_id"]
+	for _, id := range sortedIDs(records) {
+		if e := externalID(records[id]); e != nil && *e == ext {
+			return data(http.StatusOK, render(records[id]))
+		}
+	}
+	return notFound()
+}
