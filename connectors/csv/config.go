@@ -29,23 +29,8 @@ type fileConfig struct {
 	Header         bool                        `yaml:"header"`
 	Strict         bool                        `yaml:"strict"`
 	ReloadInterval conf.Duration               `yaml:"reload_interval"`
-	Columns        columnsConfig               `yaml:"columns"`
+	Columns        conf.ContactColumns         `yaml:"columns"`
 	Fields         map[string]conf.FieldConfig `yaml:"fields"`
-}
-
-// columnsConfig maps the record's attributes to columns, by header name
-// (or by 1-based column number with header: false).
-type columnsConfig struct {
-	ID        string        `yaml:"id"`
-	FirstName string        `yaml:"first_name"`
-	LastName  string        `yaml:"last_name"`
-	Name      string        `yaml:"name"`
-	Company   string        `yaml:"company"`
-	CompanyID string        `yaml:"company_id"`
-	Phones    conf.NameList `yaml:"phones"`
-	Emails    conf.NameList `yaml:"emails"`
-	Owner     string        `yaml:"owner"`
-	JobTitle  string        `yaml:"job_title"`
 }
 
 // columnRef is one configured column reference and where it sits in the
@@ -210,56 +195,32 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Prob
 		}
 		return nil
 	}
-	ref := func(path, value string) (columnRef, bool) {
-		value = strings.TrimSpace(value)
-		if value == "" {
-			return columnRef{}, false
-		}
-		if err := checkRef(value); err != nil {
-			add(path, "%v", err)
-		}
-		return columnRef{ref: value, path: path}, true
-	}
-
-	if r, ok := ref("columns.id", fc.Columns.ID); ok {
-		s.id = r
+	// The columns, by header name (or by 1-based column number with
+	// header: false).
+	cols, colProblems := fc.Columns.Map("columns", checkRef)
+	if cols.ID.Set() {
+		s.id = columnRef{ref: cols.ID.Name, path: cols.ID.Path}
 	} else {
 		add("columns.id", "missing columns.id: name the column holding each row's unique id (e.g. id: CustomerID)")
 	}
+	problems = append(problems, colProblems...)
 	for _, c := range []struct {
-		role  role
-		value string
+		role role
+		col  conf.Column
 	}{
-		{roleFirstName, fc.Columns.FirstName}, {roleLastName, fc.Columns.LastName}, {roleName, fc.Columns.Name},
-		{roleCompany, fc.Columns.Company}, {roleCompanyID, fc.Columns.CompanyID},
-		{roleOwner, fc.Columns.Owner}, {roleJobTitle, fc.Columns.JobTitle},
+		{roleFirstName, cols.FirstName}, {roleLastName, cols.LastName}, {roleName, cols.Name},
+		{roleCompany, cols.Company}, {roleCompanyID, cols.CompanyID},
+		{roleOwner, cols.Owner}, {roleJobTitle, cols.JobTitle},
 	} {
-		if r, ok := ref("columns."+string(c.role), c.value); ok {
-			s.single[c.role] = r
+		if c.col.Set() {
+			s.single[c.role] = columnRef{ref: c.col.Name, path: c.col.Path}
 		}
 	}
-	if _, hasName := s.single[roleName]; hasName {
-		_, hasFirst := s.single[roleFirstName]
-		_, hasLast := s.single[roleLastName]
-		if hasFirst || hasLast {
-			add("columns.name", "set either name (a full-name column) or first_name/last_name, not both: remove one")
-		}
+	for _, c := range cols.Phones {
+		s.phones = append(s.phones, columnRef{ref: c.Name, path: c.Path})
 	}
-	for i, v := range fc.Columns.Phones {
-		path := conf.JoinPath("columns.phones", i)
-		if r, ok := ref(path, v); ok {
-			s.phones = append(s.phones, r)
-		} else {
-			add(path, "empty column name: remove the entry or name a column")
-		}
-	}
-	for i, v := range fc.Columns.Emails {
-		path := conf.JoinPath("columns.emails", i)
-		if r, ok := ref(path, v); ok {
-			s.emails = append(s.emails, r)
-		} else {
-			add(path, "empty column name: remove the entry or name a column")
-		}
+	for _, c := range cols.Emails {
+		s.emails = append(s.emails, columnRef{ref: c.Name, path: c.Path})
 	}
 
 	fields, fieldProblems := conf.ParseFields("fields", fc.Fields, conf.FieldRules{

@@ -43,18 +43,9 @@ type fileConfig struct {
 // columnsConfig maps a contact's attributes to columns: of the table, or
 // of the rows the lookup and list_contacts queries return.
 type columnsConfig struct {
-	ID        string        `yaml:"id"`
-	FirstName string        `yaml:"first_name"`
-	LastName  string        `yaml:"last_name"`
-	Name      string        `yaml:"name"`
-	Company   string        `yaml:"company"`
-	CompanyID string        `yaml:"company_id"`
-	Phones    conf.NameList `yaml:"phones"`
-	Emails    conf.NameList `yaml:"emails"`
-	Owner     string        `yaml:"owner"`
-	JobTitle  string        `yaml:"job_title"`
-	UpdatedAt string        `yaml:"updated_at"`
-	PhoneKey  conf.NameList `yaml:"phone_key"`
+	conf.ContactColumns `yaml:",inline"`
+	UpdatedAt           string        `yaml:"updated_at"`
+	PhoneKey            conf.NameList `yaml:"phone_key"`
 }
 
 // companyColumnsConfig maps a company's attributes to the columns of the
@@ -394,38 +385,34 @@ func (s *settings) parseContactColumns(fc fileConfig, tableMode bool) []connecto
 		problems = append(problems, conf.Problemf(path, format, args...))
 	}
 	c := &s.contacts
-	ref := func(path, name string) colRef { return colRef{name: strings.TrimSpace(name), path: path} }
-	list := func(path string, names conf.NameList) []colRef {
+	ref := func(col conf.Column) colRef { return colRef{name: col.Name, path: col.Path} }
+	refs := func(cols []conf.Column) []colRef {
 		var out []colRef
-		for i, n := range names {
-			p := conf.JoinPath(path, i)
-			if strings.TrimSpace(n) == "" {
-				add(p, "empty column name: remove the entry or name a column")
-				continue
-			}
-			out = append(out, ref(p, n))
+		for _, col := range cols {
+			out = append(out, ref(col))
 		}
 		return out
 	}
+	cols, colProblems := fc.Columns.Map("columns", nil)
 	needsContacts := tableMode || s.lookup != nil || s.listContacts != nil
-	c.id = ref("columns.id", fc.Columns.ID)
+	c.id = ref(cols.ID)
 	if !c.id.set() && needsContacts {
 		add("columns.id", "missing columns.id: name the column holding each contact's unique id (e.g. id: id)")
 	}
-	c.firstName = ref("columns.first_name", fc.Columns.FirstName)
-	c.lastName = ref("columns.last_name", fc.Columns.LastName)
-	c.name = ref("columns.name", fc.Columns.Name)
-	c.company = ref("columns.company", fc.Columns.Company)
-	c.companyID = ref("columns.company_id", fc.Columns.CompanyID)
-	c.owner = ref("columns.owner", fc.Columns.Owner)
-	c.jobTitle = ref("columns.job_title", fc.Columns.JobTitle)
-	c.updatedAt = ref("columns.updated_at", fc.Columns.UpdatedAt)
-	c.phones = list("columns.phones", fc.Columns.Phones)
-	c.emails = list("columns.emails", fc.Columns.Emails)
-	c.phoneKey = list("columns.phone_key", fc.Columns.PhoneKey)
-	if c.name.set() && (c.firstName.set() || c.lastName.set()) {
-		add("columns.name", "set either name (a full-name column) or first_name/last_name, not both: remove one")
-	}
+	problems = append(problems, colProblems...)
+	c.firstName = ref(cols.FirstName)
+	c.lastName = ref(cols.LastName)
+	c.name = ref(cols.Name)
+	c.company = ref(cols.Company)
+	c.companyID = ref(cols.CompanyID)
+	c.owner = ref(cols.Owner)
+	c.jobTitle = ref(cols.JobTitle)
+	c.updatedAt = ref(conf.Column{Name: strings.TrimSpace(fc.Columns.UpdatedAt), Path: "columns.updated_at"})
+	c.phones = refs(cols.Phones)
+	c.emails = refs(cols.Emails)
+	phoneKey, keyProblems := conf.ColumnList("columns.phone_key", fc.Columns.PhoneKey, nil)
+	problems = append(problems, keyProblems...)
+	c.phoneKey = refs(phoneKey)
 	if !tableMode && len(c.phoneKey) > 0 {
 		add("columns.phone_key", "phone_key is for table: mode; with queries: your lookup query finds the numbers "+
 			"(WHERE phone_e164 = @e164): remove phone_key")
@@ -436,7 +423,7 @@ func (s *settings) parseContactColumns(fc fileConfig, tableMode bool) []connecto
 	})
 	problems = append(problems, fieldProblems...)
 	for _, f := range fields {
-		c.fields = append(c.fields, fieldSpec{name: f.Name, col: ref(f.Path+".column", f.Source), typ: f.Type})
+		c.fields = append(c.fields, fieldSpec{name: f.Name, col: colRef{name: f.Source, path: f.Path + ".column"}, typ: f.Type})
 	}
 	return problems
 }
@@ -446,14 +433,11 @@ func (s *settings) parseCompanyColumns(cc companyColumnsConfig) []connectors.Pro
 	var problems []connectors.Problem
 	ref := func(path, name string) colRef { return colRef{name: strings.TrimSpace(name), path: path} }
 	list := func(path string, names conf.NameList) []colRef {
+		cols, more := conf.ColumnList(path, names, nil)
+		problems = append(problems, more...)
 		var out []colRef
-		for i, n := range names {
-			p := conf.JoinPath(path, i)
-			if strings.TrimSpace(n) == "" {
-				problems = append(problems, conf.Problemf(p, "empty column name: remove the entry or name a column"))
-				continue
-			}
-			out = append(out, ref(p, n))
+		for _, col := range cols {
+			out = append(out, colRef{name: col.Name, path: col.Path})
 		}
 		return out
 	}
