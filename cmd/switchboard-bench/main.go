@@ -193,11 +193,13 @@ connectors:
 directory:
   cache: {size: 0}
 routing:
-  default_extension: "1000"
+  default:
+    hipcall: "1000"
   rules:
     - name: known
       when: found
-      extension: "1093"
+      to:
+        hipcall: "1093"
 `, bin, dir)
 	p := filepath.Join(dir, "bench.yaml")
 	check(os.WriteFile(p, []byte(cfg), 0o600), "write config")

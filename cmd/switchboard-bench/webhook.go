@@ -50,7 +50,8 @@ connectors:
       reload_interval: 0s
       columns: {id: id, first_name: first, last_name: last, phones: [phone]}
 routing:
-  default_extension: "1000"
+  default:
+    hipcall: "1000"
 hipcall:
   api:
     base_url: %s

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,7 +16,9 @@ import (
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/host"
+	"github.com/switchboard-hq/switchboard/core/ringostat"
 	"github.com/switchboard-hq/switchboard/core/routing"
+	"github.com/switchboard-hq/switchboard/core/smartivr"
 	"github.com/switchboard-hq/switchboard/core/version"
 	"github.com/switchboard-hq/switchboard/plugins/manager"
 )
@@ -77,12 +80,12 @@ func runLookup(ctx context.Context, env *cliEnv, args []string) int {
 	dialled := fs.String("number", "", "the dialled number (Hipcall's \"number\"), for rules that use it")
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for plugins and indexes")
 	card := fs.Bool("card", false, "print the Insight Card that would be pushed for an inbound call from NUMBER (lookup_card.go)")
-	forSystem := fs.String("for", string(routing.TargetHipcall), "the phone system to decide for: hipcall or ringostat")
+	forSystem := fs.String("for", smartivr.TargetName, "the phone system to decide for: "+strings.Join(targetNames(), " or "))
 	pos, code, ok := parseFlags(fs, args)
 	if !ok {
 		return code
 	}
-	target, err := routing.ParseTarget(*forSystem)
+	target, err := parseTarget(*forSystem)
 	if len(pos) != 1 || err != nil {
 		if err != nil {
 			fmt.Fprintf(env.stderr, "switchboard lookup: -for: %v\n", err)
@@ -108,11 +111,11 @@ func runLookup(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "switchboard: not ready after %s: %v\n", *wait, err)
 		return exitFailed
 	}
-	res, dec := h.DecideFor(ctx, routing.Call{Caller: pos[0], Number: *dialled}, target)
+	res, dec := h.Decide(ctx, routing.Call{Caller: pos[0], Number: *dialled}, target)
 	if *card {
 		return printCard(env, h, res, pos[0], *dialled)
 	}
-	if target == routing.TargetRingostat {
+	if target == ringostat.TargetName {
 		return printRingostatLookup(env, cfg.Ringostat, res, dec, *asJSON)
 	}
 	if *asJSON {
@@ -166,7 +169,7 @@ func lookupJSON(res directory.Result, dec routing.Decision) lookupOutput {
 func printLookup(env *cliEnv, res directory.Result, dec routing.Decision) {
 	w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 	printMatch(w, res)
-	fmt.Fprintf(w, "extension:\t%s\n", dec.Extension)
+	fmt.Fprintf(w, "extension:\t%s\n", dec.Destination)
 	fmt.Fprintf(w, "reason:\t%s\n", dec.Reason)
 	w.Flush()
 }
@@ -299,4 +302,23 @@ func printJSON(env *cliEnv, v any) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// targetNames lists the phone systems `lookup -for` decides for: the
+// routing targets the host registers.
+func targetNames() []string {
+	var names []string
+	for _, t := range host.Targets(nil) {
+		names = append(names, t.Name)
+	}
+	return names
+}
+
+// parseTarget reads `lookup -for` (any case).
+func parseTarget(s string) (string, error) {
+	name := strings.ToLower(strings.TrimSpace(s))
+	if slices.Contains(targetNames(), name) {
+		return name, nil
+	}
+	return "", fmt.Errorf("unknown phone system %q: use %s", s, strings.Join(targetNames(), " or "))
 }

@@ -63,7 +63,8 @@ connectors:
         balance: {column: Balance, type: number}
         tier: {column: Tier}
 routing:
-  default_extension: "1000"
+  default:
+    hipcall: "1000"
 hipcall:
   api:
     base_url: ${HIPCALL_BASE_URL}
@@ -438,9 +439,9 @@ cards:
 `))
 	cli(t, []string{"SB_PORT=0", "HIPCALL_BASE_URL=http://127.0.0.1:1/api/v3", "HIPCALL_TOKEN=x", "WEBHOOK_TOKEN=" + webhookToken},
 		"validate", "-config", cfg).mustExit(exitUsage).stderrHas(
-		`cards.yaml:40:11: cards.title.text: Hipcall would refuse the card rendered for a sample record: card[0].text: can't be blank`,
-		`cards.yaml:43:17: cards.rows.0.text: function "mony" not defined`,
-		`cards.yaml:47:29: cards.rows.1.text: function "uper" not defined`,
+		`cards.yaml:41:11: cards.title.text: Hipcall would refuse the card rendered for a sample record: card[0].text: can't be blank`,
+		`cards.yaml:44:17: cards.rows.0.text: function "mony" not defined`,
+		`cards.yaml:48:29: cards.rows.1.text: function "uper" not defined`,
 	)
 }
 

@@ -126,7 +126,8 @@ connectors:
       base_url: `+hs.URL()+`
       token: ${SB_TEST_HUBSPOT_TOKEN}
 routing:
-  default_extension: "1000"
+  default:
+    hipcall: "1000"
 `)
 	r := cli(t, []string{"SB_TEST_HUBSPOT_TOKEN=" + wrong}, "lookup", "-config", cfg, "+442045205757")
 	if r.code == 0 {
@@ -166,7 +167,8 @@ connectors:
       fields:
         tier: {property: tier, type: txt}
 routing:
-  default_extension: "1000"
+  default:
+    hipcall: "1000"
 `)
 	cli(t, nil, "validate", "-config", bad).mustExit(exitUsage).stderrHas(
 		"bad.yaml:13:16:", `unknown key "phone" (did you mean "phones"?)`, // postgres columns.phone

@@ -30,7 +30,8 @@ connectors:
       fields:
         balance: {column: balance, type: nubmer}
 routing:
-  default_extension: "1000"
+  default:
+    hipcall: "1000"
 `)
 	cli(t, nil, "validate", "-config", bad).mustExit(exitUsage).stderrHas(
 		"bad.yaml:10:16:", "SB_TEST_PG_DSN_NEVER_SET is not set", // dsn_env
@@ -59,7 +60,8 @@ connectors:
       table: contacts
       columns: {id: id, phones: [phone]}
 routing:
-  default_extension: "1000"
+  default:
+    hipcall: "1000"
 `)
 	cli(t, nil, "validate", "-config", cfg).exits(exitUsage).stderrHas("live.yaml:6:5:", "mode live needs a connector with live lookups")
 }

@@ -19,7 +19,7 @@ const (
 	ringoAyse      = "380501234567"
 	ringoReception = "reception"
 	ringoSupport   = "support"
-	ringoDefault   = "442079460000" // routing.ringostat_default "+44 20 7946 0000"
+	ringoDefault   = "442079460000" // routing.default.ringostat "+44 20 7946 0000"
 	ringoE2EToken  = "e2e-ringostat-token-5d0c9a"
 )
 
@@ -31,23 +31,28 @@ func ringostatConfig(mode, section string) string {
   enabled: true
 `+section+`
 routing:
-  default_extension: "1000"
-  ringostat_default: "+44 20 7946 0000"
+  default:
+    hipcall: "1000"
+    ringostat: "+44 20 7946 0000"
   rules:
     - name: several-records
       when: ambiguous
-      extension: "1002"
-      ringostat: reception
+      to:
+        hipcall: "1002"
+        ringostat: reception
     - name: account-manager
       when: found && record.manager_ext != ""
-      extension_expr: record.manager_ext
+      to_expr:
+        hipcall: record.manager_ext
     - name: manager-phone
       when: found && record.manager_phone != ""
-      ringostat_expr: record.manager_phone
+      to_expr:
+        ringostat: record.manager_phone
     - name: known
       when: found
-      extension: "1001"
-      ringostat: support
+      to:
+        hipcall: "1001"
+        ringostat: support
 `)
 }
 
@@ -151,7 +156,7 @@ func TestE2ERingostat(t *testing.T) {
 			if _, ext := h.ivr(`{"caller":"+442045205757"}`); ext != "1093" {
 				t.Errorf("Smart IVR for Ada: %q, want 1093", ext)
 			}
-			if n := h.metric("switchboard_routing_ringostat_decisions_total", `rule="manager-phone"`); n < 1 {
+			if n := h.metric("switchboard_routing_decisions_total", `rule="manager-phone",target="ringostat"`); n < 1 {
 				t.Errorf("ringostat decisions for manager-phone = %v, want ≥ 1", n)
 			}
 			if n := h.metric("switchboard_http_requests_total", `endpoint="ringostat"`); n < float64(len(tc.exchanges)) {

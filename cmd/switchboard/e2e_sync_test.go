@@ -132,7 +132,8 @@ sync:
   owners:
     u-17: 42
 routing:
-  default_extension: "100"
+  default:
+    hipcall: "100"
 `)
 	return f
 }

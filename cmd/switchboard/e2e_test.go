@@ -59,7 +59,7 @@ func TestE2ESmartIVRExampleConfig(t *testing.T) {
 			}
 		})
 	}
-	if n := h.metric("switchboard_routing_decisions_total", `rule="account-manager"`); n < 1 {
+	if n := h.metric("switchboard_routing_decisions_total", `rule="account-manager",target="hipcall"`); n < 1 {
 		t.Errorf("decisions metric for account-manager = %v, want ≥ 1", n)
 	}
 }
@@ -90,7 +90,8 @@ hipcall:
 func liveConfig(mode, extra string) string {
 	return sampleCSVConfig(mode, managerRouting+`    - name: known
       when: found
-      extension: "1001"
+      to:
+        hipcall: "1001"
 `+extra)
 }
 
@@ -187,14 +188,17 @@ connectors:
         id: CustomerID
         phonez: [Phone]
 routing:
-  default_extension: "1000"
+  default:
+    hipcall: "1000"
   rules:
     - name: broken
       when: found && record.balance >
-      extension: "1"
+      to:
+        hipcall: "1"
     - name: missing-var
       when: ${NOT_SET_ANYWHERE} == "x"
-      extension: "2"
+      to:
+        hipcall: "2"
 `)
 	cli(t, nil, "validate", "-config", bad).mustExit(exitUsage).stderrHas(
 		"bad.yaml:3:3:",    // unknown key server.colour
@@ -217,16 +221,18 @@ connectors:
         id: CustomerID
         phonez: [Phone]
 routing:
-  default_extension: "1000"
+  default:
+    hipcall: "1000"
   rules:
     - name: broken
       when: found && record.balance >
-      extension: "1"
+      to:
+        hipcall: "1"
 `)
 	cli(t, nil, "validate", "-config", bad).mustExit(exitUsage).stderrHas(
 		"bad.yaml:12:17:", // the plugin's unknown key, mapped back to the host file
 		"phonez",
-		"bad.yaml:17:13:", // the rule's broken expression
+		"bad.yaml:18:13:", // the rule's broken expression
 	)
 }
 
@@ -235,7 +241,7 @@ func TestE2ELookupCommand(t *testing.T) {
 	cli(t, nil, "lookup", "-config", exampleConfig(t), "020 4520 5757").mustExit(0).
 		stdoutHas("+442045205757", "Ada Lovelace", "exact", "extension:", "1093", "account-manager")
 	cli(t, nil, "lookup", "-config", exampleConfig(t), "-json", "+442079460999").exits(0).
-		stdoutHas(`"ambiguous": true`, `"extension": "1002"`)
+		stdoutHas(`"ambiguous": true`, `"target": "hipcall"`, `"destination": "1002"`)
 }
 
 func TestE2EPluginsAndVersion(t *testing.T) {

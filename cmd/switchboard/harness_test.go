@@ -467,14 +467,17 @@ directory:
 // anything else the default 1000. More rules may follow, indented by four
 // spaces.
 const managerRouting = `routing:
-  default_extension: "1000"
+  default:
+    hipcall: "1000"
   rules:
     - name: several-records
       when: ambiguous
-      extension: "1002"
+      to:
+        hipcall: "1002"
     - name: account-manager
       when: found && record.manager_ext != ""
-      extension_expr: record.manager_ext
+      to_expr:
+        hipcall: record.manager_ext
 `
 
 // pgExec runs SQL statements on dsn.

@@ -9,7 +9,7 @@ connectors:
   - name: customers
     plugin: csv
 routing:
-  default_extension: "100"
+  default: {hipcall: "100"}
 cards:
   enabled: true
   title:

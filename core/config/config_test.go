@@ -31,7 +31,8 @@ hipcall:
       username: hipcall
       password: ${SB_TEST_IVR_PASSWORD}
 routing:
-  default_extension: "100"
+  default:
+    hipcall: "100"
 `
 
 func TestLoadFile(t *testing.T) {
@@ -223,7 +224,7 @@ func TestSuggest(t *testing.T) {
 func TestConfigYAMLRoundTrip(t *testing.T) {
 	const doc = `
 phone: {default_region: GB}
-routing: {default_extension: "1"}
+routing: {default: {hipcall: "1"}}
 connectors:
   - name: a
     plugin: csv
@@ -271,7 +272,7 @@ connectors:
 func TestDefaultsKeepExplicitZero(t *testing.T) {
 	const doc = `
 phone: {default_region: GB}
-routing: {default_extension: "1"}
+routing: {default: {hipcall: "1"}}
 directory:
   cache: {size: 0, negative_ttl: 0s}
 hipcall:

@@ -162,6 +162,8 @@ func (d *decoder) decode(path string, n *yaml.Node, v reflect.Value) {
 		d.structure(path, n, v)
 	case v.Kind() == reflect.Slice:
 		d.list(path, n, v)
+	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String:
+		d.dict(path, n, v)
 	case v.Kind() == reflect.String:
 		d.str(path, n, v)
 	case v.CanInt():
@@ -406,6 +408,27 @@ func (d *decoder) duplicates(path string, n *yaml.Node, depth int) {
 			d.duplicates(join(path, strconv.Itoa(i)), item, depth+1)
 		}
 	}
+}
+
+// dict decodes a mapping with keys of the owner's choosing (routing's
+// targets, for instance) into a map; the owner checks the keys.
+func (d *decoder) dict(path string, n *yaml.Node, v reflect.Value) {
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.failf(path, n, "%s must be a mapping (key: value), got %s", display(path), d.describe(path, n))
+		return
+	}
+	out := reflect.MakeMap(v.Type())
+	for _, p := range d.pairs(path, n) {
+		child := join(path, p.key.Value)
+		d.index[child] = p
+		elem := reflect.New(v.Type().Elem()).Elem()
+		d.decode(child, p.value, elem)
+		out.SetMapIndex(reflect.ValueOf(p.key.Value).Convert(v.Type().Key()), elem)
+	}
+	v.Set(out)
 }
 
 // list decodes a sequence into a slice.

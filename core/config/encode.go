@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -222,6 +223,22 @@ func encodeValue(v reflect.Value, cp *copier) (*yaml.Node, error) {
 				return nil, err
 			}
 			out.Content = append(out.Content, val)
+		}
+		return out, nil
+	case reflect.Map:
+		// Keys sorted, so that the output is stable; an empty map is {}.
+		out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		if v.Len() == 0 {
+			out.Style = yaml.FlowStyle
+		}
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			val, err := encodeValue(v.MapIndex(k), cp)
+			if err != nil {
+				return nil, err
+			}
+			out.Content = append(out.Content, scalar(tagStr, k.String()), val)
 		}
 		return out, nil
 	case reflect.String:

@@ -88,15 +88,16 @@ func render(t *testing.T, cfg *Config, err error, d directives) (public, private
 	b.WriteString("# positions\n")
 	fmt.Fprintf(&b, "server %s, log %s, phone %s, plugins %s, directory %s (cache %s), hipcall %s (smart_ivr %s), routing %s\n",
 		cfg.Server.Pos, cfg.Log.Pos, cfg.Phone.Pos, cfg.Plugins.Pos, cfg.Directory.Pos, cfg.Directory.Cache.Pos,
-		cfg.Hipcall.Pos, cfg.Hipcall.SmartIVR.Pos, cfg.Routing.Pos)
-	fmt.Fprintf(&b, "phone.default_region %s, routing.default_extension %s\n",
-		cfg.Phone.DefaultRegionPos, cfg.Routing.DefaultExtensionPos)
+		cfg.Hipcall.Pos, cfg.Hipcall.SmartIVR.Pos, cfg.PosOf("routing"))
+	fmt.Fprintf(&b, "phone.default_region %s, routing.default.hipcall %s\n",
+		cfg.Phone.DefaultRegionPos, cfg.PosOf("routing.default.hipcall"))
 	for i, c := range cfg.Connectors {
 		fmt.Fprintf(&b, "connectors[%d] %s: %s (config: %s)\n", i, c.Name, c.Pos, c.ConfigPos(""))
 	}
 	for i, r := range cfg.Routing.Rules {
-		fmt.Fprintf(&b, "routing.rules[%d] %s: %s when %s extension_expr %s\n",
-			i, r.Name, r.Pos, r.WhenPos, r.ExtensionExprPos)
+		at := fmt.Sprintf("routing.rules.%d", i)
+		fmt.Fprintf(&b, "routing.rules[%d] %s: %s when %s to_expr.hipcall %s\n",
+			i, r.Name, cfg.PosOf(at), cfg.PosOf(at+".when"), cfg.PosOf(at+".to_expr.hipcall"))
 	}
 	for _, p := range d.pos {
 		c := findConnector(t, cfg, p[0])

@@ -3,6 +3,7 @@ package config
 import (
 	"cmp"
 	"fmt"
+	"github.com/switchboard-hq/switchboard/connectors"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,4 +95,17 @@ func (p *Problems) Error() string {
 		b.WriteString(pr.String())
 	}
 	return b.String()
+}
+
+// Locate places the problems a section's owner found (paths relative to
+// section, such as routing's "rules.2.when") in the file: each points at its
+// path's value and reads "section.path: message". This is the one place
+// paths become file:line:col.
+func (c *Config) Locate(section string, ps connectors.Problems) []Problem {
+	out := make([]Problem, 0, len(ps))
+	for _, p := range ps {
+		path := join(section, p.Path)
+		out = append(out, Problem{Pos: c.PosOf(path), Message: display(path) + ": " + p.Message})
+	}
+	return out
 }

@@ -16,7 +16,8 @@ connectors:
     plugin: example
     reattach: %s
 routing:
-  default_extension: "100"
+  default:
+    hipcall: "100"
 `
 
 func TestReattach(t *testing.T) {

@@ -158,9 +158,6 @@ func (c *checker) ringostat() {
 	if s.Deadline <= 0 || s.Deadline > MaxRingostatDeadline {
 		c.addf(sec+".deadline", "ringostat.deadline must be longer than 0 and at most %s (set the Ringostat scheme's timeout "+
 			"to 3 seconds), got %s", formatDuration(MaxRingostatDeadline), formatDuration(s.Deadline))
-	} else if wt := c.cfg.Server.WriteTimeout; s.Deadline >= wt && wt > 0 && !c.tainted("server.write_timeout") {
-		c.addf(sec+".deadline", "ringostat.deadline (%s) must be shorter than server.write_timeout (%s)",
-			formatDuration(s.Deadline), formatDuration(wt))
 	}
 
 	const auth = sec + ".basic_auth"
@@ -184,13 +181,4 @@ func (c *checker) ringostat() {
 		}
 	}
 
-	r := &c.cfg.Routing
-	r.RingostatDefault = strings.TrimSpace(r.RingostatDefault)
-	for i := range r.Rules {
-		rule := &r.Rules[i]
-		if rule.Ringostat != "" && rule.RingostatExpr != "" {
-			path := "routing.rules." + strconv.Itoa(i)
-			c.addf(path+".ringostat_expr", "%s sets both ringostat and ringostat_expr; keep one of them", display(path))
-		}
-	}
 }

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/switchboard-hq/switchboard/core/routing"
 )
 
 // DefaultFile is the configuration file's default name.
@@ -27,7 +29,9 @@ type Config struct {
 	Connectors []Connector     `yaml:"connectors"`
 	Directory  DirectoryConfig `yaml:"directory"`
 	Hipcall    HipcallConfig   `yaml:"hipcall"`
-	Routing    RoutingConfig   `yaml:"routing"`
+	// Routing is owned by core/routing: its type, and its checks in
+	// routing.New (run by the host, and so by `switchboard validate`).
+	Routing routing.Config `yaml:"routing"`
 	// Ringostat configures Ringostat's call routing endpoint (ringostat.go).
 	Ringostat RingostatConfig `yaml:"ringostat"`
 	// Cards configures Insight Cards pushed on webhooks (cards.go).
@@ -200,54 +204,6 @@ type SmartIVRConfig struct {
 type BasicAuth struct {
 	Username string `yaml:"username"`
 	Password Secret `yaml:"password"`
-}
-
-// RoutingConfig says which extension a call goes to.
-type RoutingConfig struct {
-	// DefaultExtension is used when no rule matches.
-	DefaultExtension string `yaml:"default_extension"`
-	// RingostatDefault is the Ringostat destination when no rule matches;
-	// empty means none (Ringostat goes on to its scheme's next step).
-	RingostatDefault string `yaml:"ringostat_default"`
-	// Rules are tried in order.
-	Rules []Rule `yaml:"rules"`
-
-	// DefaultExtensionPos is where default_extension's value is.
-	DefaultExtensionPos Position `yaml:"-" pos:"default_extension"`
-	// RingostatDefaultPos is where ringostat_default's value is.
-	RingostatDefaultPos Position `yaml:"-" pos:"ringostat_default"`
-	// Pos is where the section starts (or, when it is left out, the
-	// nearest thing that is there).
-	Pos Position `yaml:"-"`
-}
-
-// Rule is one routing rule. Its expressions are compiled elsewhere; the
-// positions let that code report problems as file:line:col.
-type Rule struct {
-	Name string `yaml:"name"`
-	// When is the condition expression's text.
-	When string `yaml:"when"`
-	// Extension is a fixed extension; exactly one of Extension and
-	// ExtensionExpr is set.
-	Extension string `yaml:"extension"`
-	// ExtensionExpr is an expression yielding the extension.
-	ExtensionExpr string `yaml:"extension_expr"`
-	// Ringostat is a fixed Ringostat destination; at most one of Ringostat
-	// and RingostatExpr is set.
-	Ringostat string `yaml:"ringostat"`
-	// RingostatExpr is an expression yielding the Ringostat destination.
-	RingostatExpr string `yaml:"ringostat_expr"`
-
-	// Pos is where the rule starts.
-	Pos Position `yaml:"-"`
-	// WhenPos is where the when expression starts (Pos when absent).
-	WhenPos Position `yaml:"-" pos:"when"`
-	// ExtensionExprPos is where extension_expr starts (Pos when absent).
-	ExtensionExprPos Position `yaml:"-" pos:"extension_expr"`
-	// RingostatPos and RingostatExprPos are where ringostat and
-	// ringostat_expr start (Pos when absent).
-	RingostatPos     Position `yaml:"-" pos:"ringostat"`
-	RingostatExprPos Position `yaml:"-" pos:"ringostat_expr"`
 }
 
 // Default returns the configuration with every default applied and nothing

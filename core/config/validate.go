@@ -86,9 +86,8 @@ func (c *checker) check() {
 	c.reattach() // connectors[].reattach (reattach.go)
 	c.hipcall()
 	c.hipcallEvents() // hipcall.api, hipcall.webhook, cards (webhook.go, cards.go)
-	c.routing()
-	c.ringostat() // ringostat, routing.ringostat_default, rules[].ringostat* (ringostat.go)
-	c.sync()      // sync (sync.go)
+	c.ringostat()     // ringostat, routing.ringostat_default, rules[].ringostat* (ringostat.go)
+	c.sync()          // sync (sync.go)
 }
 
 func (c *checker) server() {
@@ -258,37 +257,6 @@ func (c *checker) hipcall() {
 			c.addf(auth+".password", "%s.password is required when a username is set (set both, or neither)", auth)
 		case a.Username == "":
 			c.addf(auth+".username", "%s.username is required when a password is set (set both, or neither)", auth)
-		}
-	}
-}
-
-func (c *checker) routing() {
-	r := &c.cfg.Routing
-	if strings.TrimSpace(r.DefaultExtension) == "" {
-		c.addf("routing.default_extension", "routing.default_extension is required: the extension calls go to "+
-			"when no rule matches, such as \"100\"")
-	}
-	names := map[string]Position{}
-	for i := range r.Rules {
-		rule := &r.Rules[i]
-		path := "routing.rules." + strconv.Itoa(i)
-		at := func(key string) string { return path + "." + key }
-		if rule.Name == "" {
-			c.addf(at("name"), "%s.name is required: name the rule, such as \"vip\"", display(path))
-		} else if first, dup := names[rule.Name]; dup {
-			c.addf(at("name"), "duplicate rule name %q (first used at %s); rule names must be unique", rule.Name, first)
-		} else {
-			names[rule.Name] = c.index.pos(c.cfg.File, at("name"))
-		}
-		if strings.TrimSpace(rule.When) == "" {
-			c.addf(at("when"), "%s.when is required: the condition, such as 'found && record.balance > 1000'", display(path))
-		}
-		switch hasExt, hasExpr := rule.Extension != "", rule.ExtensionExpr != ""; {
-		case hasExt && hasExpr:
-			c.addf(at("extension_expr"), "%s sets both extension and extension_expr; keep one of them", display(path))
-		case !hasExt && !hasExpr && rule.Ringostat == "" && rule.RingostatExpr == "" &&
-			!c.tainted(at("extension")) && !c.tainted(at("extension_expr")):
-			c.addf(path, "%s needs an extension or an extension_expr", display(path))
 		}
 	}
 }

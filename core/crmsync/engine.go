@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -224,7 +224,7 @@ type run struct {
 	runID  int64
 	counts map[store.Resource]*counters
 
-	mu       stdsync.Mutex
+	mu       sync.Mutex
 	sum      *Summary
 	phase    string
 	resource store.Resource

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	stdsync "sync"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -458,7 +458,7 @@ func TestFieldMapping(t *testing.T) {
 func TestInterruptedAndResumed(t *testing.T) {
 	env := newEnv(t, newCRM(10, 200), envOptions{fake: fakehipcall.Options{Latency: 2 * time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
-	var once stdsync.Once
+	var once sync.Once
 	eng := env.engine(func(o *crmsync.Options) {
 		o.Concurrency = 4
 		o.ProgressInterval = time.Millisecond
@@ -526,7 +526,7 @@ func TestConcurrentRuns(t *testing.T) {
 	env := newEnv(t, newCRM(40, 40), envOptions{fake: fakehipcall.Options{Latency: time.Millisecond}})
 	a := env.engine()
 	started := make(chan struct{})
-	var once stdsync.Once
+	var once sync.Once
 	b := env.engine(func(o *crmsync.Options) {
 		o.ProgressInterval = time.Millisecond
 		o.OnProgress = func(crmsync.Progress) { once.Do(func() { close(started) }) }
@@ -545,7 +545,7 @@ func TestConcurrentRuns(t *testing.T) {
 	env2 := newEnv(t, newCRM(40, 40), envOptions{fake: fakehipcall.Options{Latency: time.Millisecond}})
 	other := *env2
 	other.store = mustSQLite(t)
-	var wg stdsync.WaitGroup
+	var wg sync.WaitGroup
 	for _, e := range []*testEnv{env2, &other} {
 		eng := e.engine(func(o *crmsync.Options) { o.Concurrency = 3 })
 		wg.Add(1)

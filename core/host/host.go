@@ -22,8 +22,10 @@ import (
 	"github.com/switchboard-hq/switchboard/core/config"
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
+	"github.com/switchboard-hq/switchboard/core/ringostat"
 	"github.com/switchboard-hq/switchboard/core/routing"
 	"github.com/switchboard-hq/switchboard/core/server"
+	"github.com/switchboard-hq/switchboard/core/smartivr"
 	"github.com/switchboard-hq/switchboard/core/webhook"
 	"github.com/switchboard-hq/switchboard/plugins/manager"
 )
@@ -55,6 +57,8 @@ type Host struct {
 	Cards *cards.Builder
 	// Webhook receives Hipcall's webhooks, nil when hipcall.webhook is off.
 	Webhook *webhook.Processor
+
+	server *server.Server
 }
 
 // NewLogger builds the host's logger from the log section.
@@ -94,15 +98,18 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 		add(cfg.Phone.DefaultRegionPos, "phone.default_region: %v", err)
 	}
 
-	h.Router, err = routing.New(routingOptions(cfg, h.Parser, log, reg))
+	h.Router, err = routing.New(routing.Options{
+		Config:     cfg.Routing,
+		Targets:    Targets(h.Parser),
+		Logger:     log.Named("routing"),
+		Registerer: reg,
+	})
 	if err != nil {
-		var re *routing.RuleErrors
-		if !errors.As(err, &re) {
+		var ps connectors.Problems
+		if !errors.As(err, &ps) {
 			return nil, fmt.Errorf("routing: %w", err)
 		}
-		for _, p := range re.Errors {
-			add(rulePos(cfg, p.Index, p.Field), "%s", p.Error())
-		}
+		problems = append(problems, cfg.Locate("routing", ps)...)
 	}
 
 	mgr := manager.New(manager.Options{
@@ -169,6 +176,7 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 	}
 	problems = append(problems, h.buildCardBuilder(cfg)...)
 	problems = append(problems, syncProblems(cfg)...)
+	problems = append(problems, crossChecks(cfg)...) // checks.go
 	if len(problems) > 0 {
 		return nil, &config.Problems{List: problems}
 	}
@@ -192,6 +200,11 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 	if err := h.buildEvents(cfg); err != nil {
 		return nil, err
 	}
+	// The server is built here, not in Serve, so that `switchboard
+	// validate` meets every problem serve could meet.
+	if h.server, err = h.buildServer(); err != nil {
+		return nil, &config.Problems{List: []config.Problem{{Pos: cfg.PosOf("server"), Message: err.Error()}}}
+	}
 	return h, nil
 }
 
@@ -210,42 +223,10 @@ func checkCapabilities(c *config.Connector, info connectors.DescribeResponse) er
 	return nil
 }
 
-func routingOptions(cfg *config.Config, parser *phone.Parser, log hclog.Logger, reg prometheus.Registerer) routing.Options {
-	rules := make([]routing.Rule, len(cfg.Routing.Rules))
-	for i, r := range cfg.Routing.Rules {
-		rules[i] = routing.Rule{Name: r.Name, When: r.When, Extension: r.Extension, ExtensionExpr: r.ExtensionExpr,
-			Ringostat: r.Ringostat, RingostatExpr: r.RingostatExpr}
-	}
-	return routing.Options{
-		DefaultExtension: cfg.Routing.DefaultExtension,
-		RingostatDefault: cfg.Routing.RingostatDefault,
-		Phone:            parser,
-		Rules:            rules,
-		Logger:           log.Named("routing"),
-		Registerer:       reg,
-	}
-}
-
-// rulePos is the position of a rule's field, for routing errors.
-func rulePos(cfg *config.Config, index int, field string) config.Position {
-	if index < 0 || index >= len(cfg.Routing.Rules) {
-		if field == routing.FieldRingostatDefault {
-			return cfg.Routing.RingostatDefaultPos
-		}
-		return cfg.Routing.DefaultExtensionPos
-	}
-	r := cfg.Routing.Rules[index]
-	switch field {
-	case "when":
-		return r.WhenPos
-	case "extension_expr":
-		return r.ExtensionExprPos
-	case routing.FieldRingostat:
-		return r.RingostatPos
-	case routing.FieldRingostatExpr:
-		return r.RingostatExprPos
-	}
-	return r.Pos
+// Targets lists the decision points the routing rules serve: one per
+// phone-system front end. A new phone system registers its target here.
+func Targets(p *phone.Parser) []routing.Target {
+	return []routing.Target{smartivr.Target(), ringostat.Target(p)}
 }
 
 // Ready reports whether every plugin is up and every index built, with the
@@ -263,14 +244,18 @@ func (h *Host) Ready() (bool, []string) {
 	return len(why) == 0, why
 }
 
-// Decide looks a number up and routes it: what `switchboard lookup` prints.
-func (h *Host) Decide(ctx context.Context, call routing.Call) (directory.Result, routing.Decision) {
+// Decide looks a number up and routes it for target (a phone system's
+// decision point): what `switchboard lookup` prints.
+func (h *Host) Decide(ctx context.Context, call routing.Call, target string) (directory.Result, routing.Decision) {
 	res := h.Directory.Lookup(ctx, call.Caller)
-	return res, h.Router.Decide(res, call)
+	return res, h.Router.Decide(res, call, target)
 }
 
-// Server builds the HTTP server for the host's configuration.
-func (h *Host) Server() (*server.Server, error) {
+// Server is the HTTP server Build made for the host's configuration.
+func (h *Host) Server() (*server.Server, error) { return h.server, nil }
+
+// buildServer builds the HTTP server for the host's configuration.
+func (h *Host) buildServer() (*server.Server, error) {
 	s := h.Config.Server
 	opts := server.Options{
 		Listen:            s.Listen,
@@ -288,7 +273,7 @@ func (h *Host) Server() (*server.Server, error) {
 		Webhook:           h.webhookOptions(),
 	}
 	if ivr := h.Config.Hipcall.SmartIVR; ivr.Enabled {
-		o := &server.SmartIVROptions{Path: ivr.Path, Deadline: ivr.Deadline, DefaultExtension: h.Config.Routing.DefaultExtension}
+		o := &server.SmartIVROptions{Path: ivr.Path, Deadline: ivr.Deadline, DefaultExtension: h.Router.Default(smartivr.TargetName)}
 		if ivr.BasicAuth != nil {
 			o.BasicAuth = &server.BasicAuth{Username: ivr.BasicAuth.Username, Password: ivr.BasicAuth.Password.Reveal()}
 		}

@@ -1,10 +1,7 @@
 package host
 
 import (
-	"context"
-
-	"github.com/switchboard-hq/switchboard/core/directory"
-	"github.com/switchboard-hq/switchboard/core/routing"
+	"github.com/switchboard-hq/switchboard/core/ringostat"
 	"github.com/switchboard-hq/switchboard/core/server"
 )
 
@@ -25,18 +22,11 @@ func (h *Host) ringostatOptions() *server.RingostatOptions {
 		ResponseKey:   rc.ResponseKey,
 		Deadline:      rc.Deadline,
 		Token:         rc.Token.Reveal(),
-		Default:       h.Router.DefaultFor(routing.TargetRingostat),
+		Default:       h.Router.Default(ringostat.TargetName),
 		Router:        h.Router,
 	}
 	if rc.BasicAuth != nil {
 		o.BasicAuth = &server.BasicAuth{Username: rc.BasicAuth.Username, Password: rc.BasicAuth.Password.Reveal()}
 	}
 	return o
-}
-
-// DecideFor looks a number up and routes it for a phone system: what
-// `switchboard lookup -for` prints.
-func (h *Host) DecideFor(ctx context.Context, call routing.Call, target routing.Target) (directory.Result, routing.Decision) {
-	res := h.Directory.Lookup(ctx, call.Caller)
-	return res, h.Router.DecideFor(res, call, target)
 }

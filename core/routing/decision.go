@@ -14,17 +14,13 @@ type Call struct {
 
 // Decision is where a call goes and why.
 type Decision struct {
-	// Target is the phone system the decision is for.
-	Target Target `json:"target,omitempty"`
-	// Extension is the Hipcall extension: never empty for TargetHipcall
-	// (Decide), empty for other targets.
-	Extension string `json:"extension"`
-	// Destination is where the call goes on Target: the extension for
-	// Hipcall; for Ringostat a phone number in international format
-	// without '+' or a SIP login, or "" when no rule gave one and no
-	// default is configured (Ringostat then goes on to the next step of
-	// its scheme).
-	Destination string `json:"destination,omitempty"`
+	// Target is the name of the decision point the decision is for.
+	Target string `json:"target,omitempty"`
+	// Destination is where the call goes, as the target's Check normalised
+	// it. It is never empty for a target whose default is required; for
+	// another it is "" when no rule routed the call and no default is
+	// configured (Ringostat then goes on to the next step of its scheme).
+	Destination string `json:"destination"`
 	// Rule is the name of the rule that matched; "" when the default applied.
 	Rule string `json:"rule,omitempty"`
 	// Default is true when no rule matched (or the lookup failed).
@@ -33,4 +29,28 @@ type Decision struct {
 	// (`rule "vip" matched (found && record.balance > 1000) for contact:42
 	// via index/customers`, `default: no rule matched (not found)`).
 	Reason string `json:"reason"`
+}
+
+// Step is the outcome of one rule while explaining a decision.
+type Step struct {
+	// Rule is the rule's name.
+	Rule string
+	// Matched is true when When held and a valid destination was found.
+	Matched bool
+	// Skipped is true when the rule has no destination for the decision's
+	// target and so was not evaluated.
+	Skipped bool
+	// Destination is what the rule yielded, when Matched.
+	Destination string
+	// Err is why the rule was skipped when its evaluation failed.
+	Err error
+}
+
+// Explanation is a decision with everything behind it, for `lookup -explain`.
+type Explanation struct {
+	Decision Decision
+	// Env is the environment the rules saw.
+	Env map[string]any
+	// Steps lists the rules evaluated, in order, up to the one that matched.
+	Steps []Step
 }

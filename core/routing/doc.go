@@ -1,46 +1,56 @@
 // Package routing turns a directory result into a destination with rules
-// from YAML, evaluated in order, first match wins, and always yields one:
-// the default extension on no match, on a failed lookup, on a rule that
-// errors, and on any internal error. Decide never fails and never panics.
+// from YAML, evaluated in order, first match wins. Decide never fails and
+// never panics: on no match, on a failed lookup, on a rule that errors, and
+// on any internal error, the target's default answers.
+//
+// # Targets
+//
+// The router knows no phone system. Each phone-system front end (a
+// decision point) registers a Target in Options.Targets: its name
+// ("hipcall" for Hipcall's Smart IVR, see smartivr.Target; "ringostat" for
+// Ringostat's routing webhook, see ringostat.Target), a Check that
+// validates and normalises its destinations, whether its default is
+// required, and what happens to a call no rule routes when it has no
+// default. Decide(res, call, target) decides for one target; Explain does
+// the same for `lookup -explain` and reports every step.
 //
 // A rule is a name, a boolean expression (when) in the expr language
-// (https://expr-lang.org), and a destination: a static extension, or an
-// expression (extension_expr) yielding a string or a whole number:
+// (https://expr-lang.org), and its destinations keyed by target: fixed ones
+// under to, or expressions yielding a string or a whole number under
+// to_expr (a target has at most one of the two). routing.default gives each
+// target the destination of calls no rule routes:
 //
 //	routing:
-//	  default_extension: "100"
+//	  default:
+//	    hipcall: "100"
+//	    ringostat: "380441234567"
 //	  rules:
 //	    - name: vip
 //	      when: 'found && record.balance > 1000'
-//	      extension: "200"
+//	      to:
+//	        hipcall: "200"
+//	        ringostat: reception
 //	    - name: account-manager
-//	      when: 'found && record.owner_extension != nil'
-//	      extension_expr: 'record.owner_extension'
+//	      when: 'found && record.owner_phone != ""'
+//	      to_expr:
+//	        hipcall: 'record.owner_extension'
+//	        ringostat: 'record.owner_phone'
 //
-// # Phone systems
+// Deciding for a target skips the rules that have no destination for it.
+// default.hipcall is required (the Smart IVR always answers an extension);
+// default.ringostat may be left out: with no destination, Ringostat goes on
+// to the next step of its scheme.
 //
-// One rule set serves every phone system (Target). A rule's extension or
-// extension_expr is its Hipcall destination; ringostat or ringostat_expr
-// its Ringostat destination (a phone number in international format,
-// answered as E.164 digits without '+', or a SIP login: see
-// RingostatDestination). Decide decides for Hipcall; DecideFor(res, call,
-// TargetRingostat) for Ringostat, skipping rules that have no Ringostat
-// destination and falling back to Options.RingostatDefault, which may be
-// empty: no destination, so Ringostat goes on to the next step of its
-// scheme.
-//
-//	rules:
-//	  - name: account-manager
-//	    when: 'found && record.owner_phone != ""'
-//	    extension_expr: 'record.owner_extension'
-//	    ringostat_expr: 'record.owner_phone'
-//
-// New compiles every expression against the environment below, so unknown
-// variables and type errors are reported at load time, all at once, as a
-// *RuleErrors. At run time an expression that fails (nil > 1000 when the
-// record has no balance) means "no match": it is logged at debug and
-// counted in switchboard_routing_rule_errors_total{rule}. An extension_expr
-// that yields nothing usable skips the rule likewise.
+// New compiles every expression against the environment below and checks
+// every fixed destination and default with its target's Check, so unknown
+// variables, type errors, bad destinations and destinations for a phone
+// system no target serves are reported at load time, all at once, as
+// connectors.Problems with paths inside the routing section
+// ("rules.2.when", "rules.0.to_expr.ringostat", "default.hipcall"). At run
+// time an expression that fails (nil > 1000 when the record has no balance)
+// means "no match": it is logged at debug and counted in
+// switchboard_routing_rule_errors_total{target,rule}. A to_expr that yields
+// nothing the target's Check accepts skips the rule likewise.
 //
 // # Environment
 //
@@ -74,9 +84,8 @@
 //
 // # Metrics
 //
-// switchboard_routing_decisions_total{rule} counts Hipcall decisions by the
-// rule that decided ("default" for the default), and
-// switchboard_routing_ringostat_decisions_total{rule} Ringostat ones;
-// switchboard_routing_rule_errors_total{rule} counts rules that failed at
-// run time.
+// switchboard_routing_decisions_total{target,rule} counts decisions by
+// target and by the rule that decided ("default" when none did);
+// switchboard_routing_rule_errors_total{target,rule} counts rules that
+// failed at run time. Explain counts in neither.
 package routing

@@ -86,8 +86,9 @@ func invalid() directory.Result {
 		InvalidNumber: errors.New("phone: \"abc\" is not a phone number")}
 }
 
-// counter reads one labelled counter from reg; 0 when it is absent.
-func counter(t *testing.T, reg *prometheus.Registry, name, rule string) float64 {
+// counterValue reads the counter name labelled with target and rule from
+// reg; 0 when it is absent.
+func counterValue(t *testing.T, reg *prometheus.Registry, name, target, rule string) float64 {
 	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
@@ -98,12 +99,32 @@ func counter(t *testing.T, reg *prometheus.Registry, name, rule string) float64 
 			continue
 		}
 		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "rule" && l.GetValue() == rule {
-					return m.GetCounter().GetValue()
-				}
+				labels[l.GetName()] = l.GetValue()
+			}
+			if len(labels) == 2 && labels["target"] == target && labels["rule"] == rule {
+				return m.GetCounter().GetValue()
 			}
 		}
 	}
 	return 0
 }
+
+// The tests of deciding (package routing_test) use the real targets,
+// smartivr.Target and ringostat.Target, which import this package, so they
+// live in the external test package and reach the fixtures above, and
+// toText, through these.
+var (
+	Contact      = contact
+	Company      = company
+	NotFound     = notFound
+	FailedLookup = failedLookup
+	Ambiguous    = ambiguous
+	Invalid      = invalid
+	FixedClock   = fixedClock
+	CounterValue = counterValue
+	ToText       = toText
+	Wednesday10  = wednesday10
+	Friday19     = friday19
+)

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/routing"
+	"github.com/switchboard-hq/switchboard/core/smartivr"
 )
 
 const (
@@ -69,7 +70,9 @@ func knownLookup(raw string) directory.Result {
 }
 
 // fakeRouter sends found contacts to knownExt and everything else to the
-// default; decideFn, when set, replaces it. It records the calls it saw.
+// default; decideFn, when set, replaces it. It records the calls it saw, and
+// panics when asked for a target other than Hipcall's (the Smart IVR must
+// only ask for its own).
 type fakeRouter struct {
 	decideFn func(res directory.Result, call routing.Call) routing.Decision
 
@@ -77,17 +80,20 @@ type fakeRouter struct {
 	calls []routing.Call
 }
 
-func (f *fakeRouter) Decide(res directory.Result, call routing.Call) routing.Decision {
+func (f *fakeRouter) Decide(res directory.Result, call routing.Call, target string) routing.Decision {
 	f.mu.Lock()
 	f.calls = append(f.calls, call)
 	f.mu.Unlock()
+	if target != smartivr.TargetName {
+		panic("fakeRouter asked for " + target)
+	}
 	if f.decideFn != nil {
 		return f.decideFn(res, call)
 	}
 	if res.Found {
-		return routing.Decision{Extension: knownExt, Rule: "known", Reason: "rule \"known\" matched for " + res.Match.Key()}
+		return routing.Decision{Target: target, Destination: knownExt, Rule: "known", Reason: "rule \"known\" matched for " + res.Match.Key()}
 	}
-	return routing.Decision{Extension: testDefaultExt, Default: true, Reason: "default: no rule matched"}
+	return routing.Decision{Target: target, Destination: testDefaultExt, Default: true, Reason: "default: no rule matched"}
 }
 
 func (f *fakeRouter) seen() []routing.Call {

@@ -38,10 +38,12 @@ type Lookuper interface {
 	Lookup(ctx context.Context, raw string) directory.Result
 }
 
-// Decider turns a lookup result into a destination. *routing.Router
-// satisfies it. Decide must always return a non-empty extension.
+// Decider turns a lookup result into a destination for a target (a phone
+// system's decision point). *routing.Router satisfies it. Decide must never
+// fail; for a target whose default is required (Hipcall) it always returns a
+// destination.
 type Decider interface {
-	Decide(res directory.Result, call routing.Call) routing.Decision
+	Decide(res directory.Result, call routing.Call, target string) routing.Decision
 }
 
 // BasicAuth holds the credentials an endpoint requires. Password comes from
@@ -170,7 +172,7 @@ func (o Options) withDefaults() (Options, error) {
 			errs = append(errs, fmt.Errorf("smart IVR deadline %v must be below the server write timeout %v: raise write_timeout or lower the deadline", ivr.Deadline, o.WriteTimeout))
 		}
 		if strings.TrimSpace(ivr.DefaultExtension) == "" {
-			errs = append(errs, errors.New("smart IVR needs a default extension: set routing.default_extension"))
+			errs = append(errs, errors.New("smart IVR needs a default extension: set routing.default.hipcall"))
 		}
 		if ivr.BasicAuth != nil && (ivr.BasicAuth.Username == "" || ivr.BasicAuth.Password == "") {
 			errs = append(errs, errors.New("smart IVR basic auth needs both a username and a password: set both or remove basic_auth"))

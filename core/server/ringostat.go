@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/ringostat"
 	"github.com/switchboard-hq/switchboard/core/routing"
 )
 
@@ -82,7 +83,7 @@ func registerCounterVec(reg prometheus.Registerer, c *prometheus.CounterVec) *pr
 // ringostat serves Ringostat's routing scheme requests: the caller's
 // number in (any method, any submission type), a destination out in the
 // configured import type, always a valid answer.
-type ringostat struct {
+type ringostatHandler struct {
 	opts    RingostatOptions
 	maxBody int64
 	dir     Lookuper
@@ -96,7 +97,7 @@ type ringostat struct {
 
 func (s *Server) ringostatEndpoint() endpoint {
 	ro := s.opts.Ringostat
-	h := &ringostat{
+	h := &ringostatHandler{
 		opts:        *ro,
 		maxBody:     s.opts.MaxBodyBytes,
 		dir:         s.opts.Directory,
@@ -125,7 +126,7 @@ func (s *Server) ringostatEndpoint() endpoint {
 	}
 }
 
-func (h *ringostat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *ringostatHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.authorized(w, r) {
 		return
 	}
@@ -159,7 +160,7 @@ func (h *ringostat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out, ok := decideWithin(r.Context(), h.opts.Deadline,
 		func(ctx context.Context) directory.Result { return h.dir.Lookup(ctx, req.call.Caller) },
 		func(res directory.Result) routing.Decision {
-			return h.opts.Router.DecideFor(res, req.call, routing.TargetRingostat)
+			return h.opts.Router.Decide(res, req.call, ringostat.TargetName)
 		})
 	switch {
 	case !ok:
@@ -181,7 +182,7 @@ func (h *ringostat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // authorized checks the token, when one is required: the last path
 // segment or the token query parameter, compared in constant time. It
 // answers 401 itself when the token is missing or wrong.
-func (h *ringostat) authorized(w http.ResponseWriter, r *http.Request) bool {
+func (h *ringostatHandler) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if h.token == nil {
 		return true
 	}
@@ -203,7 +204,7 @@ func (h *ringostat) authorized(w http.ResponseWriter, r *http.Request) bool {
 
 // fail answers a request that could not be routed: a JSON-RPC error when
 // the answer is JSON-RPC, else the default destination.
-func (h *ringostat) fail(w http.ResponseWriter, r *http.Request, rpc *rpcCall, perr *requestError) {
+func (h *ringostatHandler) fail(w http.ResponseWriter, r *http.Request, rpc *rpcCall, perr *requestError) {
 	if h.opts.Import != ImportJSONRPC {
 		h.fallback(w, r, rpc, perr.reason, perr.msg)
 		return
@@ -216,14 +217,14 @@ func (h *ringostat) fail(w http.ResponseWriter, r *http.Request, rpc *rpcCall, p
 
 // fallback answers the default destination because of reason and counts
 // it.
-func (h *ringostat) fallback(w http.ResponseWriter, r *http.Request, rpc *rpcCall, reason, detail string) {
+func (h *ringostatHandler) fallback(w http.ResponseWriter, r *http.Request, rpc *rpcCall, reason, detail string) {
 	countFallback(r, h.metrics.fallbacks, reason)
 	h.answer(w, r, rpc, h.opts.Default, outcomeFallback, "", detail)
 }
 
 // answer sends dest in the import format and logs the decision. An empty
 // dest is "no destination": Ringostat goes on to its next step.
-func (h *ringostat) answer(w http.ResponseWriter, r *http.Request, rpc *rpcCall, dest, outcome, rule, reason string) {
+func (h *ringostatHandler) answer(w http.ResponseWriter, r *http.Request, rpc *rpcCall, dest, outcome, rule, reason string) {
 	if dest == "" && outcome != outcomeFallback {
 		outcome = outcomeNone
 	}

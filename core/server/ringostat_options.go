@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchboard-hq/switchboard/core/directory"
-	"github.com/switchboard-hq/switchboard/core/routing"
+	"github.com/switchboard-hq/switchboard/core/ringostat"
 )
 
 // Ringostat defaults applied by New to zero-valued RingostatOptions.
@@ -64,14 +63,6 @@ const (
 // ringostatMethods are the methods a Ringostat scheme can use.
 var ringostatMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete}
 
-// TargetDecider decides a destination for a phone system. *routing.Router
-// satisfies it. DecideFor must never fail; for TargetRingostat the
-// destination may be empty (no destination: Ringostat goes on to the next
-// step of its scheme).
-type TargetDecider interface {
-	DecideFor(res directory.Result, call routing.Call, target routing.Target) routing.Decision
-}
-
 // RingostatOptions configures the endpoint Ringostat's routing scheme asks
 // where to send a call.
 type RingostatOptions struct {
@@ -109,7 +100,7 @@ type RingostatOptions struct {
 	// docs/configuration.md).
 	Default string
 	// Router decides destinations. Required (Options.Directory too).
-	Router TargetDecider
+	Router Decider
 }
 
 // checkRingostat fills in o.Ringostat's defaults (on a copy) and returns
@@ -184,7 +175,7 @@ func (o *Options) checkRingostat() []error {
 		errs = append(errs, errors.New("ringostat basic auth needs both a username and a password: set both or remove basic_auth"))
 	}
 	if ro.Default != "" && !answerable(ro.Default) {
-		errs = append(errs, fmt.Errorf("ringostat default destination %q is not a normalised destination (routing.RingostatDestination makes one)", ro.Default))
+		errs = append(errs, fmt.Errorf("ringostat default destination %q is not a normalised destination (ringostat.Destination makes one)", ro.Default))
 	}
 	if o.Directory == nil {
 		errs = append(errs, errors.New("ringostat needs a directory (Options.Directory) to look callers up"))
@@ -196,10 +187,10 @@ func (o *Options) checkRingostat() []error {
 }
 
 // answerable reports whether dest may be sent to Ringostat as it is: what
-// routing.RingostatDestination yields (digits, a SIP login or a SIP URI),
+// ringostat.Destination yields (digits, a SIP login or a SIP URI),
 // nothing that could break a text/plain body or a header.
 func answerable(dest string) bool {
-	if dest == "" || len(dest) > routing.MaxDestinationLen {
+	if dest == "" || len(dest) > ringostat.MaxDestinationLen {
 		return false
 	}
 	for i := 0; i < len(dest); i++ {

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/ringostat"
 	"github.com/switchboard-hq/switchboard/core/routing"
 )
 
@@ -35,12 +36,12 @@ type fakeTargetRouter struct {
 	calls []routing.Call
 }
 
-func (f *fakeTargetRouter) DecideFor(res directory.Result, call routing.Call, target routing.Target) routing.Decision {
+func (f *fakeTargetRouter) Decide(res directory.Result, call routing.Call, target string) routing.Decision {
 	f.mu.Lock()
 	f.calls = append(f.calls, call)
 	f.mu.Unlock()
-	if target != routing.TargetRingostat {
-		panic("fakeTargetRouter asked for " + string(target))
+	if target != ringostat.TargetName {
+		panic("fakeTargetRouter asked for " + target)
 	}
 	if f.decideFn != nil {
 		return f.decideFn(res, call)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/routing"
+	"github.com/switchboard-hq/switchboard/core/smartivr"
 )
 
 // extensionBody is the Smart IVR response, the only shape Hipcall reads.
@@ -77,20 +78,22 @@ func (h *smartIVR) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	out, ok := decideWithin(r.Context(), h.opts.Deadline,
 		func(ctx context.Context) directory.Result { return h.dir.Lookup(ctx, req.call.Caller) },
-		func(res directory.Result) routing.Decision { return h.router.Decide(res, req.call) })
+		func(res directory.Result) routing.Decision {
+			return h.router.Decide(res, req.call, smartivr.TargetName)
+		})
 	switch {
 	case !ok:
 		h.fallback(w, r, fallbackDeadline, deadlineDetail(r, h.opts.Deadline))
 	case out.panicked != nil:
 		annotatePanic(r, out)
 		h.fallback(w, r, fallbackPanic, "panic in lookup or routing")
-	case out.dec.Extension == "":
+	case out.dec.Destination == "":
 		annotateResult(r, out.res)
 		raiseLevel(r, hclog.Error)
 		h.answer(w, r, h.opts.DefaultExtension, outcomeFallback, "", "router returned no extension (a routing bug): answered the default")
 	default:
 		annotateResult(r, out.res)
-		h.answer(w, r, out.dec.Extension, decisionOutcome(r, out, h.fallbacks), out.dec.Rule, out.dec.Reason)
+		h.answer(w, r, out.dec.Destination, decisionOutcome(r, out, h.fallbacks), out.dec.Rule, out.dec.Reason)
 	}
 }
 

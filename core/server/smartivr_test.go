@@ -217,13 +217,13 @@ func TestSmartIVRDecisionOutcomes(t *testing.T) {
 				return directory.Result{InvalidNumber: errors.New("bad"), Via: directory.ViaNone}
 			},
 			decide: func(directory.Result, routing.Call) routing.Decision {
-				return routing.Decision{Extension: "300", Rule: "anonymous"}
+				return routing.Decision{Destination: "300", Rule: "anonymous"}
 			}},
 		{name: "router returns empty extension", wantExt: testDefaultExt, wantOutcome: outcomeFallback,
 			decide: func(directory.Result, routing.Call) routing.Decision { return routing.Decision{} }},
 		{name: "extension needing JSON escaping", wantExt: `1"2`, wantOutcome: outcomeRule,
 			decide: func(directory.Result, routing.Call) routing.Decision {
-				return routing.Decision{Extension: `1"2`, Rule: "odd"}
+				return routing.Decision{Destination: `1"2`, Rule: "odd"}
 			}},
 	}
 	for _, tc := range tests {

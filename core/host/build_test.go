@@ -1,0 +1,109 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchboard-hq/switchboard/core/config"
+)
+
+// TestBuildReportsEveryProblemWithPositions builds hosts the way `switchboard
+// validate` does (no connectors, so no plugin starts) and checks that the
+// problems raised past config.Load (routing's, and the checks across
+// sections) come back all at once, each at file:line:col.
+func TestBuildReportsEveryProblemWithPositions(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		want       []string // every line, in order
+	}{
+		{
+			name: "write timeout below the smart IVR and Ringostat deadlines",
+			yaml: `phone: {default_region: GB}
+connectors: [{name: crm, plugin: csv, path: no-such-plugin}]
+server:
+  write_timeout: 1s
+hipcall:
+  smart_ivr:
+    deadline: 1500ms
+ringostat:
+  enabled: true
+  deadline: 1200ms
+routing:
+  default: {hipcall: "100"}
+`,
+			want: []string{
+				`c.yaml:2:14: connector "crm": plugin "csv" for connector "crm" not found`,
+				"c.yaml:7:15: hipcall.smart_ivr.deadline: 1.5s must be shorter than server.write_timeout (1s), or the answer could not be written in time: raise server.write_timeout or lower the deadline",
+				"c.yaml:10:13: ringostat.deadline: 1.2s must be shorter than server.write_timeout (1s), or the answer could not be written in time: raise server.write_timeout or lower the deadline",
+			},
+		},
+		{
+			name: "routing rules",
+			yaml: `phone: {default_region: GB}
+connectors: [{name: crm, plugin: csv, path: no-such-plugin}]
+routing:
+  default:
+    ringostat: "not a destination!"
+    asterisk: "1"
+  rules:
+    - name: both
+      when: found
+      to: {hipcall: "200"}
+      to_expr: {hipcall: record.ext}
+    - name: neither
+      when: found
+    - to: {hipcall: "300"}
+    - name: typo
+      when: found && balanse > 1
+      to: {hipcall: "bad ext"}
+    - name: both
+      when: true
+      to_expr: {ringostat: "[1]"}
+`,
+			want: []string{
+				`c.yaml:2:14: connector "crm": plugin "csv" for connector "crm" not found`,
+				`c.yaml:4:3: routing.default.hipcall: routing.default.hipcall is required: it takes every hipcall call no rule routes`,
+				`c.yaml:5:16: routing.default.ringostat: destination "not a destination!" is not a SIP login`,
+				`c.yaml:6:15: routing.default.asterisk: "asterisk" is not a phone system this host serves (known: hipcall, ringostat)`,
+				`c.yaml:11:26: routing.rules[0].to_expr.hipcall: rule "both" has both to.hipcall and to_expr.hipcall: keep exactly one`,
+				`c.yaml:12:7: routing.rules[1]: rule "neither" has no destination: give it to (fixed destinations) or to_expr (expressions), keyed by phone system (hipcall, ringostat)`,
+				`c.yaml:14:7: routing.rules[2].name: name is required`,
+				`c.yaml:14:7: routing.rules[2].when: when is required`,
+				`c.yaml:16:13: routing.rules[3].when: unknown name balanse`,
+				`c.yaml:17:21: routing.rules[3].to.hipcall: extension "bad ext" has ' ' at position 4`,
+				`c.yaml:18:13: routing.rules[4].name: name "both" is already used by rule 0: rule names must be unique`,
+				`c.yaml:20:28: routing.rules[4].to_expr.ringostat: yields []interface {}: it must yield a string or a whole number`,
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.LoadBytes("c.yaml", []byte(tc.yaml), t.TempDir(), func(string) (string, bool) { return "", false })
+			if err != nil {
+				t.Fatalf("config.Load: %v", err)
+			}
+			h, err := Build(context.Background(), cfg, Options{ValidateOnly: true, Logger: hclog.NewNullLogger()})
+			if err == nil {
+				h.Close()
+				t.Fatal("Build succeeded; want problems")
+			}
+			var ps *config.Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("Build: %T %v, want *config.Problems", err, err)
+			}
+			got := strings.Split(ps.Error(), "\n")
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %d problems, want %d:\n%s", len(got), len(tc.want), ps.Error())
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tc.want[i]) {
+					t.Errorf("problem %d:\n got %s\nwant %s...", i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
