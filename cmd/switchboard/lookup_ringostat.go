@@ -8,8 +8,8 @@ import (
 
 	"github.com/switchboard-hq/switchboard/core/config"
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/ringostat"
 	"github.com/switchboard-hq/switchboard/core/routing"
-	"github.com/switchboard-hq/switchboard/core/server"
 )
 
 // lookupRPCID is the JSON-RPC id `lookup -for ringostat` shows in a
@@ -33,7 +33,7 @@ type ringostatLookupOutput struct {
 // printRingostatLookup prints a Ringostat decision and the answer exactly
 // as the endpoint would send it in the configured import type.
 func printRingostatLookup(env *cliEnv, rc config.RingostatConfig, res directory.Result, dec routing.Decision, asJSON bool) int {
-	ans := server.RenderRingostat(server.RingostatImport(rc.Import), rc.ResponseKey, dec.Destination, lookupRPCID)
+	ans := ringostat.Render(ringostat.Import(rc.Import), rc.ResponseKey, dec.Destination, lookupRPCID)
 	if asJSON {
 		return printJSON(env, ringostatLookupOutput{
 			lookupOutput: lookupJSON(res, dec),

@@ -224,9 +224,33 @@ func checkCapabilities(c *config.Connector, info connectors.DescribeResponse) er
 }
 
 // Targets lists the decision points the routing rules serve: one per
-// phone-system front end. A new phone system registers its target here.
+// phone-system front end. A new phone system registers its target here and
+// its front end in frontEnds.
 func Targets(p *phone.Parser) []routing.Target {
 	return []routing.Target{smartivr.Target(), ringostat.Target(p)}
+}
+
+// frontEnds build the phone-system endpoints the server mounts from the
+// configuration, each in its own package; a disabled one gives nil. A new
+// phone system registers its front end here (and its target in Targets).
+var frontEnds = []func(h *Host) (*server.Mount, error){
+	(*Host).smartIVRMount,
+	(*Host).ringostatMount, // ringostat.go
+}
+
+// smartIVRMount is Hipcall's Smart IVR endpoint, nil when it is off.
+func (h *Host) smartIVRMount() (*server.Mount, error) {
+	ivr := h.Config.Hipcall.SmartIVR
+	if !ivr.Enabled {
+		return nil, nil
+	}
+	o := smartivr.Options{Path: ivr.Path, Deadline: ivr.Deadline, DefaultExtension: h.Router.Default(smartivr.TargetName),
+		Directory: h.Directory, Router: h.Router}
+	if ivr.BasicAuth != nil {
+		o.BasicAuth = &server.BasicAuth{Username: ivr.BasicAuth.Username, Password: ivr.BasicAuth.Password.Reveal()}
+	}
+	m, err := smartivr.New(o)
+	return &m, err
 }
 
 // Ready reports whether every plugin is up and every index built, with the
@@ -254,7 +278,9 @@ func (h *Host) Decide(ctx context.Context, call routing.Call, target string) (di
 // Server is the HTTP server Build made for the host's configuration.
 func (h *Host) Server() (*server.Server, error) { return h.server, nil }
 
-// buildServer builds the HTTP server for the host's configuration.
+// buildServer builds the HTTP server for the host's configuration: the
+// webhook receiver and every front end in frontEnds, mounted. The error
+// lists every problem.
 func (h *Host) buildServer() (*server.Server, error) {
 	s := h.Config.Server
 	opts := server.Options{
@@ -265,22 +291,31 @@ func (h *Host) buildServer() (*server.Server, error) {
 		IdleTimeout:       s.IdleTimeout,
 		ShutdownTimeout:   s.ShutdownTimeout,
 		MaxBodyBytes:      s.MaxBodyBytes,
-		Directory:         h.Directory,
-		Router:            h.Router,
 		Ready:             h.Ready,
 		Registry:          h.Registry,
 		Logger:            h.Logger,
-		Webhook:           h.webhookOptions(),
 	}
-	if ivr := h.Config.Hipcall.SmartIVR; ivr.Enabled {
-		o := &server.SmartIVROptions{Path: ivr.Path, Deadline: ivr.Deadline, DefaultExtension: h.Router.Default(smartivr.TargetName)}
-		if ivr.BasicAuth != nil {
-			o.BasicAuth = &server.BasicAuth{Username: ivr.BasicAuth.Username, Password: ivr.BasicAuth.Password.Reveal()}
+	var errs []error
+	for _, build := range frontEnds {
+		m, err := build(h)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case m != nil:
+			opts.Mounts = append(opts.Mounts, *m)
 		}
-		opts.SmartIVR = o
 	}
-	opts.Ringostat = h.ringostatOptions()
-	return server.New(opts)
+	if wh := h.webhookOptions(); wh != nil {
+		opts.Mounts = append(opts.Mounts, wh.Mount())
+	}
+	srv, err := server.New(opts)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return srv, nil
 }
 
 // Serve builds the indexes in the background and serves HTTP until ctx is

@@ -5,28 +5,30 @@ import (
 	"github.com/switchboard-hq/switchboard/core/server"
 )
 
-// ringostatOptions builds the Ringostat endpoint's options from the
-// configuration, or nil when the endpoint is disabled.
-func (h *Host) ringostatOptions() *server.RingostatOptions {
+// ringostatMount builds the Ringostat endpoint from the configuration, or
+// nil when the endpoint is disabled.
+func (h *Host) ringostatMount() (*server.Mount, error) {
 	rc := h.Config.Ringostat
 	if !rc.Enabled {
-		return nil
+		return nil, nil
 	}
-	o := &server.RingostatOptions{
+	o := ringostat.Options{
 		Path:          rc.Path,
 		Methods:       rc.Methods,
-		Submission:    server.RingostatSubmission(rc.Submission),
+		Submission:    ringostat.Submission(rc.Submission),
 		JSONRPCMethod: rc.JSONRPCMethod,
 		NumberParam:   rc.NumberParam,
-		Import:        server.RingostatImport(rc.Import),
+		Import:        ringostat.Import(rc.Import),
 		ResponseKey:   rc.ResponseKey,
 		Deadline:      rc.Deadline,
 		Token:         rc.Token.Reveal(),
 		Default:       h.Router.Default(ringostat.TargetName),
+		Directory:     h.Directory,
 		Router:        h.Router,
 	}
 	if rc.BasicAuth != nil {
 		o.BasicAuth = &server.BasicAuth{Username: rc.BasicAuth.Username, Password: rc.BasicAuth.Password.Reveal()}
 	}
-	return o
+	m, err := ringostat.New(o)
+	return &m, err
 }

@@ -1,23 +1,16 @@
-// Package server is the host's HTTP face to the phone system.
+// Package server is the host's HTTP face to the phone systems.
 //
-// It serves Hipcall's Smart IVR web service (a caller number in, an
-// {"extension": "..."} out, within milliseconds), plus /healthz, /readyz and
-// Prometheus /metrics. Every endpoint lives in its own file and is
-// registered in routes.go with its name (the metrics label), path and
-// methods; the shared middleware (request logging and metrics, panic
-// recovery, method check, Basic Auth, body limit) wraps each one.
+// It serves /healthz, /readyz and Prometheus /metrics itself, and mounts
+// every other endpoint from Options.Mounts: each phone-system front end
+// (core/smartivr for Hipcall's Smart IVR, core/ringostat for Ringostat's
+// routing scheme) and the webhook receiver (WebhookOptions) builds its own
+// Mount — name (the metrics label), path, methods, credentials, body limit,
+// panic answer, log level, handler — and the server names no phone system.
 //
-// The Smart IVR endpoint never fails the call: malformed input, an
-// oversized body, an invalid number, a failed or slow lookup and even a
-// panic all answer HTTP 200 with the configured default extension, because
-// the caller is waiting and Hipcall would otherwise wait up to 3 s before
-// falling back on its own.
-//
-// The Ringostat endpoint (ringostat*.go) gives the same guarantees to
-// Ringostat's routing scheme: any method and submission type in (HTTP
-// parameters, JSON, JSON-RPC 2.0), a destination out in the scheme's import
-// type (RenderRingostat), always a valid answer: the Ringostat default or,
-// without one, an empty destination with HTTP 200, which sends the call on
-// to the scheme's next step. Basic Auth and a secret token (path or query,
-// constant time) guard it.
+// The shared middleware wraps each mount: one log line and the metrics per
+// request, panic recovery, the method check, Basic Auth or a custom check
+// (compared in constant time, never logged), the body limit. New checks
+// every mount's path against the built-in ones and each other. A handler
+// tells its part of the request's story with Annotate and RaiseLevel; the
+// server tells it once, in the request's one log line.
 package server

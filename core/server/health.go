@@ -29,7 +29,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if len(reasons) == 0 {
 		reasons = []string{"not ready (no reason given)"}
 	}
-	annotate(r, "reasons", reasons)
+	Annotate(r, "reasons", reasons)
 	writeJSON(w, http.StatusServiceUnavailable, statusBody{Status: "not ready", Reasons: reasons})
 }
 

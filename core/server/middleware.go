@@ -16,51 +16,43 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// endpoint is one route with the middleware it needs. Later endpoints
-// (webhooks, Ringostat) are added to Server.endpoints.
-type endpoint struct {
-	// name labels metrics and logs ("smart_ivr").
-	name string
-	// path is matched exactly.
-	path string
-	// methods are the allowed methods; empty allows any.
-	methods []string
-	// auth, when set, is required before the handler runs.
-	auth *authenticator
-	// limitBody caps the request body at Options.MaxBodyBytes.
-	limitBody bool
-	// level is the log level of the per-request line when all went well.
-	level hclog.Level
-	// onPanic answers after a recovered panic (default: 500 JSON).
-	onPanic func(w http.ResponseWriter, r *http.Request)
-	// prefix also serves every path under path+"/"; the rest of such a
-	// path may hold a secret, so only path is logged (webhook.go).
-	prefix  bool
-	handler http.Handler
-}
-
 // requestInfo collects what handlers want in the request's log line, so
 // that each request logs exactly one line.
 type requestInfo struct {
 	level  hclog.Level
 	fields []any
+	log    hclog.Logger
 }
 
 type requestInfoKey struct{}
 
-// annotate adds key/value pairs to the request's log line. It never logs
-// by itself. Never pass credentials.
-func annotate(r *http.Request, kv ...any) {
+// Annotate adds key/value pairs to the log line the server writes for r,
+// once, when the answer is sent: a request's story is one value, told
+// once. It never logs by itself and does nothing outside a request the
+// server serves. Never pass credentials.
+func Annotate(r *http.Request, kv ...any) {
 	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
 		info.fields = append(info.fields, kv...)
 	}
 }
 
-// raiseLevel makes the request's log line at least level.
-func raiseLevel(r *http.Request, level hclog.Level) {
+// RaiseLevel makes r's log line at least level (a fallback is a warning, a
+// panic an error). An answer with a 5xx status is always logged as an
+// error.
+func RaiseLevel(r *http.Request, level hclog.Level) {
 	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok && level > info.level {
 		info.level = level
 	}
+}
+
+// Logger is the endpoint's own logger ("http.<name>"), for the rare line
+// that is not the request's (a debug detail); outside a request the
+// server serves it discards.
+func Logger(r *http.Request) hclog.Logger {
+	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+		return info.log
+	}
+	return hclog.NewNullLogger()
 }
 
 // recorder remembers the status a handler wrote.
@@ -89,24 +81,27 @@ func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 // chain wraps an endpoint's handler in the shared middleware, outermost
 // first: logging and metrics, panic recovery, method check, auth, body
 // limit.
-func (s *Server) chain(ep endpoint) http.Handler {
-	h := ep.handler
-	if ep.prefix {
+func (s *Server) chain(ep Mount) http.Handler {
+	h := ep.Handler
+	if ep.Authorize != nil {
+		h = s.authorize(ep.Name, ep.Authorize, h)
+	}
+	if ep.Prefix {
 		h = restorePath(h)
 	}
-	if ep.limitBody {
+	if ep.LimitBody {
 		h = s.limitBody(h)
 	}
-	if ep.auth != nil {
-		h = s.requireAuth(ep.name, ep.auth, h)
+	if ep.BasicAuth != nil {
+		h = s.requireAuth(ep.Name, newAuthenticator(ep.BasicAuth), h)
 	}
-	if len(ep.methods) > 0 {
-		h = allowMethods(ep.methods, h)
+	if len(ep.Methods) > 0 {
+		h = allowMethods(ep.Methods, h)
 	}
-	h = s.recoverPanics(ep.onPanic, h)
-	out := s.instrument(ep.name, ep.level, h)
-	if ep.prefix {
-		out = hidePath(ep.path, out)
+	h = s.recoverPanics(ep.OnPanic, h)
+	out := s.instrument(ep.Name, ep.Level, h)
+	if ep.Prefix {
+		out = hidePath(ep.Path, out)
 	}
 	return out
 }
@@ -114,9 +109,10 @@ func (s *Server) chain(ep endpoint) http.Handler {
 // instrument counts, times and logs every request in one line.
 func (s *Server) instrument(name string, level hclog.Level, next http.Handler) http.Handler {
 	observe := s.metrics.duration.WithLabelValues(name)
+	log := s.log.Named(name)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{level: level}
+		info := &requestInfo{level: level, log: log}
 		rec := &recorder{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 
@@ -180,8 +176,8 @@ func (s *Server) recoverPanics(onPanic func(http.ResponseWriter, *http.Request),
 			if v == http.ErrAbortHandler { // let net/http abort the response as asked
 				panic(v)
 			}
-			annotate(r, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			raiseLevel(r, hclog.Error)
+			Annotate(r, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			RaiseLevel(r, hclog.Error)
 			if rec, ok := w.(*recorder); ok && rec.status != 0 {
 				return // the answer is already on its way
 			}
@@ -232,12 +228,25 @@ func (s *Server) requireAuth(name string, a *authenticator, next http.Handler) h
 	})
 }
 
+// authorize answers 401 when check finds a problem with the request's
+// credentials (a custom scheme, such as a token in the path).
+func (s *Server) authorize(name string, check func(*http.Request) string, next http.Handler) http.Handler {
+	failures := s.metrics.authFailures.WithLabelValues(name)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if problem := check(r); problem != "" {
+			refuse(w, r, failures, problem)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // refuse answers 401, counts the failure and logs what was wrong
 // (problem), never the credentials.
 func refuse(w http.ResponseWriter, r *http.Request, failures prometheus.Counter, problem string) {
 	failures.Inc()
-	annotate(r, "auth", problem)
-	raiseLevel(r, hclog.Warn)
+	Annotate(r, "auth", problem)
+	RaiseLevel(r, hclog.Warn)
 	writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized"})
 }
 
@@ -246,24 +255,31 @@ func refuse(w http.ResponseWriter, r *http.Request, failures prometheus.Counter,
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, s.opts.MaxBodyBytes)))
 	})
 }
 
-// errBodyTooLarge reports a body over the limit.
-var errBodyTooLarge = errors.New("request body too large")
+// ErrBodyTooLarge reports a body over the limit (ReadBody wraps it).
+var ErrBodyTooLarge = errors.New("request body too large")
 
-// readBody reads at most limit+1 bytes of the body and fails with
-// errBodyTooLarge (wrapped) when there are more than limit.
-func readBody(r *http.Request, limit int64) ([]byte, error) {
+type bodyLimitKey struct{}
+
+// ReadBody reads r's body whole, failing with ErrBodyTooLarge (wrapped)
+// when it is over the mount's limit (Options.MaxBodyBytes with
+// Mount.LimitBody, else DefaultMaxBodyBytes).
+func ReadBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
+	}
+	limit, ok := r.Context().Value(bodyLimitKey{}).(int64)
+	if !ok {
+		limit = DefaultMaxBodyBytes
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe), err == nil && int64(len(body)) > limit:
-		return nil, fmt.Errorf("%w: over %d bytes", errBodyTooLarge, limit)
+		return nil, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, limit)
 	case err != nil:
 		return nil, fmt.Errorf("read request body: %w", err)
 	}

@@ -1,18 +1,12 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/switchboard-hq/switchboard/core/directory"
-	"github.com/switchboard-hq/switchboard/core/routing"
 )
 
 // Defaults applied by New to zero-valued options.
@@ -24,57 +18,7 @@ const (
 	DefaultIdleTimeout       = 60 * time.Second
 	DefaultShutdownTimeout   = 10 * time.Second
 	DefaultMaxBodyBytes      = 64 << 10
-	DefaultSmartIVRPath      = "/hipcall/smart-ivr"
-	DefaultSmartIVRDeadline  = 1500 * time.Millisecond
-
-	// hipcallTimeout is how long Hipcall waits for an answer before it
-	// falls back on its own; the Smart IVR deadline must stay below it.
-	hipcallTimeout = 3 * time.Second
 )
-
-// Lookuper answers "who is this number?". *directory.Directory satisfies it.
-// Lookup must honour ctx and always return a usable Result.
-type Lookuper interface {
-	Lookup(ctx context.Context, raw string) directory.Result
-}
-
-// Decider turns a lookup result into a destination for a target (a phone
-// system's decision point). *routing.Router satisfies it. Decide must never
-// fail; for a target whose default is required (Hipcall) it always returns a
-// destination.
-type Decider interface {
-	Decide(res directory.Result, call routing.Call, target string) routing.Decision
-}
-
-// BasicAuth holds the credentials an endpoint requires. Password comes from
-// config.Secret.Reveal(); it is never logged.
-type BasicAuth struct {
-	Username, Password string
-}
-
-// SmartIVROptions configures Hipcall's Smart IVR endpoint.
-type SmartIVROptions struct {
-	// Path is where Hipcall POSTs (default DefaultSmartIVRPath).
-	Path string
-	// BasicAuth, when set, is required on every request.
-	BasicAuth *BasicAuth
-	// Deadline bounds the lookup and decision (default
-	// DefaultSmartIVRDeadline; must be below Hipcall's 3 s).
-	Deadline time.Duration
-	// DefaultExtension answers whenever anything goes wrong. Required.
-	DefaultExtension string
-}
-
-// WebhookOptions mounts an event receiver (Hipcall's webhooks, see
-// core/webhook). The handler does its own authentication; the server adds
-// logging, metrics, panic recovery, the POST check and the body limit.
-type WebhookOptions struct {
-	// Path is served, and so is every path under Path+"/" (a secret token
-	// may be the last segment). Only Path is ever logged.
-	Path string
-	// Handler answers the events. Required.
-	Handler http.Handler
-}
 
 // Options configures a Server. Zero durations and sizes take the Default*
 // values.
@@ -87,16 +31,10 @@ type Options struct {
 	// MaxBodyBytes caps request bodies (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
 
-	// SmartIVR enables the Smart IVR endpoint; nil disables it.
-	SmartIVR *SmartIVROptions
-	// Webhook mounts an event receiver; nil disables it.
-	Webhook *WebhookOptions
-	// Ringostat enables Ringostat's routing endpoint (ringostat*.go); nil
-	// disables it.
-	Ringostat *RingostatOptions
-	// Directory and Router are required when SmartIVR is set.
-	Directory Lookuper
-	Router    Decider
+	// Mounts are the endpoints besides the built-in /healthz, /readyz and
+	// /metrics: the phone-system front ends and the webhook receiver, each
+	// built by its own package.
+	Mounts []Mount
 
 	// Ready reports readiness for /readyz and why not; nil means always
 	// ready.
@@ -152,55 +90,7 @@ func (o Options) withDefaults() (Options, error) {
 		errs = append(errs, fmt.Errorf("max_body_bytes is %d: set a positive size or leave it out for the default", o.MaxBodyBytes))
 	}
 
-	if o.SmartIVR != nil {
-		ivr := *o.SmartIVR
-		if ivr.Path == "" {
-			ivr.Path = DefaultSmartIVRPath
-		}
-		if ivr.Deadline == 0 {
-			ivr.Deadline = DefaultSmartIVRDeadline
-		}
-		switch {
-		case !strings.HasPrefix(ivr.Path, "/"):
-			errs = append(errs, fmt.Errorf("smart IVR path %q must start with \"/\"", ivr.Path))
-		case isReservedPath(ivr.Path):
-			errs = append(errs, fmt.Errorf("smart IVR path %q is taken by a built-in endpoint: choose another path", ivr.Path))
-		}
-		if ivr.Deadline < 0 || ivr.Deadline >= hipcallTimeout {
-			errs = append(errs, fmt.Errorf("smart IVR deadline %v must be above 0 and below Hipcall's %v timeout (1500ms is a good value)", ivr.Deadline, hipcallTimeout))
-		} else if ivr.Deadline >= o.WriteTimeout {
-			errs = append(errs, fmt.Errorf("smart IVR deadline %v must be below the server write timeout %v: raise write_timeout or lower the deadline", ivr.Deadline, o.WriteTimeout))
-		}
-		if strings.TrimSpace(ivr.DefaultExtension) == "" {
-			errs = append(errs, errors.New("smart IVR needs a default extension: set routing.default.hipcall"))
-		}
-		if ivr.BasicAuth != nil && (ivr.BasicAuth.Username == "" || ivr.BasicAuth.Password == "") {
-			errs = append(errs, errors.New("smart IVR basic auth needs both a username and a password: set both or remove basic_auth"))
-		}
-		if o.Directory == nil {
-			errs = append(errs, errors.New("smart IVR needs a directory (Options.Directory) to look callers up"))
-		}
-		if o.Router == nil {
-			errs = append(errs, errors.New("smart IVR needs a router (Options.Router) to decide destinations"))
-		}
-		if ivr.BasicAuth != nil {
-			ba := *ivr.BasicAuth
-			ivr.BasicAuth = &ba
-		}
-		o.SmartIVR = &ivr
-	}
-	if wh := o.Webhook; wh != nil {
-		switch {
-		case !strings.HasPrefix(wh.Path, "/") || strings.HasSuffix(wh.Path, "/"):
-			errs = append(errs, fmt.Errorf("webhook path %q must start with \"/\" and not end with one", wh.Path))
-		case isReservedPath(wh.Path) || o.SmartIVR != nil && o.SmartIVR.Path == wh.Path:
-			errs = append(errs, fmt.Errorf("webhook path %q is taken by another endpoint: choose another path", wh.Path))
-		}
-		if wh.Handler == nil {
-			errs = append(errs, errors.New("webhook needs a handler (WebhookOptions.Handler)"))
-		}
-	}
-	errs = append(errs, o.checkRingostat()...)
+	errs = append(errs, o.checkMounts()...)
 	if len(errs) > 0 {
 		return o, fmt.Errorf("server: invalid options: %w", errors.Join(errs...))
 	}

@@ -24,9 +24,20 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 // writeJSONBytes answers code with an already encoded JSON body.
 func writeJSONBytes(w http.ResponseWriter, code int, body []byte) {
+	Respond(w, code, "application/json", body)
+}
+
+// Respond answers code with body of contentType, never cached, with its
+// Content-Length; a 204 gets neither body nor Content-Type. A write error
+// (a client that hung up) is ignored.
+func Respond(w http.ResponseWriter, code int, contentType string, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
+	if code == http.StatusNoContent {
+		w.WriteHeader(code)
+		return
+	}
+	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(code)
 	_, _ = w.Write(body) // a client that hung up is not our problem

@@ -7,8 +7,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// Built-in paths; the Smart IVR (and later webhook) paths must not clash
-// with them.
+// Built-in paths; no mount may take them.
 const (
 	pathHealthz = "/healthz"
 	pathReadyz  = "/readyz"
@@ -19,25 +18,16 @@ func isReservedPath(p string) bool {
 	return p == pathHealthz || p == pathReadyz || p == pathMetrics
 }
 
-// endpoints lists every route the server has. Add new endpoints here, each
-// implemented in its own file.
-func (s *Server) endpoints() []endpoint {
+// endpoints lists every route the server has: the built-in ones, then
+// Options.Mounts.
+func (s *Server) endpoints() []Mount {
 	probe := []string{http.MethodGet, http.MethodHead}
-	eps := []endpoint{
-		{name: "healthz", path: pathHealthz, methods: probe, level: hclog.Debug, handler: http.HandlerFunc(s.healthz)},
-		{name: "readyz", path: pathReadyz, methods: probe, level: hclog.Debug, handler: http.HandlerFunc(s.readyz)},
-		{name: "metrics", path: pathMetrics, methods: probe, level: hclog.Debug, handler: s.metricsHandler()},
+	eps := []Mount{
+		{Name: "healthz", Path: pathHealthz, Methods: probe, Level: hclog.Debug, Handler: http.HandlerFunc(s.healthz)},
+		{Name: "readyz", Path: pathReadyz, Methods: probe, Level: hclog.Debug, Handler: http.HandlerFunc(s.readyz)},
+		{Name: "metrics", Path: pathMetrics, Methods: probe, Level: hclog.Debug, Handler: s.metricsHandler()},
 	}
-	if s.opts.SmartIVR != nil {
-		eps = append(eps, s.smartIVREndpoint())
-	}
-	if s.opts.Webhook != nil {
-		eps = append(eps, s.webhookEndpoint())
-	}
-	if s.opts.Ringostat != nil {
-		eps = append(eps, s.ringostatEndpoint())
-	}
-	return eps
+	return append(eps, s.opts.Mounts...)
 }
 
 // routes builds the top-level handler: exact path match, JSON 404 for the
@@ -46,12 +36,12 @@ func (s *Server) routes() http.Handler {
 	table := make(map[string]http.Handler)
 	var under []prefixRoute // endpoints that also serve the paths below theirs
 	for _, ep := range s.endpoints() {
-		table[ep.path] = s.chain(ep)
-		if ep.prefix {
-			under = append(under, prefixRoute{ep.path + "/", table[ep.path]})
+		table[ep.Path] = s.chain(ep)
+		if ep.Prefix {
+			under = append(under, prefixRoute{ep.Path + "/", table[ep.Path]})
 		}
 	}
-	missing := s.chain(endpoint{name: "not_found", level: hclog.Debug, handler: http.HandlerFunc(notFound)})
+	missing := s.chain(Mount{Name: "not_found", Level: hclog.Debug, Handler: http.HandlerFunc(notFound)})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h, ok := table[r.URL.Path]; ok {
 			h.ServeHTTP(w, r)

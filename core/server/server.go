@@ -32,7 +32,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newMetrics(opts.Registry)
+	m, err := newMetrics(opts.Registry, opts.Mounts)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -92,7 +92,7 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	s.addr = ln.Addr().String()
 	s.mu.Unlock()
 	close(s.serving)
-	s.log.Info("listening", "addr", ln.Addr().String(), "smart_ivr", s.smartIVRPath())
+	s.log.Info("listening", s.listening(ln.Addr().String())...)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -118,9 +118,12 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) smartIVRPath() string {
-	if s.opts.SmartIVR == nil {
-		return "disabled"
+// listening is the "listening" line's fields: the address, then each
+// mount's name and path.
+func (s *Server) listening(addr string) []any {
+	fields := []any{"addr", addr}
+	for _, m := range s.opts.Mounts {
+		fields = append(fields, m.Name, m.Path)
 	}
-	return s.opts.SmartIVR.Path
+	return fields
 }

@@ -8,20 +8,30 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// webhookEndpoint mounts Options.Webhook: POST only, body capped, every
-// path under the configured one served too (a token may be the last
-// segment) and never logged.
-func (s *Server) webhookEndpoint() endpoint {
-	wh := s.opts.Webhook
-	return endpoint{
-		name:      "webhook",
-		path:      wh.Path,
-		methods:   []string{http.MethodPost},
-		limitBody: true,
+// WebhookOptions describes an event receiver (Hipcall's webhooks, see
+// core/webhook). The handler does its own authentication; the server adds
+// logging, metrics, panic recovery, the POST check and the body limit.
+type WebhookOptions struct {
+	// Path is served, and so is every path under Path+"/" (a secret token
+	// may be the last segment). Only Path is ever logged.
+	Path string
+	// Handler answers the events. Required.
+	Handler http.Handler
+}
+
+// Mount mounts the receiver: POST only, body capped, every path under the
+// configured one served too (a token may be the last segment) and never
+// logged.
+func (o WebhookOptions) Mount() Mount {
+	return Mount{
+		Name:      "webhook",
+		Path:      o.Path,
+		Methods:   []string{http.MethodPost},
+		LimitBody: true,
 		// The webhook handler logs one line per event itself.
-		level:   hclog.Debug,
-		prefix:  true,
-		handler: wh.Handler,
+		Level:   hclog.Debug,
+		Prefix:  true,
+		Handler: o.Handler,
 	}
 }
 

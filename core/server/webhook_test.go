@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchboard-hq/switchboard/core/server"
 )
 
 // pathEcho answers with the path and query it was given.
@@ -30,8 +32,8 @@ func (p *pathEcho) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestWebhookRoute(t *testing.T) {
 	var logs bytes.Buffer
 	echo := &pathEcho{}
-	s, err := New(Options{
-		Webhook:      &WebhookOptions{Path: "/hipcall/webhook", Handler: echo},
+	s, err := server.New(server.Options{
+		Mounts:       []server.Mount{server.WebhookOptions{Path: "/hipcall/webhook", Handler: echo}.Mount()},
 		MaxBodyBytes: 64,
 		Logger:       hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Debug}),
 	})
@@ -76,16 +78,16 @@ func TestWebhookRoute(t *testing.T) {
 
 func TestWebhookOptionsChecked(t *testing.T) {
 	for _, tc := range []struct {
-		opts Options
+		opts server.WebhookOptions
 		want string
 	}{
-		{Options{Webhook: &WebhookOptions{Path: "hook", Handler: http.NotFoundHandler()}}, "must start"},
-		{Options{Webhook: &WebhookOptions{Path: "/hook/", Handler: http.NotFoundHandler()}}, "must start"},
-		{Options{Webhook: &WebhookOptions{Path: "/metrics", Handler: http.NotFoundHandler()}}, "taken"},
-		{Options{Webhook: &WebhookOptions{Path: "/hook"}}, "needs a handler"},
+		{server.WebhookOptions{Path: "hook", Handler: http.NotFoundHandler()}, "must start"},
+		{server.WebhookOptions{Path: "/hook/", Handler: http.NotFoundHandler()}, "must start"},
+		{server.WebhookOptions{Path: "/metrics", Handler: http.NotFoundHandler()}, "taken"},
+		{server.WebhookOptions{Path: "/hook"}, "needs a handler"},
 	} {
-		if _, err := New(tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("New(%+v) = %v, want %q", tc.opts.Webhook, err, tc.want)
+		if _, err := server.New(server.Options{Mounts: []server.Mount{tc.opts.Mount()}}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v) = %v, want %q", tc.opts, err, tc.want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package server
+package ringostat
 
 import (
 	"net/http"
@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchboard-hq/switchboard/core/server"
 )
 
 // BenchmarkRingostatHandler measures the Ringostat handler alone
@@ -15,16 +17,16 @@ import (
 func BenchmarkRingostatHandler(b *testing.B) {
 	for _, bc := range []struct {
 		name, target, body string
-		imp                RingostatImport
+		imp                Import
 	}{
 		{"query-text", ringoPath + "/" + ringoToken + "?caller=%2B905061234567&call_id=pkv", "", ImportText},
 		{"json-json", ringoPath + "/" + ringoToken, `{"call_id":"pkv","step_forward":"webhookNumber%3A120","uuid":"842d921d","caller":"+905061234567"}`, ImportJSON},
 		{"jsonrpc-jsonrpc", ringoPath + "/" + ringoToken, `{"jsonrpc":"2.0","method":"route","params":{"caller":"+905061234567"},"id":7}`, ImportJSONRPC},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			f := newRingoFixture(b, func(o *RingostatOptions) { o.Token, o.Import = ringoToken, bc.imp },
-				func(o *Options) { o.Logger = hclog.NewNullLogger() })
-			h := f.srv.Handler()
+			f := newRingoFixture(b, func(o *Options) { o.Token, o.Import = ringoToken, bc.imp },
+				func(o *server.Options) { o.Logger = hclog.NewNullLogger() })
+			h := f.Srv.Handler()
 			b.ReportAllocs()
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodPost, bc.target, strings.NewReader(bc.body))

@@ -1,7 +1,6 @@
-package server
+package smartivr
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/switchboard-hq/switchboard/core/ringtime"
 	"github.com/switchboard-hq/switchboard/core/routing"
 )
 
@@ -19,8 +19,8 @@ var (
 	errMissingCaller = errors.New(`"caller" is missing or null`)
 )
 
-// smartIVRRequest is a decoded Hipcall Smart IVR request.
-type smartIVRRequest struct {
+// request is a decoded Hipcall Smart IVR request.
+type request struct {
 	call routing.Call
 	// unknown lists keys the endpoint does not know (sorted).
 	unknown []string
@@ -29,13 +29,13 @@ type smartIVRRequest struct {
 	ignored []string
 }
 
-// parseSmartIVR decodes Hipcall's JSON tolerantly: only "caller" is
+// parseRequest decodes Hipcall's JSON tolerantly: only "caller" is
 // required (a string, possibly empty, or a JSON number); "number" and
 // "uuid" may be strings or numbers; "timestamp" may be a number or a
 // numeric string; keys are matched case-insensitively; unknown keys and
 // optional values of the wrong type are reported, not fatal.
-func parseSmartIVR(body []byte) (smartIVRRequest, error) {
-	var req smartIVRRequest
+func parseRequest(body []byte) (request, error) {
+	var req request
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil {
 		var ute *json.UnmarshalTypeError
@@ -51,19 +51,19 @@ func parseSmartIVR(body []byte) (smartIVRRequest, error) {
 	for key, raw := range fields {
 		switch strings.ToLower(key) {
 		case "caller":
-			s, present, err := stringish(raw)
+			s, present, err := ringtime.Stringish(raw)
 			if err != nil {
 				return req, fmt.Errorf(`"caller": %w`, err)
 			}
 			req.call.Caller, callerSeen = s, present
 		case "number":
-			s, _, err := stringish(raw)
+			s, _, err := ringtime.Stringish(raw)
 			if err != nil {
 				req.ignored = append(req.ignored, "number: "+err.Error())
 			}
 			req.call.Number = s
 		case "uuid":
-			s, _, err := stringish(raw)
+			s, _, err := ringtime.Stringish(raw)
 			if err != nil {
 				req.ignored = append(req.ignored, "uuid: "+err.Error())
 			}
@@ -86,29 +86,10 @@ func parseSmartIVR(body []byte) (smartIVRRequest, error) {
 	return req, nil
 }
 
-// stringish reads a JSON string or number as text (a number keeps its
-// literal digits, so 905061234567 stays exact). present is false for null.
-func stringish(raw json.RawMessage) (s string, present bool, err error) {
-	raw = bytes.TrimSpace(raw)
-	switch {
-	case len(raw) == 0 || string(raw) == "null":
-		return "", false, nil
-	case raw[0] == '"':
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", false, fmt.Errorf("bad string: %w", err)
-		}
-		return s, true, nil
-	case raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'):
-		return string(raw), true, nil // json.Unmarshal already checked the syntax
-	default:
-		return "", false, fmt.Errorf("want a string or a number, got %s", jsonKind(raw))
-	}
-}
-
 // unixTime reads a unix timestamp given as a JSON number or a numeric
 // string; fractions are truncated. null gives 0.
 func unixTime(raw json.RawMessage) (int64, error) {
-	s, present, err := stringish(raw)
+	s, present, err := ringtime.Stringish(raw)
 	if err != nil || !present {
 		return 0, err
 	}
@@ -121,17 +102,4 @@ func unixTime(raw json.RawMessage) (int64, error) {
 		return 0, fmt.Errorf("%q is not a unix time", s)
 	}
 	return int64(f), nil
-}
-
-// jsonKind names the JSON type of a valid JSON value.
-func jsonKind(raw json.RawMessage) string {
-	switch raw[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case 't', 'f':
-		return "a boolean"
-	}
-	return "an unexpected value"
 }

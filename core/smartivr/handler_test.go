@@ -1,4 +1,4 @@
-package server
+package smartivr
 
 import (
 	"context"
@@ -12,12 +12,11 @@ import (
 	"time"
 
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/ringtime"
+	"github.com/switchboard-hq/switchboard/core/ringtime/ringtimetest"
 	"github.com/switchboard-hq/switchboard/core/routing"
+	"github.com/switchboard-hq/switchboard/core/server/servertest"
 )
-
-func basicHeader(user, pass string) http.Header {
-	return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))}}
-}
 
 func TestSmartIVRAuth(t *testing.T) {
 	const body = `{"caller":"+905061234567","uuid":"u-1"}`
@@ -29,12 +28,12 @@ func TestSmartIVRAuth(t *testing.T) {
 		wantAuth   string // the auth problem logged, "" for none
 	}{
 		{name: "not configured, no header", configured: false, header: nil, wantCode: 200},
-		{name: "not configured, header ignored", configured: false, header: basicHeader("x", "y"), wantCode: 200},
-		{name: "right credentials", configured: true, header: basicHeader("ivr-user-Q7", "s3cret-pw"), wantCode: 200},
-		{name: "wrong username", configured: true, header: basicHeader("ivr-user-Q", "s3cret-pw"), wantCode: 401, wantAuth: "wrong"},
-		{name: "wrong password", configured: true, header: basicHeader("ivr-user-Q7", "s3cret-pX"), wantCode: 401, wantAuth: "wrong"},
-		{name: "password prefix", configured: true, header: basicHeader("ivr-user-Q7", "s3cret"), wantCode: 401, wantAuth: "wrong"},
-		{name: "both empty", configured: true, header: basicHeader("", ""), wantCode: 401, wantAuth: "wrong"},
+		{name: "not configured, header ignored", configured: false, header: servertest.BasicHeader("x", "y"), wantCode: 200},
+		{name: "right credentials", configured: true, header: servertest.BasicHeader("ivr-user-Q7", "s3cret-pw"), wantCode: 200},
+		{name: "wrong username", configured: true, header: servertest.BasicHeader("ivr-user-Q", "s3cret-pw"), wantCode: 401, wantAuth: "wrong"},
+		{name: "wrong password", configured: true, header: servertest.BasicHeader("ivr-user-Q7", "s3cret-pX"), wantCode: 401, wantAuth: "wrong"},
+		{name: "password prefix", configured: true, header: servertest.BasicHeader("ivr-user-Q7", "s3cret"), wantCode: 401, wantAuth: "wrong"},
+		{name: "both empty", configured: true, header: servertest.BasicHeader("", ""), wantCode: 401, wantAuth: "wrong"},
 		{name: "missing header", configured: true, header: nil, wantCode: 401, wantAuth: "missing"},
 		{name: "malformed base64", configured: true, header: http.Header{"Authorization": {"Basic !!!not-base64"}}, wantCode: 401, wantAuth: "malformed"},
 		{name: "no colon", configured: true, header: http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("ivr-user-Q7s3cret-pw"))}}, wantCode: 401, wantAuth: "malformed"},
@@ -47,9 +46,9 @@ func TestSmartIVRAuth(t *testing.T) {
 				opts = append(opts, withAuth("ivr-user-Q7", "s3cret-pw"))
 			}
 			f := newFixture(t, opts...)
-			rec := f.do(http.MethodPost, DefaultSmartIVRPath, body, tc.header)
+			rec := f.Do(http.MethodPost, DefaultPath, body, tc.header)
 
-			failures := metricValue(t, f.reg, "switchboard_http_auth_failures_total", map[string]string{"endpoint": "smart_ivr"})
+			failures := f.Metric(t, "switchboard_http_auth_failures_total", map[string]string{"endpoint": "smart_ivr"})
 			if tc.wantCode == http.StatusOK {
 				wantExtension(t, rec, knownExt)
 				if failures != 0 {
@@ -69,14 +68,14 @@ func TestSmartIVRAuth(t *testing.T) {
 			if failures != 1 {
 				t.Errorf("auth failures = %v, want 1", failures)
 			}
-			if n := len(f.dir.calls()); n != 0 {
+			if n := len(f.dir.Calls()); n != 0 {
 				t.Errorf("directory asked %d times for an unauthenticated request", n)
 			}
-			lines := f.requestLines(t)
+			lines := f.RequestLines(t)
 			if len(lines) != 1 || lines[0]["auth"] != tc.wantAuth {
 				t.Errorf("request log lines = %v, want one with auth=%q", lines, tc.wantAuth)
 			}
-			if logs := string(f.logs.Bytes()); strings.Contains(logs, "s3cret") || strings.Contains(logs, "ivr-user-Q") {
+			if logs := string(f.Logs.Bytes()); strings.Contains(logs, "s3cret") || strings.Contains(logs, "ivr-user-Q") {
 				t.Errorf("credentials leaked into the log: %s", logs)
 			}
 		})
@@ -109,27 +108,27 @@ func TestSmartIVRBodies(t *testing.T) {
 		{name: "keys in other case", body: `{"Caller":"+905061234567","UUID":"U"}`, wantExt: knownExt, wantAsked: "+905061234567",
 			wantCall: &routing.Call{Caller: "+905061234567", UUID: "U"}},
 		{name: "unknown caller routes default", body: `{"caller":"+441234567890"}`, wantExt: testDefaultExt, wantAsked: "+441234567890"},
-		{name: "invalid number", body: `{"caller":"anonymous"}`, wantExt: testDefaultExt, wantFallback: fallbackInvalidNumber, wantAsked: "anonymous"},
-		{name: "empty caller is looked up", body: `{"caller":""}`, wantExt: testDefaultExt, wantFallback: fallbackInvalidNumber, wantAsked: ""},
-		{name: "not JSON", body: `caller=+905061234567`, wantExt: testDefaultExt, wantFallback: fallbackMalformed},
-		{name: "empty body", body: ``, wantExt: testDefaultExt, wantFallback: fallbackMalformed},
-		{name: "truncated JSON", body: `{"caller":"+9050612`, wantExt: testDefaultExt, wantFallback: fallbackMalformed},
-		{name: "trailing garbage", body: `{"caller":"+905061234567"} x`, wantExt: testDefaultExt, wantFallback: fallbackMalformed},
-		{name: "JSON array", body: `[{"caller":"+905061234567"}]`, wantExt: testDefaultExt, wantFallback: fallbackMalformed},
-		{name: "JSON string", body: `"+905061234567"`, wantExt: testDefaultExt, wantFallback: fallbackMalformed},
-		{name: "JSON null", body: `null`, wantExt: testDefaultExt, wantFallback: fallbackMalformed},
-		{name: "caller missing", body: `{"number":"+902581234567","uuid":"u"}`, wantExt: testDefaultExt, wantFallback: fallbackMalformed},
-		{name: "caller null", body: `{"caller":null}`, wantExt: testDefaultExt, wantFallback: fallbackMalformed},
-		{name: "caller boolean", body: `{"caller":true}`, wantExt: testDefaultExt, wantFallback: fallbackMalformed},
-		{name: "caller object", body: `{"caller":{"n":"+905061234567"}}`, wantExt: testDefaultExt, wantFallback: fallbackMalformed},
-		{name: "huge body over limit", body: huge, wantExt: testDefaultExt, wantFallback: fallbackOversize},
+		{name: "invalid number", body: `{"caller":"anonymous"}`, wantExt: testDefaultExt, wantFallback: ringtime.FallbackInvalidNumber, wantAsked: "anonymous"},
+		{name: "empty caller is looked up", body: `{"caller":""}`, wantExt: testDefaultExt, wantFallback: ringtime.FallbackInvalidNumber, wantAsked: ""},
+		{name: "not JSON", body: `caller=+905061234567`, wantExt: testDefaultExt, wantFallback: ringtime.FallbackMalformed},
+		{name: "empty body", body: ``, wantExt: testDefaultExt, wantFallback: ringtime.FallbackMalformed},
+		{name: "truncated JSON", body: `{"caller":"+9050612`, wantExt: testDefaultExt, wantFallback: ringtime.FallbackMalformed},
+		{name: "trailing garbage", body: `{"caller":"+905061234567"} x`, wantExt: testDefaultExt, wantFallback: ringtime.FallbackMalformed},
+		{name: "JSON array", body: `[{"caller":"+905061234567"}]`, wantExt: testDefaultExt, wantFallback: ringtime.FallbackMalformed},
+		{name: "JSON string", body: `"+905061234567"`, wantExt: testDefaultExt, wantFallback: ringtime.FallbackMalformed},
+		{name: "JSON null", body: `null`, wantExt: testDefaultExt, wantFallback: ringtime.FallbackMalformed},
+		{name: "caller missing", body: `{"number":"+902581234567","uuid":"u"}`, wantExt: testDefaultExt, wantFallback: ringtime.FallbackMalformed},
+		{name: "caller null", body: `{"caller":null}`, wantExt: testDefaultExt, wantFallback: ringtime.FallbackMalformed},
+		{name: "caller boolean", body: `{"caller":true}`, wantExt: testDefaultExt, wantFallback: ringtime.FallbackMalformed},
+		{name: "caller object", body: `{"caller":{"n":"+905061234567"}}`, wantExt: testDefaultExt, wantFallback: ringtime.FallbackMalformed},
+		{name: "huge body over limit", body: huge, wantExt: testDefaultExt, wantFallback: ringtime.FallbackOversize},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			wantExtension(t, f.ivr(tc.body), tc.wantExt)
 
-			for _, reason := range []string{fallbackMalformed, fallbackInvalidNumber, fallbackDeadline, fallbackPanic, fallbackLookupError, fallbackOversize} {
+			for _, reason := range []string{ringtime.FallbackMalformed, ringtime.FallbackInvalidNumber, ringtime.FallbackDeadline, ringtime.FallbackPanic, ringtime.FallbackLookupError, ringtime.FallbackOversize} {
 				want := 0.0
 				if reason == tc.wantFallback {
 					want = 1
@@ -138,9 +137,9 @@ func TestSmartIVRBodies(t *testing.T) {
 					t.Errorf("fallbacks{reason=%q} = %v, want %v", reason, got, want)
 				}
 			}
-			asked := f.dir.calls()
+			asked := f.dir.Calls()
 			switch {
-			case tc.wantFallback == fallbackMalformed || tc.wantFallback == fallbackOversize:
+			case tc.wantFallback == ringtime.FallbackMalformed || tc.wantFallback == ringtime.FallbackOversize:
 				if len(asked) != 0 {
 					t.Errorf("directory asked %q for a rejected body", asked)
 				}
@@ -153,7 +152,7 @@ func TestSmartIVRBodies(t *testing.T) {
 					t.Errorf("router saw %+v, want [%+v]", seen, *tc.wantCall)
 				}
 			}
-			lines := f.requestLines(t)
+			lines := f.RequestLines(t)
 			if len(lines) != 1 {
 				t.Fatalf("got %d request log lines, want 1: %v", len(lines), lines)
 			}
@@ -170,7 +169,7 @@ func TestSmartIVRBodies(t *testing.T) {
 func TestSmartIVRUnknownKeysLoggedAtDebug(t *testing.T) {
 	f := newFixture(t)
 	wantExtension(t, f.ivr(`{"caller":"+905061234567","zeta":1,"alpha":"x","timestamp":"soon"}`), knownExt)
-	for _, l := range f.logLines(t) {
+	for _, l := range f.LogLines(t) {
 		if l["@message"] != "ignoring parts of the request" {
 			continue
 		}
@@ -185,7 +184,7 @@ func TestSmartIVRUnknownKeysLoggedAtDebug(t *testing.T) {
 		}
 		return
 	}
-	t.Fatalf("no debug line about unknown keys in %s", f.logs.Bytes())
+	t.Fatalf("no debug line about unknown keys in %s", f.Logs.Bytes())
 }
 
 func TestSmartIVRDecisionOutcomes(t *testing.T) {
@@ -197,31 +196,31 @@ func TestSmartIVRDecisionOutcomes(t *testing.T) {
 		wantFallback string
 		wantOutcome  string
 	}{
-		{name: "rule matched", wantExt: knownExt, wantOutcome: outcomeRule},
-		{name: "lookup errors then default", wantExt: testDefaultExt, wantFallback: fallbackLookupError, wantOutcome: outcomeFallback,
+		{name: "rule matched", wantExt: knownExt, wantOutcome: ringtime.OutcomeRule},
+		{name: "lookup errors then default", wantExt: testDefaultExt, wantFallback: ringtime.FallbackLookupError, wantOutcome: ringtime.OutcomeFallback,
 			lookup: func(context.Context, string) directory.Result {
 				return directory.Result{Via: directory.ViaNone, Errors: []directory.SourceError{{Source: "crm", Err: errors.New("503")}}}
 			}},
-		{name: "found despite an earlier source error", wantExt: knownExt, wantOutcome: outcomeRule,
+		{name: "found despite an earlier source error", wantExt: knownExt, wantOutcome: ringtime.OutcomeRule,
 			lookup: func(_ context.Context, raw string) directory.Result {
-				res := knownLookup(raw)
+				res := ringtimetest.KnownLookup(raw)
 				res.Errors = []directory.SourceError{{Source: "crm", Err: errors.New("timeout")}}
 				return res
 			}},
-		{name: "ambiguous default is no fallback", wantExt: testDefaultExt, wantOutcome: outcomeDefault,
+		{name: "ambiguous default is no fallback", wantExt: testDefaultExt, wantOutcome: ringtime.OutcomeDefault,
 			lookup: func(context.Context, string) directory.Result {
 				return directory.Result{Ambiguous: true, Via: directory.ViaIndex}
 			}},
-		{name: "rule may route an invalid number", wantExt: "300", wantOutcome: outcomeRule,
+		{name: "rule may route an invalid number", wantExt: "300", wantOutcome: ringtime.OutcomeRule,
 			lookup: func(context.Context, string) directory.Result {
 				return directory.Result{InvalidNumber: errors.New("bad"), Via: directory.ViaNone}
 			},
 			decide: func(directory.Result, routing.Call) routing.Decision {
 				return routing.Decision{Destination: "300", Rule: "anonymous"}
 			}},
-		{name: "router returns empty extension", wantExt: testDefaultExt, wantOutcome: outcomeFallback,
+		{name: "router returns empty extension", wantExt: testDefaultExt, wantOutcome: ringtime.OutcomeFallback,
 			decide: func(directory.Result, routing.Call) routing.Decision { return routing.Decision{} }},
-		{name: "extension needing JSON escaping", wantExt: `1"2`, wantOutcome: outcomeRule,
+		{name: "extension needing JSON escaping", wantExt: `1"2`, wantOutcome: ringtime.OutcomeRule,
 			decide: func(directory.Result, routing.Call) routing.Decision {
 				return routing.Decision{Destination: `1"2`, Rule: "odd"}
 			}},
@@ -229,14 +228,14 @@ func TestSmartIVRDecisionOutcomes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			f.dir.lookupFn, f.router.decideFn = tc.lookup, tc.decide
+			f.dir.LookupFn, f.router.decideFn = tc.lookup, tc.decide
 			wantExtension(t, f.ivr(`{"caller":"+905061234567","uuid":"u-7"}`), tc.wantExt)
 			if tc.wantFallback != "" {
 				if got := f.fallbacks(t, tc.wantFallback); got != 1 {
 					t.Errorf("fallbacks{%s} = %v, want 1", tc.wantFallback, got)
 				}
 			}
-			lines := f.requestLines(t)
+			lines := f.RequestLines(t)
 			if len(lines) != 1 {
 				t.Fatalf("got %d request log lines, want 1", len(lines))
 			}
@@ -253,7 +252,7 @@ func TestSmartIVRDeadline(t *testing.T) {
 	lookupDone := make(chan error, 1)
 	release := make(chan struct{}) // see TestSmartIVRClientGone
 	t.Cleanup(func() { close(release) })
-	f.dir.lookupFn = func(ctx context.Context, _ string) directory.Result {
+	f.dir.LookupFn = func(ctx context.Context, _ string) directory.Result {
 		<-ctx.Done()
 		lookupDone <- ctx.Err()
 		<-release
@@ -268,7 +267,7 @@ func TestSmartIVRDeadline(t *testing.T) {
 	if elapsed < deadline || elapsed > deadline+50*time.Millisecond {
 		t.Errorf("answered after %v, want within [%v, %v]", elapsed, deadline, deadline+50*time.Millisecond)
 	}
-	if got := f.fallbacks(t, fallbackDeadline); got != 1 {
+	if got := f.fallbacks(t, ringtime.FallbackDeadline); got != 1 {
 		t.Errorf("fallbacks{deadline} = %v, want 1", got)
 	}
 	select {
@@ -288,19 +287,19 @@ func TestSmartIVRClientGone(t *testing.T) {
 	// race the handler's own ctx.Done case (both ready, either may win).
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
-	f.dir.lookupFn = func(ctx context.Context, _ string) directory.Result {
+	f.dir.LookupFn = func(ctx context.Context, _ string) directory.Result {
 		close(started)
 		<-ctx.Done()
 		<-release
 		return directory.Result{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	req := httptest.NewRequestWithContext(ctx, http.MethodPost, DefaultSmartIVRPath, strings.NewReader(`{"caller":"1"}`))
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, DefaultPath, strings.NewReader(`{"caller":"1"}`))
 	go func() { <-started; cancel() }()
 	rec := httptest.NewRecorder()
-	f.srv.Handler().ServeHTTP(rec, req)
+	f.Srv.Handler().ServeHTTP(rec, req)
 	wantExtension(t, rec, testDefaultExt)
-	if got := f.requestLines(t)[0]["reason"]; got != "client went away before a decision" {
+	if got := f.RequestLines(t)[0]["reason"]; got != "client went away before a decision" {
 		t.Errorf("logged reason %v", got)
 	}
 }
@@ -321,24 +320,24 @@ func TestSmartIVRPanics(t *testing.T) {
 		{name: "in Lookup", lookup: func(context.Context, string) directory.Result { panic("lookup exploded") }},
 		{name: "in Decide", decide: func(directory.Result, routing.Call) routing.Decision { panic(errors.New("decide exploded")) }},
 		{name: "in the handler", body: func() *http.Request {
-			return httptest.NewRequest(http.MethodPost, DefaultSmartIVRPath, panicReader{})
+			return httptest.NewRequest(http.MethodPost, DefaultPath, panicReader{})
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			f.dir.lookupFn, f.router.decideFn = tc.lookup, tc.decide
-			req := httptest.NewRequest(http.MethodPost, DefaultSmartIVRPath, strings.NewReader(`{"caller":"+905061234567"}`))
+			f.dir.LookupFn, f.router.decideFn = tc.lookup, tc.decide
+			req := httptest.NewRequest(http.MethodPost, DefaultPath, strings.NewReader(`{"caller":"+905061234567"}`))
 			if tc.body != nil {
 				req = tc.body()
 			}
 			rec := httptest.NewRecorder()
-			f.srv.Handler().ServeHTTP(rec, req)
+			f.Srv.Handler().ServeHTTP(rec, req)
 			wantExtension(t, rec, testDefaultExt)
-			if got := f.fallbacks(t, fallbackPanic); got != 1 {
+			if got := f.fallbacks(t, ringtime.FallbackPanic); got != 1 {
 				t.Errorf("fallbacks{panic} = %v, want 1", got)
 			}
-			lines := f.requestLines(t)
+			lines := f.RequestLines(t)
 			if len(lines) != 1 {
 				t.Fatalf("got %d request log lines, want 1", len(lines))
 			}
@@ -351,9 +350,9 @@ func TestSmartIVRPanics(t *testing.T) {
 
 func TestSmartIVRLogLine(t *testing.T) {
 	f := newFixture(t, withAuth("ivr-user-Q7", "s3cret-pw"))
-	rec := f.do(http.MethodPost, DefaultSmartIVRPath, `{"caller":"905061234567","uuid":"a2b7bf8f"}`, basicHeader("ivr-user-Q7", "s3cret-pw"))
+	rec := f.Do(http.MethodPost, DefaultPath, `{"caller":"905061234567","uuid":"a2b7bf8f"}`, servertest.BasicHeader("ivr-user-Q7", "s3cret-pw"))
 	wantExtension(t, rec, knownExt)
-	lines := f.requestLines(t)
+	lines := f.RequestLines(t)
 	if len(lines) != 1 {
 		t.Fatalf("got %d request log lines, want 1", len(lines))
 	}
@@ -361,7 +360,7 @@ func TestSmartIVRLogLine(t *testing.T) {
 		"@level": "info", "endpoint": "smart_ivr", "status": float64(200),
 		"caller": knownCaller, "caller_raw": "905061234567", "uuid": "a2b7bf8f",
 		"extension": knownExt, "rule": "known", "source": "customers", "via": "index",
-		"match": "exact", "outcome": outcomeRule,
+		"match": "exact", "outcome": ringtime.OutcomeRule,
 	}
 	for k, v := range want {
 		if lines[0][k] != v {
@@ -373,21 +372,21 @@ func TestSmartIVRLogLine(t *testing.T) {
 			t.Errorf("log line lacks %q: %v", k, lines[0])
 		}
 	}
-	if strings.Contains(string(f.logs.Bytes()), "s3cret") {
+	if strings.Contains(string(f.Logs.Bytes()), "s3cret") {
 		t.Error("password leaked into the log")
 	}
 }
 
 func TestSmartIVRCustomPath(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.SmartIVR.Path = "/ivr" })
-	wantExtension(t, f.do(http.MethodPost, "/ivr", `{"caller":"+905061234567"}`, nil), knownExt)
+	f := newFixture(t, func(s *setup) { s.ivr.Path = "/ivr" })
+	wantExtension(t, f.Do(http.MethodPost, "/ivr", `{"caller":"+905061234567"}`, nil), knownExt)
 	if rec := f.ivr(`{"caller":"+905061234567"}`); rec.Code != http.StatusNotFound {
 		t.Errorf("default path answered %d with a custom path configured, want 404", rec.Code)
 	}
 }
 
 func TestSmartIVRDisabled(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.SmartIVR, o.Directory, o.Router = nil, nil, nil })
+	f := newFixture(t, func(s *setup) { s.ivr = nil })
 	if rec := f.ivr(`{"caller":"+905061234567"}`); rec.Code != http.StatusNotFound {
 		t.Errorf("disabled Smart IVR answered %d, want 404", rec.Code)
 	}

@@ -1,4 +1,4 @@
-package server
+package smartivr
 
 import (
 	"errors"
@@ -38,7 +38,7 @@ func TestParseSmartIVR(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.body, func(t *testing.T) {
-			got, err := parseSmartIVR([]byte(tc.body))
+			got, err := parseRequest([]byte(tc.body))
 			switch {
 			case tc.wantErr != nil:
 				if !errors.Is(err, tc.wantErr) {
@@ -63,28 +63,5 @@ func TestParseSmartIVR(t *testing.T) {
 				t.Errorf("ignored = %v, want %d entries", got.ignored, tc.wantIgnored)
 			}
 		})
-	}
-}
-
-func TestAuthenticator(t *testing.T) {
-	a := newAuthenticator(&BasicAuth{Username: "user", Password: "pass"})
-	tests := []struct {
-		user, pass string
-		want       bool
-	}{
-		{"user", "pass", true},
-		{"user", "pas", false},
-		{"use", "pass", false},
-		{"pass", "user", false},
-		{"", "", false},
-		{"user", "pass ", false},
-	}
-	for _, tc := range tests {
-		if got := a.check(tc.user, tc.pass); got != tc.want {
-			t.Errorf("check(%q, %q) = %v, want %v", tc.user, tc.pass, got, tc.want)
-		}
-	}
-	if newAuthenticator(nil) != nil {
-		t.Error("newAuthenticator(nil) should disable auth")
 	}
 }

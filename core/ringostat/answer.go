@@ -1,13 +1,14 @@
-package server
+package ringostat
 
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
+
+	"github.com/switchboard-hq/switchboard/core/server"
 )
 
-// RingostatAnswer is an answer to Ringostat, exactly as it is sent.
-type RingostatAnswer struct {
+// Answer is an answer to Ringostat, exactly as it is sent.
+type Answer struct {
 	// Status is the HTTP status: 200, or 204 for a JSON-RPC notification.
 	Status int
 	// ContentType is the Content-Type header ("" with no body).
@@ -36,7 +37,7 @@ const textPlain = "text/plain; charset=utf-8"
 // unknown (not a JSON-RPC call, or unreadable).
 var nullID = json.RawMessage("null")
 
-// RenderRingostat renders destination (possibly "": no destination) in the
+// Render renders destination (possibly "": no destination) in the
 // import format, for a request whose JSON-RPC id is id (nil: null):
 //
 //	text     200 text/plain        <destination>
@@ -44,11 +45,11 @@ var nullID = json.RawMessage("null")
 //	jsonrpc  200 application/json  {"jsonrpc":"2.0","id":<id>,"result":{"<key>":"<destination>"}}
 //
 // `switchboard lookup -for ringostat` prints what it returns.
-func RenderRingostat(imp RingostatImport, key, destination string, id json.RawMessage) RingostatAnswer {
+func Render(imp Import, key, destination string, id json.RawMessage) Answer {
 	switch imp {
 	case ImportJSON:
 		body, _ := json.Marshal(map[string]string{key: destination}) // strings always encode
-		return RingostatAnswer{Status: http.StatusOK, ContentType: "application/json", Body: body}
+		return Answer{Status: http.StatusOK, ContentType: "application/json", Body: body}
 	case ImportJSONRPC:
 		if id == nil {
 			id = nullID
@@ -57,14 +58,14 @@ func RenderRingostat(imp RingostatImport, key, destination string, id json.RawMe
 		if err != nil { // an id that is not valid JSON: cannot come from parseJSONRPC
 			body, _ = json.Marshal(rpcResponse{JSONRPC: "2.0", ID: nullID, Result: map[string]string{key: destination}})
 		}
-		return RingostatAnswer{Status: http.StatusOK, ContentType: "application/json", Body: body}
+		return Answer{Status: http.StatusOK, ContentType: "application/json", Body: body}
 	default:
-		return RingostatAnswer{Status: http.StatusOK, ContentType: textPlain, Body: []byte(destination)}
+		return Answer{Status: http.StatusOK, ContentType: textPlain, Body: []byte(destination)}
 	}
 }
 
 // renderRPCError renders a JSON-RPC error response.
-func renderRPCError(id json.RawMessage, code int, msg string) RingostatAnswer {
+func renderRPCError(id json.RawMessage, code int, msg string) Answer {
 	if id == nil {
 		id = nullID
 	}
@@ -72,19 +73,10 @@ func renderRPCError(id json.RawMessage, code int, msg string) RingostatAnswer {
 	if err != nil {
 		body, _ = json.Marshal(rpcResponse{JSONRPC: "2.0", ID: nullID, Error: &rpcError{Code: code, Message: msg}})
 	}
-	return RingostatAnswer{Status: http.StatusOK, ContentType: "application/json", Body: body}
+	return Answer{Status: http.StatusOK, ContentType: "application/json", Body: body}
 }
 
 // write sends the answer.
-func (a RingostatAnswer) write(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	if a.Status == http.StatusNoContent {
-		w.WriteHeader(a.Status)
-		return
-	}
-	h.Set("Content-Type", a.ContentType)
-	h.Set("Content-Length", strconv.Itoa(len(a.Body)))
-	w.WriteHeader(a.Status)
-	_, _ = w.Write(a.Body) // a client that hung up is not our problem
+func (a Answer) write(w http.ResponseWriter) {
+	server.Respond(w, a.Status, a.ContentType, a.Body)
 }

@@ -1,4 +1,4 @@
-package server
+package ringostat
 
 import (
 	"context"
@@ -16,12 +16,15 @@ import (
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/core/directory"
-	"github.com/switchboard-hq/switchboard/core/ringostat"
+	"github.com/switchboard-hq/switchboard/core/ringtime"
+	"github.com/switchboard-hq/switchboard/core/ringtime/ringtimetest"
 	"github.com/switchboard-hq/switchboard/core/routing"
+	"github.com/switchboard-hq/switchboard/core/server"
+	"github.com/switchboard-hq/switchboard/core/server/servertest"
 )
 
 const (
-	ringoPath      = DefaultRingostatPath
+	ringoPath      = DefaultPath
 	ringoKnownDest = "380501234567"
 	ringoToken     = "tok-0123456789abcdef"
 )
@@ -40,7 +43,7 @@ func (f *fakeTargetRouter) Decide(res directory.Result, call routing.Call, targe
 	f.mu.Lock()
 	f.calls = append(f.calls, call)
 	f.mu.Unlock()
-	if target != ringostat.TargetName {
+	if target != TargetName {
 		panic("fakeTargetRouter asked for " + target)
 	}
 	if f.decideFn != nil {
@@ -58,41 +61,41 @@ func (f *fakeTargetRouter) seen() []routing.Call {
 	return append([]routing.Call(nil), f.calls...)
 }
 
-// ringoFixture is a server with the Ringostat endpoint over fakes.
+// ringoFixture is a server with the Ringostat endpoint mounted over fakes.
 type ringoFixture struct {
-	*fixture
+	*servertest.Fixture
+	dir    *ringtimetest.Directory
 	router *fakeTargetRouter
 }
 
-func newRingoFixture(t testing.TB, configure func(*RingostatOptions), more ...fixtureOption) *ringoFixture {
+func newRingoFixture(t testing.TB, configure func(*Options), more ...func(*server.Options)) *ringoFixture {
 	t.Helper()
-	tr := &fakeTargetRouter{}
-	f := newFixture(t, append([]fixtureOption{func(o *Options) {
-		ro := &RingostatOptions{Router: tr}
-		if configure != nil {
-			configure(ro)
-		}
-		tr.def = ro.Default
-		o.Ringostat = ro
-	}}, more...)...)
-	return &ringoFixture{fixture: f, router: tr}
+	f := &ringoFixture{dir: &ringtimetest.Directory{}, router: &fakeTargetRouter{}}
+	ro := Options{Directory: f.dir, Router: f.router}
+	if configure != nil {
+		configure(&ro)
+	}
+	f.router.def = ro.Default
+	m, err := New(ro)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	so := server.Options{Mounts: []server.Mount{m}}
+	for _, change := range more {
+		change(&so)
+	}
+	f.Fixture = servertest.New(t, so)
+	return f
 }
 
 func (f *ringoFixture) ringoFallbacks(t testing.TB, reason string) float64 {
 	t.Helper()
-	return metricValue(t, f.reg, "switchboard_ringostat_fallbacks_total", map[string]string{"reason": reason})
-}
-
-// serve sends req through the handler.
-func (f *ringoFixture) serve(req *http.Request) *httptest.ResponseRecorder {
-	rec := httptest.NewRecorder()
-	f.srv.Handler().ServeHTTP(rec, req)
-	return rec
+	return f.Metric(t, "switchboard_ringostat_fallbacks_total", map[string]string{"reason": reason})
 }
 
 // wantAnswer fails unless rec is exactly the answer body with the import's
 // content type.
-func wantAnswer(t *testing.T, rec *httptest.ResponseRecorder, imp RingostatImport, body string) {
+func wantAnswer(t *testing.T, rec *httptest.ResponseRecorder, imp Import, body string) {
 	t.Helper()
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status = %d, want 200 (body %q)", rec.Code, rec.Body.String())
@@ -109,8 +112,8 @@ func wantAnswer(t *testing.T, rec *httptest.ResponseRecorder, imp RingostatImpor
 	}
 }
 
-// answerBody is the body RenderRingostat must give for dest.
-func answerBody(imp RingostatImport, dest, id string) string {
+// answerBody is the body Render must give for dest.
+func answerBody(imp Import, dest, id string) string {
 	switch imp {
 	case ImportJSON:
 		return `{"destination":"` + dest + `"}`
@@ -123,34 +126,34 @@ func answerBody(imp RingostatImport, dest, id string) string {
 // A request way: how Ringostat's parameters arrive.
 type ringoWay struct {
 	name    string
-	subs    []RingostatSubmission // configurations that accept it
+	subs    []Submission // configurations that accept it
 	methods []string
 	build   func(method string) *http.Request
 	id      string // the JSON-RPC id the answer carries
-	logged  RingostatSubmission
+	logged  Submission
 }
 
 var allMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete}
 
 var ringoWays = []ringoWay{
-	{name: "query", logged: SubmissionHTTP, subs: []RingostatSubmission{SubmissionAuto, SubmissionHTTP}, methods: allMethods, id: "null",
+	{name: "query", logged: SubmissionHTTP, subs: []Submission{SubmissionAuto, SubmissionHTTP}, methods: allMethods, id: "null",
 		build: func(m string) *http.Request {
 			return httptest.NewRequest(m, ringoPath+"?caller=%2B905061234567&call_id=pkv&uuid=842d921d", nil)
 		}},
-	{name: "header", logged: SubmissionHTTP, subs: []RingostatSubmission{SubmissionAuto, SubmissionHTTP}, methods: allMethods, id: "null",
+	{name: "header", logged: SubmissionHTTP, subs: []Submission{SubmissionAuto, SubmissionHTTP}, methods: allMethods, id: "null",
 		build: func(m string) *http.Request {
 			r := httptest.NewRequest(m, ringoPath, nil)
 			r.Header.Set("X-Caller", "+905061234567")
 			r.Header.Set("Call_id", "pkv")
 			return r
 		}},
-	{name: "form", logged: SubmissionHTTP, subs: []RingostatSubmission{SubmissionAuto, SubmissionHTTP}, methods: []string{http.MethodPost, http.MethodPut}, id: "null",
+	{name: "form", logged: SubmissionHTTP, subs: []Submission{SubmissionAuto, SubmissionHTTP}, methods: []string{http.MethodPost, http.MethodPut}, id: "null",
 		build: func(m string) *http.Request {
 			r := httptest.NewRequest(m, ringoPath, strings.NewReader("caller=%2B905061234567&call_id=pkv"))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			return r
 		}},
-	{name: "json", logged: SubmissionJSON, subs: []RingostatSubmission{SubmissionAuto, SubmissionJSON}, methods: allMethods, id: "null",
+	{name: "json", logged: SubmissionJSON, subs: []Submission{SubmissionAuto, SubmissionJSON}, methods: allMethods, id: "null",
 		build: func(m string) *http.Request {
 			r := httptest.NewRequest(m, ringoPath, strings.NewReader(
 				`{"call_id":"pkv","step_forward":"webhookNumber%3A120","uuid":"842d921d","google_id":"UA-1","caller":"+905061234567"}`))
@@ -158,7 +161,7 @@ var ringoWays = []ringoWay{
 			r.Header.Set("Content-Type", "application/json")
 			return r
 		}},
-	{name: "jsonrpc", logged: SubmissionJSONRPC, subs: []RingostatSubmission{SubmissionAuto, SubmissionJSONRPC}, methods: allMethods, id: "7",
+	{name: "jsonrpc", logged: SubmissionJSONRPC, subs: []Submission{SubmissionAuto, SubmissionJSONRPC}, methods: allMethods, id: "7",
 		build: func(m string) *http.Request {
 			r := httptest.NewRequest(m, ringoPath, strings.NewReader(
 				`{"jsonrpc":"2.0","method":"route","params":{"caller":"+905061234567","call_id":"pkv"},"id":7}`))
@@ -172,19 +175,19 @@ var ringoWays = []ringoWay{
 func TestRingostatMatrix(t *testing.T) {
 	for _, way := range ringoWays {
 		for _, sub := range way.subs {
-			for _, imp := range []RingostatImport{ImportText, ImportJSON, ImportJSONRPC} {
+			for _, imp := range []Import{ImportText, ImportJSON, ImportJSONRPC} {
 				for _, method := range way.methods {
 					t.Run(fmt.Sprintf("%s/%s/%s/%s", way.name, sub, imp, method), func(t *testing.T) {
-						f := newRingoFixture(t, func(o *RingostatOptions) {
+						f := newRingoFixture(t, func(o *Options) {
 							o.Submission, o.Import, o.JSONRPCMethod = sub, imp, "route"
 						})
-						wantAnswer(t, f.serve(way.build(method)), imp, answerBody(imp, ringoKnownDest, way.id))
-						if asked := f.dir.calls(); len(asked) != 1 || asked[0] != "+905061234567" {
+						wantAnswer(t, f.Serve(way.build(method)), imp, answerBody(imp, ringoKnownDest, way.id))
+						if asked := f.dir.Calls(); len(asked) != 1 || asked[0] != "+905061234567" {
 							t.Errorf("directory asked %q, want [+905061234567]", asked)
 						}
-						lines := f.requestLines(t)
+						lines := f.RequestLines(t)
 						if len(lines) != 1 || lines[0]["endpoint"] != "ringostat" || lines[0]["destination"] != ringoKnownDest ||
-							lines[0]["outcome"] != outcomeRule || lines[0]["rule"] != "manager" || lines[0]["submission"] != string(way.logged) {
+							lines[0]["outcome"] != ringtime.OutcomeRule || lines[0]["rule"] != "manager" || lines[0]["submission"] != string(way.logged) {
 							t.Errorf("request log lines = %v, want one naming the decision and submission %q", lines, way.logged)
 						}
 					})
@@ -198,7 +201,7 @@ func TestRingostatMatrix(t *testing.T) {
 // own way; the others find no number and get the default.
 func TestRingostatPinnedSubmission(t *testing.T) {
 	for _, way := range ringoWays {
-		for _, sub := range []RingostatSubmission{SubmissionHTTP, SubmissionJSON, SubmissionJSONRPC} {
+		for _, sub := range []Submission{SubmissionHTTP, SubmissionJSON, SubmissionJSONRPC} {
 			if way.name == string(sub) || (sub == SubmissionHTTP && (way.name == "query" || way.name == "header" || way.name == "form")) {
 				continue
 			}
@@ -206,11 +209,11 @@ func TestRingostatPinnedSubmission(t *testing.T) {
 				continue // JSON is tolerant only in auto; pinned json needs a body
 			}
 			t.Run(way.name+"/"+string(sub), func(t *testing.T) {
-				f := newRingoFixture(t, func(o *RingostatOptions) {
+				f := newRingoFixture(t, func(o *Options) {
 					o.Submission, o.Import, o.Default = sub, ImportJSON, "reception"
 				})
-				wantAnswer(t, f.serve(way.build(http.MethodPost)), ImportJSON, answerBody(ImportJSON, "reception", ""))
-				if n := len(f.dir.calls()); n != 0 {
+				wantAnswer(t, f.Serve(way.build(http.MethodPost)), ImportJSON, answerBody(ImportJSON, "reception", ""))
+				if n := len(f.dir.Calls()); n != 0 {
 					t.Errorf("directory asked %d times", n)
 				}
 			})
@@ -248,36 +251,36 @@ func TestRingostatJSONRPC(t *testing.T) {
 		{name: "wrong method", method: "route", body: `{"jsonrpc":"2.0","method":"getNumber","params":{"caller":"+905061234567"},"id":3}`,
 			want: `{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"method \"getNumber\" not found: this endpoint serves \"route\""}}`, reason: fallbackRPCMethod},
 		{name: "parse error", body: `{"jsonrpc":"2.0","method":`,
-			want: `{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"body is not valid JSON: unexpected end of JSON input"}}`, reason: fallbackMalformed},
+			want: `{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"body is not valid JSON: unexpected end of JSON input"}}`, reason: ringtime.FallbackMalformed},
 		{name: "wrong version", body: `{"jsonrpc":"1.0","method":"route","params":{"caller":"+905061234567"},"id":4}`,
-			want: `{"jsonrpc":"2.0","id":4,"error":{"code":-32600,"message":"\"jsonrpc\" must be \"2.0\""}}`, reason: fallbackMalformed},
+			want: `{"jsonrpc":"2.0","id":4,"error":{"code":-32600,"message":"\"jsonrpc\" must be \"2.0\""}}`, reason: ringtime.FallbackMalformed},
 		{name: "method not a string", body: `{"jsonrpc":"2.0","method":5,"id":5}`,
-			want: `{"jsonrpc":"2.0","id":5,"error":{"code":-32600,"message":"\"method\" must be a string"}}`, reason: fallbackMalformed},
+			want: `{"jsonrpc":"2.0","id":5,"error":{"code":-32600,"message":"\"method\" must be a string"}}`, reason: ringtime.FallbackMalformed},
 		{name: "id an object", body: `{"jsonrpc":"2.0","method":"route","id":{"a":1}}`,
-			want: `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"\"id\" must be a string, a number or null, got an object"}}`, reason: fallbackMalformed},
+			want: `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"\"id\" must be a string, a number or null, got an object"}}`, reason: ringtime.FallbackMalformed},
 		{name: "params a string", body: `{"jsonrpc":"2.0","method":"route","params":"+905061234567","id":6}`,
-			want: `{"jsonrpc":"2.0","id":6,"error":{"code":-32600,"message":"params must be an object or an array, got an unexpected value"}}`, reason: fallbackMalformed},
+			want: `{"jsonrpc":"2.0","id":6,"error":{"code":-32600,"message":"params must be an object or an array, got an unexpected value"}}`, reason: ringtime.FallbackMalformed},
 		{name: "missing number", body: `{"jsonrpc":"2.0","method":"route","params":{"phone":"+905061234567"},"id":8}`,
 			want: `{"jsonrpc":"2.0","id":8,"error":{"code":-32602,"message":"the caller's number parameter \"caller\" is not in params (set ringostat.number_param to the name configured in Ringostat)"}}`, reason: fallbackMissingNumber},
 		{name: "number a boolean", body: `{"jsonrpc":"2.0","method":"route","params":{"caller":true},"id":9}`,
 			want: `{"jsonrpc":"2.0","id":9,"error":{"code":-32602,"message":"\"caller\": want a string or a number, got a boolean"}}`, reason: fallbackMissingNumber},
 		{name: "batch refused", body: `[{"jsonrpc":"2.0","method":"route","params":{"caller":"+905061234567"},"id":1}]`,
-			want: `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"JSON-RPC batches are not supported: send one call per request"}}`, reason: fallbackMalformed},
+			want: `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"JSON-RPC batches are not supported: send one call per request"}}`, reason: ringtime.FallbackMalformed},
 		{name: "HTTP parameters get a null id", body: `caller=%2B905061234567`,
 			want: `{"jsonrpc":"2.0","id":null,` + found},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newRingoFixture(t, func(o *RingostatOptions) {
+			f := newRingoFixture(t, func(o *Options) {
 				o.Import, o.JSONRPCMethod = ImportJSONRPC, tc.method
 			})
 			req := httptest.NewRequest(http.MethodPost, ringoPath, strings.NewReader(tc.body))
-			rec := f.serve(req)
+			rec := f.Serve(req)
 			if tc.want == "" {
 				if rec.Code != http.StatusNoContent || rec.Body.Len() != 0 {
 					t.Fatalf("notification: %d %q, want 204 and no body", rec.Code, rec.Body.String())
 				}
-				if n := len(f.dir.calls()); n != 0 {
+				if n := len(f.dir.Calls()); n != 0 {
 					t.Errorf("a notification was looked up %d times", n)
 				}
 				return
@@ -287,7 +290,7 @@ func TestRingostatJSONRPC(t *testing.T) {
 				if got := f.ringoFallbacks(t, tc.reason); got != 1 {
 					t.Errorf("fallbacks{%s} = %v, want 1", tc.reason, got)
 				}
-				if n := len(f.dir.calls()); n != 0 {
+				if n := len(f.dir.Calls()); n != 0 {
 					t.Errorf("a bad call was looked up %d times", n)
 				}
 			}
@@ -298,11 +301,11 @@ func TestRingostatJSONRPC(t *testing.T) {
 // TestRingostatJSONRPCErrorsInOtherImports: a broken call answered in text
 // or json gets the default destination, not a JSON-RPC error.
 func TestRingostatJSONRPCErrorsInOtherImports(t *testing.T) {
-	for _, imp := range []RingostatImport{ImportText, ImportJSON} {
-		f := newRingoFixture(t, func(o *RingostatOptions) {
+	for _, imp := range []Import{ImportText, ImportJSON} {
+		f := newRingoFixture(t, func(o *Options) {
 			o.Import, o.JSONRPCMethod, o.Default = imp, "route", "reception"
 		})
-		rec := f.serve(httptest.NewRequest(http.MethodPost, ringoPath,
+		rec := f.Serve(httptest.NewRequest(http.MethodPost, ringoPath,
 			strings.NewReader(`{"jsonrpc":"2.0","method":"other","params":{"caller":"+905061234567"}}`)))
 		wantAnswer(t, rec, imp, answerBody(imp, "reception", ""))
 		if got := f.ringoFallbacks(t, fallbackRPCMethod); got != 1 {
@@ -373,13 +376,13 @@ func TestRingostatMessyNumbers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newRingoFixture(t, func(o *RingostatOptions) { o.Default = "reception" })
-			f.dir.lookupFn = lookup
+			f := newRingoFixture(t, func(o *Options) { o.Default = "reception" })
+			f.dir.LookupFn = lookup
 			want := "reception"
 			if tc.found {
 				want = ringoKnownDest
 			}
-			wantAnswer(t, f.serve(tc.req()), ImportText, want)
+			wantAnswer(t, f.Serve(tc.req()), ImportText, want)
 		})
 	}
 }
@@ -414,22 +417,22 @@ func TestRingostatAuth(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newRingoFixture(t, func(o *RingostatOptions) {
+			f := newRingoFixture(t, func(o *Options) {
 				o.Token = tc.token
 				if tc.user != "" {
-					o.BasicAuth = &BasicAuth{Username: tc.user, Password: "s3cret-pw"}
+					o.BasicAuth = &server.BasicAuth{Username: tc.user, Password: "s3cret-pw"}
 				}
 			})
 			req := httptest.NewRequest(http.MethodPost, tc.path, strings.NewReader(`{"caller":"+905061234567"}`))
 			if tc.authorization != "" {
 				req.Header.Set("Authorization", tc.authorization)
 			}
-			rec := f.serve(req)
+			rec := f.Serve(req)
 			if rec.Code != tc.wantCode {
 				t.Fatalf("status = %d, want %d (body %q)", rec.Code, tc.wantCode, rec.Body.String())
 			}
-			failures := metricValue(t, f.reg, "switchboard_http_auth_failures_total", map[string]string{"endpoint": "ringostat"})
-			lines := f.requestLines(t)
+			failures := f.Metric(t, "switchboard_http_auth_failures_total", map[string]string{"endpoint": "ringostat"})
+			lines := f.RequestLines(t)
 			switch tc.wantCode {
 			case 200:
 				wantAnswer(t, rec, ImportText, ringoKnownDest)
@@ -440,7 +443,7 @@ func TestRingostatAuth(t *testing.T) {
 				if failures != 1 || len(lines) != 1 || lines[0]["auth"] != tc.wantAuth {
 					t.Errorf("failures %v, log lines %v; want 1 failure logged as auth=%q", failures, lines, tc.wantAuth)
 				}
-				if n := len(f.dir.calls()); n != 0 {
+				if n := len(f.dir.Calls()); n != 0 {
 					t.Errorf("directory asked %d times for an unauthenticated request", n)
 				}
 			}
@@ -451,7 +454,7 @@ func TestRingostatAuth(t *testing.T) {
 			}
 			// (Without a token configured, a path under the endpoint is just
 			// an unknown path, logged as such.)
-			if logs := string(f.logs.Bytes()); (tc.token != "" && strings.Contains(logs, "tok-0123")) || strings.Contains(logs, "s3cret") {
+			if logs := string(f.Logs.Bytes()); (tc.token != "" && strings.Contains(logs, "tok-0123")) || strings.Contains(logs, "s3cret") {
 				t.Errorf("a secret leaked into the log: %s", logs)
 			}
 		})
@@ -460,22 +463,22 @@ func TestRingostatAuth(t *testing.T) {
 
 func TestRingostatDeadline(t *testing.T) {
 	const deadline = 100 * time.Millisecond
-	for _, imp := range []RingostatImport{ImportText, ImportJSON, ImportJSONRPC} {
+	for _, imp := range []Import{ImportText, ImportJSON, ImportJSONRPC} {
 		t.Run(string(imp), func(t *testing.T) {
-			f := newRingoFixture(t, func(o *RingostatOptions) { o.Deadline, o.Import, o.Default = deadline, imp, "reception" })
+			f := newRingoFixture(t, func(o *Options) { o.Deadline, o.Import, o.Default = deadline, imp, "reception" })
 			lookupDone := make(chan error, 1)
 			// Held until the test ends: returning as soon as ctx is done would
 			// race the handler's own deadline case (either may win).
 			release := make(chan struct{})
 			t.Cleanup(func() { close(release) })
-			f.dir.lookupFn = func(ctx context.Context, _ string) directory.Result {
+			f.dir.LookupFn = func(ctx context.Context, _ string) directory.Result {
 				<-ctx.Done() // a CRM that never answers
 				lookupDone <- ctx.Err()
 				<-release
 				return directory.Result{}
 			}
 			start := time.Now()
-			rec := f.serve(httptest.NewRequest(http.MethodPost, ringoPath,
+			rec := f.Serve(httptest.NewRequest(http.MethodPost, ringoPath,
 				strings.NewReader(`{"jsonrpc":"2.0","method":"route","params":{"caller":"+905061234567"},"id":"d"}`)))
 			elapsed := time.Since(start)
 			wantAnswer(t, rec, imp, answerBody(imp, "reception", `"d"`))
@@ -485,10 +488,10 @@ func TestRingostatDeadline(t *testing.T) {
 			if err := <-lookupDone; !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("lookup context ended with %v, want DeadlineExceeded", err)
 			}
-			if got := f.ringoFallbacks(t, fallbackDeadline); got != 1 {
+			if got := f.ringoFallbacks(t, ringtime.FallbackDeadline); got != 1 {
 				t.Errorf("fallbacks{deadline} = %v, want 1", got)
 			}
-			if lines := f.requestLines(t); len(lines) != 1 || lines[0]["@level"] != "warn" || lines[0]["fallback"] != fallbackDeadline {
+			if lines := f.RequestLines(t); len(lines) != 1 || lines[0]["@level"] != "warn" || lines[0]["fallback"] != ringtime.FallbackDeadline {
 				t.Errorf("request log lines = %v, want one warn line with fallback=deadline", lines)
 			}
 		})
@@ -506,34 +509,34 @@ func TestRingostatFallbacks(t *testing.T) {
 		reason  string // fallback counted
 		outcome string
 	}{
-		{name: "oversize body", body: huge, want: "reception", reason: fallbackOversize, outcome: outcomeFallback},
-		{name: "no number anywhere", body: `{"phone":"+905061234567"}`, want: "reception", reason: fallbackMissingNumber, outcome: outcomeFallback},
-		{name: "empty body", body: ``, want: "reception", reason: fallbackMissingNumber, outcome: outcomeFallback},
-		{name: "broken JSON", body: `{"caller":`, want: "reception", reason: fallbackMalformed, outcome: outcomeFallback},
-		{name: "JSON array", body: `[1,2]`, want: "reception", reason: fallbackMalformed, outcome: outcomeFallback},
-		{name: "invalid number", body: `{"caller":"anonymous"}`, want: "reception", reason: fallbackInvalidNumber, outcome: outcomeFallback},
-		{name: "lookup error", body: `{"caller":"+905061234567"}`, want: "reception", reason: fallbackLookupError, outcome: outcomeFallback,
+		{name: "oversize body", body: huge, want: "reception", reason: ringtime.FallbackOversize, outcome: ringtime.OutcomeFallback},
+		{name: "no number anywhere", body: `{"phone":"+905061234567"}`, want: "reception", reason: fallbackMissingNumber, outcome: ringtime.OutcomeFallback},
+		{name: "empty body", body: ``, want: "reception", reason: fallbackMissingNumber, outcome: ringtime.OutcomeFallback},
+		{name: "broken JSON", body: `{"caller":`, want: "reception", reason: ringtime.FallbackMalformed, outcome: ringtime.OutcomeFallback},
+		{name: "JSON array", body: `[1,2]`, want: "reception", reason: ringtime.FallbackMalformed, outcome: ringtime.OutcomeFallback},
+		{name: "invalid number", body: `{"caller":"anonymous"}`, want: "reception", reason: ringtime.FallbackInvalidNumber, outcome: ringtime.OutcomeFallback},
+		{name: "lookup error", body: `{"caller":"+905061234567"}`, want: "reception", reason: ringtime.FallbackLookupError, outcome: ringtime.OutcomeFallback,
 			lookup: func(context.Context, string) directory.Result {
 				return directory.Result{Via: directory.ViaNone, Errors: []directory.SourceError{{Source: "crm", Err: errors.New("503")}}}
 			}},
-		{name: "router panics", body: `{"caller":"+905061234567"}`, want: "reception", reason: fallbackPanic, outcome: outcomeFallback,
+		{name: "router panics", body: `{"caller":"+905061234567"}`, want: "reception", reason: ringtime.FallbackPanic, outcome: ringtime.OutcomeFallback,
 			decide: func(directory.Result, routing.Call) routing.Decision { panic("boom") }},
-		{name: "router yields an unsendable destination", body: `{"caller":"+905061234567"}`, want: "reception", reason: fallbackBadDestination, outcome: outcomeFallback,
+		{name: "router yields an unsendable destination", body: `{"caller":"+905061234567"}`, want: "reception", reason: fallbackBadDestination, outcome: ringtime.OutcomeFallback,
 			decide: func(directory.Result, routing.Call) routing.Decision {
 				return routing.Decision{Destination: "ada\r\nX-Evil: 1", Rule: "odd"}
 			}},
-		{name: "unknown caller: the default, no fallback", body: `{"caller":"+441234567890"}`, want: "reception", outcome: outcomeDefault},
+		{name: "unknown caller: the default, no fallback", body: `{"caller":"+441234567890"}`, want: "reception", outcome: ringtime.OutcomeDefault},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newRingoFixture(t, func(o *RingostatOptions) { o.Import, o.Default = ImportJSON, "reception" })
-			f.dir.lookupFn, f.router.decideFn = tc.lookup, tc.decide
+			f := newRingoFixture(t, func(o *Options) { o.Import, o.Default = ImportJSON, "reception" })
+			f.dir.LookupFn, f.router.decideFn = tc.lookup, tc.decide
 			if tc.lookup == nil {
-				f.dir.lookupFn = func(_ context.Context, raw string) directory.Result { return knownLookup(raw) }
+				f.dir.LookupFn = func(_ context.Context, raw string) directory.Result { return ringtimetest.KnownLookup(raw) }
 			}
-			wantAnswer(t, f.serve(httptest.NewRequest(http.MethodPost, ringoPath, strings.NewReader(tc.body))),
+			wantAnswer(t, f.Serve(httptest.NewRequest(http.MethodPost, ringoPath, strings.NewReader(tc.body))),
 				ImportJSON, answerBody(ImportJSON, tc.want, ""))
-			for _, reason := range ringostatFallbackReasons {
+			for _, reason := range fallbackReasons {
 				want := 0.0
 				if reason == tc.reason {
 					want = 1
@@ -542,11 +545,11 @@ func TestRingostatFallbacks(t *testing.T) {
 					t.Errorf("fallbacks{%s} = %v, want %v", reason, got, want)
 				}
 			}
-			lines := f.requestLines(t)
+			lines := f.RequestLines(t)
 			if len(lines) != 1 || lines[0]["outcome"] != tc.outcome || lines[0]["destination"] != tc.want {
 				t.Errorf("request log lines = %v, want one with outcome %q", lines, tc.outcome)
 			}
-			if got := metricValue(t, f.reg, "switchboard_ringostat_answers_total", map[string]string{"outcome": tc.outcome}); got != 1 {
+			if got := f.Metric(t, "switchboard_ringostat_answers_total", map[string]string{"outcome": tc.outcome}); got != 1 {
 				t.Errorf("answers{%s} = %v, want 1", tc.outcome, got)
 			}
 		})
@@ -556,38 +559,38 @@ func TestRingostatFallbacks(t *testing.T) {
 // TestRingostatNoDestination: with no default, "no destination" is a 200
 // with an empty destination in every import type.
 func TestRingostatNoDestination(t *testing.T) {
-	for _, imp := range []RingostatImport{ImportText, ImportJSON, ImportJSONRPC} {
-		f := newRingoFixture(t, func(o *RingostatOptions) { o.Import = imp })
-		rec := f.serve(httptest.NewRequest(http.MethodGet, ringoPath+"?caller=%2B441234567890", nil))
+	for _, imp := range []Import{ImportText, ImportJSON, ImportJSONRPC} {
+		f := newRingoFixture(t, func(o *Options) { o.Import = imp })
+		rec := f.Serve(httptest.NewRequest(http.MethodGet, ringoPath+"?caller=%2B441234567890", nil))
 		wantAnswer(t, rec, imp, answerBody(imp, "", "null"))
 		if got := rec.Header().Get("Content-Length"); got != fmt.Sprint(rec.Body.Len()) {
 			t.Errorf("%s: Content-Length %q for a %d-byte body", imp, got, rec.Body.Len())
 		}
-		if got := metricValue(t, f.reg, "switchboard_ringostat_answers_total", map[string]string{"outcome": outcomeNone}); got != 1 {
+		if got := f.Metric(t, "switchboard_ringostat_answers_total", map[string]string{"outcome": outcomeNone}); got != 1 {
 			t.Errorf("%s: answers{none} = %v, want 1", imp, got)
 		}
 	}
 }
 
 func TestRingostatCallFields(t *testing.T) {
-	f := newRingoFixture(t, func(o *RingostatOptions) { o.NumberParam = "phone_from" })
-	wantAnswer(t, f.serve(httptest.NewRequest(http.MethodPost, ringoPath,
+	f := newRingoFixture(t, func(o *Options) { o.NumberParam = "phone_from" })
+	wantAnswer(t, f.Serve(httptest.NewRequest(http.MethodPost, ringoPath,
 		strings.NewReader(`{"call_id":"pkv","uuid":"842d921d","Phone_From":"+905061234567"}`))), ImportText, ringoKnownDest)
 	if seen := f.router.seen(); len(seen) != 1 || seen[0] != (routing.Call{Caller: "+905061234567", UUID: "842d921d"}) {
 		t.Errorf("router saw %+v", seen)
 	}
-	if lines := f.requestLines(t); len(lines) != 1 || lines[0]["call_id"] != "pkv" || lines[0]["uuid"] != "842d921d" {
+	if lines := f.RequestLines(t); len(lines) != 1 || lines[0]["call_id"] != "pkv" || lines[0]["uuid"] != "842d921d" {
 		t.Errorf("request log lines = %v", lines)
 	}
 }
 
 func TestRingostatMethods(t *testing.T) {
-	f := newRingoFixture(t, func(o *RingostatOptions) { o.Methods = []string{"post"} })
-	if rec := f.serve(httptest.NewRequest(http.MethodGet, ringoPath+"?caller=%2B905061234567", nil)); rec.Code != http.StatusMethodNotAllowed {
+	f := newRingoFixture(t, func(o *Options) { o.Methods = []string{"post"} })
+	if rec := f.Serve(httptest.NewRequest(http.MethodGet, ringoPath+"?caller=%2B905061234567", nil)); rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET with methods [POST]: %d, want 405", rec.Code)
 	}
 	f = newRingoFixture(t, nil)
-	if rec := f.serve(httptest.NewRequest(http.MethodPatch, ringoPath+"?caller=%2B905061234567", nil)); rec.Code != http.StatusMethodNotAllowed ||
+	if rec := f.Serve(httptest.NewRequest(http.MethodPatch, ringoPath+"?caller=%2B905061234567", nil)); rec.Code != http.StatusMethodNotAllowed ||
 		rec.Header().Get("Allow") != "GET, POST, PUT, DELETE" {
 		t.Errorf("PATCH: %d Allow %q, want 405 with every Ringostat method", rec.Code, rec.Header().Get("Allow"))
 	}
@@ -597,33 +600,39 @@ func TestRingostatBadOptions(t *testing.T) {
 	tr := &fakeTargetRouter{}
 	tests := []struct {
 		name string
-		ro   RingostatOptions
+		ro   Options
 		want string
 	}{
-		{"relative path", RingostatOptions{Router: tr, Path: "ringostat"}, `must start with "/"`},
-		{"reserved path", RingostatOptions{Router: tr, Path: "/metrics"}, "taken"},
-		{"smart IVR path", RingostatOptions{Router: tr, Path: DefaultSmartIVRPath}, "taken"},
-		{"method", RingostatOptions{Router: tr, Methods: []string{"PATCH"}}, `"PATCH"`},
-		{"submission", RingostatOptions{Router: tr, Submission: "xml"}, `submission "xml"`},
-		{"import", RingostatOptions{Router: tr, Import: "xml"}, `import "xml"`},
-		{"token param", RingostatOptions{Router: tr, NumberParam: "Token"}, "carries the token"},
-		{"deadline", RingostatOptions{Router: tr, Deadline: 3 * time.Second}, "below the 3s Ringostat timeout"},
-		{"basic auth half", RingostatOptions{Router: tr, BasicAuth: &BasicAuth{Username: "u"}}, "both a username and a password"},
-		{"default", RingostatOptions{Router: tr, Default: "+380 50"}, "not a normalised destination"},
-		{"router", RingostatOptions{}, "needs a router"},
+		{"relative path", Options{Router: tr, Path: "ringostat"}, `must start with "/"`},
+		{"reserved path", Options{Router: tr, Path: "/metrics"}, "taken"},
+		{"smart IVR path", Options{Router: tr, Path: "/hipcall/smart-ivr"}, "taken"},
+		{"method", Options{Router: tr, Methods: []string{"PATCH"}}, `"PATCH"`},
+		{"submission", Options{Router: tr, Submission: "xml"}, `submission "xml"`},
+		{"import", Options{Router: tr, Import: "xml"}, `import "xml"`},
+		{"token param", Options{Router: tr, NumberParam: "Token"}, "carries the token"},
+		{"deadline", Options{Router: tr, Deadline: 3 * time.Second}, "below the 3s Ringostat timeout"},
+		{"basic auth half", Options{Router: tr, BasicAuth: &server.BasicAuth{Username: "u"}}, "both a username and a password"},
+		{"default", Options{Router: tr, Default: "+380 50"}, "not a normalised destination"},
+		{"router", Options{}, "needs a router"},
 	}
+	// Another endpoint mounted where the Smart IVR usually is.
+	ivr := server.Mount{Name: "smart_ivr", Path: "/hipcall/smart-ivr", Handler: http.NotFoundHandler()}
 	for _, tc := range tests {
 		ro := tc.ro
-		_, err := New(Options{SmartIVR: &SmartIVROptions{DefaultExtension: "1"}, Directory: &fakeDirectory{}, Router: &fakeRouter{}, Ringostat: &ro})
+		ro.Directory = &ringtimetest.Directory{}
+		m, err := New(ro)
+		if err == nil {
+			_, err = server.New(server.Options{Mounts: []server.Mount{ivr, m}})
+		}
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: New = %v, want an error containing %q", tc.name, err, tc.want)
 		}
 	}
 }
 
-func TestRenderRingostat(t *testing.T) {
+func TestRender(t *testing.T) {
 	for _, tc := range []struct {
-		imp        RingostatImport
+		imp        Import
 		key, dest  string
 		id         string
 		want, ctyp string
@@ -639,9 +648,9 @@ func TestRenderRingostat(t *testing.T) {
 		if tc.id != "" {
 			id = []byte(tc.id)
 		}
-		a := RenderRingostat(tc.imp, tc.key, tc.dest, id)
+		a := Render(tc.imp, tc.key, tc.dest, id)
 		if a.Status != 200 || string(a.Body) != tc.want || a.ContentType != tc.ctyp {
-			t.Errorf("RenderRingostat(%s, %q, %q) = %d %q %s, want 200 %q %s", tc.imp, tc.key, tc.dest, a.Status, a.ContentType, a.Body, tc.ctyp, tc.want)
+			t.Errorf("Render(%s, %q, %q) = %d %q %s, want 200 %q %s", tc.imp, tc.key, tc.dest, a.Status, a.ContentType, a.Body, tc.ctyp, tc.want)
 		}
 	}
 }

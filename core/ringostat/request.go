@@ -1,4 +1,4 @@
-package server
+package ringostat
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/switchboard-hq/switchboard/core/ringtime"
 	"github.com/switchboard-hq/switchboard/core/routing"
 )
 
@@ -26,13 +27,13 @@ var (
 	uuidParams = []string{"uuid", "call_id"}
 )
 
-// ringostatRequest is a decoded Ringostat request.
-type ringostatRequest struct {
+// request is a decoded Ringostat request.
+type request struct {
 	call routing.Call
 	// callID is Ringostat's call_id, when sent (logged).
 	callID string
 	// submission is how the parameters came: http, json or jsonrpc.
-	submission RingostatSubmission
+	submission Submission
 	// rpc is set for a JSON-RPC call.
 	rpc *rpcCall
 }
@@ -67,14 +68,14 @@ type requestError struct {
 func (e *requestError) Error() string { return e.msg }
 
 func malformed(code int, format string, args ...any) *requestError {
-	return &requestError{reason: fallbackMalformed, code: code, msg: fmt.Sprintf(format, args...)}
+	return &requestError{reason: ringtime.FallbackMalformed, code: code, msg: fmt.Sprintf(format, args...)}
 }
 
-// parseRingostat reads a request in the configured submission type (in
+// parseRequest reads a request in the configured submission type (in
 // auto, the one detected). The error, when not nil, is a *requestError;
 // req.rpc is set as soon as the body is known to be a JSON-RPC call, so
 // that errors can carry its id.
-func parseRingostat(r *http.Request, body []byte, opts *RingostatOptions) (ringostatRequest, *requestError) {
+func parseRequest(r *http.Request, body []byte, opts *Options) (request, *requestError) {
 	trimmed := bytes.TrimSpace(body)
 	switch opts.Submission {
 	case SubmissionHTTP:
@@ -124,8 +125,8 @@ func isJSONRPC(body []byte) bool {
 
 // parseHTTPParams reads the parameters from the query string, then a form
 // body (POST and PUT), then the headers.
-func parseHTTPParams(r *http.Request, body []byte, opts *RingostatOptions) (ringostatRequest, *requestError) {
-	req := ringostatRequest{submission: SubmissionHTTP}
+func parseHTTPParams(r *http.Request, body []byte, opts *Options) (request, *requestError) {
+	req := request{submission: SubmissionHTTP}
 	var form url.Values
 	if (r.Method == http.MethodPost || r.Method == http.MethodPut) && isForm(r, body) {
 		var err error
@@ -159,8 +160,8 @@ func isForm(r *http.Request, body []byte) bool {
 
 // parseJSONObject reads a JSON object body. When tolerant (auto mode), a
 // number missing from the body is looked for in the query and headers.
-func parseJSONObject(r *http.Request, body []byte, opts *RingostatOptions, tolerant bool) (ringostatRequest, *requestError) {
-	req := ringostatRequest{submission: SubmissionJSON}
+func parseJSONObject(r *http.Request, body []byte, opts *Options, tolerant bool) (request, *requestError) {
+	req := request{submission: SubmissionJSON}
 	fields, perr := decodeObject(body)
 	if perr != nil {
 		return req, perr
@@ -204,8 +205,8 @@ func decodeObject(body []byte) (map[string]json.RawMessage, *requestError) {
 }
 
 // parseJSONRPC reads a JSON-RPC 2.0 call. Batches are refused.
-func parseJSONRPC(body []byte, opts *RingostatOptions) (ringostatRequest, *requestError) {
-	req := ringostatRequest{submission: SubmissionJSONRPC}
+func parseJSONRPC(body []byte, opts *Options) (request, *requestError) {
+	req := request{submission: SubmissionJSONRPC}
 	if len(body) > 0 && body[0] == '[' {
 		if !json.Valid(body) {
 			return req, malformed(rpcParseError, "body is not valid JSON")
@@ -226,7 +227,7 @@ func parseJSONRPC(body []byte, opts *RingostatOptions) (ringostatRequest, *reque
 		case len(raw) > 0 && (raw[0] == '"' || raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9') || string(raw) == "null"):
 			call.id = raw
 		default:
-			return req, malformed(rpcInvalidRequest, `"id" must be a string, a number or null, got %s`, jsonKind(raw))
+			return req, malformed(rpcInvalidRequest, `"id" must be a string, a number or null, got %s`, ringtime.JSONKind(raw))
 		}
 	} else {
 		call.id = nil // a notification
@@ -290,7 +291,7 @@ func rpcParams(raw json.RawMessage) (jsonParams, *requestError) {
 		}
 		return jsonParams{positionalNumber: first}, nil
 	}
-	return nil, malformed(rpcInvalidRequest, "params must be an object or an array, got %s", jsonKind(raw))
+	return nil, malformed(rpcInvalidRequest, "params must be an object or an array, got %s", ringtime.JSONKind(raw))
 }
 
 // positionalNumber is the key under which rpcParams files a positional
@@ -325,7 +326,7 @@ func (p jsonParams) get(name string) (value string, present bool, err error) {
 	if !ok {
 		return "", false, nil
 	}
-	s, present, err := stringish(raw)
+	s, present, err := ringtime.Stringish(raw)
 	if err != nil {
 		if name == positionalNumber {
 			name = "params[0]"
