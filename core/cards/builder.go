@@ -16,31 +16,37 @@ import (
 	"github.com/switchboard-hq/switchboard/core/webhook"
 )
 
-// Spec is a card's templates, as configured.
+// Spec is a card's templates, as configured (a card of the cards
+// section: its title and rows, or unknown_caller, ambiguous).
 type Spec struct {
 	// Title is the heading (Text required; Link optional).
-	Title TitleSpec
+	Title TitleSpec `yaml:"title"`
 	// Rows follow the title; a row whose text renders empty is left out.
-	Rows []RowSpec
+	Rows []RowSpec `yaml:"rows"`
 }
 
 // TitleSpec is the title row's templates.
 type TitleSpec struct {
-	Text, Link string
+	// Text is the title's template (required).
+	Text string `yaml:"text"`
+	// Link is an optional URL template.
+	Link string `yaml:"link"`
 }
 
 // RowSpec is one shortText row's templates; Text is required.
 type RowSpec struct {
-	Label, Text, Link string
+	Label string `yaml:"label"`
+	Text  string `yaml:"text"`
+	Link  string `yaml:"link"`
 }
 
 // UserRowSpec adds a user row naming the record's owner in Hipcall.
 type UserRowSpec struct {
 	// Label is the row's label template (required).
-	Label string
+	Label string `yaml:"label"`
 	// Owners maps CRM owner ids (record.owner) to Hipcall user ids; a
 	// record whose owner is not listed gets no user row.
-	Owners map[string]int64
+	Owners map[string]int64 `yaml:"owners"`
 }
 
 // Options are a Builder's templates.

@@ -41,11 +41,12 @@ type Source struct {
 // ResourceOptions configure one resource's sync.
 type ResourceOptions struct {
 	// Enabled turns the resource's sync on.
-	Enabled bool
-	// Fields maps Hipcall fields to record paths or templates, over the
-	// defaults (DefaultCompanyFields, DefaultContactFields); "" turns a
-	// default off.
-	Fields map[string]string
+	Enabled bool `yaml:"enabled"`
+	// Fields maps Hipcall fields to record paths ("first_name",
+	// "fields.tier") or templates ("{{.first_name}} {{.last_name}}"), over
+	// the defaults (DefaultCompanyFields, DefaultContactFields); "" (or
+	// null) turns a default off. ValidateFields checks it.
+	Fields map[string]string `yaml:"fields"`
 }
 
 // Options configure an Engine.

@@ -80,6 +80,72 @@ routing:
 			},
 		},
 	}
+	cases = append(cases, []struct {
+		name, yaml string
+		want       []string
+	}{
+		{
+			name: "no connector",
+			yaml: "phone: {default_region: GB}\nrouting: {default: {hipcall: \"1\"}}\n",
+			want: []string{"c.yaml:1:1: connectors: at least one connector is required: add an entry under connectors: with a name and a plugin"},
+		},
+		{
+			name: "connector names and timeouts",
+			yaml: `phone: {default_region: GB}
+directory: {deadline: 1s}
+connectors:
+  - {name: Customers, plugin: csv, path: no-such-plugin}
+  - {name: crm, plugin: csv, path: no-such-plugin, timeout: 1s}
+  - {name: crm, plugin: csv, path: no-such-plugin}
+  - {plugin: csv, path: no-such-plugin}
+routing: {default: {hipcall: "1"}}
+`,
+			want: []string{
+				`c.yaml:4:5: connector "Customers": plugin "csv" for connector "Customers" not found`,
+				`c.yaml:4:13: connectors[0].name "Customers" may only contain a-z, 0-9, _ and -`,
+				`c.yaml:5:5: connector "crm": plugin "csv" for connector "crm" not found`,
+				`c.yaml:5:62: connectors[1].timeout (1s) must be shorter than directory.deadline (1s), or lookups give up before the connector can answer`,
+				`c.yaml:6:5: connector "crm": plugin "csv" for connector "crm" not found`,
+				`c.yaml:6:13: connectors[2].name "crm" is already the name of connectors[1] (at c.yaml:5:13); connector names must be unique`,
+				`c.yaml:7:5: connector "": plugin "csv" for connector "" not found`,
+				`c.yaml:7:5: connectors[3].name is required: give the connector a unique name such as "customers"`,
+			},
+		},
+		{
+			name: "webhook path and authentication, sync source",
+			yaml: `phone: {default_region: GB}
+connectors: [{name: customers, plugin: csv, path: no-such-plugin}]
+hipcall:
+  webhook:
+    enabled: true
+    path: /hipcall/smart-ivr
+sync:
+  source: customer
+routing: {default: {hipcall: "1"}}
+`,
+			want: []string{
+				`c.yaml:2:14: connector "customers": plugin "csv" for connector "customers" not found`,
+				`c.yaml:4:3: hipcall.webhook is enabled without authentication: Hipcall signs nothing, so set token (a secret in the URL), basic_auth or allow_from, or set insecure_no_auth: true for a local trial`,
+				`c.yaml:6:11: hipcall.webhook.path "/hipcall/smart-ivr" is also hipcall.smart_ivr.path: give each endpoint its own path`,
+				`c.yaml:8:11: sync.source "customer" is not a connector name (did you mean "customers"?)`,
+			},
+		},
+		{
+			name: "webhook on a built-in path, unknown sync source",
+			yaml: `phone: {default_region: GB}
+connectors: [{name: customers, plugin: csv, path: no-such-plugin}]
+hipcall:
+  webhook: {enabled: true, path: /metrics, insecure_no_auth: true}
+sync: {source: zzz}
+routing: {default: {hipcall: "1"}}
+`,
+			want: []string{
+				`c.yaml:2:14: connector "customers": plugin "csv" for connector "customers" not found`,
+				`c.yaml:4:34: hipcall.webhook.path "/metrics" is a built-in endpoint: choose another path`,
+				`c.yaml:5:16: sync.source "zzz" is not a connector name; use one of customers`,
+			},
+		},
+	}...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := config.LoadBytes("c.yaml", []byte(tc.yaml), t.TempDir(), func(string) (string, bool) { return "", false })

@@ -1,9 +1,12 @@
 package host
 
 import (
+	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"github.com/switchboard-hq/switchboard/core/config"
 )
 
@@ -29,5 +32,42 @@ func crossChecks(cfg *config.Config) []config.Problem {
 				fe.d, wt)
 		}
 	}
+	ps = append(ps, connectorList(cfg)...)
+	ps = append(ps, eventChecks(cfg)...) // checks_events.go
 	return cfg.Locate("", ps)
+}
+
+// connectorNameRE is the shape of a connector's name.
+var connectorNameRE = regexp.MustCompile(`^[a-z0-9_-]+$`)
+
+// connectorList checks the connectors: list as a whole: there is one, each
+// has a unique name, and no live call may outlast the whole lookup. Each
+// entry's parts are checked by their owners (plugins/manager,
+// core/directory) when the file loads.
+func connectorList(cfg *config.Config) connectors.Problems {
+	var ps connectors.Problems
+	if len(cfg.Connectors) == 0 {
+		ps.Addf("connectors", "at least one connector is required: add an entry under connectors: with a name and a plugin")
+		return ps
+	}
+	first := map[string]int{}
+	for i, c := range cfg.Connectors {
+		at := fmt.Sprintf("connectors.%d", i)
+		switch prev, dup := first[c.Name]; {
+		case c.Name == "":
+			ps.Addf(at+".name", "is required: give the connector a unique name such as \"customers\"")
+		case !connectorNameRE.MatchString(c.Name):
+			ps.Addf(at+".name", "%q may only contain a-z, 0-9, _ and -", c.Name)
+		case dup:
+			ps.Addf(at+".name", "%q is already the name of connectors[%d] (at %s); connector names must be unique",
+				c.Name, prev, cfg.PosOf(fmt.Sprintf("connectors.%d.name", prev)))
+		default:
+			first[c.Name] = i
+		}
+		if d := cfg.Directory.Deadline; c.Timeout >= d && d > 0 {
+			ps.Addf(at+".timeout", "(%s) must be shorter than directory.deadline (%s), or lookups give up before the connector can answer",
+				conf.FormatDuration(c.Timeout), conf.FormatDuration(d))
+		}
+	}
+	return ps
 }

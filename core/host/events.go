@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
-	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/switchboard-hq/switchboard/core/cards"
 	"github.com/switchboard-hq/switchboard/core/config"
@@ -16,39 +12,14 @@ import (
 	"github.com/switchboard-hq/switchboard/core/webhook"
 )
 
-// cardOptions turns the cards section into the builder's templates.
-func cardOptions(k config.CardsConfig) cards.Options {
-	spec := func(t config.CardTitleConfig, rows []config.CardRowConfig) cards.Spec {
-		s := cards.Spec{Title: cards.TitleSpec{Text: t.Text, Link: t.Link}}
-		for _, r := range rows {
-			s.Rows = append(s.Rows, cards.RowSpec{Label: r.Label, Text: r.Text, Link: r.Link})
-		}
-		return s
-	}
-	o := cards.Options{Card: spec(k.Title, k.Rows)}
-	if u := k.UserRow; u != nil {
-		o.UserRow = &cards.UserRowSpec{Label: u.Label, Owners: u.Owners}
-	}
-	if t := k.UnknownCaller; t != nil {
-		s := spec(t.Title, t.Rows)
-		o.UnknownCaller = &s
-	}
-	if t := k.Ambiguous; t != nil {
-		s := spec(t.Title, t.Rows)
-		o.Ambiguous = &s
-	}
-	return o
-}
-
 // buildCardBuilder compiles and test-renders the card templates when cards
 // are enabled (or at least a title is written), and returns their problems
 // at their file:line:col.
 func (h *Host) buildCardBuilder(cfg *config.Config) []config.Problem {
-	k := cfg.Cards
-	if !k.Enabled && k.Title.Text == "" {
+	if !cfg.Cards.Wanted() {
 		return nil
 	}
-	b, err := cards.New(cardOptions(k))
+	b, err := cards.New(cfg.Cards.Options())
 	if err == nil {
 		h.Cards = b
 		return nil
@@ -75,19 +46,9 @@ func hipcallClient(cfg *config.Config, h *Host) (*hipcall.Client, error) {
 	if !a.Configured() {
 		return nil, nil
 	}
-	limit := rate.Inf
-	if a.RateLimitPerMinute > 0 {
-		limit = rate.Every(time.Minute / time.Duration(a.RateLimitPerMinute))
-	}
-	c, err := hipcall.New(hipcall.Options{
-		BaseURL:    a.BaseURL,
-		Region:     a.Region,
-		Token:      a.Token.Reveal(),
-		Timeout:    a.Timeout,
-		RateLimit:  limit,
-		Logger:     h.Logger.Named("hipcall"),
-		Registerer: h.Registry,
-	})
+	o := a.Options()
+	o.Logger, o.Registerer = h.Logger.Named("hipcall"), h.Registry
+	c, err := hipcall.New(o)
 	if err != nil {
 		return nil, fmt.Errorf("hipcall.api: %w", err)
 	}
@@ -134,28 +95,13 @@ func (h *Host) buildEvents(cfg *config.Config) error {
 	if wh.InsecureNoAuth && !wh.HasAuth() {
 		log.Warn("hipcall.webhook accepts events without authentication (insecure_no_auth): anyone who can reach it can post")
 	}
-	auth := webhook.AuthOptions{Token: wh.Token.Reveal(), InsecureNoAuth: wh.InsecureNoAuth}
-	if wh.BasicAuth != nil {
-		auth.Username, auth.Password = wh.BasicAuth.Username, wh.BasicAuth.Password.Reveal()
+	o, err := wh.Options()
+	if err != nil {
+		return fmt.Errorf("hipcall.webhook: %w", err)
 	}
-	for _, s := range wh.AllowFrom {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return fmt.Errorf("hipcall.webhook.allow_from: %w", err)
-		}
-		auth.AllowFrom = append(auth.AllowFrom, p)
-	}
-	h.Webhook, err = webhook.New(webhook.Options{
-		Path:         wh.Path,
-		Auth:         auth,
-		MaxBodyBytes: cfg.Server.MaxBodyBytes,
-		QueueSize:    wh.QueueSize,
-		Workers:      wh.Workers,
-		Dedup:        dedup,
-		Handler:      handler,
-		Logger:       log.Named("webhook"),
-		Registerer:   h.Registry,
-	})
+	o.MaxBodyBytes, o.Dedup, o.Handler = cfg.Server.MaxBodyBytes, dedup, handler
+	o.Logger, o.Registerer = log.Named("webhook"), h.Registry
+	h.Webhook, err = webhook.New(o)
 	return err
 }
 

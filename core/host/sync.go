@@ -28,26 +28,27 @@ type SyncOptions struct {
 	Logger hclog.Logger
 }
 
-// syncProblems checks the sync's field mappings, at their positions.
+// syncProblems checks the sync's field mappings (crmsync.ValidateFields),
+// each at its field's position.
 func syncProblems(cfg *config.Config) []config.Problem {
 	var out []config.Problem
 	for _, r := range []struct {
 		res  store.Resource
-		conf config.SyncResourceConfig
+		opts crmsync.ResourceOptions
 		path string
 	}{
 		{store.Companies, cfg.Sync.Companies, "sync.companies.fields"},
 		{store.Contacts, cfg.Sync.Contacts, "sync.contacts.fields"},
 	} {
-		if !r.conf.Enabled {
+		if !r.opts.Enabled {
 			continue
 		}
-		for _, fe := range crmsync.ValidateFields(r.res, r.conf.Fields) {
-			pos, ok := r.conf.FieldPos[fe.Field]
-			if !ok {
-				pos = cfg.PosOf(r.path)
+		for _, fe := range crmsync.ValidateFields(r.res, r.opts.Fields) {
+			at := r.path + "." + fe.Field
+			if _, ok := r.opts.Fields[fe.Field]; !ok {
+				at = r.path // a default the mapping lacks: the mapping itself
 			}
-			out = append(out, config.Problem{Pos: pos, Message: r.path + ": " + fe.Err.Error()})
+			out = append(out, config.Problem{Pos: cfg.PosOf(at), Message: r.path + ": " + fe.Err.Error()})
 		}
 	}
 	return out
@@ -94,7 +95,7 @@ func (h *Host) NewSync(ctx context.Context, o SyncOptions) (*crmsync.Engine, sto
 	if err != nil {
 		return nil, nil, fmt.Errorf("sync: %w", err)
 	}
-	st, err := store.Open(ctx, store.Config{Driver: cfg.Sync.Store.Driver, Path: cfg.Sync.Store.Path, DSN: cfg.Sync.Store.DSN.Reveal()})
+	st, err := store.Open(ctx, cfg.Sync.Store.StoreOptions())
 	if err != nil {
 		return nil, nil, fmt.Errorf("sync: %w", err)
 	}
@@ -102,20 +103,10 @@ func (h *Host) NewSync(ctx context.Context, o SyncOptions) (*crmsync.Engine, sto
 	if log == nil {
 		log = h.Logger.Named("sync")
 	}
-	eng, err := crmsync.New(crmsync.Options{
-		Client:           h.Hipcall,
-		Store:            st,
-		Sources:          sources,
-		Parser:           h.Parser,
-		Companies:        crmsync.ResourceOptions{Enabled: cfg.Sync.Companies.Enabled, Fields: cfg.Sync.Companies.Fields},
-		Contacts:         crmsync.ResourceOptions{Enabled: cfg.Sync.Contacts.Enabled, Fields: cfg.Sync.Contacts.Fields},
-		Owners:           cfg.Sync.Owners,
-		Concurrency:      cfg.Sync.Concurrency,
-		OnMissing:        cfg.Sync.OnMissing,
-		OnProgress:       o.OnProgress,
-		ProgressInterval: o.ProgressInterval,
-		Logger:           log,
-	})
+	opts := cfg.Sync.Options()
+	opts.Client, opts.Store, opts.Sources, opts.Parser = h.Hipcall, st, sources, h.Parser
+	opts.OnProgress, opts.ProgressInterval, opts.Logger = o.OnProgress, o.ProgressInterval, log
+	eng, err := crmsync.New(opts)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
