@@ -125,7 +125,7 @@ func main() {
 	block := []byte("path: " + filepath.Join(work, "customers.csv") + "\ncolumns:\n  id: id\n  first_name: first\n  last_name: last\n  phones: [phone]\n")
 	inproc := csvconn.New(hclog.NewNullLogger())
 	configure(inproc, block)
-	m := manager.New(manager.Options{Dir: filepath.Join(binAbs, "plugins"), Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn})})
+	m := manager.New(manager.Options{Config: manager.Config{Dir: filepath.Join(binAbs, "plugins")}, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn})})
 	defer m.Shutdown()
 	plug, err := m.Start(context.Background(), manager.Spec{Name: "bench", Plugin: "csv", Config: block, DefaultRegion: "GB"})
 	check(err, "start the csv plugin")

@@ -236,7 +236,7 @@ func runPlugins(ctx context.Context, env *cliEnv, args []string) int {
 			pluginDir = cfg.Plugins.Dir
 		}
 	}
-	m := manager.New(manager.Options{Dir: pluginDir, Logger: hclog.New(&hclog.LoggerOptions{Output: env.stderr, Level: hclog.Warn})})
+	m := manager.New(manager.Options{Config: manager.Config{Dir: pluginDir}, Logger: hclog.New(&hclog.LoggerOptions{Output: env.stderr, Level: hclog.Warn})})
 	defer m.Shutdown()
 	found, err := m.Discover()
 	if err != nil {

@@ -126,12 +126,26 @@ func TestE2EPluginHung(t *testing.T) {
 	t.Parallel()
 	cfg := writeConfig(t, t.TempDir(), "cfg.yaml", liveConfig("live", ""))
 	h := startHost(t, cfg)
-	pids := h.pluginPIDs()
-	if len(pids) != 1 {
-		t.Fatalf("children %v", pids)
-	}
-	if err := syscall.Kill(pids[0], syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
+	// Stop the plugin the host is using: on a loaded machine the supervisor
+	// may have just replaced a slow starter, so the process stopped must
+	// still be the host's only plugin afterwards.
+	var pids []int
+	for attempt := 0; ; attempt++ {
+		pids = h.pluginPIDs()
+		if len(pids) != 1 {
+			t.Fatalf("children %v", pids)
+		}
+		if err := syscall.Kill(pids[0], syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		if now := h.pluginPIDs(); len(now) == 1 && now[0] == pids[0] {
+			break
+		}
+		syscall.Kill(pids[0], syscall.SIGKILL)
+		if attempt == 5 {
+			t.Fatal("the plugin kept being replaced; cannot stop the one in use")
+		}
+		h.waitReady(15 * time.Second)
 	}
 	defer syscall.Kill(pids[0], syscall.SIGKILL)
 	start := time.Now()

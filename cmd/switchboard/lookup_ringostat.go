@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"text/tabwriter"
 
-	"github.com/switchboard-hq/switchboard/core/config"
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/ringostat"
 	"github.com/switchboard-hq/switchboard/core/routing"
@@ -32,12 +31,12 @@ type ringostatLookupOutput struct {
 
 // printRingostatLookup prints a Ringostat decision and the answer exactly
 // as the endpoint would send it in the configured import type.
-func printRingostatLookup(env *cliEnv, rc config.RingostatConfig, res directory.Result, dec routing.Decision, asJSON bool) int {
-	ans := ringostat.Render(ringostat.Import(rc.Import), rc.ResponseKey, dec.Destination, lookupRPCID)
+func printRingostatLookup(env *cliEnv, rc ringostat.Config, res directory.Result, dec routing.Decision, asJSON bool) int {
+	ans := ringostat.Render(rc.Import, rc.ResponseKey, dec.Destination, lookupRPCID)
 	if asJSON {
 		return printJSON(env, ringostatLookupOutput{
 			lookupOutput: lookupJSON(res, dec),
-			Answer: ringostatAnswerJSON{Import: rc.Import, Status: ans.Status,
+			Answer: ringostatAnswerJSON{Import: string(rc.Import), Status: ans.Status,
 				ContentType: ans.ContentType, Body: string(ans.Body)},
 		})
 	}
@@ -49,7 +48,7 @@ func printRingostatLookup(env *cliEnv, rc config.RingostatConfig, res directory.
 	}
 	fmt.Fprintf(w, "destination:\t%s\n", dest)
 	fmt.Fprintf(w, "answer:\t%d %s (import: %s", ans.Status, http.StatusText(ans.Status), rc.Import)
-	if rc.Import == config.ImportJSONRPC {
+	if rc.Import == ringostat.ImportJSONRPC {
 		fmt.Fprintf(w, "; the id is the request's, %s here", lookupRPCID)
 	}
 	fmt.Fprintf(w, ")\n")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/core/config"
+	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/plugins"
 	"github.com/switchboard-hq/switchboard/plugins/manager"
 )
@@ -31,8 +32,8 @@ type pluginDescription struct {
 }
 
 type usedBy struct {
-	Connector string      `json:"connector"`
-	Mode      config.Mode `json:"mode"`
+	Connector string         `json:"connector"`
+	Mode      directory.Mode `json:"mode"`
 }
 
 // runPluginsDescribe is `switchboard plugins describe NAME`: launch one
@@ -67,7 +68,7 @@ func runPluginsDescribe(ctx context.Context, env *cliEnv, args []string) int {
 			pluginDir = cfg.Plugins.Dir
 		}
 	}
-	m := manager.New(manager.Options{Dir: pluginDir, Logger: hclog.New(&hclog.LoggerOptions{Output: env.stderr, Level: hclog.Warn})})
+	m := manager.New(manager.Options{Config: manager.Config{Dir: pluginDir}, Logger: hclog.New(&hclog.LoggerOptions{Output: env.stderr, Level: hclog.Warn})})
 	defer m.Shutdown()
 
 	bin, err := m.Resolve(manager.Spec{Name: name, Plugin: name, Path: *path})

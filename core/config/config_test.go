@@ -1,7 +1,8 @@
 package config
 
 import (
-	"encoding/json"
+	"github.com/switchboard-hq/switchboard/core/directory"
+
 	"errors"
 	"fmt"
 	"io/fs"
@@ -133,51 +134,6 @@ func TestExpand(t *testing.T) {
 	}
 }
 
-func TestSecretNeverPrints(t *testing.T) {
-	const value = "hunter2"
-	s := Secret(value)
-	type holder struct {
-		Password Secret `json:"password" yaml:"password"`
-	}
-	j, err := json.Marshal(holder{s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, err := yaml.Marshal(holder{s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	outputs := map[string]string{
-		"%v": fmt.Sprintf("%v", s),
-		//lint:ignore S1025 the test checks what the %s verb prints
-		"%s":   fmt.Sprintf("%s", s),
-		"%q":   fmt.Sprintf("%q", s),
-		"%#v":  fmt.Sprintf("%#v", s),
-		"%+v":  fmt.Sprintf("%+v", holder{s}),
-		"%#v2": fmt.Sprintf("%#v", holder{s}),
-		"json": string(j),
-		"yaml": string(y),
-	}
-	for name, out := range outputs {
-		if strings.Contains(out, value) {
-			t.Errorf("%s prints the secret: %s", name, out)
-		}
-		if !strings.Contains(out, redactedText) {
-			t.Errorf("%s does not say [redacted]: %s", name, out)
-		}
-	}
-	if s.Reveal() != value {
-		t.Errorf("Reveal = %q, want %q", s.Reveal(), value)
-	}
-	var empty Secret
-	if empty.String() != "" {
-		t.Errorf("empty secret prints %q, want nothing", empty.String())
-	}
-	if j, _ := json.Marshal(empty); string(j) != `""` {
-		t.Errorf("empty secret JSON = %s, want \"\"", j)
-	}
-}
-
 func TestProblemsSortedAndFormatted(t *testing.T) {
 	var p Problems
 	p.Addf(Position{File: "b.yaml", Line: 1, Col: 1}, "in b")
@@ -295,7 +251,7 @@ connectors:
 		{"smart_ivr.enabled", cfg.Hipcall.SmartIVR.Enabled, false},
 		{"connectors[0].refresh", cfg.Connectors[0].Refresh, time.Duration(0)},
 		{"connectors[1].refresh", cfg.Connectors[1].Refresh, 5 * time.Minute},
-		{"connectors[1].mode", cfg.Connectors[1].Mode, ModeIndex},
+		{"connectors[1].mode", cfg.Connectors[1].Mode, directory.ModeIndex},
 		{"connectors[1].timeout", cfg.Connectors[1].Timeout, 300 * time.Millisecond},
 		{"plugins.dir", cfg.Plugins.Dir, "bin/plugins"},
 	}

@@ -2,7 +2,6 @@ package config
 
 import (
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +47,7 @@ type defaulter interface{ applyDefaults() }
 // problem, and decoding goes on so that all of them are found at once.
 type decoder struct {
 	file     string
+	baseDir  string // relative paths are resolved against it
 	problems *Problems
 	index    nodeIndex
 	// failed holds scalars whose environment references could not be
@@ -210,7 +210,7 @@ func (d *decoder) fillPositions(path string, v reflect.Value) {
 		fields, names := structFields(v.Type())
 		for _, name := range names {
 			if f := fields[name]; !f.raw {
-				d.fillPositions(join(path, name), v.Field(f.index))
+				d.fillPositions(join(path, name), v.FieldByIndex(f.index))
 			}
 		}
 	}
@@ -218,16 +218,28 @@ func (d *decoder) fillPositions(path string, v reflect.Value) {
 
 // field is one key of a configuration struct.
 type field struct {
-	index int
-	raw   bool // keeps the *yaml.Node as it is
+	index []int // for reflect.Value.FieldByIndex
+	raw   bool  // keeps the *yaml.Node as it is
 }
 
-// structFields lists the YAML keys of t, in declaration order.
+// structFields lists the YAML keys of t, in declaration order. The keys of
+// a struct field tagged `yaml:",inline"` count as t's own: that is how a
+// section is composed of parts that different packages own (a connectors:
+// entry holds the plugin's launch settings and the directory's source
+// settings).
 func structFields(t reflect.Type) (map[string]field, []string) {
 	fields := map[string]field{}
 	var names []string
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if f.Tag.Get("yaml") == ",inline" && f.Type.Kind() == reflect.Struct {
+			inner, innerNames := structFields(f.Type)
+			for _, name := range innerNames {
+				fields[name] = field{index: append([]int{i}, inner[name].index...), raw: inner[name].raw}
+			}
+			names = append(names, innerNames...)
+			continue
+		}
 		if !f.IsExported() {
 			continue
 		}
@@ -240,7 +252,7 @@ func structFields(t reflect.Type) (map[string]field, []string) {
 				continue
 			}
 		}
-		fields[name] = field{index: i, raw: raw}
+		fields[name] = field{index: []int{i}, raw: raw}
 		names = append(names, name)
 	}
 	return fields, names
@@ -270,10 +282,10 @@ func (d *decoder) structure(path string, n *yaml.Node, v reflect.Value) {
 		child := join(path, name)
 		d.index[child] = p
 		if f.raw {
-			d.raw(child, p, v.Field(f.index))
+			d.raw(child, p, v.FieldByIndex(f.index))
 			continue
 		}
-		d.decode(child, p.value, v.Field(f.index))
+		d.decode(child, p.value, v.FieldByIndex(f.index))
 	}
 	// Position fields tagged pos:"key" point at that key's value.
 	t := v.Type()
@@ -587,23 +599,6 @@ func (ix nodeIndex) pos(file, path string) Position {
 }
 
 // suggest returns the known name closest to name, if close enough to be a
-// likely typo: the adapters' rule (conf.Suggest, shared so that host
-// and plugin keys get the same hints), or a prefix of a long name ("health"
-// for "health_interval").
-func suggest(name string, known []string) string {
-	if s := conf.Suggest(name, known); s != "" {
-		return s
-	}
-	lname := strings.ToLower(name)
-	var prefixed []string
-	for _, k := range known {
-		if len(lname) >= 3 && (strings.HasPrefix(k, lname) || strings.HasPrefix(lname, k)) {
-			prefixed = append(prefixed, k)
-		}
-	}
-	if len(prefixed) > 0 {
-		sort.Strings(prefixed)
-		return prefixed[0]
-	}
-	return ""
-}
+// likely typo (conf.Closest: the adapters' rule, so that host and plugin
+// keys get the same hints).
+func suggest(name string, known []string) string { return conf.Closest(name, known) }

@@ -100,7 +100,7 @@ func configKeys(path string, t reflect.Type, out *[]string) {
 		fields, names := structFields(t)
 		sort.Strings(names)
 		for _, name := range names {
-			configKeys(join(path, name), t.Field(fields[name].index).Type, out)
+			configKeys(join(path, name), t.FieldByIndex(fields[name].index).Type, out)
 		}
 	case t.Kind() == reflect.Slice && elemStruct(t.Elem()):
 		configKeys(path+"[]", t.Elem(), out)

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/switchboard-hq/switchboard/connectors/conf"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -18,7 +20,7 @@ import (
 const maxCopyNodes = 100_000
 
 var (
-	secretType = reflect.TypeFor[Secret]()
+	secretType = reflect.TypeFor[conf.Secret]()
 	// errTooLarge reports an alias expansion beyond maxCopyNodes.
 	errTooLarge = errors.New("the YAML expands to too many nodes through aliases; use fewer anchors and aliases")
 )
@@ -170,7 +172,7 @@ func (cp *copier) copy(n *yaml.Node, secret bool) (*yaml.Node, error) {
 		}
 	case yaml.ScalarNode:
 		if secret && cp.redact && n.Value != "" && !isNull(n) {
-			out.Value, out.Tag, out.Style = redactedText, tagStr, 0
+			out.Value, out.Tag, out.Style = conf.RedactedText, tagStr, 0
 		}
 	}
 	return out, nil
@@ -184,9 +186,9 @@ func encodeValue(v reflect.Value, cp *copier) (*yaml.Node, error) {
 	}
 	switch {
 	case v.Type() == durationType:
-		return scalar(tagStr, formatDuration(time.Duration(v.Int()))), nil
+		return scalar(tagStr, conf.FormatDuration(time.Duration(v.Int()))), nil
 	case v.Type() == secretType:
-		return scalar(tagStr, Secret(v.String()).String()), nil
+		return scalar(tagStr, conf.Secret(v.String()).String()), nil
 	case v.Type() == nodePtrType:
 		if n := deref(v.Interface().(*yaml.Node)); n != nil && !isNull(n) {
 			return cp.copy(n, false)
@@ -198,7 +200,7 @@ func encodeValue(v reflect.Value, cp *copier) (*yaml.Node, error) {
 		out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		fields, names := structFields(v.Type())
 		for _, name := range names {
-			fv := v.Field(fields[name].index)
+			fv := v.FieldByIndex(fields[name].index)
 			if fv.Kind() == reflect.Pointer && fv.Type() != nodePtrType {
 				if fv.IsNil() {
 					continue // an optional section that is not set
@@ -265,16 +267,4 @@ func marshalNode(n *yaml.Node) ([]byte, error) {
 		return nil, fmt.Errorf("encode YAML: %w", err)
 	}
 	return buf.Bytes(), nil
-}
-
-// formatDuration writes d the way people do: "5m" rather than "5m0s".
-func formatDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

@@ -87,10 +87,10 @@ func render(t *testing.T, cfg *Config, err error, d directives) (public, private
 	b.Write(red)
 	b.WriteString("# positions\n")
 	fmt.Fprintf(&b, "server %s, log %s, phone %s, plugins %s, directory %s (cache %s), hipcall %s (smart_ivr %s), routing %s\n",
-		cfg.Server.Pos, cfg.Log.Pos, cfg.Phone.Pos, cfg.Plugins.Pos, cfg.Directory.Pos, cfg.Directory.Cache.Pos,
-		cfg.Hipcall.Pos, cfg.Hipcall.SmartIVR.Pos, cfg.PosOf("routing"))
+		cfg.PosOf("server"), cfg.PosOf("log"), cfg.PosOf("phone"), cfg.PosOf("plugins"), cfg.PosOf("directory"), cfg.PosOf("directory.cache"),
+		cfg.PosOf("hipcall"), cfg.PosOf("hipcall.smart_ivr"), cfg.PosOf("routing"))
 	fmt.Fprintf(&b, "phone.default_region %s, routing.default.hipcall %s\n",
-		cfg.Phone.DefaultRegionPos, cfg.PosOf("routing.default.hipcall"))
+		cfg.PosOf("phone.default_region"), cfg.PosOf("routing.default.hipcall"))
 	for i, c := range cfg.Connectors {
 		fmt.Fprintf(&b, "connectors[%d] %s: %s (config: %s)\n", i, c.Name, c.Pos, c.ConfigPos(""))
 	}

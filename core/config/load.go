@@ -58,12 +58,13 @@ func LoadBytes(name string, data []byte, baseDir string, env func(string) (strin
 	cfg := Default()
 	cfg.File, cfg.BaseDir = name, baseDir
 	d := newDecoder(name, problems, in.failed)
+	d.baseDir = baseDir
 	d.index[""] = nodeRef{value: root}
 	d.decode("", root, reflect.ValueOf(cfg).Elem())
 	d.fillPositions("", reflect.ValueOf(cfg).Elem())
 	cfg.index = d.index
+	d.check("", reflect.ValueOf(cfg).Elem()) // the sections' owners (check.go)
 
-	(&checker{cfg: cfg, index: d.index, bad: d.bad, problems: problems}).check()
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}

@@ -105,7 +105,7 @@ func (c *Config) Locate(section string, ps connectors.Problems) []Problem {
 	out := make([]Problem, 0, len(ps))
 	for _, p := range ps {
 		path := join(section, p.Path)
-		out = append(out, Problem{Pos: c.PosOf(path), Message: display(path) + ": " + p.Message})
+		out = append(out, Problem{Pos: c.PosOf(path), Message: say(path, p.Message)})
 	}
 	return out
 }

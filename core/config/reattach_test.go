@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/switchboard-hq/switchboard/plugins/manager"
+
 	"errors"
 	"os"
 	"path/filepath"
@@ -36,7 +38,7 @@ func TestReattach(t *testing.T) {
 			t.Fatalf("Load: %v", err)
 		}
 		r := cfg.Connectors[0].Reattach
-		want := Reattach{Protocol: "grpc", ProtocolVersion: 1, Pid: 42, Test: true, Addr: ReattachAddr{Network: "unix", String: "/tmp/plugin1"}}
+		want := manager.Reattach{Protocol: "grpc", ProtocolVersion: 1, Pid: 42, Test: true, Addr: manager.ReattachAddr{Network: "unix", String: "/tmp/plugin1"}}
 		if r == nil || *r != want {
 			t.Errorf("Reattach = %+v, want %+v", r, want)
 		}

@@ -1,38 +1,32 @@
 package config
 
+// The sections of the configuration file. Each section's type, defaults and
+// checks belong to the package that uses it (see check.go); this file only
+// says which section is where.
+
 import (
-	"github.com/switchboard-hq/switchboard/connectors/conf"
+	yaml "go.yaml.in/yaml/v3"
+
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/core/cards"
 	"github.com/switchboard-hq/switchboard/core/crmsync"
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
 	"github.com/switchboard-hq/switchboard/core/logging"
+	"github.com/switchboard-hq/switchboard/core/ringostat"
+	"github.com/switchboard-hq/switchboard/core/routing"
+	"github.com/switchboard-hq/switchboard/core/server"
+	"github.com/switchboard-hq/switchboard/core/smartivr"
 	"github.com/switchboard-hq/switchboard/core/webhook"
 	"github.com/switchboard-hq/switchboard/plugins/manager"
-
-	"time"
-
-	yaml "go.yaml.in/yaml/v3"
-
-	"github.com/switchboard-hq/switchboard/core/routing"
 )
 
 // DefaultFile is the configuration file's default name.
 const DefaultFile = "switchboard.yaml"
 
-// Limits and defaults that other packages may want to quote.
-const (
-	// MaxBodyBytesLimit is the largest allowed server.max_body_bytes.
-	MaxBodyBytesLimit = 10 << 20
-	// MaxSmartIVRDeadline is the largest allowed hipcall.smart_ivr.deadline:
-	// Hipcall waits 3s for an answer.
-	MaxSmartIVRDeadline = 2500 * time.Millisecond
-)
-
 // Config is the host's whole configuration.
 type Config struct {
-	Server     ServerConfig     `yaml:"server"`
+	Server     server.Config    `yaml:"server"`
 	Log        logging.Config   `yaml:"log"`
 	Phone      phone.Config     `yaml:"phone"`
 	Plugins    manager.Config   `yaml:"plugins"`
@@ -42,8 +36,8 @@ type Config struct {
 	// Routing is owned by core/routing: its type, and its checks in
 	// routing.New (run by the host, and so by `switchboard validate`).
 	Routing routing.Config `yaml:"routing"`
-	// Ringostat configures Ringostat's call routing endpoint (ringostat.go).
-	Ringostat RingostatConfig `yaml:"ringostat"`
+	// Ringostat configures Ringostat's call routing endpoint (core/ringostat).
+	Ringostat ringostat.Config `yaml:"ringostat"`
 	// Cards configures Insight Cards pushed on webhooks (core/cards).
 	Cards cards.Config `yaml:"cards"`
 	// Sync configures the CRM → Hipcall sync (core/crmsync).
@@ -58,23 +52,6 @@ type Config struct {
 
 	// index maps dotted paths ("connectors.0.timeout") to their nodes.
 	index nodeIndex
-}
-
-// ServerConfig is the HTTP server's configuration.
-type ServerConfig struct {
-	// Listen is the host:port to listen on.
-	Listen            string        `yaml:"listen"`
-	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
-	ReadTimeout       time.Duration `yaml:"read_timeout"`
-	WriteTimeout      time.Duration `yaml:"write_timeout"`
-	IdleTimeout       time.Duration `yaml:"idle_timeout"`
-	// MaxBodyBytes caps request bodies (1 byte to 10 MiB).
-	MaxBodyBytes int64 `yaml:"max_body_bytes"`
-	// ShutdownTimeout bounds the graceful shutdown.
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	// Pos is where the section starts (or, when it is left out, the
-	// nearest thing that is there).
-	Pos Position `yaml:"-"`
 }
 
 // Connector is one entry of connectors:, composed of the parts its owners
@@ -98,57 +75,25 @@ type Connector struct {
 
 // HipcallConfig is the Hipcall integration's configuration.
 type HipcallConfig struct {
-	SmartIVR SmartIVRConfig `yaml:"smart_ivr"`
+	// SmartIVR is Hipcall's Smart IVR endpoint (core/smartivr).
+	SmartIVR smartivr.Config `yaml:"smart_ivr"`
 	// API is how to reach Hipcall's REST API (core/hipcall).
 	API hipcall.APIConfig `yaml:"api"`
 	// Webhook is the endpoint Hipcall's webhooks are sent to (core/webhook).
 	Webhook webhook.Config `yaml:"webhook"`
-	// Pos is where the section starts (or, when it is left out, the
-	// nearest thing that is there).
-	Pos Position `yaml:"-"`
 }
-
-// SmartIVRConfig configures the Smart IVR web service endpoint.
-type SmartIVRConfig struct {
-	Enabled bool `yaml:"enabled"`
-	// Path is the HTTP path, starting with "/".
-	Path string `yaml:"path"`
-	// Deadline is the time allowed for an answer, at most 2.5s.
-	Deadline time.Duration `yaml:"deadline"`
-	// BasicAuth is nil unless a username and password are set.
-	BasicAuth *BasicAuth `yaml:"basic_auth"`
-	// Pos is where the section starts (or, when it is left out, the
-	// nearest thing that is there).
-	Pos Position `yaml:"-"`
-}
-
-// BasicAuth is an HTTP basic authentication pair. Both are set or neither
-// (then SmartIVRConfig.BasicAuth is nil).
-type BasicAuth = conf.BasicAuth
 
 // Default returns the configuration with every default applied and nothing
 // else: no connectors, no default region, no default extension.
 func Default() *Config {
 	return &Config{
-		Server: ServerConfig{
-			Listen:            "127.0.0.1:5008",
-			ReadHeaderTimeout: 2 * time.Second,
-			ReadTimeout:       5 * time.Second,
-			WriteTimeout:      5 * time.Second,
-			IdleTimeout:       60 * time.Second,
-			MaxBodyBytes:      64 << 10,
-			ShutdownTimeout:   10 * time.Second,
-		},
+		Server:    server.DefaultConfig(),
 		Log:       logging.DefaultConfig(),
 		Plugins:   manager.DefaultConfig(),
 		Directory: directory.DefaultConfig(),
-		Hipcall: HipcallConfig{SmartIVR: SmartIVRConfig{
-			Enabled:  true,
-			Path:     "/hipcall/smart-ivr",
-			Deadline: 1500 * time.Millisecond,
-		}, API: hipcall.DefaultAPIConfig(), Webhook: webhook.DefaultConfig()},
+		Hipcall:   HipcallConfig{SmartIVR: smartivr.DefaultConfig(), API: hipcall.DefaultAPIConfig(), Webhook: webhook.DefaultConfig()},
 		Cards:     cards.DefaultConfig(),
-		Ringostat: defaultRingostat(),
+		Ringostat: ringostat.DefaultConfig(),
 		Sync:      crmsync.DefaultConfig(),
 	}
 }

@@ -64,13 +64,13 @@ type Source struct {
 // CacheOptions sizes the lookup cache.
 type CacheOptions struct {
 	// Size is the most entries held; 0 disables the cache.
-	Size int
+	Size int `yaml:"size"`
 	// PositiveTTL is how long found and ambiguous answers are kept; 0 does
 	// not cache them.
-	PositiveTTL time.Duration
+	PositiveTTL time.Duration `yaml:"positive_ttl"`
 	// NegativeTTL is how long not-found answers are kept; 0 does not cache
 	// them.
-	NegativeTTL time.Duration
+	NegativeTTL time.Duration `yaml:"negative_ttl"`
 }
 
 // Options configures a Directory.

@@ -68,7 +68,7 @@ routing:
 				`c.yaml:2:14: connector "crm": plugin "csv" for connector "crm" not found`,
 				`c.yaml:4:3: routing.default.hipcall: routing.default.hipcall is required: it takes every hipcall call no rule routes`,
 				`c.yaml:5:16: routing.default.ringostat: destination "not a destination!" is not a SIP login`,
-				`c.yaml:6:15: routing.default.asterisk: "asterisk" is not a phone system this host serves (known: hipcall, ringostat)`,
+				`c.yaml:6:15: routing.default.asterisk "asterisk" is not a phone system this host serves (known: hipcall, ringostat)`,
 				`c.yaml:11:26: routing.rules[0].to_expr.hipcall: rule "both" has both to.hipcall and to_expr.hipcall: keep exactly one`,
 				`c.yaml:12:7: routing.rules[1]: rule "neither" has no destination: give it to (fixed destinations) or to_expr (expressions), keyed by phone system (hipcall, ringostat)`,
 				`c.yaml:14:7: routing.rules[2].name: name is required`,
@@ -102,12 +102,12 @@ routing: {default: {hipcall: "1"}}
 `,
 			want: []string{
 				`c.yaml:4:5: connector "Customers": plugin "csv" for connector "Customers" not found`,
-				`c.yaml:4:13: connectors[0].name "Customers" may only contain a-z, 0-9, _ and -`,
+				`c.yaml:4:12: connectors[0].name "Customers" may only contain a-z, 0-9, _ and -`,
 				`c.yaml:5:5: connector "crm": plugin "csv" for connector "crm" not found`,
-				`c.yaml:5:62: connectors[1].timeout (1s) must be shorter than directory.deadline (1s), or lookups give up before the connector can answer`,
+				`c.yaml:5:61: connectors[1].timeout (1s) must be shorter than directory.deadline (1s), or lookups give up before the connector can answer`,
 				`c.yaml:6:5: connector "crm": plugin "csv" for connector "crm" not found`,
-				`c.yaml:6:13: connectors[2].name "crm" is already the name of connectors[1] (at c.yaml:5:13); connector names must be unique`,
-				`c.yaml:7:5: connector "": plugin "csv" for connector "" not found`,
+				`c.yaml:6:12: connectors[2].name "crm" is already the name of connectors[1] (at c.yaml:5:12); connector names must be unique`,
+				`c.yaml:7:5: connector "": plugin "csv"`,
 				`c.yaml:7:5: connectors[3].name is required: give the connector a unique name such as "customers"`,
 			},
 		},
@@ -143,6 +143,22 @@ routing: {default: {hipcall: "1"}}
 				`c.yaml:2:14: connector "customers": plugin "csv" for connector "customers" not found`,
 				`c.yaml:4:34: hipcall.webhook.path "/metrics" is a built-in endpoint: choose another path`,
 				`c.yaml:5:16: sync.source "zzz" is not a connector name; use one of customers`,
+			},
+		},
+		{
+			name: "endpoint paths",
+			yaml: `phone: {default_region: GB}
+connectors: [{name: crm, plugin: csv, path: no-such-plugin}]
+hipcall:
+  smart_ivr: {path: /route}
+  webhook: {enabled: true, path: /metrics, insecure_no_auth: true}
+ringostat: {enabled: true, path: /route}
+routing: {default: {hipcall: "1"}}
+`,
+			want: []string{
+				`c.yaml:2:14: connector "crm": plugin "csv" for connector "crm" not found`,
+				`c.yaml:5:34: hipcall.webhook.path "/metrics" is a built-in endpoint: choose another path`,
+				`c.yaml:6:34: ringostat.path "/route" is also hipcall.smart_ivr.path: give each endpoint its own path`,
 			},
 		},
 	}...)

@@ -8,6 +8,7 @@ import (
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"github.com/switchboard-hq/switchboard/core/config"
+	"github.com/switchboard-hq/switchboard/core/server"
 )
 
 // crossChecks are the checks that span sections owned by different
@@ -26,6 +27,7 @@ func crossChecks(cfg *config.Config) []config.Problem {
 		{cfg.Hipcall.SmartIVR.Enabled, "hipcall.smart_ivr.deadline", cfg.Hipcall.SmartIVR.Deadline},
 		{cfg.Ringostat.Enabled, "ringostat.deadline", cfg.Ringostat.Deadline},
 	}
+	ps = append(ps, endpointPaths(cfg)...)
 	for _, fe := range deadlines {
 		if fe.on && wt > 0 && fe.d >= wt {
 			ps.Addf(fe.path, "%s must be shorter than server.write_timeout (%s), or the answer could not be written in time: raise server.write_timeout or lower the deadline",
@@ -67,6 +69,35 @@ func connectorList(cfg *config.Config) connectors.Problems {
 		if d := cfg.Directory.Deadline; c.Timeout >= d && d > 0 {
 			ps.Addf(at+".timeout", "(%s) must be shorter than directory.deadline (%s), or lookups give up before the connector can answer",
 				conf.FormatDuration(c.Timeout), conf.FormatDuration(d))
+		}
+	}
+	return ps
+}
+
+// endpointPaths checks the paths of the enabled endpoints against the
+// server's own and against each other: each must be its own.
+func endpointPaths(cfg *config.Config) connectors.Problems {
+	var ps connectors.Problems
+	endpoints := []struct {
+		on         bool
+		path, what string
+	}{
+		{cfg.Hipcall.SmartIVR.Enabled, cfg.Hipcall.SmartIVR.Path, "hipcall.smart_ivr.path"},
+		{cfg.Hipcall.Webhook.Enabled, cfg.Hipcall.Webhook.Path, "hipcall.webhook.path"},
+		{cfg.Ringostat.Enabled, cfg.Ringostat.Path, "ringostat.path"},
+	}
+	for i, e := range endpoints {
+		if !e.on {
+			continue
+		}
+		if server.IsBuiltinPath(e.path) {
+			ps.Addf(e.what, "%q is a built-in endpoint: choose another path", e.path)
+			continue
+		}
+		for _, before := range endpoints[:i] {
+			if before.on && before.path == e.path {
+				ps.Addf(e.what, "%q is also %s: give each endpoint its own path", e.path, before.what)
+			}
 		}
 	}
 	return ps

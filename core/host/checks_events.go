@@ -10,16 +10,10 @@ import (
 	"github.com/switchboard-hq/switchboard/core/config"
 )
 
-// builtinPaths are the endpoints the server serves itself.
-//
-// NOTE: core/server owns this list (routes.go: /healthz, /readyz, /metrics)
-// but does not export it; server.New refuses a mount on one of them too,
-// without a position. Use the exported list here once there is one.
-var builtinPaths = []string{"/healthz", "/readyz", "/metrics"}
-
 // eventChecks are the checks of hipcall.webhook and sync that need other
-// sections: the webhook's path against the other endpoints, its
-// authentication, and the connector sync.source names. Each section's own
+// sections: the webhook's authentication, and the connector sync.source
+// names (the webhook's path is checked with the other endpoints', in
+// checks.go). Each section's own
 // checks are its owner's (core/hipcall, core/webhook, core/cards,
 // core/crmsync). Paths are full ("hipcall.webhook.path").
 //
@@ -28,13 +22,7 @@ var builtinPaths = []string{"/healthz", "/readyz", "/metrics"}
 // built (buildEvents, NewSync).
 func eventChecks(cfg *config.Config) connectors.Problems {
 	var ps connectors.Problems
-	wh, ivr := cfg.Hipcall.Webhook, cfg.Hipcall.SmartIVR
-	switch {
-	case slices.Contains(builtinPaths, wh.Path):
-		ps.Addf("hipcall.webhook.path", "%q is a built-in endpoint: choose another path", wh.Path)
-	case wh.Enabled && ivr.Enabled && wh.Path == ivr.Path:
-		ps.Addf("hipcall.webhook.path", "%q is also hipcall.smart_ivr.path: give each endpoint its own path", wh.Path)
-	}
+	wh := cfg.Hipcall.Webhook
 	if wh.Enabled && !wh.InsecureNoAuth && !wh.HasAuth() {
 		ps.Addf("hipcall.webhook", "is enabled without authentication: Hipcall signs nothing, so set token (a secret in the URL), "+
 			"basic_auth or allow_from, or set insecure_no_auth: true for a local trial")

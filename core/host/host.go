@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
@@ -22,6 +21,7 @@ import (
 	"github.com/switchboard-hq/switchboard/core/config"
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
+	"github.com/switchboard-hq/switchboard/core/logging"
 	"github.com/switchboard-hq/switchboard/core/ringostat"
 	"github.com/switchboard-hq/switchboard/core/routing"
 	"github.com/switchboard-hq/switchboard/core/server"
@@ -61,19 +61,6 @@ type Host struct {
 	server *server.Server
 }
 
-// NewLogger builds the host's logger from the log section.
-func NewLogger(cfg config.LogConfig, out io.Writer) hclog.Logger {
-	if out == nil {
-		out = os.Stderr
-	}
-	return hclog.New(&hclog.LoggerOptions{
-		Name:       "switchboard",
-		Level:      hclog.LevelFromString(cfg.Level),
-		Output:     out,
-		JSONFormat: cfg.Format == "json",
-	})
-}
-
 // Build starts the plugins named in cfg and assembles the directory and the
 // router. Every problem found (bad routing rules, bad connector config
 // blocks, plugins that will not start) is returned at once as
@@ -82,7 +69,7 @@ func NewLogger(cfg config.LogConfig, out io.Writer) hclog.Logger {
 func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err error) {
 	log := opts.Logger
 	if log == nil {
-		log = NewLogger(cfg.Log, opts.LogOutput)
+		log = logging.New(cfg.Log, opts.LogOutput)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -93,9 +80,9 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 		problems = append(problems, config.Problem{Pos: pos, Message: fmt.Sprintf(format, args...)})
 	}
 
-	h.Parser, err = phone.NewParser(cfg.Phone.DefaultRegion)
+	h.Parser, err = phone.NewParser(cfg.Phone.DefaultRegion) // checked by config.Load
 	if err != nil {
-		add(cfg.Phone.DefaultRegionPos, "phone.default_region: %v", err)
+		return nil, fmt.Errorf("phone: %w", err)
 	}
 
 	h.Router, err = routing.New(routing.Options{
@@ -112,15 +99,7 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 		problems = append(problems, cfg.Locate("routing", ps)...)
 	}
 
-	mgr := manager.New(manager.Options{
-		Dir:            cfg.Plugins.Dir,
-		Logger:         log,
-		Registerer:     reg,
-		HealthInterval: cfg.Plugins.HealthInterval,
-		HealthTimeout:  cfg.Plugins.HealthTimeout,
-		BackoffMin:     cfg.Plugins.RestartBackoffMin,
-		BackoffMax:     cfg.Plugins.RestartBackoffMax,
-	})
+	mgr := manager.New(manager.Options{Config: cfg.Plugins, Logger: log, Registerer: reg})
 	h.Manager = mgr
 	defer func() {
 		if err != nil {
@@ -136,17 +115,9 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 			add(c.Pos, "connector %q: config block: %v", c.Name, berr)
 			continue
 		}
-		p, serr := h.Manager.Start(ctx, manager.Spec{
-			Name:          c.Name,
-			Plugin:        c.Plugin,
-			Path:          c.Path,
-			SHA256:        c.SHA256,
-			Config:        block,
-			DefaultRegion: cfg.Phone.DefaultRegion,
-			BaseDir:       cfg.BaseDir,
-			ValidateOnly:  opts.ValidateOnly,
-			Reattach:      pluginReattach(c.Reattach), // reattach.go
-		})
+		spec := c.LaunchConfig.Spec(c.Name)
+		spec.Config, spec.DefaultRegion, spec.BaseDir, spec.ValidateOnly = block, cfg.Phone.DefaultRegion, cfg.BaseDir, opts.ValidateOnly
+		p, serr := h.Manager.Start(ctx, spec)
 		if serr != nil {
 			var ce *manager.ConfigError
 			if errors.As(serr, &ce) {
@@ -166,13 +137,7 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 			add(c.Pos, "connector %q: %v", c.Name, err)
 		}
 		h.Plugins = append(h.Plugins, p)
-		sources = append(sources, directory.Source{
-			Name:      c.Name,
-			Connector: p,
-			Mode:      directory.Mode(c.Mode),
-			Timeout:   c.Timeout,
-			Refresh:   c.Refresh,
-		})
+		sources = append(sources, c.SourceConfig.Source(c.Name, p))
 	}
 	problems = append(problems, h.buildCardBuilder(cfg)...)
 	problems = append(problems, syncProblems(cfg)...)
@@ -186,13 +151,9 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 		Parser:       h.Parser,
 		SuffixDigits: cfg.Phone.SuffixMatchDigits,
 		Deadline:     cfg.Directory.Deadline,
-		Cache: directory.CacheOptions{
-			Size:        cfg.Directory.Cache.Size,
-			PositiveTTL: cfg.Directory.Cache.PositiveTTL,
-			NegativeTTL: cfg.Directory.Cache.NegativeTTL,
-		},
-		Logger:     log.Named("directory"),
-		Registerer: reg,
+		Cache:        cfg.Directory.Cache,
+		Logger:       log.Named("directory"),
+		Registerer:   reg,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
@@ -210,7 +171,7 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 
 // checkCapabilities refuses a mode the connector cannot serve.
 func checkCapabilities(c *config.Connector, info connectors.DescribeResponse) error {
-	switch directory.Mode(c.Mode) {
+	switch c.Mode {
 	case directory.ModeIndex:
 		if !info.Has(connectors.CapListContacts) && !info.Has(connectors.CapListCompanies) {
 			return fmt.Errorf("mode index needs a connector that can list records, and %s %s cannot: use mode: live", info.Name, info.Version)
@@ -244,12 +205,8 @@ func (h *Host) smartIVRMount() (*server.Mount, error) {
 	if !ivr.Enabled {
 		return nil, nil
 	}
-	o := smartivr.Options{Path: ivr.Path, Deadline: ivr.Deadline, DefaultExtension: h.Router.Default(smartivr.TargetName),
-		Directory: h.Directory, Router: h.Router}
-	if ivr.BasicAuth != nil {
-		o.BasicAuth = &server.BasicAuth{Username: ivr.BasicAuth.Username, Password: ivr.BasicAuth.Password.Reveal()}
-	}
-	m, err := smartivr.New(o)
+	m, err := smartivr.New(smartivr.Options{Config: ivr, DefaultExtension: h.Router.Default(smartivr.TargetName),
+		Directory: h.Directory, Router: h.Router})
 	return &m, err
 }
 
@@ -282,18 +239,11 @@ func (h *Host) Server() (*server.Server, error) { return h.server, nil }
 // webhook receiver and every front end in frontEnds, mounted. The error
 // lists every problem.
 func (h *Host) buildServer() (*server.Server, error) {
-	s := h.Config.Server
 	opts := server.Options{
-		Listen:            s.Listen,
-		ReadHeaderTimeout: s.ReadHeaderTimeout,
-		ReadTimeout:       s.ReadTimeout,
-		WriteTimeout:      s.WriteTimeout,
-		IdleTimeout:       s.IdleTimeout,
-		ShutdownTimeout:   s.ShutdownTimeout,
-		MaxBodyBytes:      s.MaxBodyBytes,
-		Ready:             h.Ready,
-		Registry:          h.Registry,
-		Logger:            h.Logger,
+		Config:   h.Config.Server,
+		Ready:    h.Ready,
+		Registry: h.Registry,
+		Logger:   h.Logger,
 	}
 	var errs []error
 	for _, build := range frontEnds {

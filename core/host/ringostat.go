@@ -12,23 +12,7 @@ func (h *Host) ringostatMount() (*server.Mount, error) {
 	if !rc.Enabled {
 		return nil, nil
 	}
-	o := ringostat.Options{
-		Path:          rc.Path,
-		Methods:       rc.Methods,
-		Submission:    ringostat.Submission(rc.Submission),
-		JSONRPCMethod: rc.JSONRPCMethod,
-		NumberParam:   rc.NumberParam,
-		Import:        ringostat.Import(rc.Import),
-		ResponseKey:   rc.ResponseKey,
-		Deadline:      rc.Deadline,
-		Token:         rc.Token.Reveal(),
-		Default:       h.Router.Default(ringostat.TargetName),
-		Directory:     h.Directory,
-		Router:        h.Router,
-	}
-	if rc.BasicAuth != nil {
-		o.BasicAuth = &server.BasicAuth{Username: rc.BasicAuth.Username, Password: rc.BasicAuth.Password.Reveal()}
-	}
-	m, err := ringostat.New(o)
+	m, err := ringostat.New(ringostat.Options{Config: rc, Default: h.Router.Default(ringostat.TargetName),
+		Directory: h.Directory, Router: h.Router})
 	return &m, err
 }

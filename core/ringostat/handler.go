@@ -99,7 +99,7 @@ func New(o Options) (server.Mount, error) {
 		Handler: h,
 	}
 	if o.Token != "" {
-		sum := sha256.Sum256([]byte(o.Token))
+		sum := sha256.Sum256([]byte(o.Token.Reveal()))
 		h.token = &sum
 		// <path>/<token> is served too; the middleware only ever sees
 		// (and logs) <path>.

@@ -1,6 +1,8 @@
 package ringostat
 
 import (
+	"github.com/switchboard-hq/switchboard/connectors/conf"
+
 	"context"
 	"encoding/base64"
 	"errors"
@@ -24,7 +26,7 @@ import (
 )
 
 const (
-	ringoPath      = DefaultPath
+	ringoPath      = "/ringostat/route"
 	ringoKnownDest = "380501234567"
 	ringoToken     = "tok-0123456789abcdef"
 )
@@ -418,9 +420,9 @@ func TestRingostatAuth(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newRingoFixture(t, func(o *Options) {
-				o.Token = tc.token
+				o.Token = conf.Secret(tc.token)
 				if tc.user != "" {
-					o.BasicAuth = &server.BasicAuth{Username: tc.user, Password: "s3cret-pw"}
+					o.BasicAuth = &conf.BasicAuth{Username: tc.user, Password: "s3cret-pw"}
 				}
 			})
 			req := httptest.NewRequest(http.MethodPost, tc.path, strings.NewReader(`{"caller":"+905061234567"}`))
@@ -603,15 +605,15 @@ func TestRingostatBadOptions(t *testing.T) {
 		ro   Options
 		want string
 	}{
-		{"relative path", Options{Router: tr, Path: "ringostat"}, `must start with "/"`},
-		{"reserved path", Options{Router: tr, Path: "/metrics"}, "taken"},
-		{"smart IVR path", Options{Router: tr, Path: "/hipcall/smart-ivr"}, "taken"},
-		{"method", Options{Router: tr, Methods: []string{"PATCH"}}, `"PATCH"`},
-		{"submission", Options{Router: tr, Submission: "xml"}, `submission "xml"`},
-		{"import", Options{Router: tr, Import: "xml"}, `import "xml"`},
-		{"token param", Options{Router: tr, NumberParam: "Token"}, "carries the token"},
-		{"deadline", Options{Router: tr, Deadline: 3 * time.Second}, "below the 3s Ringostat timeout"},
-		{"basic auth half", Options{Router: tr, BasicAuth: &server.BasicAuth{Username: "u"}}, "both a username and a password"},
+		{"relative path", Options{Router: tr, Config: Config{Path: "ringostat"}}, `must start with "/"`},
+		{"reserved path", Options{Router: tr, Config: Config{Path: "/metrics"}}, "taken"},
+		{"smart IVR path", Options{Router: tr, Config: Config{Path: "/hipcall/smart-ivr"}}, "taken"},
+		{"method", Options{Router: tr, Config: Config{Methods: []string{"PATCH"}}}, `"PATCH"`},
+		{"submission", Options{Router: tr, Config: Config{Submission: "xml"}}, `submission must be one of auto, http, json, jsonrpc, got "xml"`},
+		{"import", Options{Router: tr, Config: Config{Import: "xml"}}, `import must be one of text, json, jsonrpc, got "xml"`},
+		{"token param", Options{Router: tr, Config: Config{NumberParam: "Token"}}, "carries ringostat.token"},
+		{"deadline", Options{Router: tr, Config: Config{Deadline: 3 * time.Second}}, "at most 2.5s (set the Ringostat scheme's timeout to 3 seconds)"},
+		{"basic auth half", Options{Router: tr, Config: Config{BasicAuth: &conf.BasicAuth{Username: "u"}}}, "basic_auth.password is required when a username is set"},
 		{"default", Options{Router: tr, Default: "+380 50"}, "not a normalised destination"},
 		{"router", Options{}, "needs a router"},
 	}

@@ -3,30 +3,9 @@ package ringostat
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/switchboard-hq/switchboard/core/ringtime"
-	"github.com/switchboard-hq/switchboard/core/server"
-)
-
-// Ringostat defaults applied by New to zero-valued Options.
-const (
-	DefaultPath        = "/ringostat/route"
-	DefaultDeadline    = 1500 * time.Millisecond
-	DefaultNumberParam = "caller"
-	DefaultResponseKey = "destination"
-
-	// Timeout is the timeout to set in the Ringostat routing
-	// scheme (it is set there in whole seconds). The deadline must stay
-	// below it, or Ringostat gives up before our answer arrives and goes
-	// on to the next step of its scheme.
-	Timeout = 3 * time.Second
-
-	// TokenParam is the query parameter that may carry the token.
-	TokenParam = "token"
 )
 
 // Submission says how Ringostat sends a call's parameters.
@@ -61,41 +40,12 @@ const (
 	ImportJSONRPC Import = "jsonrpc"
 )
 
-// methods are the methods a Ringostat scheme can use.
-var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete}
-
 // Options configures the endpoint Ringostat's routing scheme asks
 // where to send a call.
 type Options struct {
-	// Path is where Ringostat sends its requests (default
-	// DefaultPath). With Token set, Path+"/"+Token works too.
-	Path string
-	// Methods are the accepted HTTP methods (default GET, POST, PUT,
-	// DELETE).
-	Methods []string
-	// Submission is how the call's parameters arrive (default
-	// SubmissionAuto).
-	Submission Submission
-	// JSONRPCMethod, when set, is the only JSON-RPC method accepted;
-	// another gets the error -32601. Empty accepts any method name.
-	JSONRPCMethod string
-	// NumberParam names the parameter carrying the caller's number
-	// (default "caller"); matched case-insensitively.
-	NumberParam string
-	// Import is the answer's format (default ImportText).
-	Import Import
-	// ResponseKey is the destination's key in json and jsonrpc answers
-	// (default "destination").
-	ResponseKey string
-	// Deadline bounds the lookup and decision (default
-	// DefaultDeadline; below Timeout).
-	Deadline time.Duration
-	// BasicAuth, when set, is required on every request.
-	BasicAuth *server.BasicAuth
-	// Token, when set, is required on every request as the last path
-	// segment (<Path>/<Token>) or the "token" query parameter. Compared in
-	// constant time and never logged.
-	Token string
+	// Config is the ringostat section; zero fields take DefaultConfig's
+	// values. Check runs on it in New.
+	Config
 	// Default is the destination answered when something goes wrong,
 	// already normalised; "" answers "no destination" (see
 	// docs/configuration.md).
@@ -111,54 +61,33 @@ type Options struct {
 // path against the others, Basic Auth, the deadline against its write
 // timeout.
 func (o Options) withDefaults() (Options, []error) {
+	def := DefaultConfig()
 	o.Methods = slices.Clone(o.Methods)
 	if o.Path == "" {
-		o.Path = DefaultPath
+		o.Path = def.Path
 	}
 	if len(o.Methods) == 0 {
-		o.Methods = slices.Clone(methods)
+		o.Methods = def.Methods
 	}
 	if o.Submission == "" {
-		o.Submission = SubmissionAuto
+		o.Submission = def.Submission
 	}
 	if o.Import == "" {
-		o.Import = ImportText
+		o.Import = def.Import
 	}
 	if o.NumberParam == "" {
-		o.NumberParam = DefaultNumberParam
+		o.NumberParam = def.NumberParam
 	}
 	if o.ResponseKey == "" {
-		o.ResponseKey = DefaultResponseKey
+		o.ResponseKey = def.ResponseKey
 	}
 	if o.Deadline == 0 {
-		o.Deadline = DefaultDeadline
+		o.Deadline = def.Deadline
 	}
 
 	var errs []error
-	if strings.HasPrefix(o.Path, "/") && len(o.Path) > 1 && strings.HasSuffix(o.Path, "/") {
-		errs = append(errs, fmt.Errorf("ringostat path %q must start with \"/\" and not end with one", o.Path))
-	}
-	for i, m := range o.Methods {
-		o.Methods[i] = strings.ToUpper(m)
-		if !slices.Contains(methods, o.Methods[i]) {
-			errs = append(errs, fmt.Errorf("ringostat method %q is not one Ringostat uses: use GET, POST, PUT or DELETE", m))
-		}
-	}
-	switch o.Submission {
-	case SubmissionAuto, SubmissionHTTP, SubmissionJSON, SubmissionJSONRPC:
-	default:
-		errs = append(errs, fmt.Errorf("ringostat submission %q is unknown: use auto, http, json or jsonrpc", o.Submission))
-	}
-	switch o.Import {
-	case ImportText, ImportJSON, ImportJSONRPC:
-	default:
-		errs = append(errs, fmt.Errorf("ringostat import %q is unknown: use text, json or jsonrpc", o.Import))
-	}
-	if strings.EqualFold(o.NumberParam, TokenParam) {
-		errs = append(errs, fmt.Errorf("ringostat number parameter must not be %q: that query parameter carries the token", TokenParam))
-	}
-	if o.Deadline < 0 || o.Deadline >= Timeout {
-		errs = append(errs, fmt.Errorf("ringostat deadline %v must be above 0 and below the %v Ringostat timeout (1500ms is a good value)", o.Deadline, Timeout))
+	for _, p := range o.Config.Check() { // the same checks as the configuration's
+		errs = append(errs, fmt.Errorf("ringostat %s %s", p.Path, p.Message))
 	}
 	if o.Default != "" && !answerable(o.Default) {
 		errs = append(errs, fmt.Errorf("ringostat default destination %q is not a normalised destination (ringostat.Destination makes one)", o.Default))

@@ -3,6 +3,8 @@ package server
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 )
 
 // authenticator checks HTTP Basic Auth credentials in constant time. It
@@ -12,11 +14,11 @@ type authenticator struct {
 	user, pass [sha256.Size]byte
 }
 
-func newAuthenticator(ba *BasicAuth) *authenticator {
+func newAuthenticator(ba *conf.BasicAuth) *authenticator {
 	if ba == nil {
 		return nil
 	}
-	return &authenticator{user: sha256.Sum256([]byte(ba.Username)), pass: sha256.Sum256([]byte(ba.Password))}
+	return &authenticator{user: sha256.Sum256([]byte(ba.Username)), pass: sha256.Sum256([]byte(ba.Password.Reveal()))}
 }
 
 // check reports whether both username and password are right. Both are

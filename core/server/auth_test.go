@@ -1,9 +1,13 @@
 package server
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/switchboard-hq/switchboard/connectors/conf"
+)
 
 func TestAuthenticator(t *testing.T) {
-	a := newAuthenticator(&BasicAuth{Username: "user", Password: "pass"})
+	a := newAuthenticator(&conf.BasicAuth{Username: "user", Password: "pass"})
 	tests := []struct {
 		user, pass string
 		want       bool

@@ -266,14 +266,14 @@ type bodyLimitKey struct{}
 
 // ReadBody reads r's body whole, failing with ErrBodyTooLarge (wrapped)
 // when it is over the mount's limit (Options.MaxBodyBytes with
-// Mount.LimitBody, else DefaultMaxBodyBytes).
+// Mount.LimitBody, else DefaultConfig's).
 func ReadBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
 	limit, ok := r.Context().Value(bodyLimitKey{}).(int64)
 	if !ok {
-		limit = DefaultMaxBodyBytes
+		limit = DefaultConfig().MaxBodyBytes
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	var mbe *http.MaxBytesError

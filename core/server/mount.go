@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"net/http"
 	"strings"
 	"time"
@@ -33,7 +34,7 @@ type Mount struct {
 	Methods []string
 	// BasicAuth, when set, is required (401 otherwise, counted in
 	// switchboard_http_auth_failures_total).
-	BasicAuth *BasicAuth
+	BasicAuth *conf.BasicAuth
 	// Authorize, when set, runs after BasicAuth with the real URL: a
 	// non-empty problem ("missing_token") answers 401, is counted as an
 	// auth failure and logged as auth=<problem>. It must compare secrets in
@@ -55,12 +56,6 @@ type Mount struct {
 	Collectors []prometheus.Collector
 	// Handler answers. Required.
 	Handler http.Handler
-}
-
-// BasicAuth holds the credentials an endpoint requires. Password comes from
-// config.Secret.Reveal(); it is never logged.
-type BasicAuth struct {
-	Username, Password string
 }
 
 // checkMounts fills in the mounts' defaults (on copies) and returns every
@@ -92,7 +87,7 @@ func (o *Options) checkMounts() []error {
 			errs = append(errs, fmt.Errorf("%s path %q must start with \"/\"", m.Name, m.Path))
 		case m.Prefix && strings.HasSuffix(m.Path, "/"):
 			errs = append(errs, fmt.Errorf("%s path %q must start with \"/\" and not end with one", m.Name, m.Path))
-		case isReservedPath(m.Path):
+		case IsBuiltinPath(m.Path):
 			errs = append(errs, fmt.Errorf("%s path %q is taken by a built-in endpoint: choose another path", m.Name, m.Path))
 		case owner[m.Path] != "":
 			errs = append(errs, fmt.Errorf("%s path %q is taken by another endpoint (%s): choose another path", m.Name, m.Path, owner[m.Path]))

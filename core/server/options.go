@@ -9,27 +9,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Defaults applied by New to zero-valued options.
-const (
-	DefaultListen            = "127.0.0.1:5008"
-	DefaultReadHeaderTimeout = 2 * time.Second
-	DefaultReadTimeout       = 5 * time.Second
-	DefaultWriteTimeout      = 5 * time.Second
-	DefaultIdleTimeout       = 60 * time.Second
-	DefaultShutdownTimeout   = 10 * time.Second
-	DefaultMaxBodyBytes      = 64 << 10
-)
-
-// Options configures a Server. Zero durations and sizes take the Default*
-// values.
+// Options configures a Server.
 type Options struct {
-	// Listen is the TCP address (default DefaultListen); ":0" picks a port.
-	Listen string
-
-	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
-
-	// MaxBodyBytes caps request bodies (default DefaultMaxBodyBytes).
-	MaxBodyBytes int64
+	// Config is the server section; zero fields take DefaultConfig's
+	// values.
+	Config
 
 	// Mounts are the endpoints besides the built-in /healthz, /readyz and
 	// /metrics: the phone-system front ends and the webhook receiver, each
@@ -50,21 +34,22 @@ type Options struct {
 // withDefaults returns a copy of o with defaults filled in, or an error
 // listing every problem.
 func (o Options) withDefaults() (Options, error) {
+	def := DefaultConfig()
 	if o.Listen == "" {
-		o.Listen = DefaultListen
+		o.Listen = def.Listen
 	}
-	setDur := func(d *time.Duration, def time.Duration) {
+	setDur := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
-			*d = def
+			*d = v
 		}
 	}
-	setDur(&o.ReadHeaderTimeout, DefaultReadHeaderTimeout)
-	setDur(&o.ReadTimeout, DefaultReadTimeout)
-	setDur(&o.WriteTimeout, DefaultWriteTimeout)
-	setDur(&o.IdleTimeout, DefaultIdleTimeout)
-	setDur(&o.ShutdownTimeout, DefaultShutdownTimeout)
+	setDur(&o.ReadHeaderTimeout, def.ReadHeaderTimeout)
+	setDur(&o.ReadTimeout, def.ReadTimeout)
+	setDur(&o.WriteTimeout, def.WriteTimeout)
+	setDur(&o.IdleTimeout, def.IdleTimeout)
+	setDur(&o.ShutdownTimeout, def.ShutdownTimeout)
 	if o.MaxBodyBytes == 0 {
-		o.MaxBodyBytes = DefaultMaxBodyBytes
+		o.MaxBodyBytes = def.MaxBodyBytes
 	}
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()

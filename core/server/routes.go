@@ -14,7 +14,9 @@ const (
 	pathMetrics = "/metrics"
 )
 
-func isReservedPath(p string) bool {
+// IsBuiltinPath reports whether p is one of the server's own endpoints
+// (/healthz, /readyz, /metrics), which no mount may take.
+func IsBuiltinPath(p string) bool {
 	return p == pathHealthz || p == pathReadyz || p == pathMetrics
 }
 

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"github.com/switchboard-hq/switchboard/connectors/conf"
+
 	"context"
 	"encoding/json"
 	"net"
@@ -64,7 +66,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			o.Mounts = append(o.Mounts, server.Mount{Name: "echo", Path: "/other", Handler: http.NotFoundHandler()})
 		}, want: []string{`two endpoints are named "echo"`}},
 		{name: "no name nor handler", change: func(o *server.Options) { mount(o).Name, mount(o).Handler = "", nil }, want: []string{"needs a name", "needs a handler"}},
-		{name: "half basic auth", change: func(o *server.Options) { mount(o).BasicAuth = &server.BasicAuth{Username: "u"} }, want: []string{"both a username and a password"}},
+		{name: "half basic auth", change: func(o *server.Options) { mount(o).BasicAuth = &conf.BasicAuth{Username: "u"} }, want: []string{"both a username and a password"}},
 		{name: "negative sizes", change: func(o *server.Options) { o.MaxBodyBytes, o.IdleTimeout = -1, -time.Second }, want: []string{"max_body_bytes", "idle_timeout"}},
 	}
 	for _, tc := range tests {

@@ -33,9 +33,9 @@ func TestWebhookRoute(t *testing.T) {
 	var logs bytes.Buffer
 	echo := &pathEcho{}
 	s, err := server.New(server.Options{
-		Mounts:       []server.Mount{server.WebhookOptions{Path: "/hipcall/webhook", Handler: echo}.Mount()},
-		MaxBodyBytes: 64,
-		Logger:       hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Debug}),
+		Mounts: []server.Mount{server.WebhookOptions{Path: "/hipcall/webhook", Handler: echo}.Mount()},
+		Config: server.Config{MaxBodyBytes: 64},
+		Logger: hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Debug}),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ func BenchmarkSmartIVRHandler(b *testing.B) {
 	auth := servertest.BasicHeader("hipcall", "s3cret").Get("Authorization")
 	b.ReportAllocs()
 	for b.Loop() {
-		req := httptest.NewRequest(http.MethodPost, DefaultPath, strings.NewReader(body))
+		req := httptest.NewRequest(http.MethodPost, defaultPath, strings.NewReader(body))
 		req.Header.Set("Authorization", auth)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)

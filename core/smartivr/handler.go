@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,25 +14,11 @@ import (
 	"github.com/switchboard-hq/switchboard/core/server"
 )
 
-// Defaults applied by New to zero-valued options.
-const (
-	DefaultPath     = "/hipcall/smart-ivr"
-	DefaultDeadline = 1500 * time.Millisecond
-
-	// hipcallTimeout is how long Hipcall waits for an answer before it
-	// falls back on its own; the deadline must stay below it.
-	hipcallTimeout = 3 * time.Second
-)
-
 // Options configures Hipcall's Smart IVR endpoint.
 type Options struct {
-	// Path is where Hipcall POSTs (default DefaultPath).
-	Path string
-	// BasicAuth, when set, is required on every request.
-	BasicAuth *server.BasicAuth
-	// Deadline bounds the lookup and decision (default DefaultDeadline;
-	// must be below Hipcall's 3 s and the server's write timeout).
-	Deadline time.Duration
+	// Config is the hipcall.smart_ivr section; a zero Path or Deadline
+	// takes DefaultConfig's.
+	Config
 	// DefaultExtension answers whenever anything goes wrong. Required.
 	DefaultExtension string
 	// Directory looks callers up and Router decides their extension.
@@ -62,15 +47,16 @@ type handler struct {
 // is waiting and Hipcall would otherwise wait up to 3 s before falling
 // back on its own. The error lists every problem with o.
 func New(o Options) (server.Mount, error) {
+	def := DefaultConfig()
 	if o.Path == "" {
-		o.Path = DefaultPath
+		o.Path = def.Path
 	}
 	if o.Deadline == 0 {
-		o.Deadline = DefaultDeadline
+		o.Deadline = def.Deadline
 	}
 	var errs []error
-	if o.Deadline < 0 || o.Deadline >= hipcallTimeout {
-		errs = append(errs, fmt.Errorf("smart IVR deadline %v must be above 0 and below Hipcall's %v timeout (1500ms is a good value)", o.Deadline, hipcallTimeout))
+	for _, p := range o.Config.Check() { // the same checks as the configuration's
+		errs = append(errs, fmt.Errorf("smart IVR %s %s", p.Path, p.Message))
 	}
 	if strings.TrimSpace(o.DefaultExtension) == "" {
 		errs = append(errs, errors.New("smart IVR needs a default extension: set routing.default.hipcall"))

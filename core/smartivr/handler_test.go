@@ -46,7 +46,7 @@ func TestSmartIVRAuth(t *testing.T) {
 				opts = append(opts, withAuth("ivr-user-Q7", "s3cret-pw"))
 			}
 			f := newFixture(t, opts...)
-			rec := f.Do(http.MethodPost, DefaultPath, body, tc.header)
+			rec := f.Do(http.MethodPost, defaultPath, body, tc.header)
 
 			failures := f.Metric(t, "switchboard_http_auth_failures_total", map[string]string{"endpoint": "smart_ivr"})
 			if tc.wantCode == http.StatusOK {
@@ -294,7 +294,7 @@ func TestSmartIVRClientGone(t *testing.T) {
 		return directory.Result{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	req := httptest.NewRequestWithContext(ctx, http.MethodPost, DefaultPath, strings.NewReader(`{"caller":"1"}`))
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, defaultPath, strings.NewReader(`{"caller":"1"}`))
 	go func() { <-started; cancel() }()
 	rec := httptest.NewRecorder()
 	f.Srv.Handler().ServeHTTP(rec, req)
@@ -320,14 +320,14 @@ func TestSmartIVRPanics(t *testing.T) {
 		{name: "in Lookup", lookup: func(context.Context, string) directory.Result { panic("lookup exploded") }},
 		{name: "in Decide", decide: func(directory.Result, routing.Call) routing.Decision { panic(errors.New("decide exploded")) }},
 		{name: "in the handler", body: func() *http.Request {
-			return httptest.NewRequest(http.MethodPost, DefaultPath, panicReader{})
+			return httptest.NewRequest(http.MethodPost, defaultPath, panicReader{})
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.dir.LookupFn, f.router.decideFn = tc.lookup, tc.decide
-			req := httptest.NewRequest(http.MethodPost, DefaultPath, strings.NewReader(`{"caller":"+905061234567"}`))
+			req := httptest.NewRequest(http.MethodPost, defaultPath, strings.NewReader(`{"caller":"+905061234567"}`))
 			if tc.body != nil {
 				req = tc.body()
 			}
@@ -350,7 +350,7 @@ func TestSmartIVRPanics(t *testing.T) {
 
 func TestSmartIVRLogLine(t *testing.T) {
 	f := newFixture(t, withAuth("ivr-user-Q7", "s3cret-pw"))
-	rec := f.Do(http.MethodPost, DefaultPath, `{"caller":"905061234567","uuid":"a2b7bf8f"}`, servertest.BasicHeader("ivr-user-Q7", "s3cret-pw"))
+	rec := f.Do(http.MethodPost, defaultPath, `{"caller":"905061234567","uuid":"a2b7bf8f"}`, servertest.BasicHeader("ivr-user-Q7", "s3cret-pw"))
 	wantExtension(t, rec, knownExt)
 	lines := f.RequestLines(t)
 	if len(lines) != 1 {

@@ -1,6 +1,8 @@
 package smartivr
 
 import (
+	"github.com/switchboard-hq/switchboard/connectors/conf"
+
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -71,7 +73,7 @@ type setup struct {
 type fixtureOption func(*setup)
 
 func withAuth(user, pass string) fixtureOption {
-	return func(s *setup) { s.ivr.BasicAuth = &server.BasicAuth{Username: user, Password: pass} }
+	return func(s *setup) { s.ivr.BasicAuth = &conf.BasicAuth{Username: user, Password: conf.Secret(pass)} }
 }
 
 func withDeadline(d time.Duration) fixtureOption {
@@ -102,7 +104,7 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 
 // ivr POSTs body to the Smart IVR endpoint.
 func (f *fixture) ivr(body string) *httptest.ResponseRecorder {
-	return f.Do(http.MethodPost, DefaultPath, body, nil)
+	return f.Do(http.MethodPost, defaultPath, body, nil)
 }
 
 // wantExtension fails unless rec is a 200 JSON {"extension": want} and
@@ -128,3 +130,6 @@ func (f *fixture) fallbacks(t testing.TB, reason string) float64 {
 	t.Helper()
 	return f.Metric(t, "switchboard_smart_ivr_fallbacks_total", map[string]string{"reason": reason})
 }
+
+// defaultPath is where the endpoint is mounted when no path is configured.
+var defaultPath = DefaultConfig().Path

@@ -1,6 +1,8 @@
 package smartivr
 
 import (
+	"github.com/switchboard-hq/switchboard/connectors/conf"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,12 +46,12 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}{
 		{name: "no default extension", change: func(s *setup) { s.ivr.DefaultExtension = " " }, want: []string{"default extension"}},
 		{name: "no directory nor router", change: func(s *setup) { s.ivr.Directory, s.ivr.Router = nil, nil }, want: []string{"needs a directory", "needs a router"}},
-		{name: "deadline at Hipcall's limit", change: func(s *setup) { s.ivr.Deadline = 3 * time.Second }, want: []string{"below Hipcall's 3s"}},
+		{name: "deadline at Hipcall's limit", change: func(s *setup) { s.ivr.Deadline = 3 * time.Second }, want: []string{"at most 2.5s (Hipcall waits 3s"}},
 		{name: "deadline beyond write timeout", change: func(s *setup) { s.srv.WriteTimeout = time.Second }, want: []string{"below the server write timeout"}},
-		{name: "negative deadline", change: func(s *setup) { s.ivr.Deadline = -time.Second }, want: []string{"above 0"}},
+		{name: "negative deadline", change: func(s *setup) { s.ivr.Deadline = -time.Second }, want: []string{"must be longer than 0"}},
 		{name: "relative path", change: func(s *setup) { s.ivr.Path = "ivr" }, want: []string{`must start with "/"`}},
 		{name: "reserved path", change: func(s *setup) { s.ivr.Path = "/metrics" }, want: []string{"taken by a built-in endpoint"}},
-		{name: "half basic auth", change: func(s *setup) { s.ivr.BasicAuth = &server.BasicAuth{Username: "u"} }, want: []string{"both a username and a password"}},
+		{name: "half basic auth", change: func(s *setup) { s.ivr.BasicAuth = &conf.BasicAuth{Username: "u"} }, want: []string{"basic_auth.password is required when a username is set"}},
 		{name: "negative sizes", change: func(s *setup) { s.srv.MaxBodyBytes, s.srv.IdleTimeout = -1, -time.Second }, want: []string{"max_body_bytes", "idle_timeout"}},
 	}
 	for _, tc := range tests {
@@ -76,8 +78,8 @@ func TestSmartIVRMethodNotAllowed(t *testing.T) {
 	tests := []struct {
 		method, path, wantAllow string
 	}{
-		{http.MethodGet, DefaultPath, "POST"},
-		{http.MethodPut, DefaultPath, "POST"},
+		{http.MethodGet, defaultPath, "POST"},
+		{http.MethodPut, defaultPath, "POST"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
@@ -102,8 +104,8 @@ func TestSmartIVRMethodNotAllowed(t *testing.T) {
 func TestMetricsEndpoint(t *testing.T) {
 	f := newFixture(t, withAuth("u", "p"))
 	f.ivr(`{"caller":"+905061234567"}`) // 401
-	f.Do(http.MethodPost, DefaultPath, `{"caller":"+905061234567"}`, servertest.BasicHeader("u", "p"))
-	f.Do(http.MethodPost, DefaultPath, `not json`, servertest.BasicHeader("u", "p"))
+	f.Do(http.MethodPost, defaultPath, `{"caller":"+905061234567"}`, servertest.BasicHeader("u", "p"))
+	f.Do(http.MethodPost, defaultPath, `not json`, servertest.BasicHeader("u", "p"))
 	f.Do(http.MethodGet, "/nowhere", "", nil)
 
 	rec := f.Do(http.MethodGet, "/metrics", "", nil)
@@ -162,7 +164,7 @@ func TestListenAndServe(t *testing.T) {
 	if host, port, err := net.SplitHostPort(addr); err != nil || host != "127.0.0.1" || port == "0" {
 		t.Fatalf("Addr() = %q, want 127.0.0.1:<port>", addr)
 	}
-	url := "http://" + addr + DefaultPath
+	url := "http://" + addr + defaultPath
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 
 	post := func(body string) (int, string, error) {
@@ -235,7 +237,7 @@ func TestShutdownTimeout(t *testing.T) {
 	go func() { served <- f.Srv.ListenAndServe(ctx) }()
 	<-f.Srv.Serving()
 	go func() {
-		resp, err := http.Post("http://"+f.Srv.Addr()+DefaultPath, "application/json", strings.NewReader(`{"caller":"1"}`))
+		resp, err := http.Post("http://"+f.Srv.Addr()+defaultPath, "application/json", strings.NewReader(`{"caller":"1"}`))
 		if err == nil {
 			resp.Body.Close()
 		}
@@ -254,7 +256,7 @@ func TestShutdownTimeout(t *testing.T) {
 
 func TestSmartIVRPathWithTrailingSlash(t *testing.T) {
 	f := newFixture(t)
-	rec := f.Do(http.MethodGet, DefaultPath+"/", "", nil)
+	rec := f.Do(http.MethodGet, defaultPath+"/", "", nil)
 	if rec.Code != 404 || rec.Body.String() != `{"error":"not found"}` {
 		t.Errorf("got %d %s, want 404 {\"error\":\"not found\"}", rec.Code, rec.Body.String())
 	}

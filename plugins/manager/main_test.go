@@ -29,7 +29,7 @@ func pluginDir() string { return filepath.Dir(plugintest.FakePlugin()) }
 // the fake plugin through a Manager, prints the plugin's pid and waits for
 // stdin to close. The test SIGKILLs it to see the plugin go too.
 func hostMain(dir string) {
-	m := New(Options{Dir: dir, Logger: hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Warn})})
+	m := New(Options{Config: Config{Dir: dir}, Logger: hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Warn})})
 	defer m.Shutdown()
 	p, err := m.Start(context.Background(), Spec{Name: "host-test", Plugin: "fake", Config: []byte(baseConfig)})
 	if err != nil {
@@ -58,11 +58,13 @@ func withConfig(extra string) []byte { return []byte(baseConfig + extra + "\n") 
 // fastOptions supervise quickly, for tests.
 func fastOptions() Options {
 	return Options{
-		HealthInterval: 100 * time.Millisecond,
-		HealthTimeout:  time.Second,
-		BackoffMin:     20 * time.Millisecond,
-		BackoffMax:     200 * time.Millisecond,
-		StartTimeout:   30 * time.Second,
+		Config: Config{
+			HealthInterval:    100 * time.Millisecond,
+			HealthTimeout:     time.Second,
+			RestartBackoffMin: 20 * time.Millisecond,
+			RestartBackoffMax: 200 * time.Millisecond,
+		},
+		StartTimeout: 30 * time.Second,
 	}
 }
 

@@ -38,34 +38,25 @@ func BinaryName(name string) string {
 
 // Defaults for the zero values of Options.
 const (
-	DefaultHealthInterval    = 5 * time.Second
-	DefaultHealthTimeout     = 2 * time.Second
-	DefaultBackoffMin        = 200 * time.Millisecond
-	DefaultBackoffMax        = 30 * time.Second
 	DefaultStartTimeout      = 10 * time.Second
 	DefaultResetBackoffAfter = time.Minute
 )
 
-// Options configures a Manager. Zero durations take the defaults above.
+// Options configures a Manager. Zero durations take the defaults (DefaultConfig
+// and the constants above).
 type Options struct {
-	// Dir is the plugin directory, holding binaries named
-	// switchboard-connector-<name>.
-	Dir string
+	// Config is the plugins section; zero fields take DefaultConfig's
+	// values.
+	Config
 	// Logger is the host's logger; each plugin logs (and has its own log
 	// lines forwarded) under the sub-logger "plugin.<instance name>".
 	Logger hclog.Logger
 	// Registerer receives the plugin metrics; nil disables them.
 	Registerer prometheus.Registerer
-	// HealthInterval is how often a plugin is pinged; HealthTimeout is how
-	// long a ping may take before the plugin counts as hung.
-	HealthInterval, HealthTimeout time.Duration
-	// BackoffMin and BackoffMax bound the delay before relaunching a plugin
-	// that died; it doubles (with jitter) after every failed relaunch.
-	BackoffMin, BackoffMax time.Duration
 	// StartTimeout bounds a launch: handshake, Describe and Configure.
 	StartTimeout time.Duration
 	// ResetBackoffAfter is how long a plugin must stay up for the next
-	// restart to start again from BackoffMin.
+	// restart to start again from RestartBackoffMin.
 	ResetBackoffAfter time.Duration
 }
 
@@ -75,14 +66,15 @@ func (o *Options) setDefaults() {
 			*d = v
 		}
 	}
-	def(&o.HealthInterval, DefaultHealthInterval)
-	def(&o.HealthTimeout, DefaultHealthTimeout)
-	def(&o.BackoffMin, DefaultBackoffMin)
-	def(&o.BackoffMax, DefaultBackoffMax)
+	dc := DefaultConfig()
+	def(&o.HealthInterval, dc.HealthInterval)
+	def(&o.HealthTimeout, dc.HealthTimeout)
+	def(&o.RestartBackoffMin, dc.RestartBackoffMin)
+	def(&o.RestartBackoffMax, dc.RestartBackoffMax)
 	def(&o.StartTimeout, DefaultStartTimeout)
 	def(&o.ResetBackoffAfter, DefaultResetBackoffAfter)
-	if o.BackoffMax < o.BackoffMin {
-		o.BackoffMax = o.BackoffMin
+	if o.RestartBackoffMax < o.RestartBackoffMin {
+		o.RestartBackoffMax = o.RestartBackoffMin
 	}
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()

@@ -138,7 +138,7 @@ func TestResolveErrors(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, BinaryName("adir")), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	m := newManager(t, Options{Dir: dir})
+	m := newManager(t, Options{Config: Config{Dir: dir}})
 	tests := []struct {
 		name  string
 		spec  Spec
@@ -183,7 +183,7 @@ func TestDiscover(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	found, err := newManager(t, Options{Dir: dir}).Discover()
+	found, err := newManager(t, Options{Config: Config{Dir: dir}}).Discover()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestDiscover(t *testing.T) {
 		t.Errorf("Discover() = %+v, want %+v", found, want)
 	}
 
-	_, err = newManager(t, Options{Dir: filepath.Join(dir, "missing")}).Discover()
+	_, err = newManager(t, Options{Config: Config{Dir: filepath.Join(dir, "missing")}}).Discover()
 	mustContain(t, err, "reading plugin directory", "make build")
 }
 

@@ -193,7 +193,7 @@ func (p *Plugin) supervise(proc *process) {
 		p.m.wg.Done()
 	}()
 
-	backoff := p.m.opts.BackoffMin
+	backoff := p.m.opts.RestartBackoffMin
 	for {
 		reason, stopping := p.watch(proc)
 		if stopping {
@@ -203,12 +203,12 @@ func (p *Plugin) supervise(proc *process) {
 		p.setDown(false)
 		proc.kill(false)
 		if time.Since(proc.started) >= p.m.opts.ResetBackoffAfter {
-			backoff = p.m.opts.BackoffMin
+			backoff = p.m.opts.RestartBackoffMin
 		}
 
 		for {
 			delay := jitter(backoff)
-			backoff = min(backoff*2, p.m.opts.BackoffMax)
+			backoff = min(backoff*2, p.m.opts.RestartBackoffMax)
 			timer := time.NewTimer(delay)
 			select {
 			case <-p.stop:

@@ -20,7 +20,7 @@ func TestKilledPluginFailsFastThenComesBack(t *testing.T) {
 	opts := fastOptions()
 	opts.Registerer = reg
 	// A long first backoff leaves time to watch calls fail while it is down.
-	opts.BackoffMin, opts.BackoffMax = 1500*time.Millisecond, 3*time.Second
+	opts.RestartBackoffMin, opts.RestartBackoffMax = 1500*time.Millisecond, 3*time.Second
 	m := newManager(t, opts)
 	p := start(t, m, "customers", []byte(baseConfig))
 	if got := metricValue(t, reg, "switchboard_plugin_up", "customers"); got != 1 {

@@ -110,7 +110,7 @@ func StartPlugin(tb TB, pkgDir, name string, block []byte) connectors.Connector 
 	if err != nil {
 		tb.Fatalf("%v", err)
 	}
-	m := manager.New(manager.Options{Dir: dir, Logger: hclog.NewNullLogger(), StartTimeout: time.Minute})
+	m := manager.New(manager.Options{Config: manager.Config{Dir: dir}, Logger: hclog.NewNullLogger(), StartTimeout: time.Minute})
 	tb.Cleanup(m.Shutdown)
 	p, err := m.Start(context.Background(), manager.Spec{Name: "bench", Plugin: name, Config: block, DefaultRegion: "GB"})
 	if err != nil {

@@ -1,11 +1,12 @@
-package config
+package conf
 
 import "encoding/json"
 
-// redactedText replaces secret values in every output.
-const redactedText = "[redacted]"
+// RedactedText replaces secret values in every output.
+const RedactedText = "[redacted]"
 
-// Secret is a configuration value that must not be printed: String,
+// Secret is a configuration value that must not be printed (a token, a
+// password): String,
 // GoString, MarshalJSON and MarshalYAML all give "[redacted]" (or "" for an
 // empty secret). Call Reveal where the value is really needed.
 type Secret string
@@ -18,11 +19,11 @@ func (s Secret) String() string {
 	if s == "" {
 		return ""
 	}
-	return redactedText
+	return RedactedText
 }
 
 // GoString keeps %#v from printing the value.
-func (s Secret) GoString() string { return `config.Secret("` + s.String() + `")` }
+func (s Secret) GoString() string { return `conf.Secret("` + s.String() + `")` }
 
 // MarshalJSON encodes the secret as "[redacted]" (or "").
 func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }

@@ -1,0 +1,79 @@
+package conf
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+)
+
+// Checks shared by every owner of settings, in the host and in connectors,
+// so that the same mistake reads the same everywhere. Each adds a problem at
+// path (relative to what is being checked); the caller adds the key's name
+// in front when it reports.
+
+// Positive requires d > 0.
+func Positive(ps *connectors.Problems, path string, d time.Duration) {
+	if d <= 0 {
+		ps.Addf(path, "must be longer than 0, such as \"5s\"")
+	}
+}
+
+// Between requires min ≤ n ≤ max.
+func Between(ps *connectors.Problems, path string, n, min, max int64) {
+	if n < min || n > max {
+		ps.Addf(path, "must be from %d to %d, got %d", min, max, n)
+	}
+}
+
+// OneOf trims and lower-cases *v and requires it to be one of allowed,
+// suggesting the closest when it is not.
+func OneOf(ps *connectors.Problems, path string, v *string, allowed ...string) {
+	lv := strings.ToLower(strings.TrimSpace(*v))
+	for _, a := range allowed {
+		if lv == a {
+			*v = lv
+			return
+		}
+	}
+	msg := "must be one of " + strings.Join(allowed, ", ") + ", got " + strconv.Quote(*v)
+	if s := Closest(lv, allowed); s != "" {
+		msg += " (did you mean " + strconv.Quote(s) + "?)"
+	}
+	ps.Addf(path, "%s", msg)
+}
+
+// Closest is Suggest, or else the known name that name is a prefix of (or
+// that is a prefix of name), for a word of at least three letters:
+// "health" → "health_interval", "warning" → "warn".
+func Closest(name string, known []string) string {
+	if s := Suggest(name, known); s != "" {
+		return s
+	}
+	lname := strings.ToLower(name)
+	var prefixed []string
+	for _, k := range known {
+		if len(lname) >= 3 && (strings.HasPrefix(k, lname) || strings.HasPrefix(lname, k)) {
+			prefixed = append(prefixed, k)
+		}
+	}
+	if len(prefixed) == 0 {
+		return ""
+	}
+	slices.Sort(prefixed)
+	return prefixed[0]
+}
+
+// FormatDuration writes d the way people do: "5m" rather than "5m0s".
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

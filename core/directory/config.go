@@ -1,0 +1,71 @@
+package directory
+
+import (
+	"time"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
+)
+
+// Config is the host's directory section.
+type Config struct {
+	// Deadline bounds a whole lookup.
+	Deadline time.Duration `yaml:"deadline"`
+	// Cache sizes the answer cache.
+	Cache CacheOptions `yaml:"cache"`
+}
+
+// DefaultConfig is the directory section when nothing is written.
+func DefaultConfig() Config {
+	return Config{
+		Deadline: DefaultDeadline,
+		Cache:    CacheOptions{Size: 10000, PositiveTTL: time.Minute, NegativeTTL: 15 * time.Second},
+	}
+}
+
+// Check reports what is wrong with the section.
+func (c *Config) Check() connectors.Problems {
+	var ps connectors.Problems
+	conf.Positive(&ps, "deadline", c.Deadline)
+	if c.Cache.Size < 0 {
+		ps.Addf("cache.size", "must be 0 (no cache) or more, got %d", c.Cache.Size)
+	}
+	if c.Cache.Size > 0 {
+		conf.Positive(&ps, "cache.positive_ttl", c.Cache.PositiveTTL)
+	}
+	return ps
+}
+
+// SourceConfig is the directory's part of a connectors: entry: how the
+// connector is asked.
+type SourceConfig struct {
+	// Mode is index (the default) or live.
+	Mode Mode `yaml:"mode"`
+	// Timeout bounds each live call; it must be below the directory's
+	// deadline.
+	Timeout time.Duration `yaml:"timeout"`
+	// Refresh is the index rebuild interval; 0 builds once.
+	Refresh time.Duration `yaml:"refresh"`
+}
+
+// DefaultSourceConfig is a connectors: entry's directory settings when none
+// are written.
+func DefaultSourceConfig() SourceConfig {
+	return SourceConfig{Mode: ModeIndex, Timeout: DefaultTimeout, Refresh: 5 * time.Minute}
+}
+
+// Check lower-cases the mode and reports what is wrong.
+func (c *SourceConfig) Check() connectors.Problems {
+	var ps connectors.Problems
+	mode := string(c.Mode)
+	conf.OneOf(&ps, "mode", &mode, string(ModeIndex), string(ModeLive))
+	c.Mode = Mode(mode)
+	conf.Positive(&ps, "timeout", c.Timeout)
+	return ps
+}
+
+// Source is the directory source for connector, named name, with these
+// settings.
+func (c SourceConfig) Source(name string, connector connectors.Connector) Source {
+	return Source{Name: name, Connector: connector, Mode: c.Mode, Timeout: c.Timeout, Refresh: c.Refresh}
+}

@@ -1,0 +1,52 @@
+// Package logging owns the log section of the configuration and builds the
+// host's logger from it.
+package logging
+
+import (
+	"io"
+	"os"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
+)
+
+// Levels and formats the log section accepts.
+var (
+	Levels  = []string{"trace", "debug", "info", "warn", "error"}
+	Formats = []string{"text", "json"}
+)
+
+// Config is the log section.
+type Config struct {
+	// Level is one of Levels.
+	Level string `yaml:"level"`
+	// Format is text or json.
+	Format string `yaml:"format"`
+}
+
+// DefaultConfig is the log section when nothing is written.
+func DefaultConfig() Config { return Config{Level: "info", Format: "text"} }
+
+// Check normalises the level and format (any case) and reports what is
+// wrong.
+func (c *Config) Check() connectors.Problems {
+	var ps connectors.Problems
+	conf.OneOf(&ps, "level", &c.Level, Levels...)
+	conf.OneOf(&ps, "format", &c.Format, Formats...)
+	return ps
+}
+
+// New builds the host's logger, writing to out (nil: stderr).
+func New(c Config, out io.Writer) hclog.Logger {
+	if out == nil {
+		out = os.Stderr
+	}
+	return hclog.New(&hclog.LoggerOptions{
+		Name:       "switchboard",
+		Level:      hclog.LevelFromString(c.Level),
+		Output:     out,
+		JSONFormat: c.Format == "json",
+	})
+}
