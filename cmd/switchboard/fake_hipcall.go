@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboard-hq/switchboard/core/fakehipcall"
+	"github.com/switchboard-hq/switchboard/core/server"
 )
 
 // runFakeHipcall serves the fake Hipcall API (core/fakehipcall) on
@@ -97,7 +97,7 @@ func printCards(next http.Handler, out io.Writer) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &server.StatusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		var pretty bytes.Buffer
 		if json.Indent(&pretty, body, "", "  ") != nil {
@@ -107,7 +107,7 @@ func printCards(next http.Handler, out io.Writer) http.Handler {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintf(out, "%s card for call %s: %d %s\n%s\n", time.Now().Format("15:04:05.000"), uuid,
-			rec.status, http.StatusText(rec.status), pretty.String())
+			rec.Status(), http.StatusText(rec.Status()), pretty.String())
 	})
 }
 
@@ -119,33 +119,4 @@ func cardCall(r *http.Request) (string, bool) {
 	}
 	uuid, tail, ok := strings.Cut(rest, "/")
 	return uuid, ok && tail == "cards"
-}
-
-// statusRecorder remembers the status written.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Hijack lets the fake drop connections through the recorder.
-func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	hj, ok := s.ResponseWriter.(http.Hijacker)
-	if !ok {
-		return nil, nil, errors.New("cannot hijack")
-	}
-	return hj.Hijack()
 }

@@ -1,6 +1,7 @@
 // Command switchboard is the Switchboard host: it answers phone systems
-// (Hipcall's Smart IVR web service) from CRM data served by connector
-// plugins.
+// (Hipcall's Smart IVR web service, Ringostat's routing webhook) from CRM
+// data served by connector plugins, pushes Insight Cards, and syncs the CRM
+// into Hipcall.
 //
 //	switchboard serve    [-config switchboard.yaml]
 //	switchboard validate [-config switchboard.yaml] [-print]
@@ -8,6 +9,7 @@
 //	switchboard plugins  [-config switchboard.yaml] [-dir DIR]
 //	switchboard plugins describe [-config switchboard.yaml] [-dir DIR] [-path BIN] [-json] NAME
 //	switchboard fake-hipcall [-listen 127.0.0.1:5009] [-token T]
+//	switchboard sync     [-config switchboard.yaml] [-dry-run] [-full] [-companies] [-contacts] [-connector NAME] [-json]
 //	switchboard version
 package main
 

@@ -99,7 +99,7 @@ var ErrNotReady = errors.New("index not built yet; wait for the first build (see
 
 // ErrDeadline is the error of a source that was not asked because the
 // overall deadline had passed.
-var ErrDeadline = errors.New("not asked: the overall lookup deadline passed; raise directory.deadline or lower the timeouts of the sources before it")
+var ErrDeadline = errors.New("not asked: the overall lookup deadline passed; raise the directory's deadline or lower the timeouts of the sources before it")
 
 // Directory answers "who is this number?" over its sources. It is safe for
 // concurrent use.

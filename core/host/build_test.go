@@ -37,8 +37,8 @@ routing:
 `,
 			want: []string{
 				`c.yaml:2:14: connector "crm": plugin "csv" for connector "crm" not found`,
-				"c.yaml:7:15: hipcall.smart_ivr.deadline: 1.5s must be shorter than server.write_timeout (1s), or the answer could not be written in time: raise server.write_timeout or lower the deadline",
-				"c.yaml:10:13: ringostat.deadline: 1.2s must be shorter than server.write_timeout (1s), or the answer could not be written in time: raise server.write_timeout or lower the deadline",
+				"c.yaml:7:15: hipcall.smart_ivr.deadline (1.5s) must be shorter than server.write_timeout (1s), or the answer could not be written in time: raise server.write_timeout or lower the deadline",
+				"c.yaml:10:13: ringostat.deadline (1.2s) must be shorter than server.write_timeout (1s), or the answer could not be written in time: raise server.write_timeout or lower the deadline",
 			},
 		},
 		{

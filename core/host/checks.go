@@ -30,8 +30,8 @@ func crossChecks(cfg *config.Config) []config.Problem {
 	ps = append(ps, endpointPaths(cfg)...)
 	for _, fe := range deadlines {
 		if fe.on && wt > 0 && fe.d >= wt {
-			ps.Addf(fe.path, "%s must be shorter than server.write_timeout (%s), or the answer could not be written in time: raise server.write_timeout or lower the deadline",
-				fe.d, wt)
+			ps.Addf(fe.path, "(%s) must be shorter than server.write_timeout (%s), or the answer could not be written in time: raise server.write_timeout or lower the deadline",
+				conf.FormatDuration(fe.d), conf.FormatDuration(wt))
 		}
 	}
 	ps = append(ps, connectorList(cfg)...)

@@ -76,10 +76,6 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 
 	h = &Host{Config: cfg, Logger: log, Registry: reg}
 	var problems []config.Problem
-	add := func(pos config.Position, format string, args ...any) {
-		problems = append(problems, config.Problem{Pos: pos, Message: fmt.Sprintf(format, args...)})
-	}
-
 	h.Parser, err = phone.NewParser(cfg.Phone.DefaultRegion) // checked by config.Load
 	if err != nil {
 		return nil, fmt.Errorf("phone: %w", err)
@@ -107,38 +103,8 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 		}
 	}()
 
-	var sources []directory.Source
-	for i := range cfg.Connectors {
-		c := &cfg.Connectors[i]
-		block, berr := c.ConfigYAML()
-		if berr != nil {
-			add(c.Pos, "connector %q: config block: %v", c.Name, berr)
-			continue
-		}
-		spec := c.LaunchConfig.Spec(c.Name)
-		spec.Config, spec.DefaultRegion, spec.BaseDir, spec.ValidateOnly = block, cfg.Phone.DefaultRegion, cfg.BaseDir, opts.ValidateOnly
-		p, serr := h.Manager.Start(ctx, spec)
-		if serr != nil {
-			var ce *manager.ConfigError
-			if errors.As(serr, &ce) {
-				for _, pr := range ce.Problems {
-					at := "config"
-					if pr.Path != "" {
-						at += "." + pr.Path
-					}
-					add(c.ConfigPos(pr.Path), "connector %q (%s plugin): %s: %s", c.Name, c.Plugin, at, pr.Message)
-				}
-			} else {
-				add(c.Pos, "connector %q: %v", c.Name, serr)
-			}
-			continue
-		}
-		if err := checkCapabilities(c, p.Info()); err != nil {
-			add(c.Pos, "connector %q: %v", c.Name, err)
-		}
-		h.Plugins = append(h.Plugins, p)
-		sources = append(sources, c.SourceConfig.Source(c.Name, p))
-	}
+	sources, ps := h.startConnectors(ctx, cfg, opts.ValidateOnly)
+	problems = append(problems, ps...)
 	problems = append(problems, h.buildCardBuilder(cfg)...)
 	problems = append(problems, syncProblems(cfg)...)
 	problems = append(problems, crossChecks(cfg)...) // checks.go
@@ -167,6 +133,51 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 		return nil, &config.Problems{List: []config.Problem{{Pos: cfg.PosOf("server"), Message: err.Error()}}}
 	}
 	return h, nil
+}
+
+// startConnectors starts the plugin of every connector (validate-only:
+// each checks its block and starts nothing), and returns the directory's
+// sources and every problem, placed in the file.
+func (h *Host) startConnectors(ctx context.Context, cfg *config.Config, validateOnly bool) ([]directory.Source, []config.Problem) {
+	var (
+		sources  []directory.Source
+		problems []config.Problem
+	)
+	add := func(pos config.Position, format string, args ...any) {
+		problems = append(problems, config.Problem{Pos: pos, Message: fmt.Sprintf(format, args...)})
+	}
+	for i := range cfg.Connectors {
+		c := &cfg.Connectors[i]
+		block, err := c.ConfigYAML()
+		if err != nil {
+			add(c.Pos, "connector %q: config block: %v", c.Name, err)
+			continue
+		}
+		spec := c.LaunchConfig.Spec(c.Name)
+		spec.Config, spec.DefaultRegion, spec.BaseDir, spec.ValidateOnly = block, cfg.Phone.DefaultRegion, cfg.BaseDir, validateOnly
+		p, err := h.Manager.Start(ctx, spec)
+		var ce *manager.ConfigError
+		switch {
+		case errors.As(err, &ce):
+			for _, pr := range ce.Problems {
+				at := "config"
+				if pr.Path != "" {
+					at += "." + pr.Path
+				}
+				add(c.ConfigPos(pr.Path), "connector %q (%s plugin): %s: %s", c.Name, c.Plugin, at, pr.Message)
+			}
+			continue
+		case err != nil:
+			add(c.Pos, "connector %q: %v", c.Name, err)
+			continue
+		}
+		if err := checkCapabilities(c, p.Info()); err != nil {
+			add(c.Pos, "connector %q: %v", c.Name, err)
+		}
+		h.Plugins = append(h.Plugins, p)
+		sources = append(sources, c.SourceConfig.Source(c.Name, p))
+	}
+	return sources, problems
 }
 
 // checkCapabilities refuses a mode the connector cannot serve.

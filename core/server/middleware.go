@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -55,20 +57,26 @@ func Logger(r *http.Request) hclog.Logger {
 	return hclog.NewNullLogger()
 }
 
-// recorder remembers the status a handler wrote.
-type recorder struct {
+// StatusRecorder is a ResponseWriter that remembers the status a handler
+// wrote (http.StatusOK once it writes a body without a status).
+type StatusRecorder struct {
 	http.ResponseWriter
 	status int
 }
 
-func (rec *recorder) WriteHeader(code int) {
+// Status is the status written, or 0 before anything was.
+func (rec *StatusRecorder) Status() int { return rec.status }
+
+// WriteHeader remembers the first status and writes it.
+func (rec *StatusRecorder) WriteHeader(code int) {
 	if rec.status == 0 {
 		rec.status = code
 	}
 	rec.ResponseWriter.WriteHeader(code)
 }
 
-func (rec *recorder) Write(b []byte) (int, error) {
+// Write remembers http.StatusOK when no status was written, and writes b.
+func (rec *StatusRecorder) Write(b []byte) (int, error) {
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
@@ -76,7 +84,12 @@ func (rec *recorder) Write(b []byte) (int, error) {
 }
 
 // Unwrap lets http.ResponseController reach the connection.
-func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
+func (rec *StatusRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
+
+// Hijack lets a handler take the connection over (a fake dropping it).
+func (rec *StatusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(rec.ResponseWriter).Hijack()
+}
 
 // chain wraps an endpoint's handler in the shared middleware, outermost
 // first: logging and metrics, panic recovery, method check, auth, body
@@ -113,7 +126,7 @@ func (s *Server) instrument(name string, level hclog.Level, next http.Handler) h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &requestInfo{level: level, log: log}
-		rec := &recorder{ResponseWriter: w}
+		rec := &StatusRecorder{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 
 		next.ServeHTTP(rec, r)
@@ -178,7 +191,7 @@ func (s *Server) recoverPanics(onPanic func(http.ResponseWriter, *http.Request),
 			}
 			Annotate(r, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			RaiseLevel(r, hclog.Error)
-			if rec, ok := w.(*recorder); ok && rec.status != 0 {
+			if rec, ok := w.(*StatusRecorder); ok && rec.status != 0 {
 				return // the answer is already on its way
 			}
 			if onPanic != nil {

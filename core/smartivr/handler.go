@@ -59,7 +59,7 @@ func New(o Options) (server.Mount, error) {
 		errs = append(errs, fmt.Errorf("smart IVR %s %s", p.Path, p.Message))
 	}
 	if strings.TrimSpace(o.DefaultExtension) == "" {
-		errs = append(errs, errors.New("smart IVR needs a default extension: set routing.default.hipcall"))
+		errs = append(errs, errors.New("smart IVR needs a default extension (Options.DefaultExtension): it answers whenever anything goes wrong"))
 	}
 	if o.Directory == nil {
 		errs = append(errs, errors.New("smart IVR needs a directory (Options.Directory) to look callers up"))

@@ -216,7 +216,7 @@ func abandoned(n int) error {
 	if n == 0 {
 		return nil
 	}
-	return fmt.Errorf("webhook: %d queued event(s) were not handled before the shutdown timeout (raise server.shutdown_timeout, or add workers)", n)
+	return fmt.Errorf("webhook: %d queued event(s) were not handled before the shutdown timeout (raise the shutdown timeout, or add workers)", n)
 }
 
 // work handles queued events until the queue is closed and empty.
