@@ -49,6 +49,19 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	msg := e.Detail()
+	if e.Op != "" {
+		return fmt.Sprintf("%s (%s): %s", e.Op, e.Class, msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Class, msg)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Detail is the error without its class and operation: the message, and
+// the cause when the message does not already say it. It is what crosses
+// the plugin wire, so that the host's rebuilt error reads the same.
+func (e *Error) Detail() string {
 	msg := e.Message
 	if e.Err != nil {
 		switch cause := e.Err.Error(); {
@@ -58,13 +71,8 @@ func (e *Error) Error() string {
 			msg += ": " + cause
 		}
 	}
-	if e.Op != "" {
-		return fmt.Sprintf("%s (%s): %s", e.Op, e.Class, msg)
-	}
-	return fmt.Sprintf("%s: %s", e.Class, msg)
+	return msg
 }
-
-func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf builds a classified error with a formatted message. A %w verb in
 // the format wraps its argument as usual.

@@ -28,14 +28,9 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	if _, code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	cfg, ok := loadConfig(env, *cfgPath)
+	h, code, ok := loadHost(ctx, env, *cfgPath, host.Options{LogOutput: env.stderr})
 	if !ok {
-		return exitUsage
-	}
-	h, err := host.Build(ctx, cfg, host.Options{LogOutput: env.stderr})
-	if err != nil {
-		printError(env, err)
-		return exitFor(err)
+		return code
 	}
 	defer h.Close()
 	if err := h.Serve(ctx); err != nil {
@@ -93,17 +88,13 @@ func runLookup(ctx context.Context, env *cliEnv, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	cfg, ok := loadConfig(env, *cfgPath)
-	if !ok {
-		return exitUsage
-	}
 	logger := hclog.New(&hclog.LoggerOptions{Output: env.stderr, Level: hclog.Warn})
-	h, err := host.Build(ctx, cfg, host.Options{Logger: logger})
-	if err != nil {
-		printError(env, err)
-		return exitFor(err)
+	h, code, ok := loadHost(ctx, env, *cfgPath, host.Options{Logger: logger})
+	if !ok {
+		return code
 	}
 	defer h.Close()
+	cfg := h.Config
 	h.Directory.Start(ctx)
 	wctx, cancel := context.WithTimeout(ctx, *wait)
 	defer cancel()

@@ -24,6 +24,7 @@ import (
 	"syscall"
 
 	"github.com/switchboard-hq/switchboard/core/config"
+	"github.com/switchboard-hq/switchboard/core/host"
 )
 
 // Exit statuses.
@@ -135,6 +136,21 @@ func loadConfig(env *cliEnv, path string) (*config.Config, bool) {
 		return nil, false
 	}
 	return cfg, true
+}
+
+// loadHost loads the configuration at path and builds the host from it. On
+// failure it prints why and returns the exit code, with ok false.
+func loadHost(ctx context.Context, env *cliEnv, path string, opts host.Options) (h *host.Host, code int, ok bool) {
+	cfg, ok := loadConfig(env, path)
+	if !ok {
+		return nil, exitUsage, false
+	}
+	h, err := host.Build(ctx, cfg, opts)
+	if err != nil {
+		printError(env, err)
+		return nil, exitFor(err), false
+	}
+	return h, exitOK, true
 }
 
 // printError prints err; configuration problems one per line.

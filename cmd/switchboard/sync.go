@@ -30,14 +30,9 @@ func runSync(ctx context.Context, env *cliEnv, args []string) int {
 	if _, code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	cfg, ok := loadConfig(env, *cfgPath)
+	h, code, ok := loadHost(ctx, env, *cfgPath, host.Options{LogOutput: env.stderr})
 	if !ok {
-		return exitUsage
-	}
-	h, err := host.Build(ctx, cfg, host.Options{LogOutput: env.stderr})
-	if err != nil {
-		printError(env, err)
-		return exitFor(err)
+		return code
 	}
 	defer h.Close()
 

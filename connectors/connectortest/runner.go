@@ -3,8 +3,9 @@ package connectortest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,7 +153,7 @@ func (r *runner) testUnconfigured(t *testing.T) {
 		"ListContacts":  func() error { _, err := c.host.ListContacts(r.ctx(t), &connectors.ListRequest{}); return err },
 		"ListCompanies": func() error { _, err := c.host.ListCompanies(r.ctx(t), &connectors.ListRequest{}); return err },
 	}
-	for _, op := range sortedKeys(calls) {
+	for _, op := range slices.Sorted(maps.Keys(calls)) {
 		err := calls[op]()
 		switch {
 		case err == nil:
@@ -275,13 +276,4 @@ func containsInt(list []int64, v int64) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -162,7 +161,7 @@ func (d *diff) empty() bool {
 // computeDiff compares have (from Hipcall or the store) with want.
 func computeDiff(p *phone.Parser, have, want *Doc) diff {
 	var d diff
-	for _, k := range sortedKeys(want.Fields) {
+	for _, k := range slices.Sorted(maps.Keys(want.Fields)) {
 		if strings.TrimSpace(have.Fields[k]) != strings.TrimSpace(want.Fields[k]) {
 			if d.Scalars == nil {
 				d.Scalars = map[string]string{}
@@ -239,7 +238,7 @@ type FieldChange struct {
 // describe lists a diff's changes against have.
 func (d *diff) describe(have *Doc, contact bool) []FieldChange {
 	var out []FieldChange
-	for _, k := range sortedKeys(d.Scalars) {
+	for _, k := range slices.Sorted(maps.Keys(d.Scalars)) {
 		out = append(out, FieldChange{Field: k, Old: have.Fields[k], New: d.Scalars[k]})
 	}
 	if d.Custom != nil {
@@ -272,7 +271,7 @@ func (d *diff) describe(have *Doc, contact bool) []FieldChange {
 // createChanges lists a new record's fields, for --dry-run.
 func createChanges(want *Doc) []FieldChange {
 	out := []FieldChange{}
-	for _, k := range sortedKeys(want.Fields) {
+	for _, k := range slices.Sorted(maps.Keys(want.Fields)) {
 		if want.Fields[k] != "" {
 			out = append(out, FieldChange{Field: k, New: want.Fields[k]})
 		}
@@ -319,19 +318,10 @@ func formatPhones(ps []Phone) string {
 
 func formatMap(m map[string]string) string {
 	var parts []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, k+"="+m[k])
 	}
 	return strings.Join(parts, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Documents of records as Hipcall returns them.

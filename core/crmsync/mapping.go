@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -151,7 +152,7 @@ func compileFields(res store.Resource, configured map[string]string, owners map[
 	}
 	sources := map[string]valueSource{}
 	var errs []FieldError
-	for _, k := range sortedKeys(fields) {
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		if err := validateFieldName(res, k); err != nil {
 			errs = append(errs, FieldError{k, err})
 			continue
@@ -227,7 +228,7 @@ var errSkip = errors.New("skipped")
 // skip, another error for a record that cannot be synced.
 func (m *mapping) apply(view map[string]any, companies companyLookup) (*mapped, error) {
 	out := &mapped{doc: Doc{Fields: map[string]string{}}}
-	for _, k := range sortedKeys(m.sources) {
+	for _, k := range slices.Sorted(maps.Keys(m.sources)) {
 		src := m.sources[k]
 		v, err := src.eval(view)
 		if err != nil {

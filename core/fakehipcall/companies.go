@@ -2,6 +2,7 @@ package fakehipcall
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -53,7 +54,7 @@ func clonePtr[T any](p *T) *T {
 // result.
 func (s *Server) applyCompany(c *hipcall.Company, in map[string]json.RawMessage) fieldErrors {
 	e := fieldErrors{}
-	for _, k := range sortedKeys(in) {
+	for _, k := range slices.Sorted(maps.Keys(in)) {
 		v := in[k]
 		switch k {
 		case "name":

@@ -56,7 +56,7 @@ func cloneContact(c *hipcall.Contact) *hipcall.Contact {
 // validates the result. PATCH rejects phones and emails.
 func (s *Server) applyContact(c *hipcall.Contact, in map[string]json.RawMessage, create bool) fieldErrors {
 	e := fieldErrors{}
-	for _, k := range sortedKeys(in) {
+	for _, k := range slices.Sorted(maps.Keys(in)) {
 		v := in[k]
 		switch k {
 		case "first_name":
@@ -178,7 +178,7 @@ func subBody(body []byte, field string) (json.RawMessage, *reply) {
 		return nil, &rep
 	}
 	e := fieldErrors{}
-	for _, k := range sortedKeys(in) {
+	for _, k := range slices.Sorted(maps.Keys(in)) {
 		if k != field {
 			e.add(k, msgUnexpected)
 		}

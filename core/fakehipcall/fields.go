@@ -3,6 +3,8 @@ package fakehipcall
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -114,7 +116,7 @@ func list(e fieldErrors, field string, raw json.RawMessage, allowed ...string) [
 			e.add(field, msgInvalid)
 			return nil
 		}
-		for _, k := range sortedKeys(it) {
+		for _, k := range slices.Sorted(maps.Keys(it)) {
 			if !contains(allowed, k) {
 				e.add(field, k+": "+msgUnexpected)
 			}

@@ -3,7 +3,6 @@ package fakehipcall
 import (
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -91,13 +90,4 @@ func match(method, escapedPath string) (*route, map[string]string) {
 		}
 	}
 	return nil, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -1,8 +1,10 @@
 package fakehipcall
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -241,7 +243,7 @@ func writeReply(w http.ResponseWriter, hdr http.Header, rep reply) {
 // checkQuery answers 422 for a query parameter the route does not know, or
 // bad paging.
 func checkQuery(rt *route, q url.Values) (reply, bool) {
-	for _, k := range sortedKeys(q) {
+	for _, k := range slices.Sorted(maps.Keys(q)) {
 		if !rt.allows(k) {
 			return invalidField(k, "is not a valid filter"), true
 		}

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -125,7 +125,7 @@ func ValidateCardJSON(body []byte) error {
 		return &CardError{Problems: []string{"body: must be a JSON object {\"card\": [rows]}"}}
 	}
 	var problems []string
-	for _, k := range sortedKeys(top) {
+	for _, k := range slices.Sorted(maps.Keys(top)) {
 		if k != "card" {
 			problems = append(problems, fmt.Sprintf("%s: unexpected field", k))
 		}
@@ -172,7 +172,7 @@ func validateRow(i int, raw json.RawMessage) []string {
 		return []string{fmt.Sprintf("%s: unknown row type %q (want title, shortText or user)", at("type"), typ)}
 	}
 	var problems []string
-	for _, k := range sortedKeys(row) {
+	for _, k := range slices.Sorted(maps.Keys(row)) {
 		if !slices.Contains(spec.allowed, k) {
 			problems = append(problems, fmt.Sprintf("%s: unexpected key for a %s row (allowed: %s)",
 				at(k), typ, strings.Join(spec.allowed, ", ")))
@@ -225,13 +225,4 @@ func isInteger(raw json.RawMessage) bool {
 	}
 	_, err := n.Int64()
 	return err == nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -36,7 +37,7 @@ func (e *APIError) Error() string {
 	if e.Detail != "" {
 		fmt.Fprintf(&b, ": %s", e.Detail)
 	}
-	for _, f := range sortedKeys(e.Fields) {
+	for _, f := range slices.Sorted(maps.Keys(e.Fields)) {
 		fmt.Fprintf(&b, "; %s: %s", f, strings.Join(e.Fields[f], ", "))
 	}
 	if e.Attempts > 1 {

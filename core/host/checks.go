@@ -3,7 +3,6 @@ package host
 import (
 	"fmt"
 	"regexp"
-	"time"
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/conf"
@@ -16,24 +15,7 @@ import (
 // section's own checks stay with its owner.
 func crossChecks(cfg *config.Config) []config.Problem {
 	var ps connectors.Problems
-	// A front end answers within its deadline; the server must still be
-	// allowed to write that answer, or the phone system gets nothing.
-	wt := cfg.Server.WriteTimeout
-	deadlines := []struct {
-		on   bool
-		path string
-		d    time.Duration
-	}{
-		{cfg.Hipcall.SmartIVR.Enabled, "hipcall.smart_ivr.deadline", cfg.Hipcall.SmartIVR.Deadline},
-		{cfg.Ringostat.Enabled, "ringostat.deadline", cfg.Ringostat.Deadline},
-	}
-	ps = append(ps, endpointPaths(cfg)...)
-	for _, fe := range deadlines {
-		if fe.on && wt > 0 && fe.d >= wt {
-			ps.Addf(fe.path, "(%s) must be shorter than server.write_timeout (%s), or the answer could not be written in time: raise server.write_timeout or lower the deadline",
-				conf.FormatDuration(fe.d), conf.FormatDuration(wt))
-		}
-	}
+	ps = append(ps, endpointChecks(cfg)...)
 	ps = append(ps, connectorList(cfg)...)
 	ps = append(ps, eventChecks(cfg)...) // checks_events.go
 	return cfg.Locate("", ps)
@@ -74,29 +56,38 @@ func connectorList(cfg *config.Config) connectors.Problems {
 	return ps
 }
 
-// endpointPaths checks the paths of the enabled endpoints against the
-// server's own and against each other: each must be its own.
-func endpointPaths(cfg *config.Config) connectors.Problems {
+// endpointChecks checks the enabled endpoints (every front end and the
+// webhook receiver) against the server's section and each other: each has
+// a path of its own that is not one of the server's, and a front end answers
+// within its deadline, which must leave the server time to write the
+// answer, or the phone system gets nothing.
+func endpointChecks(cfg *config.Config) connectors.Problems {
 	var ps connectors.Problems
-	endpoints := []struct {
-		on         bool
-		path, what string
-	}{
-		{cfg.Hipcall.SmartIVR.Enabled, cfg.Hipcall.SmartIVR.Path, "hipcall.smart_ivr.path"},
-		{cfg.Hipcall.Webhook.Enabled, cfg.Hipcall.Webhook.Path, "hipcall.webhook.path"},
-		{cfg.Ringostat.Enabled, cfg.Ringostat.Path, "ringostat.path"},
+	type named struct {
+		endpoint
+		section string
 	}
-	for i, e := range endpoints {
+	var all []named
+	for _, fe := range frontEnds {
+		all = append(all, named{fe.endpoint(cfg), fe.section})
+	}
+	all = append(all, named{endpoint{on: cfg.Hipcall.Webhook.Enabled, path: cfg.Hipcall.Webhook.Path}, "hipcall.webhook"})
+	wt := cfg.Server.WriteTimeout
+	for i, e := range all {
 		if !e.on {
 			continue
 		}
+		if e.deadline > 0 && wt > 0 && e.deadline >= wt {
+			ps.Addf(e.section+".deadline", "(%s) must be shorter than server.write_timeout (%s), or the answer could not be written in time: raise server.write_timeout or lower the deadline",
+				conf.FormatDuration(e.deadline), conf.FormatDuration(wt))
+		}
 		if server.IsBuiltinPath(e.path) {
-			ps.Addf(e.what, "%q is a built-in endpoint: choose another path", e.path)
+			ps.Addf(e.section+".path", "%q is a built-in endpoint: choose another path", e.path)
 			continue
 		}
-		for _, before := range endpoints[:i] {
+		for _, before := range all[:i] {
 			if before.on && before.path == e.path {
-				ps.Addf(e.what, "%q is also %s: give each endpoint its own path", e.path, before.what)
+				ps.Addf(e.section+".path", "%q is also %s.path: give each endpoint its own path", e.path, before.section)
 			}
 		}
 	}

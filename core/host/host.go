@@ -22,10 +22,8 @@ import (
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
 	"github.com/switchboard-hq/switchboard/core/logging"
-	"github.com/switchboard-hq/switchboard/core/ringostat"
 	"github.com/switchboard-hq/switchboard/core/routing"
 	"github.com/switchboard-hq/switchboard/core/server"
-	"github.com/switchboard-hq/switchboard/core/smartivr"
 	"github.com/switchboard-hq/switchboard/core/webhook"
 	"github.com/switchboard-hq/switchboard/plugins/manager"
 )
@@ -195,32 +193,6 @@ func checkCapabilities(c *config.Connector, info connectors.DescribeResponse) er
 	return nil
 }
 
-// Targets lists the decision points the routing rules serve: one per
-// phone-system front end. A new phone system registers its target here and
-// its front end in frontEnds.
-func Targets(p *phone.Parser) []routing.Target {
-	return []routing.Target{smartivr.Target(), ringostat.Target(p)}
-}
-
-// frontEnds build the phone-system endpoints the server mounts from the
-// configuration, each in its own package; a disabled one gives nil. A new
-// phone system registers its front end here (and its target in Targets).
-var frontEnds = []func(h *Host) (*server.Mount, error){
-	(*Host).smartIVRMount,
-	(*Host).ringostatMount, // ringostat.go
-}
-
-// smartIVRMount is Hipcall's Smart IVR endpoint, nil when it is off.
-func (h *Host) smartIVRMount() (*server.Mount, error) {
-	ivr := h.Config.Hipcall.SmartIVR
-	if !ivr.Enabled {
-		return nil, nil
-	}
-	m, err := smartivr.New(smartivr.Options{Config: ivr, DefaultExtension: h.Router.Default(smartivr.TargetName),
-		Directory: h.Directory, Router: h.Router})
-	return &m, err
-}
-
 // Ready reports whether every plugin is up and every index built, with the
 // reasons when not.
 func (h *Host) Ready() (bool, []string) {
@@ -257,14 +229,16 @@ func (h *Host) buildServer() (*server.Server, error) {
 		Logger:   h.Logger,
 	}
 	var errs []error
-	for _, build := range frontEnds {
-		m, err := build(h)
-		switch {
-		case err != nil:
-			errs = append(errs, err)
-		case m != nil:
-			opts.Mounts = append(opts.Mounts, *m)
+	for _, fe := range frontEnds {
+		if !fe.endpoint(h.Config).on {
+			continue
 		}
+		m, err := fe.mount(h)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		opts.Mounts = append(opts.Mounts, m)
 	}
 	if wh := h.webhookOptions(); wh != nil {
 		opts.Mounts = append(opts.Mounts, wh.Mount())

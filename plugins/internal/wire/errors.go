@@ -40,22 +40,6 @@ var codeClasses = func() map[codes.Code]connectors.Class {
 	return m
 }()
 
-// errorMessage is the message part of e.Error(): the message plus the
-// cause when the message does not already contain it. It is what crosses
-// the wire, so that the host's rebuilt error reads the same.
-func errorMessage(e *connectors.Error) string {
-	msg := e.Message
-	if e.Err != nil {
-		switch cause := e.Err.Error(); {
-		case msg == "":
-			msg = cause
-		case !strings.Contains(msg, cause):
-			msg += ": " + cause
-		}
-	}
-	return msg
-}
-
 // contextCode returns the gRPC code for an error caused by a context, and
 // false for any other error.
 func contextCode(err error) (codes.Code, bool) {
@@ -87,7 +71,7 @@ func toStatus(op string, err error) error {
 			code = codes.Unknown
 		}
 	}
-	detail := &pb.ErrorDetail{Class: string(ce.Class), Op: ce.Op, Message: errorMessage(ce)}
+	detail := &pb.ErrorDetail{Class: string(ce.Class), Op: ce.Op, Message: ce.Detail()}
 	if detail.Op == "" {
 		detail.Op = op
 	}
