@@ -16,9 +16,6 @@ const (
 	MaxConcurrency = 16
 	// MinInterval is the shortest accepted sync.interval other than 0.
 	MinInterval = 10 * time.Second
-	// DefaultStateFile is sync.store.path's default, next to the
-	// configuration file.
-	DefaultStateFile = "switchboard-state.db"
 )
 
 // Accepted values of sync.on_missing and sync.store.driver.
@@ -67,7 +64,7 @@ func DefaultConfig() Config {
 	return Config{
 		Concurrency: DefaultConcurrency,
 		OnMissing:   OnMissingReport,
-		Store:       StoreConfig{Driver: store.DriverSQLite, Path: DefaultStateFile},
+		Store:       StoreConfig{Driver: store.DriverSQLite, Path: store.DefaultSQLiteFile},
 		Companies:   ResourceOptions{Enabled: true},
 		Contacts:    ResourceOptions{Enabled: true},
 	}
@@ -93,7 +90,7 @@ func (c *Config) Check() connectors.Problems {
 	switch st.Driver {
 	case store.DriverSQLite:
 		if strings.TrimSpace(st.Path) == "" { // a relative path is resolved by the loader (resolve:"path")
-			ps.Addf("store.path", "must not be empty: leave it out for %q next to the configuration file", DefaultStateFile)
+			ps.Addf("store.path", "must not be empty: leave it out for %q next to the configuration file", store.DefaultSQLiteFile)
 		}
 	case store.DriverPostgres:
 		if strings.TrimSpace(st.DSN.Reveal()) == "" {

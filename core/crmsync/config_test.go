@@ -1,6 +1,7 @@
 package crmsync
 
 import (
+	"github.com/switchboard-hq/switchboard/core/store"
 	"reflect"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func TestConfigOptions(t *testing.T) {
 		!reflect.DeepEqual(o.Owners, map[string]int64{"u-17": 42}) || !o.Companies.Enabled || o.Contacts.Fields["job_title"] != "" {
 		t.Errorf("Options() = %+v", o)
 	}
-	if s := c.Store.StoreOptions(); s.Driver != "sqlite" || s.Path != DefaultStateFile {
+	if s := c.Store.StoreOptions(); s.Driver != "sqlite" || s.Path != store.DefaultSQLiteFile {
 		t.Errorf("StoreOptions() = %+v", s)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/switchboard-hq/switchboard/core/server"
 	"io"
 	"net/http"
 	"runtime/debug"
@@ -17,11 +18,10 @@ import (
 
 // Defaults applied by New to zero Options fields.
 const (
-	DefaultPath         = "/hipcall/webhook"
-	DefaultQueueSize    = 10000
-	DefaultWorkers      = 4
-	DefaultDedupWindow  = 10 * time.Minute
-	DefaultMaxBodyBytes = 64 << 10
+	DefaultPath        = "/hipcall/webhook"
+	DefaultQueueSize   = 10000
+	DefaultWorkers     = 4
+	DefaultDedupWindow = 10 * time.Minute
 )
 
 // Handler does the work an event calls for, after it was answered.
@@ -70,7 +70,7 @@ type Options struct {
 	Path string
 	// Auth says how requests authenticate. Required (or InsecureNoAuth).
 	Auth AuthOptions
-	// MaxBodyBytes caps a body (default DefaultMaxBodyBytes).
+	// MaxBodyBytes caps a body (default: the server's, server.DefaultConfig).
 	MaxBodyBytes int64
 	// QueueSize bounds the events waiting for a worker (default
 	// DefaultQueueSize).
@@ -115,7 +115,7 @@ func New(opts Options) (*Processor, error) {
 		opts.Path = DefaultPath
 	}
 	if opts.MaxBodyBytes <= 0 {
-		opts.MaxBodyBytes = DefaultMaxBodyBytes
+		opts.MaxBodyBytes = server.DefaultConfig().MaxBodyBytes
 	}
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = DefaultQueueSize
