@@ -36,7 +36,7 @@ type APIConfig struct {
 
 // DefaultAPIConfig is the hipcall.api section when nothing is written.
 func DefaultAPIConfig() APIConfig {
-	return APIConfig{Region: RegionGlobal, RateLimitPerMinute: 60, Timeout: DefaultTimeout}
+	return APIConfig{Region: RegionGlobal, RateLimitPerMinute: DefaultRatePerMinute, Timeout: DefaultTimeout}
 }
 
 // Check trims the base URL, lower-cases the region and reports what is

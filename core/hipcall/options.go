@@ -31,11 +31,12 @@ const (
 	DefaultRetryWaitMin = 250 * time.Millisecond
 	DefaultRetryWaitMax = 10 * time.Second
 	DefaultMaxRetryWait = 90 * time.Second
+	// DefaultRatePerMinute is Hipcall's observed limit per token.
+	DefaultRatePerMinute = 60
 )
 
-// DefaultRateLimit is Hipcall's observed limit: 60 requests per minute per
-// token.
-var DefaultRateLimit = rate.Every(time.Minute / 60)
+// DefaultRateLimit is DefaultRatePerMinute as a rate.
+var DefaultRateLimit = rate.Every(time.Minute / DefaultRatePerMinute)
 
 // NoRetries, as Options.MaxRetries, turns retries off.
 const NoRetries = -1
