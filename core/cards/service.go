@@ -92,15 +92,21 @@ var (
 	errDeadline  = errors.New("the push deadline passed")
 )
 
+// hangupGrace is how long a push already sent may still be answered after
+// the call's call_hangup arrives. An answer within it is the truth (the
+// card was accepted, or refused); without one the push is abandoned.
+var hangupGrace = 500 * time.Millisecond
+
 // Service is the webhook handler that pushes Insight Cards: for each
-// triggering event it finds the customer, renders the card and pushes it,
-// and abandons the push as soon as the call's call_hangup arrives.
+// triggering event it finds the customer, renders the card and pushes it.
+// When the call's call_hangup arrives it makes no new attempt, and abandons
+// an attempt in flight that Hipcall has not answered within hangupGrace.
 type Service struct {
 	opts    ServiceOptions
 	metrics *metrics
 
 	mu       sync.Mutex
-	inflight map[string]map[uint64]context.CancelCauseFunc
+	inflight map[string]map[uint64]*pushing
 	next     uint64
 }
 
@@ -138,33 +144,60 @@ func NewService(opts ServiceOptions) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cards: %w", err)
 	}
-	return &Service{opts: opts, metrics: m, inflight: map[string]map[uint64]context.CancelCauseFunc{}}, nil
+	return &Service{opts: opts, metrics: m, inflight: map[string]map[uint64]*pushing{}}, nil
 }
 
 // Wants reports whether the event triggers a card.
 func (s *Service) Wants(ev *webhook.Event) bool { return slices.Contains(s.opts.OnEvents, ev.Name) }
 
-// CallEnded abandons every push in flight for the call.
-func (s *Service) CallEnded(uuid string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, cancel := range s.inflight[uuid] {
-		cancel(errCallEnded)
+// pushing is a card being made for a call that may end meanwhile.
+type pushing struct {
+	cancel context.CancelCauseFunc
+	ended  chan struct{} // closed when the call's call_hangup arrives
+	once   sync.Once
+}
+
+// end notes the hangup: no new attempt starts, and what is in flight is
+// cancelled unless it is answered within hangupGrace.
+func (p *pushing) end() {
+	p.once.Do(func() {
+		close(p.ended)
+		time.AfterFunc(hangupGrace, func() { p.cancel(errCallEnded) })
+	})
+}
+
+// hungUp reports whether the call's call_hangup has arrived.
+func (p *pushing) hungUp() bool {
+	select {
+	case <-p.ended:
+		return true
+	default:
+		return false
 	}
 }
 
-// track registers a push for uuid so that CallEnded can abandon it; the
+// CallEnded ends every push in flight for the call (see pushing.end).
+func (s *Service) CallEnded(uuid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.inflight[uuid] {
+		p.end()
+	}
+}
+
+// track registers a push for uuid so that CallEnded can end it; the
 // returned func unregisters it.
-func (s *Service) track(uuid string, cancel context.CancelCauseFunc) func() {
+func (s *Service) track(uuid string, cancel context.CancelCauseFunc) (*pushing, func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := s.next
 	s.next++
 	if s.inflight[uuid] == nil {
-		s.inflight[uuid] = map[uint64]context.CancelCauseFunc{}
+		s.inflight[uuid] = map[uint64]*pushing{}
 	}
-	s.inflight[uuid][id] = cancel
-	return func() {
+	p := &pushing{cancel: cancel, ended: make(chan struct{})}
+	s.inflight[uuid][id] = p
+	return p, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		delete(s.inflight[uuid], id)
@@ -194,7 +227,7 @@ func (s *Service) Handle(ctx context.Context, ev *webhook.Event) webhook.Result 
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	untrack := s.track(call.UUID, cancel)
+	pushing, untrack := s.track(call.UUID, cancel)
 	defer untrack()
 	if s.opts.Ended(call.UUID) { // the hangup came while registering
 		return s.skip(SkipCallEnded)
@@ -228,8 +261,16 @@ func (s *Service) Handle(ctx context.Context, ev *webhook.Event) webhook.Result 
 		return r
 	}
 
-	if err := s.push(ctx, call.UUID, card.Rows); err != nil {
-		return s.fail(s.classify(ctx, err), err, fields)
+	if err := s.push(ctx, pushing, call.UUID, card.Rows); err != nil {
+		reason := s.classify(ctx, err)
+		switch {
+		case errors.Is(err, errCallEnded): // no attempt after the hangup
+			reason = FailAbandoned
+		case reason == FailAbandoned: // an attempt cut off after the grace
+			err = fmt.Errorf("%w: Hipcall did not answer the push within %s after call_hangup, so whether it shows the card is unknown",
+				errCallEnded, hangupGrace)
+		}
+		return s.fail(reason, err, fields)
 	}
 	latency := s.opts.Now().Sub(ev.Received)
 	s.metrics.pushed.Inc()
@@ -241,11 +282,14 @@ func (s *Service) Handle(ctx context.Context, ev *webhook.Event) webhook.Result 
 // keeps failing in a way worth retrying (the client has its own retries;
 // this goes on until the push deadline). A duplicate card is harmless:
 // the screen keeps the first.
-func (s *Service) push(ctx context.Context, uuid string, rows []hipcall.Row) error {
+func (s *Service) push(ctx context.Context, p *pushing, uuid string, rows []hipcall.Row) error {
 	for round := 0; ; round++ {
+		if p.hungUp() { // no new attempt once the call has ended
+			return errCallEnded
+		}
 		_, err := s.opts.Pusher.PushCard(ctx, uuid, rows)
 		if err == nil || ctx.Err() != nil {
-			return err
+			return err // an answer that came after the hangup is still the truth
 		}
 		switch s.classify(ctx, err) {
 		case FailHipcall, FailNetwork, FailRateLimited:
@@ -256,6 +300,9 @@ func (s *Service) push(ctx context.Context, uuid string, rows []hipcall.Row) err
 		t := time.NewTimer(pause)
 		select {
 		case <-t.C:
+		case <-p.ended:
+			t.Stop()
+			return errCallEnded
 		case <-ctx.Done():
 			t.Stop()
 			return err

@@ -3,6 +3,7 @@ package cards
 import (
 	"context"
 	"errors"
+	"github.com/switchboard-hq/switchboard/connectors/connectortest"
 	"strings"
 	"testing"
 	"time"
@@ -234,6 +235,25 @@ func TestServiceAbandonsOnHangup(t *testing.T) {
 	defer f.svc.mu.Unlock()
 	if len(f.svc.inflight) != 0 {
 		t.Errorf("inflight not cleaned up: %v", f.svc.inflight)
+	}
+}
+
+// TestServiceHangupAfterSend: a card Hipcall accepts is pushed, even when
+// the call's call_hangup arrives while the push is in flight.
+func TestServiceHangupAfterSend(t *testing.T) {
+	f := newServiceFixture(t, SampleResult("u-17"), nil)
+	f.fake.Delay(cardsRoute, 1, 150*time.Millisecond) // answered within the grace
+	done := make(chan webhook.Result, 1)
+	go func() { done <- f.svc.Handle(context.Background(), event(inbound)) }()
+	connectortest.Eventually(t, 5*time.Second, "the push in flight", func() bool { return f.fake.Count(cardsRoute) > 0 })
+	f.svc.CallEnded("call-1")
+	select {
+	case r := <-done:
+		if r.Outcome != OutcomePushed {
+			t.Errorf("Handle = %s/%s (%v), want pushed: Hipcall accepted the card", r.Outcome, r.Reason, r.Err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Handle did not return")
 	}
 }
 
