@@ -39,6 +39,9 @@ func DefaultAPIConfig() APIConfig {
 	return APIConfig{Region: RegionGlobal, RateLimitPerMinute: DefaultRatePerMinute, Timeout: DefaultTimeout}
 }
 
+// apiRoot is the path every Hipcall API URL starts with.
+const apiRoot = "/api/v3"
+
 // Check trims the base URL, lower-cases the region and reports what is
 // wrong.
 func (c *APIConfig) Check() connectors.Problems {
@@ -46,8 +49,12 @@ func (c *APIConfig) Check() connectors.Problems {
 	c.BaseURL = strings.TrimSpace(c.BaseURL)
 	if c.BaseURL != "" {
 		u, err := url.Parse(c.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 			ps.Addf("base_url", "must be an absolute http(s) URL such as %q, got %q", BaseURLGlobal, c.BaseURL)
+		case !strings.HasSuffix(strings.TrimRight(u.Path, "/"), apiRoot):
+			// Without it every request is a 404 that reads like a missing record.
+			ps.Addf("base_url", "must end with %s, Hipcall's API root, such as %q, got %q", apiRoot, BaseURLGlobal, c.BaseURL)
 		}
 	}
 	conf.OneOf(&ps, "region", &c.Region, Regions...)

@@ -20,6 +20,9 @@ func TestAPIConfigCheck(t *testing.T) {
 		{"region in any case", func(c *APIConfig) { c.Region = " TR " }, nil},
 		{"base url", func(c *APIConfig) { c.BaseURL = "use.hipcall.com/api/v3" },
 			[]string{`base_url: must be an absolute http(s) URL such as "https://use.hipcall.com/api/v3", got "use.hipcall.com/api/v3"`}},
+		{"base url without the API root", func(c *APIConfig) { c.BaseURL = "https://use.hipcall.com/" },
+			[]string{`base_url: must end with /api/v3, Hipcall's API root, such as "https://use.hipcall.com/api/v3", got "https://use.hipcall.com/"`}},
+		{"base url with a trailing slash", func(c *APIConfig) { c.BaseURL = "http://127.0.0.1:5009/api/v3/" }, nil},
 		{"region", func(c *APIConfig) { c.Region = "europe" }, []string{`region: must be one of global, tr, got "europe"`}},
 		{"rate and timeout", func(c *APIConfig) { c.RateLimitPerMinute, c.Timeout = -1, 0 }, []string{
 			"rate_limit_per_minute: must be 0 (no client-side limit) or more, got -1 (Hipcall allows about 60 per minute)",
