@@ -21,6 +21,10 @@ import (
 // reload_interval is absent.
 const defaultReloadInterval = 2 * time.Second
 
+// defaultMaxShrink is the share of records a reload may lose before it is
+// held, when max_shrink is absent.
+const defaultMaxShrink = 0.5
+
 // fileConfig is the connector's YAML block as written.
 type fileConfig struct {
 	Path           string                      `yaml:"path"`
@@ -29,6 +33,7 @@ type fileConfig struct {
 	Header         bool                        `yaml:"header"`
 	Strict         bool                        `yaml:"strict"`
 	ReloadInterval conf.Duration               `yaml:"reload_interval"`
+	MaxShrink      float64                     `yaml:"max_shrink"`
 	Columns        conf.ContactColumns         `yaml:"columns"`
 	Fields         map[string]conf.FieldConfig `yaml:"fields"`
 }
@@ -58,13 +63,16 @@ type settings struct {
 	header  bool
 	strict  bool
 	reload  time.Duration
-	parser  *phone.Parser
-	region  string
-	id      columnRef
-	single  map[role]columnRef // optional single-column attributes
-	phones  []columnRef
-	emails  []columnRef
-	fields  []fieldSpec // sorted by name
+	// maxShrink is the share of the served records a reload may lose;
+	// a reload that loses more is held (reload.go). 1 turns the guard off.
+	maxShrink float64
+	parser    *phone.Parser
+	region    string
+	id        columnRef
+	single    map[role]columnRef // optional single-column attributes
+	phones    []columnRef
+	emails    []columnRef
+	fields    []fieldSpec // sorted by name
 }
 
 // role names a single-column contact attribute.
@@ -137,19 +145,21 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Prob
 		Encoding:       "utf-8",
 		Header:         true,
 		ReloadInterval: conf.Duration(defaultReloadInterval),
+		MaxShrink:      defaultMaxShrink,
 	}
 	problems := conf.Decode(req.Config, &fc)
 	add := func(path, format string, args ...any) {
 		problems = append(problems, conf.Problemf(path, format, args...))
 	}
 	s := &settings{
-		path:    fc.Path,
-		baseDir: req.BaseDir,
-		header:  fc.Header,
-		strict:  fc.Strict,
-		reload:  fc.ReloadInterval.Std(),
-		single:  map[role]columnRef{},
-		region:  req.DefaultRegion,
+		path:      fc.Path,
+		baseDir:   req.BaseDir,
+		header:    fc.Header,
+		strict:    fc.Strict,
+		reload:    fc.ReloadInterval.Std(),
+		maxShrink: fc.MaxShrink,
+		single:    map[role]columnRef{},
+		region:    req.DefaultRegion,
 	}
 
 	if strings.TrimSpace(fc.Path) == "" {
@@ -183,6 +193,11 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Prob
 
 	if s.reload < 0 {
 		add("reload_interval", "reload_interval must not be negative: use 0 to never reload, or a duration like 2s")
+	}
+
+	if !(fc.MaxShrink > 0 && fc.MaxShrink <= 1) {
+		add("max_shrink", "max_shrink must be above 0 and at most 1, got %v: it is the share of the records a reload may lose "+
+			"before it is held (0.5: half); 1 turns the guard off", fc.MaxShrink)
 	}
 
 	// checkRef checks a column reference (trimmed, not empty).

@@ -39,6 +39,9 @@ type Connector struct {
 	snap atomic.Pointer[snapshot]
 	// reloadErr is the last failed reload, cleared by a successful one.
 	reloadErr atomic.Pointer[reloadFailure]
+	// held is the reload the shrink guard keeps out (reload.go), nil when
+	// the served data is the file's.
+	held atomic.Pointer[heldReload]
 
 	mu     sync.Mutex // serialises Configure
 	poller *poller    // guarded by mu
@@ -86,7 +89,8 @@ func (c *Connector) Describe(context.Context, *connectors.DescribeRequest) (*con
 // unless req.ValidateOnly, loads the file and starts watching it, replacing
 // any earlier configuration only once the new one has loaded. A strict-mode
 // load that finds broken rows fails with a ClassBadConfig error listing
-// them.
+// them. The shrink guard never holds a Configure's load: it is the first
+// load of its configuration.
 func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequest) (*connectors.ConfigureResponse, error) {
 	s, problems := parseConfig(req)
 	if len(problems) > 0 {
@@ -109,6 +113,7 @@ func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequ
 	c.stopPoller()
 	c.snap.Store(snap)
 	c.reloadErr.Store(nil)
+	c.held.Store(nil) // a Configure loads what the file holds: never held
 	c.log.Info(summary(snap))
 	if s.reload > 0 {
 		c.startPoller(snap)
@@ -169,6 +174,10 @@ func (c *Connector) Check(context.Context, *connectors.CheckRequest) (*connector
 		}
 		return nil, connectors.Errorf(connectors.ClassBadConfig, "Check",
 			"cannot read the CSV file %s: %w; check its permissions", s.absPath, err)
+	}
+	if h := c.held.Load(); h != nil && h.snap.set == s {
+		return nil, connectors.Errorf(connectors.ClassUnavailable, "Check",
+			"degraded: a reload held since %s: %s", h.since.Format(time.RFC3339), heldMessage(s, h))
 	}
 	detail := summary(snap)
 	if f := c.reloadErr.Load(); f != nil {

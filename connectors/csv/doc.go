@@ -12,6 +12,7 @@
 //	header: true                 # false: columns are 1-based numbers ("3")
 //	strict: false                # true: any broken row fails the load
 //	reload_interval: 2s          # how often to look for changes; 0 = never
+//	max_shrink: 0.5              # a reload losing more of the records is held; 1 = never
 //	columns:
 //	  id: CustomerID             # required, unique per row
 //	  first_name: FirstName
@@ -56,6 +57,16 @@
 // atomically; reads never wait for a load. A reload that fails (a strict
 // violation, a column gone from the header, an unreadable file) keeps the
 // previous data, logs an error and shows in Check.
+//
+// A reload that loads but loses more than max_shrink of the records being
+// served (a file cut to its header, or mid-row, by an interrupted export)
+// is held: the previous data keeps serving, an error says how many records
+// would go, and Check fails with "degraded" until the hold ends. It ends
+// when the operator touches <file>.accept-shrink next to the file (the
+// held content is then served; only a touch after the hold began counts,
+// so a leftover file accepts nothing), when the file changes to content
+// the guard lets through (restored, or a smaller drop), or when the
+// connector is configured again (a first load is never held).
 //
 // A CSV file has no modification time per row, so UpdatedAt is the time
 // this process first saw the row's current content: the load time for

@@ -168,6 +168,8 @@ func (d *decoder) decode(path string, n *yaml.Node, v reflect.Value) {
 		d.str(path, n, v)
 	case v.CanInt():
 		d.integer(path, n, v)
+	case v.CanFloat():
+		d.number(path, n, v)
 	case v.Kind() == reflect.Bool:
 		d.boolean(path, n, v)
 	case v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Struct:
@@ -494,6 +496,19 @@ func (d *decoder) integer(path string, n *yaml.Node, v reflect.Value) {
 		return
 	}
 	v.SetInt(i)
+}
+
+// number decodes a number, whole or not ("0.5", "1").
+func (d *decoder) number(path string, n *yaml.Node, v reflect.Value) {
+	if isNull(n) {
+		return
+	}
+	var f float64
+	if n.Kind != yaml.ScalarNode || (n.ShortTag() != tagFloat && n.ShortTag() != tagInt) || n.Decode(&f) != nil {
+		d.failf(path, n, "%s must be a number, got %s", display(path), d.describe(path, n))
+		return
+	}
+	v.SetFloat(f)
 }
 
 // boolean decodes true or false.

@@ -251,6 +251,9 @@ func encodeValue(v reflect.Value, cp *copier) (*yaml.Node, error) {
 		if v.CanInt() {
 			return scalar(tagInt, strconv.FormatInt(v.Int(), 10)), nil
 		}
+		if v.CanFloat() {
+			return scalar(tagFloat, strconv.FormatFloat(v.Float(), 'g', -1, 64)), nil
+		}
 		return nil, fmt.Errorf("cannot print a %s", v.Type())
 	}
 }

@@ -2,7 +2,9 @@ package directory
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -91,7 +93,63 @@ func (d *Directory) Rebuild(ctx context.Context, name string) error {
 	return d.build(ctx, s)
 }
 
-// build builds s's index and swaps it in, or keeps the old one on failure.
+// ErrRebuildHeld is wrapped by the error of a rebuild the shrink guard kept
+// out: it listed fewer than (1 - MaxShrink) of the records being served.
+var ErrRebuildHeld = errors.New("rebuild held by the shrink guard")
+
+// heldBuild is a rebuild the shrink guard kept out.
+type heldBuild struct {
+	records int       // what the held rebuild listed
+	served  int       // what the index being served holds
+	since   time.Time // when the hold began
+}
+
+// validShrink reports whether share is a usable max_shrink: above 0 and at
+// most 1.
+func validShrink(share float64) bool { return share > 0 && share <= 1 }
+
+// shrinks reports whether going from served to next records loses more
+// than share of them.
+func shrinks(served, next int, share float64) bool {
+	return served > 0 && next < served && float64(served-next) > share*float64(served)
+}
+
+// percent formats a share as a percentage ("50", "33.3").
+func percent(share float64) string {
+	return strconv.FormatFloat(float64(int64(share*1000+0.5))/10, 'f', -1, 64)
+}
+
+// describe says what a hold keeps out.
+func (h *heldBuild) describe(share float64) string {
+	lost := h.served - h.records
+	return fmt.Sprintf("the rebuild listed %d records against the %d served: %d (%s%%) fewer, more than directory.max_shrink %s%%",
+		h.records, h.served, lost, percent(float64(lost)/float64(h.served)), percent(share))
+}
+
+// guard decides whether a rebuild that listed next records replaces the
+// index of served records. A rebuild that loses more than maxShrink of them
+// is held, unless the rebuild before it was held too and found about as
+// many records (neither more than maxShrink below the other): two rebuilds
+// in a row agreeing on the smaller size confirm it. It returns the hold
+// (nil: swap the index in) and whether the swap confirms a hold.
+func (d *Directory) guard(s *source, served, next int) (hold *heldBuild, confirmed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := s.held
+	if !shrinks(served, next, d.maxShrink) {
+		s.held = nil
+		return nil, false
+	}
+	if prev != nil && !shrinks(max(prev.records, next), min(prev.records, next), d.maxShrink) {
+		s.held = nil
+		return nil, true
+	}
+	s.held = &heldBuild{records: next, served: served, since: d.now()}
+	return s.held, false
+}
+
+// build builds s's index and swaps it in, or keeps the old one when the
+// build fails or the shrink guard holds it.
 func (d *Directory) build(ctx context.Context, s *source) error {
 	s.buildMu.Lock()
 	defer s.buildMu.Unlock()
@@ -105,14 +163,27 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 	})
 	took := time.Since(start)
 
+	old := s.index.Load()
+	var (
+		hold      *heldBuild
+		confirmed bool
+	)
+	if err == nil && old != nil {
+		hold, confirmed = d.guard(s, old.Len(), ix.Len())
+	}
+
 	s.mu.Lock()
 	s.stats.Builds++
 	s.stats.LastBuild = d.now()
 	s.stats.LastBuildDuration = took
 	s.stats.LastBuildError = err
-	if err != nil {
+	switch {
+	case err != nil:
 		s.stats.BuildErrors++
-	} else {
+	case hold != nil:
+		s.stats.Held = hold.describe(d.maxShrink)
+	default:
+		s.stats.Held = ""
 		s.stats.LastSuccess = s.stats.LastBuild
 		s.stats.Records, s.stats.Phones = ix.Len(), ix.Phones()
 	}
@@ -120,13 +191,25 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 
 	if err != nil {
 		d.metrics.buildFailed(s.Name)
-		old := s.index.Load()
 		if old != nil {
 			s.log.Error("index build failed; keeping the previous index", "records", old.Len(), "error", err)
 		} else {
 			s.log.Error("index build failed; the source answers nothing until a build works", "error", err)
 		}
 		return fmt.Errorf("directory: source %q: %w", s.Name, err)
+	}
+	if hold != nil {
+		d.metrics.rebuildHeld(s.Name)
+		next := "the next rebuild"
+		if s.Refresh > 0 {
+			next += fmt.Sprintf(" (in %s)", s.Refresh)
+		}
+		s.log.Error(fmt.Sprintf("index rebuild held: %s; still answering from the previous index and /readyz reports the hold. "+
+			"If the records were really removed, %s applies them when it finds about as many again (or restart Switchboard: "+
+			"a first build is never held); if they were not, fix the connector's data and the next rebuild lifts the hold; "+
+			"directory.max_shrink: 1 turns the guard off", hold.describe(d.maxShrink), next),
+			"served", hold.served, "listed", hold.records)
+		return fmt.Errorf("directory: source %q: %w: %s", s.Name, ErrRebuildHeld, hold.describe(d.maxShrink))
 	}
 
 	s.index.Store(ix)
@@ -135,21 +218,34 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 	}
 	s.builtOnce.Do(func() { close(s.built) })
 	d.metrics.built(s.Name, ix.Len(), took)
+	if confirmed {
+		s.log.Warn("index rebuild confirmed the smaller size of the held one: applying it", "records", ix.Len(), "was", old.Len())
+	}
 	s.log.Info("index built", "records", ix.Len(), "phones", ix.Phones(), "skipped_phones", ix.Skipped(), "took", took)
 	return nil
 }
 
 // Ready reports whether every index-mode source has been built at least
-// once; if not, why says which are missing and their last build error.
+// once and has no rebuild held by the shrink guard; if not, why says which
+// are missing and their last build error, and which are held (degraded:
+// they answer from their previous index).
 func (d *Directory) Ready() (ready bool, why string) {
 	var missing []string
 	for _, s := range d.sources {
-		if s.index.Load() != nil || s.Mode != ModeIndex {
+		if s.Mode != ModeIndex {
 			continue
 		}
 		s.mu.Lock()
-		lastErr := s.stats.LastBuildError
+		lastErr, held := s.stats.LastBuildError, s.held
 		s.mu.Unlock()
+		if s.index.Load() != nil {
+			if held != nil {
+				missing = append(missing, fmt.Sprintf("source %q degraded: a rebuild is held since %s: %s; "+
+					"answering from the previous index until a rebuild confirms or recovers (see the log)",
+					s.Name, held.since.Format(time.RFC3339), held.describe(d.maxShrink)))
+			}
+			continue
+		}
 		msg := fmt.Sprintf("index of source %q not built yet", s.Name)
 		if lastErr != nil {
 			msg += fmt.Sprintf(" (last attempt failed: %v)", lastErr)

@@ -13,13 +13,17 @@ type Config struct {
 	Deadline time.Duration `yaml:"deadline"`
 	// Cache sizes the answer cache.
 	Cache CacheOptions `yaml:"cache"`
+	// MaxShrink is the share of an index's records a rebuild may lose
+	// before it is held (see Options.MaxShrink); 1 turns the guard off.
+	MaxShrink float64 `yaml:"max_shrink"`
 }
 
 // DefaultConfig is the directory section when nothing is written.
 func DefaultConfig() Config {
 	return Config{
-		Deadline: DefaultDeadline,
-		Cache:    CacheOptions{Size: 10000, PositiveTTL: time.Minute, NegativeTTL: 15 * time.Second},
+		Deadline:  DefaultDeadline,
+		Cache:     CacheOptions{Size: 10000, PositiveTTL: time.Minute, NegativeTTL: 15 * time.Second},
+		MaxShrink: DefaultMaxShrink,
 	}
 }
 
@@ -32,6 +36,10 @@ func (c *Config) Check() connectors.Problems {
 	}
 	if c.Cache.Size > 0 {
 		conf.Positive(&ps, "cache.positive_ttl", c.Cache.PositiveTTL)
+	}
+	if !validShrink(c.MaxShrink) {
+		ps.Addf("max_shrink", "must be above 0 and at most 1, got %v: the share of an index's records a rebuild may lose "+
+			"before it is held (0.5: half); 1 turns the guard off", c.MaxShrink)
 	}
 	return ps
 }

@@ -35,6 +35,9 @@ const (
 	DefaultDeadline        = time.Second
 	DefaultBreakerFailures = 5
 	DefaultBreakerCooldown = 10 * time.Second
+	// DefaultMaxShrink is the share of its records an index rebuild may
+	// lose before it is held.
+	DefaultMaxShrink = 0.5
 )
 
 // Source is one connector instance the directory asks.
@@ -85,6 +88,13 @@ type Options struct {
 	Deadline time.Duration
 	// Cache sizes the answer cache.
 	Cache CacheOptions
+	// MaxShrink is the share of an index's records a rebuild may lose: a
+	// rebuild that lists fewer than (1 - MaxShrink) of the records being
+	// served is held (the old index keeps answering, Ready says why) until
+	// a later rebuild confirms the smaller size or recovers (see build.go).
+	// It must be above 0 and at most 1 (which turns the guard off); 0 is
+	// DefaultMaxShrink.
+	MaxShrink float64
 	// Logger receives build and breaker events (default: none).
 	Logger hclog.Logger
 	// Registerer, when set, receives the directory's metrics.
@@ -110,6 +120,7 @@ type Directory struct {
 	suffixDigits int
 	deadline     time.Duration
 	cacheOpts    CacheOptions
+	maxShrink    float64
 	cache        *lru
 	log          hclog.Logger
 	metrics      *metrics
@@ -136,8 +147,9 @@ type source struct {
 	builtOnce sync.Once
 	buildMu   sync.Mutex // one build at a time
 
-	mu    sync.Mutex // guards stats
+	mu    sync.Mutex // guards stats and held
 	stats SourceStats
+	held  *heldBuild // the rebuild the shrink guard keeps out, if any
 }
 
 // SourceStats describes one source's state.
@@ -159,6 +171,9 @@ type SourceStats struct {
 	LastBuildError    error
 	// LastSuccess is when the current index was built.
 	LastSuccess time.Time
+	// Held says why the last rebuild was not swapped in by the shrink
+	// guard; empty when no rebuild is held.
+	Held string
 	// Breaker is the live circuit breaker's state ("closed", "open",
 	// "half-open"); empty in index mode.
 	Breaker string
@@ -184,6 +199,13 @@ func New(opts Options) (*Directory, error) {
 	if opts.Deadline == 0 {
 		opts.Deadline = DefaultDeadline
 	}
+	if opts.MaxShrink == 0 {
+		opts.MaxShrink = DefaultMaxShrink
+	}
+	if !validShrink(opts.MaxShrink) {
+		return nil, fmt.Errorf("directory: max shrink %v must be above 0 and at most 1 (1 turns the guard off); leave it 0 for the default %v",
+			opts.MaxShrink, DefaultMaxShrink)
+	}
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
@@ -200,6 +222,7 @@ func New(opts Options) (*Directory, error) {
 		suffixDigits: opts.SuffixDigits,
 		deadline:     opts.Deadline,
 		cacheOpts:    opts.Cache,
+		maxShrink:    opts.MaxShrink,
 		log:          opts.Logger,
 		metrics:      m,
 		now:          opts.Now,

@@ -17,6 +17,7 @@ type metrics struct {
 	indexRecords  *prometheus.GaugeVec
 	buildSeconds  *prometheus.GaugeVec
 	buildErrors   *prometheus.CounterVec
+	rebuildsHeld  *prometheus.CounterVec
 }
 
 // lookupBuckets run from 50µs (a cache or index hit) to 2.5s (past any
@@ -70,6 +71,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}, []string{"source"})); err != nil {
 		return nil, err
 	}
+	if m.rebuildsHeld, err = register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_directory_rebuilds_held_total",
+		Help: "Index rebuilds not swapped in because they lost more than directory.max_shrink of the records (the previous index is kept).",
+	}, []string{"source"})); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -112,4 +119,11 @@ func (m *metrics) buildFailed(source string) {
 		return
 	}
 	m.buildErrors.WithLabelValues(source).Inc()
+}
+
+func (m *metrics) rebuildHeld(source string) {
+	if m == nil {
+		return
+	}
+	m.rebuildsHeld.WithLabelValues(source).Inc()
 }
