@@ -21,10 +21,14 @@ type Config struct {
 	DefaultRegion string `yaml:"default_region"`
 	// SuffixMatchDigits turns on matching on the last N digits; 0 is off.
 	SuffixMatchDigits int `yaml:"suffix_match_digits"`
+	// NationalMatch is the rule for national matches: SameCountry (the
+	// default) or AnyCountry. Check fills in the default.
+	NationalMatch NationalMatch `yaml:"national_match"`
 }
 
-// Check upper-cases the region and reports what is wrong: the region must
-// be one NewParser knows.
+// Check upper-cases the region, lower-cases national_match (SameCountry
+// when empty) and reports what is wrong: the region must be one NewParser
+// knows.
 func (c *Config) Check() connectors.Problems {
 	var ps connectors.Problems
 	c.DefaultRegion = strings.ToUpper(strings.TrimSpace(c.DefaultRegion))
@@ -37,6 +41,15 @@ func (c *Config) Check() connectors.Problems {
 	}
 	if d := c.SuffixMatchDigits; d != 0 && (d < MinSuffixDigits || d > MaxSuffixDigits) {
 		ps.Addf("suffix_match_digits", "must be 0 (off) or from %d to %d, got %d", MinSuffixDigits, MaxSuffixDigits, d)
+	}
+	switch m := NationalMatch(strings.ToLower(strings.TrimSpace(string(c.NationalMatch)))); m {
+	case "":
+		c.NationalMatch = SameCountry
+	case SameCountry, AnyCountry:
+		c.NationalMatch = m
+	default:
+		ps.Addf("national_match", "must be %s (a number written without its country code meets only callers of the default region's country) or %s (it meets callers of any country with the same national digits), got %q",
+			SameCountry, AnyCountry, string(c.NationalMatch))
 	}
 	return ps
 }

@@ -34,6 +34,10 @@ func checkNumber(t *testing.T, p *Parser, in string, n Number) {
 	if n.Extension != "" && !isDigits(n.Extension) {
 		t.Fatalf("%q: Extension %q is not digits", in, n.Extension)
 	}
+	if inferred := n.E164 == "" || n.CountryAssumed; (n.InferredRegion == p.Region()) != inferred ||
+		(!inferred && n.InferredRegion != "") {
+		t.Fatalf("%q: InferredRegion %q, E164 %q, assumed %v: the region is inferred exactly when no country was written", in, n.InferredRegion, n.E164, n.CountryAssumed)
+	}
 	if n.E164 == "" {
 		if n.CountryCode != 0 || n.CountryAssumed {
 			t.Fatalf("%q: no E164 but country %d (assumed %v)", in, n.CountryCode, n.CountryAssumed)

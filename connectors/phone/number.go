@@ -18,8 +18,15 @@ type Number struct {
 	Region string
 	// CountryAssumed is true when the input had no country code and the
 	// parser took CountryCode from its default region ("020 4520 5757"
-	// read in GB). Match then lets the National number meet a number of
-	// another country, as the CRM may have stored a foreign number without
-	// its country code.
+	// read in GB): the number is valid there and has an E164.
 	CountryAssumed bool
+	// InferredRegion is the region a number written without its country
+	// code was read in: the parser's default region ("GB"). It is set for
+	// every such number, valid in that region (CountryAssumed, with an
+	// E164) or not (a National key only: "0212 444 55 66" read in GB),
+	// and "" when the number's own digits carried its country ("+90 ...",
+	// "0090 ...", bare international digits) or the Number was not made
+	// by a Parser. National matching compares it; see the package
+	// documentation.
+	InferredRegion string
 }

@@ -26,6 +26,9 @@ type Parser struct {
 	// trunkOnly: the trunk prefix is the only prefix the region strips,
 	// so digits without it may be read as they are.
 	trunkOnly bool
+	// national is the national matching rule of the host that reads
+	// with this parser (see WithNationalMatch).
+	national NationalMatch
 }
 
 // NewParser returns a parser whose default region is defaultRegion, an ISO
@@ -100,6 +103,20 @@ func knownRegions() string {
 
 // Region is the parser's default region ("GB").
 func (p *Parser) Region() string { return p.region }
+
+// WithNationalMatch returns a copy of p that carries national matching rule
+// m (SameCountry when m is ""), for the code that both reads and matches
+// numbers with the host's parser (core/directory). Reading is unchanged.
+// Any value but AnyCountry is SameCountry (Config.Check refuses others).
+func (p *Parser) WithNationalMatch(m NationalMatch) *Parser {
+	q := *p
+	q.national = m.normal()
+	return &q
+}
+
+// NationalMatch is the national matching rule the parser carries:
+// SameCountry unless WithNationalMatch said otherwise.
+func (p *Parser) NationalMatch() NationalMatch { return p.national.normal() }
 
 // Parse reads a number as a CRM stores it: usually written for people, in
 // national form, with spaces, trunk zero and maybe an extension. A number
@@ -185,7 +202,9 @@ func (p *Parser) interpret(sc scanned, caller bool) (Number, string) {
 		nsn := phonenumbers.GetNationalSignificantNumber(nat)
 		if region, ok := validate(nat, nsn); ok {
 			n := fromPhoneNumber(nat, nsn, region)
-			n.CountryAssumed = p.countryAssumed(digits, n.National)
+			if p.countryAssumed(digits, n.National) {
+				n.CountryAssumed, n.InferredRegion = true, p.region
+			}
 			return n, ""
 		}
 	}
@@ -230,7 +249,7 @@ func (p *Parser) fastNational(digits string) (Number, bool) {
 		return Number{}, false
 	}
 	n := fromPhoneNumber(pn, national, region)
-	n.CountryAssumed = true
+	n.CountryAssumed, n.InferredRegion = true, p.region
 	return n, true
 }
 
@@ -403,9 +422,12 @@ func tooLong(nat *phonenumbers.PhoneNumber, natErr error) bool {
 // stored without their country ("07700 900123", a UK mobile, in a Turkish
 // CRM). Giving them the default region's country code would invent an
 // E.164 number that does not exist; guessing another country from the
-// digits alone is ambiguous (many countries use a trunk 0). A national key
-// still meets the caller's number by MatchNational ("+44 7700 900123" has
-// National "7700900123") or by suffix.
+// digits alone is ambiguous (many countries use a trunk 0). The key's
+// InferredRegion is the default region: by default (SameCountry) it meets
+// by MatchNational only callers of that region's country, or whose country
+// is unknown; with AnyCountry it meets the caller's number of any country
+// ("+44 7700 900123" has National "7700900123"). Suffix matching, when on,
+// ignores countries.
 func (p *Parser) nationalKey(digits string, nat *phonenumbers.PhoneNumber, natErr error) (Number, string) {
 	national := digits
 	if natErr == nil {
@@ -419,7 +441,7 @@ func (p *Parser) nationalKey(digits string, nat *phonenumbers.PhoneNumber, natEr
 	case len(national) > 15:
 		return Number{}, fmt.Sprintf("it has %d digits, too many for a phone number of %s; if it holds several numbers, split them with ParseAll", len(national), p.region)
 	}
-	return Number{National: national}, ""
+	return Number{National: national, InferredRegion: p.region}, ""
 }
 
 // countryAssumed reports whether a national reading of digits took its

@@ -193,6 +193,10 @@ func runParseCases(t *testing.T, cases []parseCase, parse func(*Parser, string) 
 			}
 			want := tc.want
 			want.Raw = tc.in
+			if want.E164 == "" || want.CountryAssumed {
+				// Written without its country: read in the region.
+				want.InferredRegion = p.Region()
+			}
 			if got != want {
 				t.Errorf("%s: %q\n got %+v\nwant %+v", tc.region, tc.in, got, want)
 			}
@@ -443,34 +447,86 @@ func TestMatch(t *testing.T) {
 		}
 		return n
 	}
+	const (
+		exact = connectors.MatchExact
+		nat   = connectors.MatchNational
+		suf   = connectors.MatchSuffix
+	)
+	// want is the answer under SameCountry (the default, and Match);
+	// loose under AnyCountry.
 	tests := []struct {
 		name          string
 		query, record Number
 		suffix        int
-		want          connectors.MatchKind
+		want, loose   connectors.MatchKind
 	}{
-		{"same number, two spellings", caller(trP, "905321234567"), parse(trP, "0532 123 45 67"), 0, connectors.MatchExact},
-		{"extension ignored", caller(trP, "+902125551234"), parse(trP, "0212 555 12 34 / 101"), 0, connectors.MatchExact},
-		{"UK mobile stored without country in a TR CRM", caller(trP, "+447700900123"), parse(trP, "07700 900123"), 0, connectors.MatchNational},
-		{"national-only query", parse(gbP, "07700 900123"), parse(trP, "+44 7700 900123"), 0, connectors.MatchNational},
+		{"same number, two spellings", caller(trP, "905321234567"), parse(trP, "0532 123 45 67"), 0, exact, exact},
+		{"extension ignored", caller(trP, "+902125551234"), parse(trP, "0212 555 12 34 / 101"), 0, exact, exact},
+		// Before national_match, these two matched: a number written
+		// without country code was taken to be possibly of any country.
+		// In a TR CRM "07700 900123" is, by the default region, Turkish
+		// (a national key because no Turkish number has those digits), so
+		// the UK caller meets it only under any_country.
+		{"UK mobile stored without country in a TR CRM", caller(trP, "+447700900123"), parse(trP, "07700 900123"), 0, "", nat},
 		{"record country assumed from the region",
-			caller(trP, "+442125551234"), Number{E164: "+902125551234", CountryCode: 90, National: "2125551234", CountryAssumed: true}, 0, connectors.MatchNational},
+			caller(trP, "+442125551234"), Number{E164: "+902125551234", CountryCode: 90, National: "2125551234", CountryAssumed: true, InferredRegion: "TR"}, 0, "", nat},
+		// A caller read in GB without a country is a GB caller; the record
+		// written with +44 is a UK number: same country.
+		{"national-only query, record of the same country", parse(gbP, "07700 900123"), parse(trP, "+44 7700 900123"), 0, nat, nat},
+		{"national-only query, record of another country", parse(gbP, "0212 444 55 66"), parse(gbP, "+90 212 444 55 66"), 0, "", nat},
+		{"country unknown on both sides", Number{National: "2124445566"}, Number{National: "2124445566"}, 0, nat, nat},
+		{"query country unknown (rebuilt from a LookupRequest)", Number{National: "2124445566"}, parse(gbP, "+90 212 444 55 66"), 0, nat, nat},
+		{"record country unknown", caller(gbP, "+12124445566"), Number{National: "2124445566"}, 0, nat, nat},
 		{"two countries written out never meet nationally",
-			caller(trP, "+442125551234"), parse(trP, "+90 212 555 12 34"), 0, ""},
+			caller(trP, "+442125551234"), parse(trP, "+90 212 555 12 34"), 0, "", ""},
 		{"two countries written out meet by suffix",
-			caller(trP, "+442125551234"), parse(trP, "+90 212 555 12 34"), 7, connectors.MatchSuffix},
-		{"suffix", caller(trP, "+905321234567"), Number{National: "21234567"}, 7, connectors.MatchSuffix},
-		{"suffix off", caller(trP, "+905321234567"), Number{National: "21234567"}, 0, ""},
-		{"suffix longer than the record", caller(trP, "+905321234567"), Number{National: "34567"}, 7, ""},
-		{"suffix differs", caller(trP, "+905321234567"), Number{National: "21234568"}, 7, ""},
-		{"different numbers", caller(trP, "+905321234567"), parse(trP, "0532 123 45 68"), 0, ""},
-		{"empty numbers never match", Number{}, Number{}, 7, ""},
-		{"empty query", Number{}, parse(trP, "0532 123 45 67"), 7, ""},
+			caller(trP, "+442125551234"), parse(trP, "+90 212 555 12 34"), 7, suf, suf},
+
+		// Issue 10 item 4: default region GB, Turkish numbers stored
+		// nationally; callers from the US must not meet them.
+		{"GB: New York caller, Turkish landline stored nationally", caller(gbP, "+12124445566"), parse(gbP, "0212 444 55 66"), 0, "", nat},
+		{"GB: Cleveland caller, Turkish landline stored nationally", caller(gbP, "+12163334455"), parse(gbP, "0216 333 44 55"), 0, "", nat},
+		{"GB: +1 532 caller, Turkish mobile stored nationally", caller(gbP, "+15321234567"), parse(gbP, "0532 123 45 67"), 0, "", nat},
+		{"GB: caller's E164 without CountryCode (as connectors rebuild it)",
+			Number{E164: "+12124445566", National: "2124445566"}, parse(gbP, "0212 444 55 66"), 0, "", nat},
+		{"GB: Turkish caller, Turkish number stored nationally", caller(gbP, "+902124445566"), parse(gbP, "0212 444 55 66"), 0, "", nat},
+		{"GB: Turkish caller, Turkish number stored with its country", caller(gbP, "+902124445566"), parse(gbP, "+90 212 444 55 66"), 0, exact, exact},
+		{"GB: London caller, London number stored nationally", caller(gbP, "+442045205757"), parse(gbP, "020 4520 5757"), 0, exact, exact},
+		{"GB: London caller sent nationally", caller(gbP, "020 4520 5757"), parse(gbP, "020 4520 5757"), 0, exact, exact},
+		{"GB: UK caller, UK number not in the metadata stored nationally", caller(gbP, "+447700900123"), parse(gbP, "07700 900123"), 0, nat, nat},
+		{"GB: national caller, national record", caller(gbP, "0212 444 55 66"), parse(gbP, "0212 444 55 66"), 0, nat, nat},
+		{"TR: Turkish caller, number stored nationally", caller(trP, "+902124445566"), parse(trP, "0212 444 55 66"), 0, exact, exact},
+		{"TR: New York caller, Turkish number stored nationally", caller(trP, "+12124445566"), parse(trP, "0212 444 55 66"), 0, "", nat},
+		{"TR: suffix still ignores countries", caller(trP, "+12124445566"), parse(trP, "0212 444 55 66"), 7, suf, nat},
+
+		{"suffix", caller(trP, "+905321234567"), Number{National: "21234567"}, 7, suf, suf},
+		{"suffix off", caller(trP, "+905321234567"), Number{National: "21234567"}, 0, "", ""},
+		{"suffix longer than the record", caller(trP, "+905321234567"), Number{National: "34567"}, 7, "", ""},
+		{"suffix differs", caller(trP, "+905321234567"), Number{National: "21234568"}, 7, "", ""},
+		{"different numbers", caller(trP, "+905321234567"), parse(trP, "0532 123 45 68"), 0, "", ""},
+		{"empty numbers never match", Number{}, Number{}, 7, "", ""},
+		{"empty query", Number{}, parse(trP, "0532 123 45 67"), 7, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Match(tt.query, tt.record, tt.suffix); got != tt.want {
 				t.Errorf("Match(%+v, %+v, %d) = %q, want %q", tt.query, tt.record, tt.suffix, got, tt.want)
+			}
+			if got := SameCountry.Match(tt.query, tt.record, tt.suffix); got != tt.want {
+				t.Errorf("SameCountry.Match = %q, want %q", got, tt.want)
+			}
+			if got := trP.Match(tt.query, tt.record, tt.suffix); got != tt.want {
+				t.Errorf("parser without a rule: Match = %q, want %q", got, tt.want)
+			}
+			if got := AnyCountry.Match(tt.query, tt.record, tt.suffix); got != tt.loose {
+				t.Errorf("AnyCountry.Match(%+v, %+v, %d) = %q, want %q", tt.query, tt.record, tt.suffix, got, tt.loose)
+			}
+			if got := trP.WithNationalMatch(AnyCountry).Match(tt.query, tt.record, tt.suffix); got != tt.loose {
+				t.Errorf("parser with any_country: Match = %q, want %q", got, tt.loose)
+			}
+			// SameCountry only ever removes national matches.
+			if tt.want != tt.loose && (tt.want != "" && tt.want != suf || tt.loose != nat) {
+				t.Errorf("the rules differ other than by a national match: %q vs %q", tt.want, tt.loose)
 			}
 		})
 	}

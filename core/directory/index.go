@@ -20,6 +20,9 @@ type IndexOptions struct {
 	// Parser reads the numbers that the connector did not normalise
 	// (Phone.E164 empty). Required.
 	Parser *phone.Parser
+	// Parser's NationalMatch is the rule national lookups follow
+	// (phone.SameCountry unless the parser was made WithNationalMatch).
+	//
 	// SuffixDigits, when above zero, also indexes the last N digits of
 	// every national number, for suffix matching. Lookups must ask for the
 	// same number of digits to use it.
@@ -41,9 +44,9 @@ type IndexOptions struct {
 // key to a posting: E.164 → records, national significant number → records
 // and, when enabled, last-N-digits → records. A posting is a single packed
 // reference (record id, index of the matching phone in the record, and
-// whether that phone's country is known) for the common one-record case, or an
-// index into a side table of reference lists when several records share the
-// number.
+// the phone's origin for national matching: its calling code and whether its
+// digits carried it) for the common one-record case, or an index into a side
+// table of reference lists when several records share the number.
 type Index struct {
 	contacts  []*connectors.Contact
 	companies []*connectors.Company
@@ -53,6 +56,9 @@ type Index struct {
 	suffix   map[uint64]uint64
 	lists    [][]uint64
 
+	// nationalRule decides which numbers under a national key meet a
+	// query (phone.NationalMatch.Meets).
+	nationalRule phone.NationalMatch
 	suffixDigits int
 	phones       int
 	skipped      int
@@ -62,32 +68,43 @@ type Index struct {
 //
 //	bits  0..31  record id
 //	bits 32..47  index of the phone inside the record
-//	bit  48      the phone's country is not known from its own digits (no
-//	             E.164, or the country was assumed): it meets any query
-//	             with the same national number
+//	bit  48      the phone's country was not written in its own digits
+//	             (phone.Origin.Written is false)
+//	bits 49..58  the phone's calling code, written or inferred
+//	             (phone.Origin.Code; 0: unknown)
 //	bit  63      (map values only) the low 32 bits index Index.lists
 const (
 	refRecordMask  = 1<<32 - 1
 	refPhoneShift  = 32
 	refPhoneMask   = 1<<16 - 1
-	refNoCountry   = 1 << 48
+	refNotWritten  = 1 << 48
+	refCodeShift   = 49
+	refCodeMask    = 1<<10 - 1 // calling codes are 1 to 999
 	refListFlag    = 1 << 63
-	refIdentity    = refRecordMask | refNoCountry
+	refIdentity    = refRecordMask | refNotWritten | refCodeMask<<refCodeShift
 	maxPhoneIndex  = refPhoneMask
 	maxRecords     = math.MaxInt32
 	maxPackedDigit = 17 // 10^17 < 2^57: fits below the 5-bit digit count
 )
 
-func makeRef(rec, phoneIdx int, noCountry bool) uint64 {
+func makeRef(rec, phoneIdx int, o phone.Origin) uint64 {
 	r := uint64(rec) | uint64(phoneIdx)<<refPhoneShift
-	if noCountry {
-		r |= refNoCountry
+	if !o.Written {
+		r |= refNotWritten
+	}
+	if o.Code > 0 && o.Code <= refCodeMask {
+		r |= uint64(o.Code) << refCodeShift
 	}
 	return r
 }
 
 func refRecord(r uint64) int { return int(r & refRecordMask) }
 func refPhone(r uint64) int  { return int(r >> refPhoneShift & refPhoneMask) }
+
+// refOrigin is the stored phone's origin, as makeRef packed it.
+func refOrigin(r uint64) phone.Origin {
+	return phone.Origin{Code: int(r >> refCodeShift & refCodeMask), Written: r&refNotWritten == 0}
+}
 
 // packDigits packs a string of 1 to 17 ASCII digits into a key that keeps
 // leading zeros apart ("0123" != "123"): the digit count in the top five
@@ -150,6 +167,7 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 	ix := &Index{
 		e164:         make(map[uint64]uint64),
 		national:     make(map[uint64]uint64),
+		nationalRule: opts.Parser.NationalMatch(),
 		suffixDigits: opts.SuffixDigits,
 	}
 	if opts.SuffixDigits > 0 {
@@ -286,11 +304,9 @@ func readStored(parser *phone.Parser, p *connectors.Phone) (phone.Number, bool) 
 func (b *builder) add(rec, phoneIdx int, n phone.Number) bool {
 	ix := b.ix
 	added := false
-	// Whether a number whose country is known, but not this one's, would
-	// still meet this one nationally: true when this number has no E.164
-	// or its country was only assumed (phone.Match decides, see Lookup).
-	noCountry := phone.Match(otherCountry(n), n, 0) == connectors.MatchNational
-	ref := makeRef(rec, phoneIdx, noCountry)
+	// The origin decides, at lookup, which national queries meet this
+	// number (phone.NationalMatch.Meets).
+	ref := makeRef(rec, phoneIdx, n.Origin())
 	if n.E164 != "" {
 		if k, ok := packE164(n.E164); ok {
 			ix.insert(ix.e164, k, ref)
@@ -345,13 +361,15 @@ func (ix *Index) Skipped() int { return ix.skipped }
 func (ix *Index) SuffixDigits() int { return ix.suffixDigits }
 
 // Lookup returns the records that have n, of the strongest match kind only,
-// by the rules of phone.Match: every exact (E.164) match if there is one,
-// else every national match (the same national number, where the query's
-// or the stored number's country is not known from its own digits), else,
-// when suffixDigits is above zero and equals the digits the index was built
-// with, every record whose last digits agree. It returns nil when nothing matches. Each record
-// appears once, with the phone that matched; the records are shared with
-// the index and must not be modified.
+// by the rules of phone.NationalMatch.Match under the index's rule (the
+// parser's NationalMatch): every exact (E.164) match if there is one, else
+// every national match (the same national number, whose origin meets n's:
+// under phone.SameCountry the same calling code, written or inferred, or
+// an unknown one on either side), else, when suffixDigits is above zero
+// and equals the digits the index was built with, every record whose last
+// digits agree. It returns nil when nothing matches. Each record appears
+// once, with the phone that matched; the records are shared with the index
+// and must not be modified.
 func (ix *Index) Lookup(n phone.Number, suffixDigits int) []connectors.Match {
 	if ix == nil {
 		return nil
@@ -359,19 +377,17 @@ func (ix *Index) Lookup(n phone.Number, suffixDigits int) []connectors.Match {
 	if n.E164 != "" {
 		if k, ok := packE164(n.E164); ok {
 			if v, ok := ix.e164[k]; ok {
-				return ix.collect(v, connectors.MatchExact, false)
+				return ix.collect(v, connectors.MatchExact, refFilter{all: true})
 			}
 		}
 	}
 	if k, ok := packDigits(n.National); ok {
 		if v, ok := ix.national[k]; ok {
-			// Every number under this key has n's national number; those
-			// stored without a country meet n nationally. Those stored with
-			// one were not an exact match above, so their country differs
-			// from n's (or n has none): phone.Match decides whether that
-			// still counts as national, asked once with a stand-in.
-			onlyNoCountry := phone.Match(n, otherCountry(n), 0) != connectors.MatchNational
-			if m := ix.collect(v, connectors.MatchNational, onlyNoCountry); m != nil {
+			// Every number under this key has n's national number; the
+			// rule keeps those whose origin meets n's. Each reference
+			// carries its origin, so no record is read to decide.
+			f := refFilter{rule: ix.nationalRule, query: n.Origin()}
+			if m := ix.collect(v, connectors.MatchNational, f); m != nil {
 				return m
 			}
 		}
@@ -379,26 +395,29 @@ func (ix *Index) Lookup(n phone.Number, suffixDigits int) []connectors.Match {
 	if suffixDigits > 0 && suffixDigits == ix.suffixDigits && ix.suffix != nil {
 		if k, ok := packDigits(phone.Suffix(n, suffixDigits)); ok {
 			if v, ok := ix.suffix[k]; ok {
-				return ix.collect(v, connectors.MatchSuffix, false)
+				return ix.collect(v, connectors.MatchSuffix, refFilter{all: true})
 			}
 		}
 	}
 	return nil
 }
 
-// otherCountry is a stand-in for a number with n's national number whose
-// country is known (it came with an E.164) and is no real country, so not
-// n's. Asking phone.Match about it tells whether n's side lets a national
-// match through, without the index knowing phone's rules.
-func otherCountry(n phone.Number) phone.Number {
-	return phone.Number{E164: "+", CountryCode: -1, National: n.National}
+// refFilter says which references of a posting a query meets: all, or
+// those whose origin meets query's under rule.
+type refFilter struct {
+	all   bool
+	rule  phone.NationalMatch
+	query phone.Origin
 }
 
-// collect turns a posting into matches; onlyNoCountry keeps only numbers
-// stored without a country.
-func (ix *Index) collect(v uint64, kind connectors.MatchKind, onlyNoCountry bool) []connectors.Match {
+func (f *refFilter) keeps(r uint64) bool {
+	return f.all || f.rule.Meets(f.query, refOrigin(r))
+}
+
+// collect turns the references of a posting that f keeps into matches.
+func (ix *Index) collect(v uint64, kind connectors.MatchKind, f refFilter) []connectors.Match {
 	if v&refListFlag == 0 {
-		if onlyNoCountry && v&refNoCountry == 0 {
+		if !f.keeps(v) {
 			return nil
 		}
 		return []connectors.Match{ix.match(v, kind)}
@@ -407,7 +426,7 @@ func (ix *Index) collect(v uint64, kind connectors.MatchKind, onlyNoCountry bool
 	out := make([]connectors.Match, 0, len(refs))
 	last := -1
 	for _, r := range refs {
-		if onlyNoCountry && r&refNoCountry == 0 {
+		if !f.keeps(r) {
 			continue
 		}
 		// The same record may sit twice in a list (once with and once

@@ -166,26 +166,108 @@ func TestIndexNationalOnly(t *testing.T) {
 	}
 }
 
+// TestIndexNationalCountries is issue 10 item 4 through Lookup: with
+// default region GB, Turkish numbers stored nationally are GB national keys
+// ("0212 444 55 66" is no valid UK number) and callers from the US, whose
+// national digits are the same, must not meet them; with national_match
+// any_country they do, as before.
+func TestIndexNationalCountries(t *testing.T) {
+	f := newFake(
+		contact("ayse", "0212 444 55 66"),
+		contact("mehmet", "0212 444 55 66"),
+		contact("zeynep", "0216 333 44 55"),
+		contact("can", "0532 123 45 67"),
+		contact("london", "020 4520 5757"),
+		contact("newrange", "07700 900123"), // a UK mobile the metadata does not know
+	)
+	build := func(region string, rule phone.NationalMatch) *Index {
+		t.Helper()
+		p, err := phone.NewParser(region)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ix, err := BuildIndex(context.Background(), f, IndexOptions{Parser: p.WithNationalMatch(rule)})
+		if err != nil {
+			t.Fatalf("BuildIndex: %v", err)
+		}
+		return ix
+	}
+	tests := []struct {
+		region string
+		rule   phone.NationalMatch
+		query  string
+		kind   connectors.MatchKind
+		keys   []string
+	}{
+		{"GB", "", "+12124445566", "", nil}, // New York
+		{"GB", "", "+12163334455", "", nil}, // Cleveland
+		{"GB", "", "+15321234567", "", nil},
+		{"GB", phone.SameCountry, "+12124445566", "", nil},
+		{"GB", "", "+902124445566", "", nil}, // stored as a GB national key: the region says GB
+		{"GB", "", "+442045205757", connectors.MatchExact, []string{"contact:london"}},
+		{"GB", "", "020 4520 5757", connectors.MatchExact, []string{"contact:london"}},
+		{"GB", "", "+447700900123", connectors.MatchNational, []string{"contact:newrange"}},
+		{"GB", "", "0212 444 55 66", connectors.MatchNational, []string{"contact:ayse", "contact:mehmet"}},
+		{"GB", phone.AnyCountry, "+12124445566", connectors.MatchNational, []string{"contact:ayse", "contact:mehmet"}},
+		{"GB", phone.AnyCountry, "+12163334455", connectors.MatchNational, []string{"contact:zeynep"}},
+		{"GB", phone.AnyCountry, "+15321234567", connectors.MatchNational, []string{"contact:can"}},
+		{"GB", phone.AnyCountry, "+902124445566", connectors.MatchNational, []string{"contact:ayse", "contact:mehmet"}},
+		{"TR", "", "+902124445566", connectors.MatchExact, []string{"contact:ayse", "contact:mehmet"}},
+		{"TR", "", "+12124445566", "", nil},
+		{"TR", "", "+447700900123", "", nil}, // "07700 900123" is a TR national key in a TR CRM
+		{"TR", phone.AnyCountry, "+447700900123", connectors.MatchNational, []string{"contact:newrange"}},
+	}
+	for _, tt := range tests {
+		ix := build(tt.region, tt.rule)
+		p, _ := phone.NewParser(tt.region)
+		q, err := p.ParseCaller(tt.query)
+		if err != nil {
+			t.Fatalf("ParseCaller(%q): %v", tt.query, err)
+		}
+		got := ix.Lookup(q, 0)
+		if !slices.Equal(keys(got), tt.keys) {
+			t.Errorf("%s %q: Lookup(%q) = %v, want %v", tt.region, tt.rule, tt.query, keys(got), tt.keys)
+		}
+		for _, m := range got {
+			if m.Kind != tt.kind {
+				t.Errorf("%s %q: Lookup(%q): %s kind %q, want %q", tt.region, tt.rule, tt.query, m.Key(), m.Kind, tt.kind)
+			}
+		}
+	}
+}
+
 // TestIndexAgreesWithPhoneMatch checks the index against a brute-force scan
-// with phone.Match, which defines what matches.
+// with phone.NationalMatch.Match, which defines what matches, under both
+// national rules.
 func TestIndexAgreesWithPhoneMatch(t *testing.T) {
-	p := gbParser(t)
+	for _, rule := range []phone.NationalMatch{phone.SameCountry, phone.AnyCountry} {
+		t.Run(string(rule), func(t *testing.T) { testIndexAgreesWithPhoneMatch(t, rule) })
+	}
+}
+
+func testIndexAgreesWithPhoneMatch(t *testing.T, rule phone.NationalMatch) {
+	p := gbParser(t).WithNationalMatch(rule)
 	stored := []string{
 		"+44 20 4520 5757", "020 4520 5757", "+1 204 520 5757", "+90 532 123 45 67",
 		"0532 123 45 67", "+44 7700 900123", "+44 7700 800123", "+44 161 496 0999",
 		"+44 113 496 0999", "+353 1 496 0999", "2045205757", "+49 30 4520 5757",
+		"0212 444 55 66", "+90 212 444 55 66", "07700 900123", "0216 333 44 55",
 	}
 	var contacts []connectors.Contact
 	for i, raw := range stored {
 		contacts = append(contacts, contact(fmt.Sprintf("c%02d", i), raw))
 	}
-	// Queries from countries no record has (+61, +7) meet the records whose
-	// country was not known from their own digits nationally, and only
-	// those.
+	// Queries from countries no record has (+61, +7) meet, under
+	// any_country, the records whose country was not written in their own
+	// digits nationally, and only those; under same_country none.
 	queries := append([]string{"+12045205757", "442045205757", "5321234567", "+447700700123", "+4930999999",
-		"+61 2045205757", "+7 204 520 5757", "+61 5321234567"}, stored...)
+		"+61 2045205757", "+7 204 520 5757", "+61 5321234567", "+12124445566", "+12163334455",
+		"+15321234567", "+902124445566", "+447700900123", "0216 333 44 55"}, stored...)
 	for _, suffix := range []int{0, 6, 7} {
-		ix := testIndex(t, newFake(contacts...), suffix)
+		ix, err := BuildIndex(context.Background(), newFake(contacts...), IndexOptions{Parser: p, SuffixDigits: suffix, PageSize: 2})
+		if err != nil {
+			t.Fatalf("BuildIndex: %v", err)
+		}
 		for _, raw := range queries {
 			q, err := p.ParseCaller(raw)
 			if err != nil {
@@ -199,7 +281,7 @@ func TestIndexAgreesWithPhoneMatch(t *testing.T) {
 				if !ok {
 					continue
 				}
-				k := phone.Match(q, n, suffix)
+				k := rule.Match(q, n, suffix)
 				switch {
 				case k == "" || k.Strength() < best.Strength():
 				case k.Strength() > best.Strength():

@@ -133,8 +133,10 @@ func describeLiveError(s *source, err error) error {
 	return fmt.Errorf("live lookup failed: %w", err)
 }
 
-// recheck re-checks a connector's matches against the query with
-// phone.Match (a connector may match loosely), records the kind and phone
+// recheck re-checks a connector's matches against the query with the
+// parser's rule (phone.Parser.Match: the host's national_match; a connector
+// may match loosely, or more strictly: bundled ones use phone.Match, the
+// same_country rule), records the kind and phone
 // that really matched, drops records that do not match, sorts strongest
 // first and keeps only the strongest kind.
 func (d *Directory) recheck(q phone.Number, in []connectors.Match) []connectors.Match {
@@ -173,7 +175,7 @@ func (d *Directory) bestPhone(q phone.Number, m *connectors.Match) (connectors.M
 			if !ok {
 				return
 			}
-			if k := phone.Match(q, n, d.suffixDigits); k.Strength() > best.Strength() {
+			if k := d.parser.Match(q, n, d.suffixDigits); k.Strength() > best.Strength() {
 				best, bestP = k, p
 			}
 		}

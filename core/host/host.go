@@ -78,6 +78,7 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 	if err != nil {
 		return nil, fmt.Errorf("phone: %w", err)
 	}
+	h.Parser = h.Parser.WithNationalMatch(cfg.Phone.NationalMatch) // the directory's index and live re-check match with it
 
 	h.Router, err = routing.New(routing.Options{
 		Config:     cfg.Routing,
