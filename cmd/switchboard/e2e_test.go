@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -138,6 +139,13 @@ func TestE2EPluginHung(t *testing.T) {
 		if err := syscall.Kill(pids[0], syscall.SIGSTOP); err != nil {
 			t.Fatal(err)
 		}
+		// kill returns before every thread of the process has stopped:
+		// wait for the kernel to say it has (state T), or a request sent
+		// now may still be answered.
+		eventually(t, 5*time.Second, func() (bool, string) {
+			st := processState(pids[0])
+			return st == "T" || st == "", "plugin state " + st
+		})
 		if now := h.pluginPIDs(); len(now) == 1 && now[0] == pids[0] {
 			break
 		}
@@ -318,4 +326,19 @@ func TestDocsShowRoutingEnvironment(t *testing.T) {
 	if !strings.Contains(string(doc), strings.TrimSpace(routing.EnvDoc())) {
 		t.Error("docs/configuration.md does not contain routing.EnvDoc(): regenerate its \"What rules can use\" section from core/routing/testdata/envdoc.golden")
 	}
+}
+
+// processState is the state letter of /proc/<pid>/stat ("R", "S", "T"...),
+// or "" when the process is gone.
+func processState(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	// pid (comm) state ...: comm may hold spaces, so read after the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return ""
+	}
+	return string(b[i+2])
 }

@@ -117,6 +117,7 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 		SuffixDigits: cfg.Phone.SuffixMatchDigits,
 		Deadline:     cfg.Directory.Deadline,
 		Cache:        cfg.Directory.Cache,
+		MaxShrink:    cfg.Directory.MaxShrink,
 		Logger:       log.Named("directory"),
 		Registerer:   reg,
 	})
