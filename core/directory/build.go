@@ -11,7 +11,8 @@ import (
 
 // Start builds every index-mode source's index in the background, one
 // goroutine per source, retrying a failed first build with backoff, then
-// rebuilds each on its Refresh interval until ctx ends or Close is called.
+// rebuilds each on its Refresh interval until ctx ends or Close is called,
+// and polls each with a Poll interval for changed records (see poll.go).
 // Lookups answer from a source once its first build has finished (see
 // Ready). Start does nothing the second time.
 func (d *Directory) Start(ctx context.Context) {
@@ -51,17 +52,25 @@ func (d *Directory) run(ctx context.Context, s *source) {
 			wait = s.Refresh
 		}
 	}
-	if s.Refresh <= 0 {
-		return
+	if s.Poll > 0 {
+		d.wg.Add(1)
+		go d.pollLoop(ctx, s)
 	}
-	t := time.NewTicker(s.Refresh)
-	defer t.Stop()
+	var tick <-chan time.Time
+	if s.Refresh > 0 {
+		t := time.NewTicker(s.Refresh)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-tick:
 			// A failed rebuild keeps the old index; build logs and counts it.
+			_ = d.build(ctx, s)
+		case <-s.fold:
+			// Too many changed records: fold them in now.
 			_ = d.build(ctx, s)
 		}
 	}
@@ -212,12 +221,24 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 		return fmt.Errorf("directory: source %q: %w: %s", s.Name, ErrRebuildHeld, hold.describe(d.maxShrink))
 	}
 
-	s.index.Store(ix)
+	// Changes a poll applied while this build listed may be newer than
+	// what it listed: they stay laid over the new index, unless it holds
+	// them already. Older ones were listed by the build.
+	s.swapMu.Lock()
+	served := s.index.Load().withChanges(ix, d.parser, nil, func(c *change) bool {
+		return !c.seen.Before(start) && !ix.known(c)
+	})
+	s.index.Store(served)
+	s.swapMu.Unlock()
+	s.mu.Lock()
+	s.servedFrom = start
+	s.stats.Records, s.stats.Phones, s.stats.Changed = served.Len(), served.Phones(), served.Changed()
+	s.mu.Unlock()
 	if d.cache != nil {
 		d.cache.clear()
 	}
 	s.builtOnce.Do(func() { close(s.built) })
-	d.metrics.built(s.Name, ix.Len(), took)
+	d.metrics.built(s.Name, served.Len(), took)
 	if confirmed {
 		s.log.Warn("index rebuild confirmed the smaller size of the held one: applying it", "records", ix.Len(), "was", old.Len())
 	}

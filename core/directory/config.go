@@ -54,12 +54,16 @@ type SourceConfig struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// Refresh is the index rebuild interval; 0 builds once.
 	Refresh time.Duration `yaml:"refresh"`
+	// Poll is how often an index source asks its connector for the
+	// records changed since the last poll (connectors that declare
+	// changed_since only); 0 turns polling off.
+	Poll time.Duration `yaml:"poll"`
 }
 
 // DefaultSourceConfig is a connectors: entry's directory settings when none
 // are written.
 func DefaultSourceConfig() SourceConfig {
-	return SourceConfig{Mode: ModeIndex, Timeout: DefaultTimeout, Refresh: 5 * time.Minute}
+	return SourceConfig{Mode: ModeIndex, Timeout: DefaultTimeout, Refresh: 5 * time.Minute, Poll: DefaultPoll}
 }
 
 // Check lower-cases the mode and reports what is wrong.
@@ -69,11 +73,20 @@ func (c *SourceConfig) Check() connectors.Problems {
 	conf.OneOf(&ps, "mode", &mode, string(ModeIndex), string(ModeLive))
 	c.Mode = Mode(mode)
 	conf.Positive(&ps, "timeout", c.Timeout)
+	switch {
+	case c.Poll < 0:
+		ps.Addf("poll", "must be 0 (do not poll) or more, got %s", c.Poll)
+	case c.Poll > 0 && c.Poll < minPoll:
+		ps.Addf("poll", "must be 0 (do not poll) or at least %s, got %s: every poll is a query to the CRM", minPoll, c.Poll)
+	}
 	return ps
 }
+
+// minPoll is the shortest poll interval a configuration may ask for.
+const minPoll = 100 * time.Millisecond
 
 // Source is the directory source for connector, named name, with these
 // settings.
 func (c SourceConfig) Source(name string, connector connectors.Connector) Source {
-	return Source{Name: name, Connector: connector, Mode: c.Mode, Timeout: c.Timeout, Refresh: c.Refresh}
+	return Source{Name: name, Connector: connector, Mode: c.Mode, Timeout: c.Timeout, Refresh: c.Refresh, Poll: c.Poll}
 }

@@ -54,6 +54,11 @@ type Source struct {
 	Timeout time.Duration
 	// Refresh is the index rebuild interval; 0 builds once.
 	Refresh time.Duration
+	// Poll is how often an index source whose connector declares
+	// changed_since is asked for the records changed since its previous
+	// poll, which are laid over the index without a rebuild (see
+	// poll.go); 0 does not poll (changes wait for the next rebuild).
+	Poll time.Duration
 	// PageSize is the List page size hint (default DefaultPageSize).
 	PageSize int
 	// BreakerFailures is how many consecutive live failures open the
@@ -128,6 +133,9 @@ type Directory struct {
 
 	// retryMin and retryMax bound the backoff between failed first builds.
 	retryMin, retryMax time.Duration
+	// pollOverlap is how far before the previous poll each poll asks
+	// (DefaultPollOverlap).
+	pollOverlap time.Duration
 
 	bgCtx     context.Context
 	bgCancel  context.CancelFunc
@@ -146,10 +154,21 @@ type source struct {
 	built     chan struct{} // closed after the first successful build
 	builtOnce sync.Once
 	buildMu   sync.Mutex // one build at a time
+	// swapMu orders the swaps of index: a build's and a poll's.
+	swapMu sync.Mutex
+	// fold asks the run loop for an early rebuild (too many changes).
+	fold chan struct{}
 
-	mu    sync.Mutex // guards stats and held
+	// pollMu is held by a poll; it guards pollSince and pollDesc.
+	pollMu    sync.Mutex
+	pollSince time.Time                    // when the last successful poll began
+	pollDesc  *connectors.DescribeResponse // the connector's description, once known
+
+	mu    sync.Mutex // guards stats, held and servedFrom
 	stats SourceStats
 	held  *heldBuild // the rebuild the shrink guard keeps out, if any
+	// servedFrom is when the build being served began listing.
+	servedFrom time.Time
 }
 
 // SourceStats describes one source's state.
@@ -171,6 +190,18 @@ type SourceStats struct {
 	LastBuildError    error
 	// LastSuccess is when the current index was built.
 	LastSuccess time.Time
+	// Changed is how many changed records are laid over the current
+	// index (the next build folds them in).
+	Changed int
+	// Polls and PollErrors count polls for changed records and their
+	// failures; Changes counts the changed records they applied.
+	Polls      int
+	PollErrors int
+	Changes    int
+	// LastPoll is when the last poll began and LastPollError why it
+	// failed (nil: it worked).
+	LastPoll      time.Time
+	LastPollError error
 	// Held says why the last rebuild was not swapped in by the shrink
 	// guard; empty when no rebuild is held.
 	Held string
@@ -228,6 +259,7 @@ func New(opts Options) (*Directory, error) {
 		now:          opts.Now,
 		retryMin:     time.Second,
 		retryMax:     time.Minute,
+		pollOverlap:  DefaultPollOverlap,
 	}
 	if opts.Cache.Size > 0 && (opts.Cache.PositiveTTL > 0 || opts.Cache.NegativeTTL > 0) {
 		d.cache = newLRU(opts.Cache.Size)
@@ -254,8 +286,8 @@ func (d *Directory) newSource(cfg Source) (*source, error) {
 		return nil, errors.New("name used twice; give every source a unique name")
 	case cfg.Connector == nil:
 		return nil, errors.New("no connector")
-	case cfg.Timeout < 0 || cfg.Refresh < 0 || cfg.PageSize < 0 || cfg.BreakerFailures < 0 || cfg.BreakerCooldown < 0:
-		return nil, errors.New("timeout, refresh, page size and breaker settings must not be negative; leave them 0 for the defaults")
+	case cfg.Timeout < 0 || cfg.Refresh < 0 || cfg.Poll < 0 || cfg.PageSize < 0 || cfg.BreakerFailures < 0 || cfg.BreakerCooldown < 0:
+		return nil, errors.New("timeout, refresh, poll, page size and breaker settings must not be negative; leave them 0 for the defaults")
 	}
 	switch cfg.Mode {
 	case "":
@@ -280,6 +312,7 @@ func (d *Directory) newSource(cfg Source) (*source, error) {
 		Source: cfg,
 		log:    d.log.With("source", cfg.Name),
 		built:  make(chan struct{}),
+		fold:   make(chan struct{}, 1),
 	}
 	s.stats.Name, s.stats.Mode = cfg.Name, cfg.Mode
 	if cfg.Mode == ModeLive {

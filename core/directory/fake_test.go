@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,9 +36,10 @@ type fakeConn struct {
 	// lookupResult, when set, replaces the fake's own matching.
 	lookupResult func(req *connectors.LookupRequest) []connectors.Match
 
-	lookups  atomic.Int64
-	lists    atomic.Int64
-	describe atomic.Int64
+	lookups      atomic.Int64
+	lists        atomic.Int64
+	changedLists atomic.Int64 // List calls with ChangedSince (counted in lists too)
+	describe     atomic.Int64
 }
 
 func newFake(contacts ...connectors.Contact) *fakeConn {
@@ -172,9 +174,75 @@ func (f *fakeConn) page(ctx context.Context, req *connectors.ListRequest, total 
 	return lo, hi, next, nil
 }
 
+// changedOnly reports whether req asks for changed records only and the
+// fake declares changed_since.
+func (f *fakeConn) changedOnly(req *connectors.ListRequest) bool {
+	return !req.ChangedSince.IsZero() && slices.Contains(f.caps, connectors.CapChangedSince)
+}
+
+// changedPage is the page of the records updated at or after
+// req.ChangedSince, the cursor being the position after the last one
+// returned. f.mu is held.
+func changedPage[T any](items []T, req *connectors.ListRequest, updated func(*T) time.Time) ([]T, string, error) {
+	lo := 0
+	if req.Cursor != "" {
+		var err error
+		if lo, err = strconv.Atoi(req.Cursor); err != nil {
+			return nil, "", connectors.Errorf(connectors.ClassInvalidRequest, "List", "bad cursor %q", req.Cursor)
+		}
+	}
+	size := req.PageSize
+	if size <= 0 {
+		size = 100
+	}
+	var out []T
+	i := lo
+	for ; i < len(items) && len(out) < size; i++ {
+		if !updated(&items[i]).Before(req.ChangedSince) {
+			out = append(out, items[i])
+		}
+	}
+	for j := i; j < len(items); j++ {
+		if !updated(&items[j]).Before(req.ChangedSince) {
+			return out, strconv.Itoa(i), nil
+		}
+	}
+	return out, "", nil
+}
+
+// upsert replaces the contact with c's ID, or adds c, stamped updated now.
+// A replaced contact goes into a new slice: the index holds pointers into
+// the old one.
+func (f *fakeConn) upsert(c connectors.Contact) {
+	c.UpdatedAt = time.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.contacts {
+		if f.contacts[i].ID == c.ID {
+			f.contacts = slices.Clone(f.contacts)
+			f.contacts[i] = c
+			return
+		}
+	}
+	f.contacts = append(f.contacts, c)
+}
+
 func (f *fakeConn) ListContacts(ctx context.Context, req *connectors.ListRequest) (*connectors.ListContactsResponse, error) {
 	f.mu.Lock()
 	total := len(f.contacts)
+	if f.changedOnly(req) {
+		defer f.mu.Unlock()
+		f.lists.Add(1)
+		f.changedLists.Add(1)
+		if f.listErr != nil {
+			return nil, f.listErr
+		}
+		page, next, err := changedPage(f.contacts, req, func(c *connectors.Contact) time.Time { return c.UpdatedAt })
+		if err != nil {
+			return nil, err
+		}
+		return &connectors.ListContactsResponse{Contacts: page, NextCursor: next}, nil
+	}
 	f.mu.Unlock()
 	lo, hi, next, err := f.page(ctx, req, total)
 	if err != nil {
@@ -188,6 +256,19 @@ func (f *fakeConn) ListContacts(ctx context.Context, req *connectors.ListRequest
 func (f *fakeConn) ListCompanies(ctx context.Context, req *connectors.ListRequest) (*connectors.ListCompaniesResponse, error) {
 	f.mu.Lock()
 	total := len(f.companies)
+	if f.changedOnly(req) {
+		defer f.mu.Unlock()
+		f.lists.Add(1)
+		f.changedLists.Add(1)
+		if f.listErr != nil {
+			return nil, f.listErr
+		}
+		page, next, err := changedPage(f.companies, req, func(c *connectors.Company) time.Time { return c.UpdatedAt })
+		if err != nil {
+			return nil, err
+		}
+		return &connectors.ListCompaniesResponse{Companies: page, NextCursor: next}, nil
+	}
 	f.mu.Unlock()
 	lo, hi, next, err := f.page(ctx, req, total)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -62,6 +63,15 @@ type Index struct {
 	suffixDigits int
 	phones       int
 	skipped      int
+
+	// byID holds every record id, the contacts' (ids 0 to
+	// len(contacts)-1) ordered by contact ID, then the companies' ordered
+	// by company ID: it finds a record by its ID (4 bytes a record).
+	byID []int32
+	// over, when set, makes this Index a view: the immutable base
+	// over.base with the records changed since it was built laid over it
+	// (see overlay.go). Every other field is the base's.
+	over *overlay
 }
 
 // A reference packs one (record, phone) pair into a uint64:
@@ -176,7 +186,7 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 	b := builder{ix: ix, parser: opts.Parser}
 
 	if wantContacts {
-		err := listAll(ctx, "ListContacts", opts.PageSize, func(req *connectors.ListRequest) (string, error) {
+		err := listAll(ctx, "ListContacts", opts.PageSize, time.Time{}, func(req *connectors.ListRequest) (string, error) {
 			resp, err := c.ListContacts(ctx, req)
 			if err != nil {
 				return "", err
@@ -197,7 +207,7 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 		}
 	}
 	if wantCompanies {
-		err := listAll(ctx, "ListCompanies", opts.PageSize, func(req *connectors.ListRequest) (string, error) {
+		err := listAll(ctx, "ListCompanies", opts.PageSize, time.Time{}, func(req *connectors.ListRequest) (string, error) {
 			resp, err := c.ListCompanies(ctx, req)
 			if err != nil {
 				return "", err
@@ -218,6 +228,7 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 		}
 	}
 
+	ix.sortIDs()
 	if ix.skipped > 0 {
 		log.Warn("some phone numbers could not be read and are not indexed; fix them in the CRM",
 			"skipped", ix.skipped, "indexed", ix.phones, "example_record", b.firstSkipped)
@@ -226,15 +237,16 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 }
 
 // listAll calls page with successive cursors until a page has no next
-// cursor. It refuses a connector that repeats a cursor (an endless loop).
-func listAll(ctx context.Context, op string, pageSize int, page func(*connectors.ListRequest) (string, error)) error {
+// cursor, asking for the records changed since since (zero: all). It
+// refuses a connector that repeats a cursor (an endless loop).
+func listAll(ctx context.Context, op string, pageSize int, since time.Time, page func(*connectors.ListRequest) (string, error)) error {
 	cursor := ""
 	seen := make(map[string]struct{})
 	for pages := 0; ; pages++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%s stopped after %d pages: %w", op, pages, err)
 		}
-		next, err := page(&connectors.ListRequest{Cursor: cursor, PageSize: pageSize})
+		next, err := page(&connectors.ListRequest{Cursor: cursor, PageSize: pageSize, ChangedSince: since})
 		if err != nil {
 			return fmt.Errorf("%s page %d: %w", op, pages+1, err)
 		}
@@ -348,14 +360,42 @@ func (ix *Index) insert(m map[uint64]uint64, key, ref uint64) {
 	}
 }
 
-// Len is the number of records indexed (contacts and companies).
-func (ix *Index) Len() int { return len(ix.contacts) + len(ix.companies) }
+// Len is the number of records indexed (contacts and companies), those
+// changed since the base was built included.
+func (ix *Index) Len() int {
+	n := len(ix.contacts) + len(ix.companies)
+	if ix.over != nil {
+		n += ix.over.added
+	}
+	return n
+}
 
-// Phones is the number of phone numbers indexed.
-func (ix *Index) Phones() int { return ix.phones }
+// Phones is the number of phone numbers indexed (with changed records, an
+// estimate: a replaced record's numbers are counted as all indexed).
+func (ix *Index) Phones() int {
+	if ix.over != nil {
+		return ix.phones - ix.over.replacedPhones + ix.over.ix.phones
+	}
+	return ix.phones
+}
 
 // Skipped is the number of stored phone numbers that could not be read.
-func (ix *Index) Skipped() int { return ix.skipped }
+func (ix *Index) Skipped() int {
+	if ix.over != nil {
+		return ix.skipped + ix.over.ix.skipped
+	}
+	return ix.skipped
+}
+
+// Changed is the number of records changed since the base index was
+// built and laid over it (0 for a freshly built index); the next full
+// build folds them in.
+func (ix *Index) Changed() int {
+	if ix == nil || ix.over == nil {
+		return 0
+	}
+	return len(ix.over.recs)
+}
 
 // SuffixDigits is the suffix length the index was built for (0: none).
 func (ix *Index) SuffixDigits() int { return ix.suffixDigits }
@@ -370,32 +410,59 @@ func (ix *Index) SuffixDigits() int { return ix.suffixDigits }
 // digits agree. It returns nil when nothing matches. Each record appears
 // once, with the phone that matched; the records are shared with the index
 // and must not be modified.
+//
+// On a view with changed records (see overlay.go), a changed record is
+// matched by its current numbers only, and each kind gathers the base's
+// matches (changed records left out) then the changed records' ones.
 func (ix *Index) Lookup(n phone.Number, suffixDigits int) []connectors.Match {
 	if ix == nil {
 		return nil
 	}
-	if n.E164 != "" {
-		if k, ok := packE164(n.E164); ok {
-			if v, ok := ix.e164[k]; ok {
-				return ix.collect(v, connectors.MatchExact, refFilter{all: true})
-			}
+	if ix.over != nil {
+		return ix.over.lookup(n, suffixDigits)
+	}
+	for kind := kindExact; kind <= kindSuffix; kind++ {
+		if m := ix.find(kind, n, suffixDigits, nil); m != nil {
+			return m
 		}
 	}
-	if k, ok := packDigits(n.National); ok {
-		if v, ok := ix.national[k]; ok {
-			// Every number under this key has n's national number; the
-			// rule keeps those whose origin meets n's. Each reference
-			// carries its origin, so no record is read to decide.
-			f := refFilter{rule: ix.nationalRule, query: n.Origin()}
-			if m := ix.collect(v, connectors.MatchNational, f); m != nil {
-				return m
+	return nil
+}
+
+// Match kinds in the order Lookup tries them.
+const (
+	kindExact = iota
+	kindNational
+	kindSuffix
+)
+
+// find returns the records that meet n by one kind of match, leaving out
+// the records hide replaces (nil: none).
+func (ix *Index) find(kind int, n phone.Number, suffixDigits int, hide *overlay) []connectors.Match {
+	switch kind {
+	case kindExact:
+		if n.E164 != "" {
+			if k, ok := packE164(n.E164); ok {
+				if v, ok := ix.e164[k]; ok {
+					return ix.collect(v, connectors.MatchExact, refFilter{all: true, hide: hide})
+				}
 			}
 		}
-	}
-	if suffixDigits > 0 && suffixDigits == ix.suffixDigits && ix.suffix != nil {
-		if k, ok := packDigits(phone.Suffix(n, suffixDigits)); ok {
-			if v, ok := ix.suffix[k]; ok {
-				return ix.collect(v, connectors.MatchSuffix, refFilter{all: true})
+	case kindNational:
+		if k, ok := packDigits(n.National); ok {
+			if v, ok := ix.national[k]; ok {
+				// Every number under this key has n's national number; the
+				// rule keeps those whose origin meets n's. Each reference
+				// carries its origin, so no record is read to decide.
+				return ix.collect(v, connectors.MatchNational, refFilter{rule: ix.nationalRule, query: n.Origin(), hide: hide})
+			}
+		}
+	case kindSuffix:
+		if suffixDigits > 0 && suffixDigits == ix.suffixDigits && ix.suffix != nil {
+			if k, ok := packDigits(phone.Suffix(n, suffixDigits)); ok {
+				if v, ok := ix.suffix[k]; ok {
+					return ix.collect(v, connectors.MatchSuffix, refFilter{all: true, hide: hide})
+				}
 			}
 		}
 	}
@@ -408,6 +475,8 @@ type refFilter struct {
 	all   bool
 	rule  phone.NationalMatch
 	query phone.Origin
+	// hide, when set, leaves out the records it has a newer version of.
+	hide *overlay
 }
 
 func (f *refFilter) keeps(r uint64) bool {
@@ -417,7 +486,7 @@ func (f *refFilter) keeps(r uint64) bool {
 // collect turns the references of a posting that f keeps into matches.
 func (ix *Index) collect(v uint64, kind connectors.MatchKind, f refFilter) []connectors.Match {
 	if v&refListFlag == 0 {
-		if !f.keeps(v) {
+		if !f.keeps(v) || f.hide != nil && f.hide.hides(ix, v) {
 			return nil
 		}
 		return []connectors.Match{ix.match(v, kind)}
@@ -426,7 +495,7 @@ func (ix *Index) collect(v uint64, kind connectors.MatchKind, f refFilter) []con
 	out := make([]connectors.Match, 0, len(refs))
 	last := -1
 	for _, r := range refs {
-		if !f.keeps(r) {
+		if !f.keeps(r) || f.hide != nil && f.hide.hides(ix, r) {
 			continue
 		}
 		// The same record may sit twice in a list (once with and once

@@ -18,6 +18,8 @@ type metrics struct {
 	buildSeconds  *prometheus.GaugeVec
 	buildErrors   *prometheus.CounterVec
 	rebuildsHeld  *prometheus.CounterVec
+	changes       *prometheus.CounterVec
+	pollErrors    *prometheus.CounterVec
 }
 
 // lookupBuckets run from 50µs (a cache or index hit) to 2.5s (past any
@@ -77,6 +79,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}, []string{"source"})); err != nil {
 		return nil, err
 	}
+	if m.changes, err = register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_index_changes_total",
+		Help: "Changed records a poll laid over the source's index without a rebuild.",
+	}, []string{"source"})); err != nil {
+		return nil, err
+	}
+	if m.pollErrors, err = register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_index_poll_errors_total",
+		Help: "Failed polls for changed records by source (the index keeps what it has).",
+	}, []string{"source"})); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -126,4 +140,25 @@ func (m *metrics) rebuildHeld(source string) {
 		return
 	}
 	m.rebuildsHeld.WithLabelValues(source).Inc()
+}
+
+func (m *metrics) records(source string, records int) {
+	if m == nil {
+		return
+	}
+	m.indexRecords.WithLabelValues(source).Set(float64(records))
+}
+
+func (m *metrics) changed(source string, n int) {
+	if m == nil {
+		return
+	}
+	m.changes.WithLabelValues(source).Add(float64(n))
+}
+
+func (m *metrics) pollFailed(source string) {
+	if m == nil {
+		return
+	}
+	m.pollErrors.WithLabelValues(source).Inc()
 }
