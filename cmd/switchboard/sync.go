@@ -24,6 +24,7 @@ func runSync(ctx context.Context, env *cliEnv, args []string) int {
 	contacts := fs.Bool("contacts", false, "sync contacts (default: companies and contacts)")
 	dryRun := fs.Bool("dry-run", false, "print the planned creates and updates with their field changes; write nothing")
 	full := fs.Bool("full", false, "ignore the saved hashes: list Hipcall's records again and compare every record")
+	relearn := fs.Bool("relearn", false, "discard the stored Hipcall ids (and the account the state is bound to) and match every record by external_id again")
 	connector := fs.String("connector", "", "read this connector only (default: sync.source, else every connector that can list)")
 	asJSON := fs.Bool("json", false, "print the summary (and a dry run's plan) as JSON")
 	every := fs.Duration("progress-interval", 10*time.Second, "how often progress is logged when the output is not a terminal")
@@ -49,7 +50,7 @@ func runSync(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	defer st.Close()
 
-	sum, err := eng.Run(ctx, crmsync.RunOptions{Companies: *companies, Contacts: *contacts, DryRun: *dryRun, Full: *full})
+	sum, err := eng.Run(ctx, crmsync.RunOptions{Companies: *companies, Contacts: *contacts, DryRun: *dryRun, Full: *full, Relearn: *relearn})
 	pp.clear()
 	if *asJSON {
 		if code := printJSON(env, sum); code != exitOK {
@@ -228,6 +229,12 @@ func printSummary(w io.Writer, s *crmsync.Summary) {
 		}
 		if n := s.Companies.Skipped + s.Companies.Failed + s.Contacts.Skipped + s.Contacts.Failed; n > int64(len(s.Problems)) {
 			fmt.Fprintf(w, "  ... and %d more (see the log)\n", n-int64(len(s.Problems)))
+		}
+	}
+	if len(s.Relearned) > 0 {
+		fmt.Fprintf(w, "relearned by external_id (the stored Hipcall id no longer held the record): %d\n", s.Companies.Relearned+s.Contacts.Relearned)
+		for _, r := range s.Relearned {
+			fmt.Fprintf(w, "  %s\n", r)
 		}
 	}
 	if len(s.MissingIDs) > 0 {

@@ -95,6 +95,10 @@ type RunOptions struct {
 	// Full ignores the saved hashes: Hipcall's records are paged again and
 	// every record is compared with what Hipcall holds.
 	Full bool
+	// Relearn discards the stored Hipcall ids (and the account the state
+	// was bound to) and matches every record by external_id again: the way
+	// out of a state refused with ErrOtherAccount.
+	Relearn bool
 }
 
 // Engine runs syncs. It is safe for concurrent use, but runs against one
@@ -191,6 +195,11 @@ func (e *Engine) Run(ctx context.Context, ro RunOptions) (*Summary, error) {
 			}
 		}()
 		r.startRecord(ctx)
+	}
+	if err := r.bind(runCtx); err != nil {
+		err = fmt.Errorf("sync: %w", err)
+		r.finish(ctx, err)
+		return r.sum, err
 	}
 	stopTicker := r.tick(runCtx)
 	err := r.all(runCtx, resources)
@@ -300,7 +309,7 @@ func (r *run) countsMap() map[string]int64 {
 	for res, c := range r.counts {
 		s := c.snapshot()
 		for k, v := range map[string]int64{"read": s.Read, "created": s.Created, "updated": s.Updated, "unchanged": s.Unchanged,
-			"skipped": s.Skipped, "failed": s.Failed, "missing": s.Missing, "adopted": s.Adopted} {
+			"skipped": s.Skipped, "failed": s.Failed, "missing": s.Missing, "adopted": s.Adopted, "relearned": s.Relearned} {
 			if v != 0 {
 				out[string(res)+"."+k] = v
 			}

@@ -222,12 +222,6 @@ func computeDiff(p *phone.Parser, have, want *Doc) diff {
 	return d
 }
 
-// contactSetsDiffer reports whether a contact's phones or emails differ as
-// sets: contacts keep no order, so a reordering is no change.
-func (d *diff) contactSetsDiffer() bool {
-	return len(d.AddPhones)+len(d.RemovePhones)+len(d.AddEmails)+len(d.RemoveEmails) > 0
-}
-
 // FieldChange is one field a planned write changes, for --dry-run.
 type FieldChange struct {
 	Field string `json:"field"`

@@ -134,6 +134,8 @@ type envOptions struct {
 	postgres bool
 	// wrap wraps the fake's handler (to act between requests).
 	wrap func(http.Handler) http.Handler
+	// anyToken makes the fake accept any token (token rotation).
+	anyToken bool
 }
 
 func newEnv(t *testing.T, c *crm, o envOptions) *testEnv {
@@ -142,6 +144,9 @@ func newEnv(t *testing.T, c *crm, o envOptions) *testEnv {
 		o.fake.RateLimit = fakehipcall.Unlimited
 	}
 	o.fake.Token = token
+	if o.anyToken {
+		o.fake.Token = ""
+	}
 	fake := fakehipcall.New(o.fake)
 	var h http.Handler = fake.Handler()
 	if o.wrap != nil {
@@ -171,7 +176,10 @@ func newEnv(t *testing.T, c *crm, o envOptions) *testEnv {
 
 func (e *testEnv) newClient(o hipcall.Options) *hipcall.Client {
 	e.t.Helper()
-	o.BaseURL, o.Token = e.url, token
+	o.BaseURL = e.url
+	if o.Token == "" {
+		o.Token = token
+	}
 	if o.RateLimit == 0 {
 		o.RateLimit = rate.Inf
 	}

@@ -26,6 +26,10 @@ type Counts struct {
 	// Adopted counts records found already in Hipcall (by the learning
 	// pass, or after a 422 "already taken") and matched instead of created.
 	Adopted int64 `json:"adopted"`
+	// Relearned counts records whose stored Hipcall id no longer held them
+	// (404, or a record with another external_id): they were looked up by
+	// external_id instead (see Summary.Relearned).
+	Relearned int64 `json:"relearned,omitempty"`
 	// Warnings counts records synced with a warning (a phone left out, an
 	// owner not mapped, ...).
 	Warnings int64 `json:"warnings"`
@@ -36,15 +40,15 @@ func (c Counts) Done() int64 { return c.Created + c.Updated + c.Unchanged + c.Sk
 
 // counters are Counts updated concurrently.
 type counters struct {
-	read, created, updated, unchanged, skipped, failed, missing, adopted, warnings atomic.Int64
-	total                                                                          atomic.Int64
+	read, created, updated, unchanged, skipped, failed, missing, adopted, warnings, relearned atomic.Int64
+	total                                                                                     atomic.Int64
 }
 
 func (c *counters) snapshot() Counts {
 	return Counts{
 		Read: c.read.Load(), Created: c.created.Load(), Updated: c.updated.Load(), Unchanged: c.unchanged.Load(),
 		Skipped: c.skipped.Load(), Failed: c.failed.Load(), Missing: c.missing.Load(), Adopted: c.adopted.Load(),
-		Warnings: c.warnings.Load(),
+		Warnings: c.warnings.Load(), Relearned: c.relearned.Load(),
 	}
 }
 
@@ -118,6 +122,9 @@ type Summary struct {
 	// MaxProblems).
 	Problems   []Problem `json:"problems,omitempty"`
 	MissingIDs []string  `json:"missing,omitempty"`
+	// Relearned lists records whose stored Hipcall id no longer held them,
+	// with the id and why (at most MaxProblems).
+	Relearned []string `json:"relearned,omitempty"`
 	// Plan lists the writes a dry run would make.
 	Plan []Change `json:"plan,omitempty"`
 }

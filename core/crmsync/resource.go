@@ -30,6 +30,7 @@ type item struct {
 // learned is a record found in Hipcall by the learning pass.
 type learned struct {
 	id  int64
+	ext string // the external id it holds (set by lookups and reads)
 	doc Doc
 }
 

@@ -2,6 +2,8 @@ package hipcall
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,6 +90,14 @@ func New(opts Options) (*Client, error) {
 
 // BaseURL returns the API base URL the client sends to.
 func (c *Client) BaseURL() string { return c.opts.BaseURL }
+
+// TokenDigest returns a non-reversible digest of the client's token (a
+// domain-separated SHA-256, hex): enough to notice that a state was made
+// with another token, never enough to recover it.
+func (c *Client) TokenDigest() string {
+	sum := sha256.Sum256([]byte("switchboard state binding\x00" + c.opts.Token))
+	return hex.EncodeToString(sum[:16])
+}
 
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats {

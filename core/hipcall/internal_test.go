@@ -127,3 +127,15 @@ func TestOptionsValidation(t *testing.T) {
 		})
 	}
 }
+
+func TestTokenDigest(t *testing.T) {
+	a, _ := New(Options{Token: "secret-a"})
+	b, _ := New(Options{Token: "secret-b"})
+	a2, _ := New(Options{Token: "secret-a"})
+	if a.TokenDigest() == b.TokenDigest() || a.TokenDigest() != a2.TokenDigest() {
+		t.Errorf("digests: a %s, b %s, a again %s", a.TokenDigest(), b.TokenDigest(), a2.TokenDigest())
+	}
+	if strings.Contains(a.TokenDigest(), "secret") || len(a.TokenDigest()) != 32 {
+		t.Errorf("digest %q", a.TokenDigest())
+	}
+}

@@ -19,6 +19,7 @@ var postgresSchema = []string{
   hash        TEXT   NOT NULL,
   fields      TEXT   NOT NULL,
   synced_at   BIGINT NOT NULL,
+  in_flight   BIGINT NOT NULL DEFAULT 0,
   PRIMARY KEY (resource, external_id)
 )`,
 	`CREATE TABLE IF NOT EXISTS sync_leases (
@@ -34,6 +35,12 @@ var postgresSchema = []string{
   status      TEXT   NOT NULL,
   counts      TEXT   NOT NULL,
   error       TEXT   NOT NULL
+)`,
+	// States written before the intent log lack in_flight.
+	`ALTER TABLE sync_records ADD COLUMN IF NOT EXISTS in_flight BIGINT NOT NULL DEFAULT 0`,
+	`CREATE TABLE IF NOT EXISTS sync_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
 )`,
 }
 

@@ -76,7 +76,7 @@ func (s *sqlStore) wrap(op string, err error) error {
 }
 
 func (s *sqlStore) Records(ctx context.Context, res Resource) (map[string]Record, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT external_id, hipcall_id, hash, fields, synced_at FROM sync_records WHERE resource = ?`), string(res))
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT external_id, hipcall_id, hash, fields, synced_at, in_flight FROM sync_records WHERE resource = ?`), string(res))
 	if err != nil {
 		return nil, s.wrap("read "+string(res), err)
 	}
@@ -85,11 +85,11 @@ func (s *sqlStore) Records(ctx context.Context, res Resource) (map[string]Record
 	for rows.Next() {
 		r := Record{Resource: res}
 		var fields string
-		var synced int64
-		if err := rows.Scan(&r.ExternalID, &r.HipcallID, &r.Hash, &fields, &synced); err != nil {
+		var synced, inFlight int64
+		if err := rows.Scan(&r.ExternalID, &r.HipcallID, &r.Hash, &fields, &synced, &inFlight); err != nil {
 			return nil, s.wrap("read "+string(res), err)
 		}
-		r.Fields, r.SyncedAt = []byte(fields), fromMS(synced)
+		r.Fields, r.SyncedAt, r.InFlight = []byte(fields), fromMS(synced), inFlight != 0
 		out[r.ExternalID] = r
 	}
 	return out, s.wrap("read "+string(res), rows.Err())
@@ -98,16 +98,16 @@ func (s *sqlStore) Records(ctx context.Context, res Resource) (map[string]Record
 func (s *sqlStore) Get(ctx context.Context, res Resource, externalID string) (Record, bool, error) {
 	r := Record{Resource: res, ExternalID: externalID}
 	var fields string
-	var synced int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT hipcall_id, hash, fields, synced_at FROM sync_records WHERE resource = ? AND external_id = ?`),
-		string(res), externalID).Scan(&r.HipcallID, &r.Hash, &fields, &synced)
+	var synced, inFlight int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT hipcall_id, hash, fields, synced_at, in_flight FROM sync_records WHERE resource = ? AND external_id = ?`),
+		string(res), externalID).Scan(&r.HipcallID, &r.Hash, &fields, &synced, &inFlight)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, false, nil
 	}
 	if err != nil {
 		return Record{}, false, s.wrap("read "+string(res)+" "+externalID, err)
 	}
-	r.Fields, r.SyncedAt = []byte(fields), fromMS(synced)
+	r.Fields, r.SyncedAt, r.InFlight = []byte(fields), fromMS(synced), inFlight != 0
 	return r, true, nil
 }
 
@@ -119,17 +119,48 @@ func (s *sqlStore) Put(ctx context.Context, r Record) error {
 	if fields == "" {
 		fields = "{}"
 	}
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO sync_records (resource, external_id, hipcall_id, hash, fields, synced_at)
-VALUES (?, ?, ?, ?, ?, ?)
+	inFlight := 0
+	if r.InFlight {
+		inFlight = 1
+	}
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO sync_records (resource, external_id, hipcall_id, hash, fields, synced_at, in_flight)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (resource, external_id) DO UPDATE SET
-  hipcall_id = excluded.hipcall_id, hash = excluded.hash, fields = excluded.fields, synced_at = excluded.synced_at`),
-		string(r.Resource), r.ExternalID, r.HipcallID, r.Hash, fields, ms(r.SyncedAt))
+  hipcall_id = excluded.hipcall_id, hash = excluded.hash, fields = excluded.fields, synced_at = excluded.synced_at,
+  in_flight = excluded.in_flight`),
+		string(r.Resource), r.ExternalID, r.HipcallID, r.Hash, fields, ms(r.SyncedAt), inFlight)
 	return s.wrap("write "+string(r.Resource)+" "+r.ExternalID, err)
 }
 
 func (s *sqlStore) Delete(ctx context.Context, res Resource, externalID string) error {
 	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM sync_records WHERE resource = ? AND external_id = ?`), string(res), externalID)
 	return s.wrap("delete "+string(res)+" "+externalID, err)
+}
+
+func (s *sqlStore) DeleteAll(ctx context.Context, res Resource) error {
+	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM sync_records WHERE resource = ?`), string(res))
+	return s.wrap("delete every "+string(res), err)
+}
+
+func (s *sqlStore) Meta(ctx context.Context, key string) (string, bool, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT value FROM sync_meta WHERE key = ?`), key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, s.wrap("read "+key, err)
+	}
+	return v, true, nil
+}
+
+func (s *sqlStore) SetMeta(ctx context.Context, key, value string) error {
+	if key == "" {
+		return errors.New("store: set meta: the key is empty")
+	}
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO sync_meta (key, value) VALUES (?, ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value`), key, value)
+	return s.wrap("write "+key, err)
 }
 
 func (s *sqlStore) Acquire(ctx context.Context, req LeaseRequest) (Lease, error) {

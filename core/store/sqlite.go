@@ -24,6 +24,7 @@ var sqliteSchema = []string{
   hash        TEXT    NOT NULL,
   fields      TEXT    NOT NULL,
   synced_at   INTEGER NOT NULL,
+  in_flight   INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (resource, external_id)
 )`,
 	`CREATE TABLE IF NOT EXISTS sync_leases (
@@ -39,6 +40,10 @@ var sqliteSchema = []string{
   status      TEXT    NOT NULL,
   counts      TEXT    NOT NULL,
   error       TEXT    NOT NULL
+)`,
+	`CREATE TABLE IF NOT EXISTS sync_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
 )`,
 }
 
@@ -85,6 +90,17 @@ func migrateSQLite(ctx context.Context, db *sql.DB, stmts []string) error {
 	defer tx.Rollback()
 	for _, st := range stmts {
 		if _, err := tx.ExecContext(ctx, st); err != nil {
+			return err
+		}
+	}
+	// States written before the intent log lack in_flight (SQLite has no
+	// ADD COLUMN IF NOT EXISTS).
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('sync_records') WHERE name = 'in_flight'`).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE sync_records ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0`); err != nil {
 			return err
 		}
 	}

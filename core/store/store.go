@@ -44,6 +44,10 @@ type Record struct {
 	Fields []byte
 	// SyncedAt is when the record was last written or confirmed.
 	SyncedAt time.Time
+	// InFlight marks a record whose writes to Hipcall started and were not
+	// all recorded yet (the intent log): Fields may no longer describe
+	// Hipcall, so the next run reads the record back before trusting them.
+	InFlight bool
 }
 
 // LeaseRequest asks for (or renews) a named lease.
@@ -120,6 +124,14 @@ type Store interface {
 	Put(ctx context.Context, rec Record) error
 	// Delete forgets a record; forgetting a missing one is not an error.
 	Delete(ctx context.Context, res Resource, externalID string) error
+	// DeleteAll forgets every record of a resource.
+	DeleteAll(ctx context.Context, res Resource) error
+
+	// Meta returns a value of the state's metadata (such as the Hipcall
+	// account it describes); ok is false when it was never set.
+	Meta(ctx context.Context, key string) (value string, ok bool, err error)
+	// SetMeta sets a metadata value.
+	SetMeta(ctx context.Context, key, value string) error
 
 	// Acquire takes the named lease, or renews it for the same holder. It
 	// succeeds when nobody holds it, when it expired, or when it is held by

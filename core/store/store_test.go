@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,5 +83,43 @@ func TestOpenErrors(t *testing.T) {
 				t.Errorf("error %q shows the password", err)
 			}
 		})
+	}
+}
+
+// TestSQLiteOldSchema: a state file written before the intent log (no
+// in_flight column, no sync_meta table) opens, keeps its records and
+// takes the new fields.
+func TestSQLiteOldSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []string{
+		`CREATE TABLE sync_records (resource TEXT NOT NULL, external_id TEXT NOT NULL, hipcall_id INTEGER NOT NULL, hash TEXT NOT NULL,
+  fields TEXT NOT NULL, synced_at INTEGER NOT NULL, PRIMARY KEY (resource, external_id))`,
+		`INSERT INTO sync_records VALUES ('contacts', 'old', 3, 'h', '{}', 0)`,
+	} {
+		if _, err := db.ExecContext(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	for range 2 { // the second open finds the column added
+		s, err := store.OpenSQLite(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok, err := s.Get(ctx, store.Contacts, "old"); err != nil || !ok || got.HipcallID != 3 || got.InFlight {
+			t.Fatalf("old record = %+v, %v, %v", got, ok, err)
+		}
+		if err := s.Put(ctx, store.Record{Resource: store.Contacts, ExternalID: "new", HipcallID: 4, InFlight: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetMeta(ctx, "k", "v"); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
 	}
 }

@@ -27,6 +27,55 @@ func Run(t *testing.T, open Opener) {
 	t.Run("LeaseRace", func(t *testing.T) { testLeaseRace(t, open(t)) })
 	t.Run("Runs", func(t *testing.T) { testRuns(t, open(t)) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, open(t)) })
+	t.Run("IntentAndMeta", func(t *testing.T) { testIntentAndMeta(t, open(t)) })
+}
+
+// testIntentAndMeta: the in-flight mark survives Put/Get/Records and is
+// cleared by the next Put; DeleteAll forgets one resource; metadata keeps
+// values by key.
+func testIntentAndMeta(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	s := mustOpen(t, open)
+	rec := store.Record{Resource: store.Contacts, ExternalID: "X1", HipcallID: 5, Fields: []byte(`{}`), SyncedAt: epoch, InFlight: true}
+	if err := s.Put(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := s.Get(ctx, store.Contacts, "X1"); err != nil || !ok || !got.InFlight {
+		t.Fatalf("Get after an in-flight Put = %+v, %v, %v; want InFlight", got, ok, err)
+	}
+	if all, err := s.Records(ctx, store.Contacts); err != nil || !all["X1"].InFlight {
+		t.Fatalf("Records after an in-flight Put = %+v, %v; want InFlight", all, err)
+	}
+	rec.InFlight, rec.Hash = false, "h"
+	if err := s.Put(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.Get(ctx, store.Contacts, "X1"); got.InFlight || got.Hash != "h" {
+		t.Errorf("Get after clearing = %+v; want not in flight", got)
+	}
+	if err := s.Put(ctx, store.Record{Resource: store.Companies, ExternalID: "K1", HipcallID: 1, SyncedAt: epoch}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteAll(ctx, store.Contacts); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := s.Records(ctx, store.Contacts); len(all) != 0 {
+		t.Errorf("contacts after DeleteAll: %v", all)
+	}
+	if all, _ := s.Records(ctx, store.Companies); len(all) != 1 {
+		t.Errorf("DeleteAll(contacts) touched companies: %v", all)
+	}
+	if _, ok, err := s.Meta(ctx, "k"); ok || err != nil {
+		t.Fatalf("Meta of an unset key = %v, %v", ok, err)
+	}
+	for _, v := range []string{"v1", "v2"} {
+		if err := s.SetMeta(ctx, "k", v); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok, err := s.Meta(ctx, "k"); got != v || !ok || err != nil {
+			t.Errorf("Meta = %q, %v, %v; want %q", got, ok, err, v)
+		}
+	}
 }
 
 func mustOpen(t *testing.T, open func() store.Store) store.Store {
@@ -106,7 +155,7 @@ func testRecords(t *testing.T, open func() store.Store) {
 
 func equal(a, b store.Record) bool {
 	return a.Resource == b.Resource && a.ExternalID == b.ExternalID && a.HipcallID == b.HipcallID &&
-		a.Hash == b.Hash && string(a.Fields) == string(b.Fields) && a.SyncedAt.Equal(b.SyncedAt)
+		a.Hash == b.Hash && string(a.Fields) == string(b.Fields) && a.SyncedAt.Equal(b.SyncedAt) && a.InFlight == b.InFlight
 }
 
 func testLease(t *testing.T, open func() store.Store) {
