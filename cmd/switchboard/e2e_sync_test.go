@@ -503,3 +503,33 @@ func TestE2ESyncValidate(t *testing.T) {
 		t.Errorf("a refused configuration made %d requests", n)
 	}
 }
+
+// TestE2ESyncOtherAccount: a state made against one Hipcall is refused
+// against another (the base URL changed), naming -relearn; `sync
+// -relearn` then matches the records by external_id and the next sync
+// sends nothing.
+func TestE2ESyncOtherAccount(t *testing.T) {
+	t.Parallel()
+	f := newSyncFixture(t, "sqlite", 20)
+	f.mustSync()
+	other := newSyncFixture(t, "sqlite", 20)
+	f.extraEnv = []string{"HIPCALL_URL=" + other.url}
+	other.fake.ResetRequests()
+	code, stdout, stderr := runCLI(t, f.env(), "sync", "-config", f.cfg)
+	if code == 0 || !strings.Contains(stderr, "-relearn") || !strings.Contains(stderr, other.url) {
+		t.Fatalf("sync against another Hipcall: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if n := len(other.fake.Requests()); n != 0 {
+		t.Errorf("a refused state sent %d requests", n)
+	}
+	sum, _ := f.mustSync("-relearn")
+	if sum.Contacts.Created != 20 {
+		t.Errorf("relearn: %+v", sum.Contacts)
+	}
+	other.checkMirror()
+	other.fake.ResetRequests()
+	f.mustSync()
+	if counts := other.fake.Counts(); len(counts) != 0 {
+		t.Errorf("after relearning: requests %v", counts)
+	}
+}

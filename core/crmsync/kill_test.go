@@ -111,7 +111,7 @@ func killCRM(version int) *crm {
 	}
 	c.companies[0].Name = "Company 1 renamed"
 	c.contacts[0].Phones[0] = connectors.Phone{Raw: "07911 190091"} // main number replaced
-	c.contacts[1].Phones = c.contacts[1].Phones[:1]                   // second number dropped
+	c.contacts[1].Phones = c.contacts[1].Phones[:1]                 // second number dropped
 	c.contacts[1].Emails = []string{"c2@new.example"}
 	c.contacts[1].JobTitle = "Boss"
 	c.contacts[2].Phones = append(c.contacts[2].Phones, connectors.Phone{Raw: "07911 190093"})
