@@ -72,7 +72,8 @@
 // this process first saw the row's current content: the load time for
 // every row of the first load, and for later loads the time of the load
 // that first showed the row changed (its mapped content hashes
-// differently) or new. ChangedSince in List requests filters on it. After
+// differently) or new; for a held reload, the time the accept serves it.
+// ChangedSince in List requests filters on it. After
 // a restart every row counts as changed at the first load, so a consumer
 // syncing incrementally re-reads everything once.
 //

@@ -69,6 +69,23 @@ func unchangedSince(fi os.FileInfo, st fileStamp) bool {
 	return fi.ModTime().Equal(st.modTime) && fi.Size() == st.size && st.readAt.Sub(st.modTime) >= racyWindow
 }
 
+// restamp marks the records a held snapshot's load found new or changed
+// as changed at, the time it is served: a consumer syncing by ChangedSince
+// asked since the hold began and would never see them under the load's
+// time. The snapshot is not served yet, so nothing reads them meanwhile.
+func restamp(snap *snapshot, at time.Time) {
+	for i := range snap.contacts {
+		if c := &snap.contacts[i].contact; c.UpdatedAt.Equal(snap.loadedAt) {
+			c.UpdatedAt = at
+		}
+	}
+	for i := range snap.companies {
+		if co := &snap.companies[i]; co.UpdatedAt.Equal(snap.loadedAt) {
+			co.UpdatedAt = at
+		}
+	}
+}
+
 // watch polls the file of the configuration that loaded first, and swaps
 // in a new snapshot whenever the file's content changes, unless the change
 // loses more than max_shrink of the records: such a reload is held (the old
@@ -104,7 +121,11 @@ func (c *Connector) watch(ctx context.Context, first *snapshot) {
 		if h := c.held.Load(); h != nil {
 			if m := markerTime(s); !m.IsZero() && !m.Equal(h.marker) {
 				prev := c.snap.Load()
-				if prev == nil || prev.set != s || !c.snap.CompareAndSwap(prev, h.snap) {
+				if prev == nil || prev.set != s {
+					return // reconfigured
+				}
+				restamp(h.snap, time.Now())
+				if !c.snap.CompareAndSwap(prev, h.snap) {
 					return // reconfigured
 				}
 				c.held.Store(nil)

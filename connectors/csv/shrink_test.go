@@ -204,3 +204,24 @@ func TestPercent(t *testing.T) {
 		}
 	}
 }
+
+// TestAcceptedHoldIsChangedWhenServed: the records of a held reload count
+// as changed when the accept serves them, not when the file was loaded: a
+// consumer polling with ChangedSince meanwhile must still see them.
+func TestAcceptedHoldIsChangedWhenServed(t *testing.T) {
+	h := newHarness(t)
+	h.write("c.csv", []byte(numberedRows(seq(0, 100)...)))
+	h.mustConfigure(reloadBlock("c.csv"))
+	h.rewrite("c.csv", []byte(numberedRows(seq(200, 210)...)))
+	waitFor(t, "the hold to be logged", func() bool { return len(h.log.lines("would drop")) > 0 })
+
+	polled := time.Now() // a consumer's poll while the reload is held
+	if got := h.allContacts(0, polled); len(got) != 0 {
+		t.Fatalf("%d contacts changed while held, want none", len(got))
+	}
+	h.touchAccept("c.csv", time.Now().Add(time.Minute))
+	waitFor(t, "the touch to accept the held data", func() bool { return len(h.allContacts(0, zeroTime)) == 10 })
+	if got := h.allContacts(0, polled); len(got) != 10 {
+		t.Errorf("%d contacts changed since the poll during the hold, want the 10 accepted", len(got))
+	}
+}
