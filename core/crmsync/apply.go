@@ -513,29 +513,28 @@ func (rr *resourceRun) create(ctx context.Context, it *item, attempt int) result
 // lookup finds a record by external id.
 func (rr *resourceRun) lookup(ctx context.Context, ext string) (learned, error) {
 	if rr.res == store.Companies {
-		c, err := rr.e.opts.Client.GetCompanyByExternalID(ctx, ext)
-		if err != nil {
-			return learned{}, err
-		}
-		return learned{id: c.ID, ext: extOf(c.ExternalID), doc: companyDoc(c)}, nil
+		return learnedCompany(rr.e.opts.Client.GetCompanyByExternalID(ctx, ext))
 	}
-	c, err := rr.e.opts.Client.GetContactByExternalID(ctx, ext)
-	if err != nil {
-		return learned{}, err
-	}
-	return learned{id: c.ID, ext: extOf(c.ExternalID), doc: contactDoc(c)}, nil
+	return learnedContact(rr.e.opts.Client.GetContactByExternalID(ctx, ext))
 }
 
 // readByID reads a record by Hipcall id, with the external id it holds.
 func (rr *resourceRun) readByID(ctx context.Context, id int64) (learned, error) {
 	if rr.res == store.Companies {
-		c, err := rr.e.opts.Client.GetCompany(ctx, id)
-		if err != nil {
-			return learned{}, err
-		}
-		return learned{id: c.ID, ext: extOf(c.ExternalID), doc: companyDoc(c)}, nil
+		return learnedCompany(rr.e.opts.Client.GetCompany(ctx, id))
 	}
-	c, err := rr.e.opts.Client.GetContact(ctx, id)
+	return learnedContact(rr.e.opts.Client.GetContact(ctx, id))
+}
+
+// learnedCompany and learnedContact are what a read teaches the run.
+func learnedCompany(c *hipcall.Company, err error) (learned, error) {
+	if err != nil {
+		return learned{}, err
+	}
+	return learned{id: c.ID, ext: extOf(c.ExternalID), doc: companyDoc(c)}, nil
+}
+
+func learnedContact(c *hipcall.Contact, err error) (learned, error) {
 	if err != nil {
 		return learned{}, err
 	}
