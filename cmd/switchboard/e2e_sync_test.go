@@ -7,6 +7,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/switchboard-hq/switchboard/core/crmsync"
 	"github.com/switchboard-hq/switchboard/core/fakehipcall"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
+	"github.com/switchboard-hq/switchboard/core/store"
 )
 
 const syncToken = "e2e-sync-token"
@@ -531,5 +533,32 @@ func TestE2ESyncOtherAccount(t *testing.T) {
 	f.mustSync()
 	if counts := other.fake.Counts(); len(counts) != 0 {
 		t.Errorf("after relearning: requests %v", counts)
+	}
+}
+
+// TestE2ESyncBusy: a run that finds the lease held by another run prints
+// only the error (who holds it, what to do), no all-zero summary, and
+// exits non-zero, with or without -json.
+func TestE2ESyncBusy(t *testing.T) {
+	t.Parallel()
+	f := newSyncFixture(t, "sqlite", 3)
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(f.dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Acquire(context.Background(), store.LeaseRequest{Name: "sync", Holder: "elsewhere:1:cafe", TTL: time.Hour, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{}, {"-json"}} {
+		code, stdout, stderr := runCLI(t, f.env(), append([]string{"sync", "-config", f.cfg}, args...)...)
+		if code == 0 || strings.TrimSpace(stdout) != "" ||
+			!strings.Contains(stderr, "another sync run is in progress") || !strings.Contains(stderr, "elsewhere:1:cafe") ||
+			!strings.Contains(stderr, "wait for it to finish") || strings.Contains(stderr, "requests:") {
+			t.Errorf("sync %v with the lease held: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout, stderr)
+		}
+	}
+	if n := len(f.fake.Requests()); n != 0 {
+		t.Errorf("a run that did not get the lease made %d requests", n)
 	}
 }

@@ -52,6 +52,12 @@ func runSync(ctx context.Context, env *cliEnv, args []string) int {
 
 	sum, err := eng.Run(ctx, crmsync.RunOptions{Companies: *companies, Contacts: *contacts, DryRun: *dryRun, Full: *full, Relearn: *relearn})
 	pp.clear()
+	if errors.Is(err, crmsync.ErrBusy) {
+		// This run did nothing: no summary (it would be all zeros), only
+		// why and what to do.
+		fmt.Fprintf(env.stderr, "switchboard: %v; this run did nothing\n", err)
+		return exitFailed
+	}
 	if *asJSON {
 		if code := printJSON(env, sum); code != exitOK {
 			return code
@@ -63,9 +69,6 @@ func runSync(ctx context.Context, env *cliEnv, args []string) int {
 		printSummary(env.stdout, sum)
 	}
 	switch {
-	case errors.Is(err, crmsync.ErrBusy):
-		fmt.Fprintf(env.stderr, "switchboard: %v\n", err)
-		return exitFailed
 	case err != nil:
 		fmt.Fprintf(env.stderr, "switchboard: sync stopped: %v\n", err)
 		return exitFailed
