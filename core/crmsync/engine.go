@@ -240,6 +240,10 @@ type run struct {
 	resource store.Resource
 	warned   int
 	planned  map[string]bool // companies a dry run would create
+	// companyIDs are the Hipcall ids of the companies this run's learning
+	// pass found, by external id: a dry run (which saves nothing) links
+	// contacts to them as a real run links them through the state.
+	companyIDs map[string]int64
 }
 
 func (r *run) all(ctx context.Context, resources []store.Resource) error {
@@ -427,6 +431,15 @@ func (r *run) plan(c Change) {
 		}
 		r.planned[c.ExternalID] = true
 	}
+}
+
+// learnedCompany returns the Hipcall id of a company this run's learning
+// pass found.
+func (r *run) learnedCompany(ext string) (int64, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok := r.companyIDs[ext]
+	return id, ok
 }
 
 // plannedCompany reports whether a dry run plans to create the company.

@@ -575,3 +575,39 @@ func mustSQLite(t *testing.T) store.Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// TestDryRunUsesCompaniesFoundInHipcall: with no state, a dry run links
+// contacts to the companies the learning pass found in Hipcall, without
+// "sync companies first" warnings.
+func TestDryRunUsesCompaniesFoundInHipcall(t *testing.T) {
+	env := newEnv(t, newCRM(3, 6), envOptions{})
+	ids := map[string]int64{}
+	for _, c := range env.crm.companies {
+		ids[c.ID] = env.fake.AddCompany(hipcall.Company{Name: c.Name, WebsiteURL: c.Website, ExternalID: ptr(c.ID)}).ID
+	}
+	sum, counts := env.run(env.engine(), crmsync.RunOptions{DryRun: true})
+	if writes(counts) != 0 {
+		t.Errorf("dry run wrote: %v", counts)
+	}
+	if sum.Contacts.Warnings != 0 || strings.Contains(env.logText(), "sync companies first") {
+		t.Errorf("dry run warned about companies Hipcall holds: %d warnings\n%s", sum.Contacts.Warnings, env.logText())
+	}
+	linked := 0
+	for _, c := range sum.Plan {
+		if c.Resource != store.Contacts {
+			continue
+		}
+		want := fmt.Sprint(ids[env.crm.contact(c.ExternalID).CompanyID])
+		for _, f := range c.Fields {
+			if f.Field == "company_id" {
+				if f.New != want {
+					t.Errorf("planned %s company_id %q, want %s", c.ExternalID, f.New, want)
+				}
+				linked++
+			}
+		}
+	}
+	if linked != 6 {
+		t.Errorf("%d planned contacts have a company_id, want 6: %+v", linked, sum.Plan)
+	}
+}

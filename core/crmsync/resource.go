@@ -59,7 +59,18 @@ func (r *run) resourceRun(ctx context.Context, res store.Resource) error {
 		if err != nil {
 			return fmt.Errorf("sync %s: %w", res, err)
 		}
+		// A contact's company_id is its company's Hipcall id: from the
+		// state, which the companies' pass of a real run has just brought
+		// up to date, else (a dry run saves nothing) from what this run's
+		// learning pass found in Hipcall, else (a dry run) a company the
+		// run plans to create.
 		lookup = func(ext string) (string, bool) {
+			if c, ok := companies[ext]; ok && c.HipcallID != 0 && !r.ro.DryRun {
+				return strconv.FormatInt(c.HipcallID, 10), true
+			}
+			if id, ok := r.learnedCompany(ext); ok {
+				return strconv.FormatInt(id, 10), true
+			}
 			if c, ok := companies[ext]; ok && c.HipcallID != 0 {
 				return strconv.FormatInt(c.HipcallID, 10), true
 			}
@@ -92,6 +103,12 @@ func (r *run) resourceRun(ctx context.Context, res store.Resource) error {
 		}
 		r.mu.Lock()
 		r.sum.Learned = append(r.sum.Learned, res)
+		if res == store.Companies {
+			r.companyIDs = make(map[string]int64, len(rr.found))
+			for ext, f := range rr.found {
+				r.companyIDs[ext] = f.id
+			}
+		}
 		r.mu.Unlock()
 	}
 
