@@ -70,6 +70,7 @@ type client struct {
 	clock      clock
 	search     *rate.Limiter // search requests
 	general    *rate.Limiter // every other request
+	change     *rate.Limiter // changed-since searches, before search
 
 	mu sync.Mutex
 	// pausedUntil holds requests back after a 429, per limiter: search
@@ -96,6 +97,7 @@ func newClient(s *settings, log hclog.Logger, clk clock) *client {
 		clock:       clk,
 		search:      windowLimiter(s.searchPerSecond, searchWindow),
 		general:     windowLimiter(s.requestsPer10s, tenSecondWindow),
+		change:      windowLimiter(s.changeSearchPerSecond, searchWindow),
 		pausedUntil: map[bool]time.Time{},
 	}
 }
@@ -117,6 +119,7 @@ type call struct {
 	query  url.Values
 	body   any
 	search bool // counts against the search limit
+	change bool // a changed-since search: also counts against its share
 }
 
 // apiError is HubSpot's error body.
@@ -259,6 +262,16 @@ func (cl *client) waitTurn(ctx context.Context, c call) error {
 		}
 		if err := cl.clock.sleep(ctx, wait); err != nil {
 			return ctxError(c.op, ctx)
+		}
+	}
+	if c.change {
+		if err := cl.change.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctxError(c.op, ctx)
+			}
+			return connectors.Errorf(connectors.ClassRateLimited, c.op,
+				"the connector's own limit of %g changed-since searches per second (rate_limit.change_search_per_second) would hold this call past its deadline",
+				limitPerWindow(cl.change, true))
 		}
 	}
 	lim, what := cl.general, "requests per 10 seconds"

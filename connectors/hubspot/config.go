@@ -32,11 +32,16 @@ const (
 
 // fileConfig is the connector's YAML block as written.
 type fileConfig struct {
-	BaseURL       string                 `yaml:"base_url"`
-	Token         string                 `yaml:"token"`
-	Timeout       conf.Duration          `yaml:"timeout"`
-	MaxRetries    int                    `yaml:"max_retries"`
-	PageSize      int                    `yaml:"page_size"`
+	BaseURL    string        `yaml:"base_url"`
+	Token      string        `yaml:"token"`
+	Timeout    conf.Duration `yaml:"timeout"`
+	MaxRetries int           `yaml:"max_retries"`
+	PageSize   int           `yaml:"page_size"`
+	// ChangePollInterval is the least time between two changed-since
+	// searches of one object type (see changes.go).
+	ChangePollInterval conf.Duration `yaml:"change_poll_interval"`
+	// SearchLag is how long HubSpot's search may take to show a change.
+	SearchLag     conf.Duration          `yaml:"search_lag"`
 	RateLimit     rateLimitConfig        `yaml:"rate_limit"`
 	Fields        map[string]fieldConfig `yaml:"fields"`
 	CompanyFields map[string]fieldConfig `yaml:"company_fields"`
@@ -46,6 +51,9 @@ type fileConfig struct {
 type rateLimitConfig struct {
 	RequestsPer10s  int `yaml:"requests_per_10s"`
 	SearchPerSecond int `yaml:"search_per_second"`
+	// ChangeSearchPerSecond is the share of SearchPerSecond changed-since
+	// searches may use.
+	ChangeSearchPerSecond int `yaml:"change_search_per_second"`
 }
 
 // fieldConfig maps one HubSpot property to an extra field.
@@ -64,9 +72,13 @@ type settings struct {
 	pageSize        int
 	requestsPer10s  int
 	searchPerSecond int
-	fields          []conf.Field // contacts, sorted by name; Source is the property
-	companyFields   []conf.Field // companies, sorted by name
-	parser          *phone.Parser
+	// changed-since lists (changes.go)
+	changePollInterval    time.Duration
+	searchLag             time.Duration
+	changeSearchPerSecond int
+	fields                []conf.Field // contacts, sorted by name; Source is the property
+	companyFields         []conf.Field // companies, sorted by name
+	parser                *phone.Parser
 }
 
 // propertyRE is what a HubSpot property's internal name looks like.
@@ -79,7 +91,10 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Prob
 		Timeout:    conf.Duration(DefaultTimeout),
 		MaxRetries: DefaultMaxRetries,
 		PageSize:   DefaultPageSize,
-		RateLimit:  rateLimitConfig{RequestsPer10s: DefaultRequestsPer10s, SearchPerSecond: DefaultSearchPerSecond},
+		RateLimit: rateLimitConfig{RequestsPer10s: DefaultRequestsPer10s, SearchPerSecond: DefaultSearchPerSecond,
+			ChangeSearchPerSecond: DefaultChangeSearchPerSecond},
+		ChangePollInterval: conf.Duration(DefaultChangePollInterval),
+		SearchLag:          conf.Duration(DefaultSearchLag),
 	}
 	problems := conf.Decode(req.Config, &fc)
 	add := func(path, format string, args ...any) {
@@ -93,6 +108,10 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Prob
 		pageSize:        fc.PageSize,
 		requestsPer10s:  fc.RateLimit.RequestsPer10s,
 		searchPerSecond: fc.RateLimit.SearchPerSecond,
+
+		changePollInterval:    fc.ChangePollInterval.Std(),
+		searchLag:             fc.SearchLag.Std(),
+		changeSearchPerSecond: fc.RateLimit.ChangeSearchPerSecond,
 	}
 
 	if u, err := url.Parse(s.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -129,6 +148,20 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Prob
 	if s.searchPerSecond < 1 || s.searchPerSecond > maxSearchPerSecond {
 		add("rate_limit.search_per_second", "search_per_second must be between 1 and %d, got %d: HubSpot allows 5",
 			maxSearchPerSecond, s.searchPerSecond)
+	}
+	if s.changeSearchPerSecond < 1 || (s.searchPerSecond >= 1 && s.changeSearchPerSecond > s.searchPerSecond) {
+		add("rate_limit.change_search_per_second", "change_search_per_second must be between 1 and search_per_second (%d), got %d: "+
+			"it is the share of the search limit that polling for changed records may use, the rest is left to live lookups",
+			s.searchPerSecond, s.changeSearchPerSecond)
+	}
+	if s.changePollInterval < minChangePollInterval || s.changePollInterval > maxChangePollInterval {
+		add("change_poll_interval", "change_poll_interval must be between %s and %s, got %s: it is the least time between two "+
+			"searches for changed contacts (and for changed companies); a change reaches the host within it plus HubSpot's search lag",
+			minChangePollInterval, maxChangePollInterval, s.changePollInterval)
+	}
+	if s.searchLag < 0 || s.searchLag > maxSearchLag {
+		add("search_lag", "search_lag must be between 0s and %s, got %s: how long HubSpot's search takes to show a change (a few seconds)",
+			maxSearchLag, s.searchLag)
 	}
 	var fieldProblems []connectors.Problem
 	s.fields, fieldProblems = parseFields("fields", fc.Fields)

@@ -48,8 +48,9 @@ type Connector struct {
 
 // state is one configuration and its client.
 type state struct {
-	set *settings
-	api *client
+	set   *settings
+	api   *client
+	feeds map[string]*changeFeed // changed-since lists, by object type
 }
 
 // New returns an unconfigured HubSpot connector logging to logger (nil: no
@@ -71,8 +72,9 @@ func (c *Connector) Describe(context.Context, *connectors.DescribeRequest) (*con
 		Name:            "hubspot",
 		Version:         Version,
 		ProtocolVersion: connectors.ProtocolVersion,
-		Capabilities:    []connectors.Capability{connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies},
-		Description:     "HubSpot CRM contacts and companies (search for live lookups, lists for the index)",
+		Capabilities: []connectors.Capability{connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies,
+			connectors.CapChangedSince},
+		Description: "HubSpot CRM contacts and companies (search for live lookups and changed records, lists for the index)",
 	}, nil
 }
 
@@ -89,7 +91,7 @@ func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequ
 	if req.ValidateOnly {
 		return &connectors.ConfigureResponse{}, nil
 	}
-	st := &state{set: s, api: newClient(s, c.log, c.clock)}
+	st := &state{set: s, api: newClient(s, c.log, c.clock), feeds: newChangeFeeds(s)}
 	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	err := st.api.do(pctx, call{op: "Configure", method: http.MethodGet, path: pathContacts,
@@ -147,6 +149,7 @@ type searchBody struct {
 	FilterGroups []filterGroup `json:"filterGroups"`
 	Properties   []string      `json:"properties"`
 	Limit        int           `json:"limit"`
+	Sorts        []changeSort  `json:"sorts,omitempty"`
 	After        string        `json:"after,omitempty"`
 }
 
@@ -250,13 +253,13 @@ func (c *Connector) ListContacts(ctx context.Context, req *connectors.ListReques
 	if err != nil {
 		return nil, err
 	}
-	p, err := c.listPage(ctx, st, "ListContacts", pathContacts, contactProperties(st.set), "companies", req)
+	objs, next, err := c.list(ctx, st, "ListContacts", "contacts", pathContacts, contactProperties(st.set), "companies", req)
 	if err != nil {
 		return nil, err
 	}
-	resp := &connectors.ListContactsResponse{Contacts: make([]connectors.Contact, 0, len(p.Results)), NextCursor: encodeCursor(p.next())}
-	for i := range p.Results {
-		ct, _ := toContact(st.set, c.log, &p.Results[i])
+	resp := &connectors.ListContactsResponse{Contacts: make([]connectors.Contact, 0, len(objs)), NextCursor: next}
+	for i := range objs {
+		ct, _ := toContact(st.set, c.log, &objs[i])
 		resp.Contacts = append(resp.Contacts, ct)
 	}
 	return resp, nil
@@ -269,15 +272,28 @@ func (c *Connector) ListCompanies(ctx context.Context, req *connectors.ListReque
 	if err != nil {
 		return nil, err
 	}
-	p, err := c.listPage(ctx, st, "ListCompanies", pathCompanies, companyProperties(st.set), "", req)
+	objs, next, err := c.list(ctx, st, "ListCompanies", "companies", pathCompanies, companyProperties(st.set), "", req)
 	if err != nil {
 		return nil, err
 	}
-	resp := &connectors.ListCompaniesResponse{Companies: make([]connectors.Company, 0, len(p.Results)), NextCursor: encodeCursor(p.next())}
-	for i := range p.Results {
-		resp.Companies = append(resp.Companies, toCompany(st.set, c.log, &p.Results[i]))
+	resp := &connectors.ListCompaniesResponse{Companies: make([]connectors.Company, 0, len(objs)), NextCursor: next}
+	for i := range objs {
+		resp.Companies = append(resp.Companies, toCompany(st.set, c.log, &objs[i]))
 	}
 	return resp, nil
+}
+
+// list returns one page of records and the next cursor: from the list
+// endpoint, or with ChangedSince from the type's change feed (changes.go).
+func (c *Connector) list(ctx context.Context, st *state, op, typ, path string, props []string, assoc string, req *connectors.ListRequest) ([]object, string, error) {
+	if !req.ChangedSince.IsZero() {
+		return st.feeds[typ].list(ctx, c, st, op, req)
+	}
+	p, err := c.listPage(ctx, st, op, path, props, assoc, req)
+	if err != nil {
+		return nil, "", err
+	}
+	return p.Results, encodeCursor(p.next()), nil
 }
 
 // listPage fetches one page of a list endpoint.

@@ -583,7 +583,7 @@ func TestUnconfigured(t *testing.T) {
 		t.Errorf("lookup before Configure: %v", err)
 	}
 	d, err := c.Describe(ctx(t), &connectors.DescribeRequest{})
-	if err != nil || d.Name != "hubspot" || d.Has(connectors.CapChangedSince) || !d.Has(connectors.CapLookup) {
+	if err != nil || d.Name != "hubspot" || !d.Has(connectors.CapChangedSince) || !d.Has(connectors.CapLookup) {
 		t.Errorf("Describe: %+v %v", d, err)
 	}
 }
