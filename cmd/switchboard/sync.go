@@ -212,8 +212,11 @@ func printSummary(w io.Writer, s *crmsync.Summary) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", r.name, c.Read, c.Created, c.Updated, c.Unchanged, c.Skipped, c.Failed, c.Missing, c.Adopted)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "requests: %d (%d retries), 429s: %d, waited: %s, wall time: %s\n",
-		s.Requests, s.Retries, s.RateLimited, s.Waited.Round(time.Millisecond), s.Wall.Round(time.Millisecond))
+	// Waited is wall time during which at least one request waited (for
+	// the rate limit or a retry), not a sum over the workers: it is part
+	// of the wall time.
+	fmt.Fprintf(w, "requests: %d (%d retries), 429s: %d, wall time: %s, of which waiting for the rate limit or a retry: %s\n",
+		s.Requests, s.Retries, s.RateLimited, s.Wall.Round(time.Millisecond), s.Waited.Round(time.Millisecond))
 	if len(s.Learned) > 0 {
 		names := make([]string, len(s.Learned))
 		for i, r := range s.Learned {

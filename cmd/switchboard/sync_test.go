@@ -46,7 +46,7 @@ update contacts/C1 (Hipcall id 7): job_title: "Engineer" → "CTO"; phones: -"+4
              read  created  updated  unchanged  skipped  failed  missing  adopted
   companies     3        2        0          1        0       0        0        0
    contacts     5        0        1          2        1       1        2        1
-requests: 4 (1 retries), 429s: 1, waited: 1.5s, wall time: 2s
+requests: 4 (1 retries), 429s: 1, wall time: 2s, of which waiting for the rate limit or a retry: 1.5s
 listed Hipcall's contacts to match records by external_id
 problems:
   skipped contacts/"" (connector crm): its external_id is empty

@@ -171,10 +171,14 @@ func New(opts Options) (*Engine, error) {
 // ended). The summary is returned in both cases.
 func (e *Engine) Run(ctx context.Context, ro RunOptions) (*Summary, error) {
 	r := &run{
-		e: e, ro: ro, start: e.opts.Now(), before: e.opts.Client.Stats(),
+		e: e, ro: ro, start: e.opts.Now(), meter: &hipcall.Meter{},
 		counts: map[store.Resource]*counters{store.Companies: {}, store.Contacts: {}},
 		sum:    &Summary{DryRun: ro.DryRun},
 	}
+	// The run's requests are metered on their own: the client may be
+	// shared (serve pushes cards with it), and its retries are told by
+	// what Hipcall sees, whichever level resends.
+	ctx = hipcall.WithMeter(ctx, r.meter)
 	resources := e.resources(ro)
 	if len(resources) == 0 {
 		return r.sum, errors.New("sync: nothing to sync: companies and contacts are both disabled (sync.companies.enabled, sync.contacts.enabled)")
@@ -230,7 +234,7 @@ type run struct {
 	e      *Engine
 	ro     RunOptions
 	start  time.Time
-	before hipcall.Stats
+	meter  *hipcall.Meter // counts the run's requests (every call is made under ctx carrying it)
 	runID  int64
 	counts map[store.Resource]*counters
 
@@ -267,11 +271,11 @@ func (r *run) progress() Progress {
 	r.mu.Lock()
 	phase, res := r.phase, r.resource
 	r.mu.Unlock()
-	st := r.e.opts.Client.Stats()
+	st := r.meter.Stats()
 	p := Progress{
 		Phase: phase, Resource: res, DryRun: r.ro.DryRun,
 		Companies: r.counts[store.Companies].snapshot(), Contacts: r.counts[store.Contacts].snapshot(),
-		Requests: st.Requests - r.before.Requests, RateLimited: st.RateLimited - r.before.RateLimited,
+		Requests: st.Requests, RateLimited: st.RateLimited,
 		Elapsed: r.e.opts.Now().Sub(r.start),
 	}
 	if c := r.counts[res]; c != nil {
@@ -319,8 +323,7 @@ func (r *run) countsMap() map[string]int64 {
 			}
 		}
 	}
-	st := r.e.opts.Client.Stats()
-	out["requests"] = st.Requests - r.before.Requests
+	out["requests"] = r.meter.Stats().Requests
 	return out
 }
 
@@ -362,14 +365,15 @@ func (r *run) saveRecord(ctx context.Context, status, errText string, finished t
 
 // finish completes the summary and the run's record.
 func (r *run) finish(ctx context.Context, err error) {
-	st := r.e.opts.Client.Stats()
+	// Every worker has returned: nothing is in flight any more.
+	st := r.meter.Stats()
 	s := r.sum
 	s.Companies = r.counts[store.Companies].snapshot()
 	s.Contacts = r.counts[store.Contacts].snapshot()
-	s.Requests = st.Requests - r.before.Requests
-	s.Retries = st.Retries - r.before.Retries
-	s.RateLimited = st.RateLimited - r.before.RateLimited
-	s.Waited = st.Waited - r.before.Waited
+	s.Requests = st.Requests
+	s.Retries = st.Retries
+	s.RateLimited = st.RateLimited
+	s.Waited = st.Waited
 	s.Wall = r.e.opts.Now().Sub(r.start)
 	r.setPhase(PhaseDone, "")
 	if r.e.opts.OnProgress != nil {

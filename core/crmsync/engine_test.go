@@ -611,3 +611,84 @@ func TestDryRunUsesCompaniesFoundInHipcall(t *testing.T) {
 		t.Errorf("%d planned contacts have a company_id, want 6: %+v", linked, sum.Plan)
 	}
 }
+
+// fakeRetries counts the retries in the fake's request log: requests that
+// repeat (method, path, query, body) one that got no usable answer (429,
+// 5xx, or none).
+func fakeRetries(f *fakehipcall.Server) int {
+	failed := map[string]int{}
+	n := 0
+	for _, r := range f.Requests() {
+		sig := r.Method + " " + r.Path + "?" + r.Query.Encode() + "\n" + string(r.Body)
+		if failed[sig] > 0 {
+			failed[sig]--
+			n++
+		}
+		if r.Status == 0 || r.Status == http.StatusTooManyRequests || r.Status >= 500 {
+			failed[sig]++
+		}
+	}
+	return n
+}
+
+// TestSummaryCountsWhatHipcallSaw: the summary's requests and retries are
+// those in the fake's log, whichever level resent them: the client (429s,
+// 5xx on reads and PATCHes) or the engine (a create re-POSTed after a 5xx
+// and a lookup, a PATCH sent again after the client gave up on it).
+func TestSummaryCountsWhatHipcallSaw(t *testing.T) {
+	clock := fakehipcall.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	env := newEnv(t, newCRM(20, 30), envOptions{
+		fake:   fakehipcall.Options{RateLimit: 40, Now: clock.Now, RetryAfter: true},
+		client: hipcall.Options{Now: clock.Now, Sleep: clock.Sleep, MaxRetries: 2},
+	})
+	env.fake.Fail("GET /companies", 502)
+	env.fake.Fail("POST /companies", 500, 503)
+	env.fake.Fail("POST /contacts", 500)
+	env.fake.TooManyRequests("POST /contacts", "0")
+	env.fake.TooManyRequests("POST /companies", "")
+	eng := env.engine(func(o *crmsync.Options) { o.Concurrency = 3; o.Now = clock.Now })
+	check := func(label string, sum *crmsync.Summary) {
+		t.Helper()
+		if sum.Failed() != 0 {
+			t.Fatalf("%s: failures %+v", label, sum.Problems)
+		}
+		reqs, retries := len(env.fake.Requests()), fakeRetries(env.fake)
+		if sum.Requests != int64(reqs) || sum.Retries != int64(retries) {
+			t.Errorf("%s: summary says %d requests, %d retries; Hipcall saw %d and %d", label, sum.Requests, sum.Retries, reqs, retries)
+		}
+		if retries == 0 {
+			t.Errorf("%s: the faults made no retry", label)
+		}
+	}
+	sum, _ := env.run(eng, crmsync.RunOptions{})
+	check("first run", sum)
+	env.checkMirror()
+
+	// A PATCH the client gives up on (three 503s) is sent again by the
+	// engine after reading the contact back.
+	env.crm.contacts[4].JobTitle = "Changed"
+	env.fake.FailN("PATCH /contacts/{id}", 3, 503)
+	sum, counts := env.run(eng, crmsync.RunOptions{})
+	check("PATCH behind 503s", sum)
+	if counts["PATCH /contacts/{id}"] != 4 {
+		t.Errorf("PATCHes: %v", counts)
+	}
+	env.checkMirror()
+}
+
+// TestWaitedIsWallTime: two workers waiting out the same rate limit at
+// once wait one second of wall time, not two.
+func TestWaitedIsWallTime(t *testing.T) {
+	env := newEnv(t, newCRM(0, 20), envOptions{client: hipcall.Options{MaxRetryWait: 2 * time.Second}})
+	env.fake.Script("POST /contacts",
+		fakehipcall.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"},
+		fakehipcall.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"})
+	eng := env.engine(func(o *crmsync.Options) { o.Companies.Enabled = false; o.Concurrency = 2 })
+	sum, _ := env.run(eng, crmsync.RunOptions{})
+	if sum.Failed() != 0 || sum.RateLimited != 2 {
+		t.Fatalf("summary %+v, problems %+v", sum, sum.Problems)
+	}
+	if sum.Waited > sum.Wall || sum.Waited < 900*time.Millisecond {
+		t.Errorf("waited %s in a run of %s: want about 1s, never more than the wall time", sum.Waited, sum.Wall)
+	}
+}

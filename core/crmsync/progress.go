@@ -106,10 +106,15 @@ type Summary struct {
 	DryRun    bool   `json:"dry_run,omitempty"`
 	Companies Counts `json:"companies"`
 	Contacts  Counts `json:"contacts"`
-	// Requests is how many HTTP requests the run sent to Hipcall, retries
-	// included; Retries how many were retries; RateLimited how many were
-	// answered 429; Waited the time spent waiting for the rate limit and
-	// between retries.
+	// Requests is how many HTTP requests of the run reached Hipcall,
+	// retries included; Retries how many were retries: resends of a
+	// request (same method, path, query and body) that got no usable
+	// answer (429, 5xx, timeout, dropped connection), whether the client
+	// resent it or the engine did (a create re-POSTed after a lookup, a
+	// PATCH whose answer was lost sent again); RateLimited how many were
+	// answered 429. Waited is the wall time during which at least one of
+	// the run's requests was waiting (for the rate limit, or between
+	// retries): concurrent waits count once, so it is at most Wall.
 	Requests    int64         `json:"requests"`
 	Retries     int64         `json:"retries"`
 	RateLimited int64         `json:"rate_limited"`

@@ -35,22 +35,114 @@ type Client struct {
 	mu          sync.Mutex
 	pausedUntil time.Time // no request before this (x-ratelimit-remaining 0, 429)
 
-	sent, retries, limited atomic.Int64
-	waited                 atomic.Int64 // nanoseconds
+	// total meters every request of the client (Stats); a context's Meter
+	// (WithMeter) meters its own share too.
+	total Meter
 }
 
-// Stats counts what a Client did since it was created, for a sync's
-// summary.
+// Stats counts what a Client (Client.Stats) or the requests made under one
+// context (WithMeter, Meter.Stats) did, for a sync's summary. Requests and
+// Retries count what Hipcall saw: a request and its retries are the same
+// method, path, query and body, sent again.
 type Stats struct {
-	// Requests is the number of HTTP requests sent, retries included.
+	// Requests is the number of HTTP requests that reached Hipcall (got a
+	// connection), retries included.
 	Requests int64
-	// Retries is the number of requests that were retries.
+	// Retries is how many of them were retries: resends of a request that
+	// got no usable answer (a 429, a 5xx, a timeout or a dropped
+	// connection after it reached Hipcall), whether the client resent it
+	// itself or its caller did (a sync re-POSTing a create after looking
+	// it up, re-sending a PATCH whose answer was lost).
 	Retries int64
 	// RateLimited is the number of 429 answers.
 	RateLimited int64
-	// Waited is the time spent waiting: for the client-side limiter, for a
-	// rate-limit window to reset, and between retries.
+	// Waited is the wall time during which at least one request was
+	// waiting: for the client-side limiter, for a rate-limit window to
+	// reset, or between retries. Waits of concurrent requests that overlap
+	// count once, so it never exceeds the wall time they span.
 	Waited time.Duration
+}
+
+// Meter counts the requests made with a context it is attached to
+// (WithMeter): one sync run's share of a Client other users share. The
+// zero Meter is ready to use; it is safe for concurrent use.
+type Meter struct {
+	requests, retries, limited atomic.Int64
+
+	mu sync.Mutex
+	// failed counts, by request signature, the requests that reached
+	// Hipcall and got no usable answer and were not sent again yet.
+	failed map[string]int
+	// waiting is how many requests wait now, since when the first of them
+	// started; waited the union of the waits that ended.
+	waiting int
+	since   time.Time
+	waited  time.Duration
+}
+
+// maxFailedSignatures bounds the failed requests a Meter remembers (a
+// caller that never resends them would otherwise grow it without end).
+const maxFailedSignatures = 4096
+
+// Stats returns what the Meter counted.
+func (m *Meter) Stats() Stats {
+	m.mu.Lock()
+	waited := m.waited
+	m.mu.Unlock()
+	return Stats{Requests: m.requests.Load(), Retries: m.retries.Load(), RateLimited: m.limited.Load(), Waited: waited}
+}
+
+// sent counts a request that reached Hipcall, as a retry when an identical
+// one got no usable answer before; failed says this one got none either.
+func (m *Meter) sent(sig string, failed bool) {
+	m.requests.Add(1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failed[sig] > 0 {
+		m.retries.Add(1)
+		if m.failed[sig]--; m.failed[sig] == 0 {
+			delete(m.failed, sig)
+		}
+	}
+	if failed {
+		if m.failed == nil || len(m.failed) >= maxFailedSignatures {
+			m.failed = map[string]int{}
+		}
+		m.failed[sig]++
+	}
+}
+
+func (m *Meter) startWait(now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.waiting == 0 {
+		m.since = now
+	}
+	m.waiting++
+}
+
+func (m *Meter) endWait(now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.waiting--; m.waiting == 0 && now.After(m.since) {
+		m.waited += now.Sub(m.since)
+	}
+}
+
+type meterKey struct{}
+
+// WithMeter returns a context whose requests m counts, besides the
+// Client's own Stats.
+func WithMeter(ctx context.Context, m *Meter) context.Context {
+	return context.WithValue(ctx, meterKey{}, m)
+}
+
+// meters returns the meters a request made with ctx counts in.
+func (c *Client) meters(ctx context.Context) []*Meter {
+	if m, ok := ctx.Value(meterKey{}).(*Meter); ok && m != nil && m != &c.total {
+		return []*Meter{&c.total, m}
+	}
+	return []*Meter{&c.total}
 }
 
 // New returns a Client, or an error naming every bad option.
@@ -99,15 +191,9 @@ func (c *Client) TokenDigest() string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// Stats returns the client's counters.
-func (c *Client) Stats() Stats {
-	return Stats{
-		Requests:    c.sent.Load(),
-		Retries:     c.retries.Load(),
-		RateLimited: c.limited.Load(),
-		Waited:      time.Duration(c.waited.Load()),
-	}
-}
+// Stats returns the client's counters, over every request since it was
+// created.
+func (c *Client) Stats() Stats { return c.total.Stats() }
 
 // request describes one API call.
 type request struct {
@@ -137,6 +223,18 @@ func (r *request) path() string {
 
 func (r *request) idempotent() bool { return r.method != http.MethodPost || r.retryPOST }
 
+// signature identifies the request as Hipcall sees it (method, path,
+// query, body), to tell its retries.
+func (r *request) signature() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s?%s\n", r.method, r.path(), r.query.Encode())
+	if r.body != nil {
+		b, _ := json.Marshal(r.body)
+		h.Write(b)
+	}
+	return string(h.Sum(nil))
+}
+
 // attempt is the outcome of sending a request once.
 type attempt struct {
 	status  int
@@ -150,14 +248,19 @@ type attempt struct {
 // "data" into out (when out is not nil).
 func (c *Client) do(ctx context.Context, req request, out any) error {
 	path := req.path()
+	sig := req.signature()
+	meters := c.meters(ctx)
 	for n := 1; ; n++ {
-		if n > 1 {
-			c.retries.Add(1)
-		}
-		if err := c.waitTurn(ctx); err != nil {
+		if err := c.waitTurn(ctx, meters); err != nil {
 			return &RequestError{Method: req.method, Path: path, Attempts: n - 1, Err: err}
 		}
 		a := c.send(ctx, &req)
+		if a.reached {
+			failed := a.err != nil || a.status == http.StatusTooManyRequests || a.status >= 500
+			for _, m := range meters {
+				m.sent(sig, failed)
+			}
+		}
 		c.noteRateHeaders(a.header)
 		retriesLeft := n <= c.opts.MaxRetries
 
@@ -173,7 +276,7 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 			if !safe || !retriesLeft {
 				return &RequestError{Method: req.method, Path: path, Attempts: n, MaybeApplied: !safe, Err: a.err}
 			}
-			if err := c.backoff(ctx, &req, n, reason); err != nil {
+			if err := c.backoff(ctx, meters, &req, n, reason); err != nil {
 				return &RequestError{Method: req.method, Path: path, Attempts: n, Err: err}
 			}
 			continue
@@ -186,7 +289,9 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 		apiErr.Attempts = n
 		switch {
 		case a.status == http.StatusTooManyRequests:
-			c.limited.Add(1)
+			for _, m := range meters {
+				m.limited.Add(1)
+			}
 			wait, fromRetryAfter := c.serverWait(a.header)
 			apiErr.RetryAfter = wait
 			if !retriesLeft {
@@ -195,7 +300,7 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 			// A 429 was refused before it was processed: safe to resend
 			// even a POST.
 			if wait <= 0 {
-				if err := c.backoff(ctx, &req, n, "429"); err != nil {
+				if err := c.backoff(ctx, meters, &req, n, "429"); err != nil {
 					return &RequestError{Method: req.method, Path: path, Attempts: n, Err: err}
 				}
 				continue
@@ -203,7 +308,7 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 			c.pause(wait, fromRetryAfter)
 			c.countRetry(&req, n, "429", wait)
 		case a.status >= 500 && req.idempotent() && retriesLeft:
-			if err := c.backoff(ctx, &req, n, "5xx"); err != nil {
+			if err := c.backoff(ctx, meters, &req, n, "5xx"); err != nil {
 				return &RequestError{Method: req.method, Path: path, Attempts: n, Err: err}
 			}
 		default:
@@ -235,7 +340,6 @@ func (c *Client) send(ctx context.Context, req *request) attempt {
 	if req.body != nil {
 		r.SetHeader("Content-Type", "application/json").SetBody(req.body)
 	}
-	c.sent.Add(1)
 	start := time.Now()
 	resp, err := r.Execute(req.method, req.route)
 	elapsed := time.Since(start)
@@ -253,7 +357,7 @@ func (c *Client) send(ctx context.Context, req *request) attempt {
 
 // waitTurn waits until Hipcall's rate-limit window allows a request and the
 // client-side limiter has a token.
-func (c *Client) waitTurn(ctx context.Context) error {
+func (c *Client) waitTurn(ctx context.Context, meters []*Meter) error {
 	for {
 		c.mu.Lock()
 		until := c.pausedUntil
@@ -262,7 +366,7 @@ func (c *Client) waitTurn(ctx context.Context) error {
 		if d <= 0 {
 			break
 		}
-		if err := c.sleep(ctx, d); err != nil {
+		if err := c.sleep(ctx, meters, d); err != nil {
 			return err
 		}
 	}
@@ -272,7 +376,7 @@ func (c *Client) waitTurn(ctx context.Context) error {
 		return errors.New("client-side rate limiter has a burst of 0: set Options.Burst to 1 or more")
 	}
 	if d := res.DelayFrom(now); d > 0 {
-		if err := c.sleep(ctx, d); err != nil {
+		if err := c.sleep(ctx, meters, d); err != nil {
 			res.CancelAt(c.opts.Now())
 			return err
 		}
@@ -280,20 +384,27 @@ func (c *Client) waitTurn(ctx context.Context) error {
 	return nil
 }
 
-// sleep waits d through the Sleep hook and accounts for it.
-func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	if err := c.opts.Sleep(ctx, d); err != nil {
-		return err
+// sleep waits d through the Sleep hook, as a wait of the meters: from
+// the clock's time before to its time after (a wait cut short by ctx
+// counts as far as it went).
+func (c *Client) sleep(ctx context.Context, meters []*Meter, d time.Duration) error {
+	start := c.opts.Now()
+	for _, m := range meters {
+		m.startWait(start)
 	}
-	c.waited.Add(int64(d))
-	return nil
+	err := c.opts.Sleep(ctx, d)
+	end := c.opts.Now()
+	for _, m := range meters {
+		m.endWait(end)
+	}
+	return err
 }
 
-// backoff counts a retry and waits the n-th backoff.
-func (c *Client) backoff(ctx context.Context, req *request, n int, reason string) error {
+// backoff logs a retry and waits the n-th backoff.
+func (c *Client) backoff(ctx context.Context, meters []*Meter, req *request, n int, reason string) error {
 	d := backoffDelay(c.opts.RetryWaitMin, c.opts.RetryWaitMax, n, rand.Float64())
 	c.countRetry(req, n, reason, d)
-	return c.sleep(ctx, d)
+	return c.sleep(ctx, meters, d)
 }
 
 func (c *Client) countRetry(req *request, n int, reason string, wait time.Duration) {

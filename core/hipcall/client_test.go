@@ -736,3 +736,41 @@ func TestLookupTrimsExternalID(t *testing.T) {
 		t.Errorf("blank external id: %v, want an error without a request", err)
 	}
 }
+
+// TestMeterCountsCallersResends: a Meter counts the requests made with its
+// context only, and a caller's resend of a request that got no usable
+// answer (a POST answered 5xx, which the client does not resend) as a
+// retry, as Hipcall sees it; a different request is not one.
+func TestMeterCountsCallersResends(t *testing.T) {
+	e := setup(t, fakehipcall.Options{}, nil)
+	e.srv.Fail("POST /companies", 500)
+	e.srv.TooManyRequests("GET /companies/{id}", "")
+	in := hipcall.CompanyInput{Name: "Acme", ExternalID: ptr("crm-1")}
+	var m hipcall.Meter
+	ctx := hipcall.WithMeter(context.Background(), &m)
+	if _, err := e.c.CreateCompany(ctx, in); err == nil {
+		t.Fatal("CreateCompany answered 500 succeeded")
+	}
+	if _, err := e.c.GetCompanyByExternalID(ctx, "crm-1"); !hipcall.IsNotFound(err) {
+		t.Fatalf("lookup: %v", err)
+	}
+	co, err := e.c.CreateCompany(ctx, in) // the caller's resend
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.c.CreateCompany(ctx, hipcall.CompanyInput{Name: "Other", ExternalID: ptr("crm-2")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.c.GetCompany(ctx, co.ID); err != nil { // 429, then resent by the client
+		t.Fatal(err)
+	}
+	if _, err := e.c.GetCompany(context.Background(), co.ID); err != nil { // not metered
+		t.Fatal(err)
+	}
+	if s := m.Stats(); s.Requests != 6 || s.Retries != 2 || s.RateLimited != 1 {
+		t.Errorf("meter = %+v, want 6 requests, 2 retries (the re-POST and the 429's resend), 1 rate-limited", s)
+	}
+	if s := e.c.Stats(); s.Requests != 7 || s.Retries != 2 {
+		t.Errorf("client stats = %+v, want 7 requests, 2 retries", s)
+	}
+}
