@@ -692,3 +692,17 @@ func TestWaitedIsWallTime(t *testing.T) {
 		t.Errorf("waited %s in a run of %s: want about 1s, never more than the wall time", sum.Waited, sum.Wall)
 	}
 }
+
+// TestFullNameIsNotSplit pins the documented behaviour: a record that has
+// only a full name (the CSV connector's columns.name) gets it whole as
+// Hipcall's first_name, and last_name stays empty.
+func TestFullNameIsNotSplit(t *testing.T) {
+	c := newCRM(0, 1)
+	c.contacts[0].FirstName, c.contacts[0].LastName = "Maria de la Cruz", ""
+	env := newEnv(t, c, envOptions{})
+	env.run(env.engine(func(o *crmsync.Options) { o.Companies.Enabled = false }), crmsync.RunOptions{})
+	got, ok := contactByExt(env.fake, c.contacts[0].ID)
+	if !ok || got.FirstName != "Maria de la Cruz" || got.LastName != "" {
+		t.Errorf("contact in Hipcall: %+v, want first_name %q and no last_name", got, "Maria de la Cruz")
+	}
+}

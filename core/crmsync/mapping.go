@@ -23,6 +23,14 @@ import (
 // DefaultCompanyFields and DefaultContactFields map Hipcall fields to
 // record paths when the configuration does not say otherwise. Owners
 // (assign_to_user_id ← owner) are added when an owners map is configured.
+//
+// Names are never split: a connector that knows only a full name (the CSV
+// connector's columns.name: FullName) gives the record the whole name as
+// first_name and no last_name, and the default first_name: first_name
+// writes it whole to Hipcall's first_name, leaving last_name empty.
+// Splitting "Maria de la Cruz" or "Nguyễn Văn An" cannot be done right by
+// rule; a mapping (a template over fields the CRM does split) is the way
+// to fill last_name.
 var (
 	DefaultCompanyFields = map[string]string{
 		fieldExternalID: "id",
@@ -483,7 +491,7 @@ func contactView(c *connectors.Contact) map[string]any {
 		"type":       "contact",
 		"id":         c.ID,
 		"name":       c.Name(),
-		"first_name": c.FirstName,
+		"first_name": c.FirstName, // a full-name-only record's whole name (never split)
 		"last_name":  c.LastName,
 		"company":    c.CompanyName,
 		"company_id": c.CompanyID,
