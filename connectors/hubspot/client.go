@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -106,10 +107,19 @@ func newClient(s *settings, log hclog.Logger, clk clock) *client {
 // requests through in any rolling window: a burst of b = n/10 (at least 1)
 // refilled at (n-b+1)/window, so that at most b + (n-b+1)·T/window < n+1
 // requests pass in any stretch T shorter than the window.
+//
+// The refill is spread over the window stretched by limiterSlack, so that
+// requests sent exactly at the limit and reaching HubSpot with network
+// jitter (one a millisecond late, the next a millisecond early) still fit
+// its rolling window: without it, a steady 5 lookups a second drew an
+// occasional SECONDLY 429.
 func windowLimiter(n int, window time.Duration) *rate.Limiter {
 	b := max(1, n/10)
-	return rate.NewLimiter(rate.Limit(float64(n-b+1)/window.Seconds()), b)
+	return rate.NewLimiter(rate.Limit(float64(n-b+1)/(window.Seconds()*limiterSlack)), b)
 }
+
+// limiterSlack stretches a limiter's window (see windowLimiter).
+const limiterSlack = 1.05
 
 // call is one API request.
 type call struct {
@@ -295,7 +305,7 @@ func limitPerWindow(l *rate.Limiter, search bool) float64 {
 	if search {
 		window = searchWindow
 	}
-	return float64(l.Limit())*window.Seconds() + float64(l.Burst()) - 1
+	return math.Round(float64(l.Limit())*window.Seconds()*limiterSlack) + float64(l.Burst()) - 1
 }
 
 // rateWait is how long to pause after the nth 429 in a row: Retry-After if
