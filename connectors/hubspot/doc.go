@@ -9,9 +9,12 @@
 //	timeout: 10s                       # limit on each HTTP request
 //	max_retries: 3                     # retries of a 5xx or a network failure
 //	page_size: 100                     # list page size, 1-100 (HubSpot's cap)
+//	change_poll_interval: 5s           # least time between two changed-since searches of a type
+//	search_lag: 10s                    # how late search may show a change
 //	rate_limit:
 //	  requests_per_10s: 100            # HubSpot: 100 (Free/Starter) to 190 (Pro/Enterprise)
 //	  search_per_second: 5             # HubSpot: 5 search requests a second
+//	  change_search_per_second: 2      # the share of it changed-since searches may use
 //	fields:                            # contact properties for routing rules and cards
 //	  balance: {property: account_balance, type: number}  # string | number | bool | date
 //	company_fields:
@@ -41,8 +44,14 @@
 // Contacts and companies are listed in HubSpot's id order, page_size at a
 // time, by HubSpot's after cursor (wrapped, opaque). A contact's company is
 // its primary associated company (associations=companies); its company
-// name is its company property. The list API cannot filter by modification
-// time, so the connector does not declare changed_since.
+// name is its company property.
+//
+// The connector declares changed_since: a list with ChangedSince is
+// answered by search on lastmodifieddate (hs_lastmodifieddate for
+// companies), paged by time and id, at most one search per object type per
+// change_poll_interval (default 5s; sooner polls are answered from the last
+// search), looking back search_lag (default 10s) for late-searchable
+// changes; see changes.go.
 //
 // # Rate limits and errors
 //
