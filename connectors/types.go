@@ -27,6 +27,11 @@ const (
 	CapListContacts Capability = "list_contacts"
 	// CapChangedSince: List calls honour ListRequest.ChangedSince.
 	CapChangedSince Capability = "changed_since"
+	// CapChangedSinceExact, with CapChangedSince: a record is visible to
+	// List the moment its UpdatedAt says (to within a second), so a caller
+	// polling for changes needs no look-back. A database whose rows carry
+	// the time of a transaction that commits later does not declare it.
+	CapChangedSinceExact Capability = "changed_since_exact"
 )
 
 // Phone is one number as a CRM holds it.

@@ -79,7 +79,7 @@ func (c *Connector) Describe(context.Context, *connectors.DescribeRequest) (*con
 		Version:         Version,
 		ProtocolVersion: connectors.ProtocolVersion,
 		Capabilities: []connectors.Capability{
-			connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince,
+			connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince, connectors.CapChangedSinceExact,
 		},
 		Description: "contacts from a CSV file, reloaded when the file changes",
 	}, nil

@@ -516,9 +516,11 @@ func splitEmails(rec []string, cols []labeledColumn) []string {
 }
 
 // finish sorts the rows into a snapshot, builds the indexes and carries
-// over the first-seen times of unchanged records from prev.
+// over the first-seen times of unchanged records from prev. New and changed
+// records are stamped last, just before the snapshot can be served, so that
+// a change is listed by changed-since as soon as it is stamped (the
+// connector declares changed_since_exact).
 func (b *builder) finish(prev *snapshot, seed maphash.Seed, stamp fileStamp) *snapshot {
-	now := time.Now()
 	entries := b.entries
 	slices.SortFunc(entries, func(a, b contactEntry) int { return strings.Compare(a.contact.ID, b.contact.ID) })
 
@@ -528,7 +530,6 @@ func (b *builder) finish(prev *snapshot, seed maphash.Seed, stamp fileStamp) *sn
 		byE164:     map[string][]int32{},
 		byNational: map[string][]int32{},
 		stamp:      stamp,
-		loadedAt:   now,
 		skipped:    b.skipped,
 		dropped:    b.dropped,
 	}
@@ -536,7 +537,7 @@ func (b *builder) finish(prev *snapshot, seed maphash.Seed, stamp fileStamp) *sn
 	for i := range entries {
 		e := &entries[i]
 		e.sum = contactSum(seed, &e.contact)
-		e.contact.UpdatedAt = now
+		e.contact.UpdatedAt = time.Time{} // new or changed: stamped below
 		if prev != nil {
 			if old := prev.contact(e.contact.ID); old != nil && old.sum == e.sum {
 				e.contact.UpdatedAt = old.contact.UpdatedAt
@@ -562,11 +563,23 @@ func (b *builder) finish(prev *snapshot, seed maphash.Seed, stamp fileStamp) *sn
 	for i := range snap.companies {
 		co := &snap.companies[i]
 		snap.companySum[i] = companySum(seed, co)
-		co.UpdatedAt = now
+		co.UpdatedAt = time.Time{} // new or changed: stamped below
 		if prev != nil {
 			if j, ok := prev.companyIndex(co.ID); ok && prev.companySum[j] == snap.companySum[i] {
 				co.UpdatedAt = prev.companies[j].UpdatedAt
 			}
+		}
+	}
+	now := time.Now()
+	snap.loadedAt = now
+	for i := range snap.contacts {
+		if c := &snap.contacts[i].contact; c.UpdatedAt.IsZero() {
+			c.UpdatedAt = now
+		}
+	}
+	for i := range snap.companies {
+		if co := &snap.companies[i]; co.UpdatedAt.IsZero() {
+			co.UpdatedAt = now
 		}
 	}
 	return snap

@@ -39,6 +39,7 @@ type fakeConn struct {
 	lookups      atomic.Int64
 	lists        atomic.Int64
 	changedLists atomic.Int64 // List calls with ChangedSince (counted in lists too)
+	lastSince    time.Time    // the ChangedSince of the last such call; f.mu
 	describe     atomic.Int64
 }
 
@@ -234,6 +235,7 @@ func (f *fakeConn) ListContacts(ctx context.Context, req *connectors.ListRequest
 		defer f.mu.Unlock()
 		f.lists.Add(1)
 		f.changedLists.Add(1)
+		f.lastSince = req.ChangedSince
 		if f.listErr != nil {
 			return nil, f.listErr
 		}

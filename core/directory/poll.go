@@ -27,6 +27,13 @@ const DefaultPoll = 2 * time.Second
 // UpdatedAt and not applied twice.
 const DefaultPollOverlap = 30 * time.Second
 
+// exactPollOverlap is the look-back for a connector that declares
+// changed_since_exact: its records are visible when stamped, so one second
+// covers clock granularity. A long look-back would have such a connector
+// list again every record it stamped in the last DefaultPollOverlap, all
+// of them after a start.
+const exactPollOverlap = time.Second
+
 // pollTimeout bounds one poll, all its pages.
 const pollTimeout = time.Minute
 
@@ -137,7 +144,11 @@ func (d *Directory) pollChanges(ctx context.Context, s *source) (int, error) {
 		s.pollSince = s.servedFrom
 		s.mu.Unlock()
 	}
-	since := s.pollSince.Add(-d.pollOverlap)
+	overlap := d.pollOverlap
+	if s.pollDesc.Has(connectors.CapChangedSinceExact) {
+		overlap = min(overlap, exactPollOverlap)
+	}
+	since := s.pollSince.Add(-overlap)
 
 	wantCompanies := s.pollDesc.Has(connectors.CapListCompanies)
 	wantContacts := s.pollDesc.Has(connectors.CapListContacts) || !wantCompanies

@@ -271,3 +271,42 @@ func TestPollConfig(t *testing.T) {
 		t.Error("a negative poll was accepted")
 	}
 }
+
+// TestPollLookBack: a poll looks DefaultPollOverlap back before the previous
+// one, except for a connector that declares changed_since_exact, which is
+// asked from one second before: it would otherwise list again every record
+// it stamped in the last half minute, all of them after a start.
+func TestPollLookBack(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		exact bool
+		want  time.Duration
+	}{
+		{"changed_since", false, DefaultPollOverlap},
+		{"changed_since_exact", true, exactPollOverlap},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newChangedFake(contact("a", "+442045205757"))
+			if tc.exact {
+				f.caps = append(f.caps, connectors.CapChangedSinceExact)
+			}
+			d := newDir(t, Options{Sources: []Source{{Name: "idx", Connector: f, Refresh: time.Hour}}})
+			ctx := context.Background()
+			if err := d.Rebuild(ctx, "idx"); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the first poll starts from the build, the second from the first
+				before := time.Now()
+				if _, err := d.Poll(ctx, "idx"); err != nil {
+					t.Fatal(err)
+				}
+				f.mu.Lock()
+				since := f.lastSince
+				f.mu.Unlock()
+				if back := before.Sub(since); back < tc.want || back > tc.want+5*time.Second {
+					t.Errorf("poll asked for changes since %s before it started, want about %s", back, tc.want)
+				}
+			}
+		})
+	}
+}
