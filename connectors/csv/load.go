@@ -48,6 +48,11 @@ type snapshot struct {
 	loadedAt   time.Time
 	skipped    int // rows skipped as broken
 	dropped    int // numbers dropped from kept rows
+	// companySrc[i] is the ID of the contact companies[i] took its name
+	// from (the first by ID with that company).
+	companySrc []string
+	tail       tailState // where an appended row would continue the file
+	lay        *layout   // the columns the rows were read with
 }
 
 // contactEntry is a contact with its parsed numbers (parallel to
@@ -56,6 +61,7 @@ type contactEntry struct {
 	contact connectors.Contact
 	numbers []phone.Number
 	sum     uint64
+	line    int // the line the row is on
 }
 
 // fileStamp identifies one version of the file.
@@ -248,6 +254,7 @@ type builder struct {
 
 	entries []contactEntry
 	lines   map[string]int // id → line it was first seen on
+	prev    *snapshot      // an append: the rows before the new ones
 	skipped int
 	dropped int
 }
@@ -288,10 +295,7 @@ func build(ctx context.Context, s *settings, data []byte, stamp fileStamp, prev 
 	if err != nil {
 		return nil, connectors.Errorf(connectors.ClassBadConfig, "Configure", "%w", err)
 	}
-	r := stdcsv.NewReader(bytes.NewReader(text))
-	r.Comma = s.delim
-	r.FieldsPerRecord = -1
-	r.ReuseRecord = true
+	r := newReader(s, text)
 
 	first, err := r.Read()
 	switch {
@@ -328,16 +332,19 @@ func build(ctx context.Context, s *settings, data []byte, stamp fileStamp, prev 
 		line, _ := r.FieldPos(0)
 		b.row(first, line)
 	}
+	var tailOff int64 // where the last record read starts
 	for n := 1; ; n++ {
 		if n%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("loading %s: %w", s.path, err)
 			}
 		}
+		off := r.InputOffset()
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		tailOff = off
 		var pe *stdcsv.ParseError
 		if errors.As(err, &pe) {
 			b.skipped++
@@ -358,7 +365,18 @@ func build(ctx context.Context, s *settings, data []byte, stamp fileStamp, prev 
 		log.Warn(fmt.Sprintf("%s: %d more problems not logged", s.path, b.unlog))
 	}
 	snap := b.finish(prev, seed, stamp)
+	snap.tail = newTail(s, data, text, tailOff)
+	snap.lay = lay
 	return snap, nil
+}
+
+// newReader is the CSV reader of the settings over text.
+func newReader(s *settings, text []byte) *stdcsv.Reader {
+	r := stdcsv.NewReader(bytes.NewReader(text))
+	r.Comma = s.delim
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
+	return r
 }
 
 // strictError lists the broken rows that failed a strict load.
@@ -411,6 +429,12 @@ func (b *builder) row(rec []string, line int) {
 	if first, dup := b.lines[id]; dup {
 		skip(fmt.Sprintf("duplicate id %q (first on line %d)", id, first))
 		return
+	}
+	if b.prev != nil {
+		if old := b.prev.contact(id); old != nil {
+			skip(fmt.Sprintf("duplicate id %q (first on line %d)", id, old.line))
+			return
+		}
 	}
 
 	c := connectors.Contact{ID: id}
@@ -475,7 +499,7 @@ func (b *builder) row(rec []string, line int) {
 	c.Emails = splitEmails(rec, lay.emails)
 
 	b.lines[id] = line
-	b.entries = append(b.entries, contactEntry{contact: c, numbers: nums})
+	b.entries = append(b.entries, contactEntry{contact: c, numbers: nums, line: line})
 }
 
 // companyKey is the id of a company known only by name.
@@ -534,6 +558,7 @@ func (b *builder) finish(prev *snapshot, seed maphash.Seed, stamp fileStamp) *sn
 		dropped:    b.dropped,
 	}
 	companies := map[string]int{}
+	var srcs []string
 	for i := range entries {
 		e := &entries[i]
 		e.sum = contactSum(seed, &e.contact)
@@ -555,10 +580,23 @@ func (b *builder) finish(prev *snapshot, seed maphash.Seed, stamp fileStamp) *sn
 			if _, seen := companies[id]; !seen {
 				companies[id] = len(snap.companies)
 				snap.companies = append(snap.companies, connectors.Company{ID: id, Name: e.contact.CompanyName})
+				srcs = append(srcs, e.contact.ID)
 			}
 		}
 	}
-	slices.SortFunc(snap.companies, func(a, b connectors.Company) int { return strings.Compare(a.ID, b.ID) })
+	order := make([]int, len(snap.companies))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(snap.companies[a].ID, snap.companies[b].ID) })
+	if len(order) > 0 {
+		sorted := make([]connectors.Company, len(order))
+		snap.companySrc = make([]string, len(order))
+		for i, j := range order {
+			sorted[i], snap.companySrc[i] = snap.companies[j], srcs[j]
+		}
+		snap.companies = sorted
+	}
 	snap.companySum = make([]uint64, len(snap.companies))
 	for i := range snap.companies {
 		co := &snap.companies[i]

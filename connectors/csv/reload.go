@@ -174,7 +174,7 @@ func (c *Connector) watch(ctx context.Context, first *snapshot) {
 		if prev == nil || prev.set != s {
 			return // reconfigured
 		}
-		snap, err := build(ctx, s, data, stamp, prev, c.seed, c.log)
+		snap, err := buildNext(ctx, s, data, stamp, prev, c.seed, c.log)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
