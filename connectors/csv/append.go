@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -93,30 +92,9 @@ func buildAppend(ctx context.Context, s *settings, data []byte, stamp fileStamp,
 	if b.lay == nil {
 		return nil, errNoAppend
 	}
-	tailOff := int64(0)
-	for n := 1; ; n++ {
-		if n%ctxCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("loading %s: %w", s.path, err)
-			}
-		}
-		off := r.InputOffset()
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		tailOff = off
-		var pe *stdcsv.ParseError
-		if errors.As(err, &pe) {
-			b.skipped++
-			b.issue(t.line+pe.StartLine, fmt.Sprintf("broken quoting: %v (quote the whole field and double any quote inside it)", pe.Err), "row skipped")
-			continue
-		}
-		if err != nil {
-			return nil, connectors.Errorf(connectors.ClassUnavailable, "Configure", "reading %s: %w", s.path, err)
-		}
-		line, _ := r.FieldPos(0)
-		b.row(rec, t.line+line)
+	tailOff, err := b.rows(ctx, r, t.line)
+	if err != nil {
+		return nil, err
 	}
 	if len(b.issues) > 0 {
 		return nil, strictError(s, b.issues)

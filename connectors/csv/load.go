@@ -332,30 +332,9 @@ func build(ctx context.Context, s *settings, data []byte, stamp fileStamp, prev 
 		line, _ := r.FieldPos(0)
 		b.row(first, line)
 	}
-	var tailOff int64 // where the last record read starts
-	for n := 1; ; n++ {
-		if n%ctxCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("loading %s: %w", s.path, err)
-			}
-		}
-		off := r.InputOffset()
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		tailOff = off
-		var pe *stdcsv.ParseError
-		if errors.As(err, &pe) {
-			b.skipped++
-			b.issue(pe.StartLine, fmt.Sprintf("broken quoting: %v (quote the whole field and double any quote inside it)", pe.Err), "row skipped")
-			continue
-		}
-		if err != nil {
-			return nil, connectors.Errorf(connectors.ClassUnavailable, "Configure", "reading %s: %w", s.path, err)
-		}
-		line, _ := r.FieldPos(0)
-		b.row(rec, line)
+	tailOff, err := b.rows(ctx, r, 0) // where the last record read starts
+	if err != nil {
+		return nil, err
 	}
 
 	if len(b.issues) > 0 {
@@ -368,6 +347,36 @@ func build(ctx context.Context, s *settings, data []byte, stamp fileStamp, prev 
 	snap.tail = newTail(s, data, text, tailOff)
 	snap.lay = lay
 	return snap, nil
+}
+
+// rows reads r's records to the end into b, numbering lines from
+// lineBase, and returns where the last record read starts.
+func (b *builder) rows(ctx context.Context, r *stdcsv.Reader, lineBase int) (int64, error) {
+	var tailOff int64
+	for n := 1; ; n++ {
+		if n%ctxCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, fmt.Errorf("loading %s: %w", b.s.path, err)
+			}
+		}
+		off := r.InputOffset()
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return tailOff, nil
+		}
+		tailOff = off
+		var pe *stdcsv.ParseError
+		if errors.As(err, &pe) {
+			b.skipped++
+			b.issue(lineBase+pe.StartLine, fmt.Sprintf("broken quoting: %v (quote the whole field and double any quote inside it)", pe.Err), "row skipped")
+			continue
+		}
+		if err != nil {
+			return 0, connectors.Errorf(connectors.ClassUnavailable, "Configure", "reading %s: %w", b.s.path, err)
+		}
+		line, _ := r.FieldPos(0)
+		b.row(rec, lineBase+line)
+	}
 }
 
 // newReader is the CSV reader of the settings over text.
