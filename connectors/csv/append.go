@@ -233,17 +233,6 @@ func (b *builder) finishAppend(prev *snapshot, seed maphash.Seed, stamp fileStam
 	}
 	snap.companies, snap.companySum, snap.companySrc = companies, sums, srcs
 
-	now := time.Now()
-	snap.loadedAt = now
-	for i := range snap.contacts {
-		if c := &snap.contacts[i].contact; c.UpdatedAt.IsZero() {
-			c.UpdatedAt = now
-		}
-	}
-	for i := range snap.companies {
-		if co := &snap.companies[i]; co.UpdatedAt.IsZero() {
-			co.UpdatedAt = now
-		}
-	}
+	snap.stampNew()
 	return snap
 }

@@ -617,6 +617,14 @@ func (b *builder) finish(prev *snapshot, seed maphash.Seed, stamp fileStamp) *sn
 			}
 		}
 	}
+	snap.stampNew()
+	return snap
+}
+
+// stampNew stamps the records that are new or changed (their UpdatedAt
+// still zero) with the time the snapshot is ready to be served, so that a
+// change is listed by changed-since as soon as it is stamped.
+func (snap *snapshot) stampNew() {
 	now := time.Now()
 	snap.loadedAt = now
 	for i := range snap.contacts {
@@ -629,7 +637,6 @@ func (b *builder) finish(prev *snapshot, seed maphash.Seed, stamp fileStamp) *sn
 			co.UpdatedAt = now
 		}
 	}
-	return snap
 }
 
 // appendIndex adds i to an index list unless it is already its last entry
