@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,4 +77,24 @@ func FormatDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// FillZero returns v with every zero field (an empty string, a zero number
+// or duration, an empty list, a nil pointer) taken from def, so that an
+// owner's Options can embed its Config and default it in one place, from
+// its DefaultConfig. Booleans are left alone: false is a setting, not an
+// absence. v must be a struct.
+func FillZero[T any](v, def T) T {
+	rv, rd := reflect.ValueOf(&v).Elem(), reflect.ValueOf(def)
+	for i := range rv.NumField() {
+		f := rv.Field(i)
+		if !f.CanSet() || f.Kind() == reflect.Bool {
+			continue
+		}
+		empty := f.IsZero() || (f.Kind() == reflect.Slice || f.Kind() == reflect.Map) && f.Len() == 0
+		if empty {
+			f.Set(rd.Field(i))
+		}
+	}
+	return v
 }

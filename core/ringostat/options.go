@@ -3,6 +3,7 @@ package ringostat
 import (
 	"errors"
 	"fmt"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"slices"
 
 	"github.com/switchboard-hq/switchboard/core/ringtime"
@@ -61,29 +62,8 @@ type Options struct {
 // path against the others, Basic Auth, the deadline against its write
 // timeout.
 func (o Options) withDefaults() (Options, []error) {
-	def := DefaultConfig()
 	o.Methods = slices.Clone(o.Methods)
-	if o.Path == "" {
-		o.Path = def.Path
-	}
-	if len(o.Methods) == 0 {
-		o.Methods = def.Methods
-	}
-	if o.Submission == "" {
-		o.Submission = def.Submission
-	}
-	if o.Import == "" {
-		o.Import = def.Import
-	}
-	if o.NumberParam == "" {
-		o.NumberParam = def.NumberParam
-	}
-	if o.ResponseKey == "" {
-		o.ResponseKey = def.ResponseKey
-	}
-	if o.Deadline == 0 {
-		o.Deadline = def.Deadline
-	}
+	o.Config = conf.FillZero(o.Config, DefaultConfig())
 
 	var errs []error
 	for _, p := range o.Config.Check() { // the same checks as the configuration's

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -34,23 +35,7 @@ type Options struct {
 // withDefaults returns a copy of o with defaults filled in, or an error
 // listing every problem.
 func (o Options) withDefaults() (Options, error) {
-	def := DefaultConfig()
-	if o.Listen == "" {
-		o.Listen = def.Listen
-	}
-	setDur := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	setDur(&o.ReadHeaderTimeout, def.ReadHeaderTimeout)
-	setDur(&o.ReadTimeout, def.ReadTimeout)
-	setDur(&o.WriteTimeout, def.WriteTimeout)
-	setDur(&o.IdleTimeout, def.IdleTimeout)
-	setDur(&o.ShutdownTimeout, def.ShutdownTimeout)
-	if o.MaxBodyBytes == 0 {
-		o.MaxBodyBytes = def.MaxBodyBytes
-	}
+	o.Config = conf.FillZero(o.Config, DefaultConfig())
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"net/http"
 	"strings"
 
@@ -47,13 +48,7 @@ type handler struct {
 // is waiting and Hipcall would otherwise wait up to 3 s before falling
 // back on its own. The error lists every problem with o.
 func New(o Options) (server.Mount, error) {
-	def := DefaultConfig()
-	if o.Path == "" {
-		o.Path = def.Path
-	}
-	if o.Deadline == 0 {
-		o.Deadline = def.Deadline
-	}
+	o.Config = conf.FillZero(o.Config, DefaultConfig())
 	var errs []error
 	for _, p := range o.Config.Check() { // the same checks as the configuration's
 		errs = append(errs, fmt.Errorf("smart IVR %s %s", p.Path, p.Message))
