@@ -40,6 +40,7 @@ bench: build
 	$(GO) test $(BENCHFLAGS) -bench . ./connectors/phone ./core/routing ./core/smartivr ./core/ringostat ./connectors/csv | tee bench-results/units.txt
 	$(GO) test $(BENCHFLAGS) -bench 'PostgresLookup|PostgresIndexBuild' -benchtime=2s -timeout 30m ./cmd/switchboard-connector-postgres | tee bench-results/postgres.txt
 	$(GO) test $(BENCHFLAGS) -bench PostgresFreshness1M -benchtime=10x -timeout 30m ./cmd/switchboard-connector-postgres | tee -a bench-results/freshness.txt
+	$(GO) test $(BENCHFLAGS) -bench CSVFreshness1M -benchtime=10x -timeout 30m ./cmd/switchboard-connector-csv | tee -a bench-results/freshness.txt
 	$(GO) test $(BENCHFLAGS) -bench HubSpot -benchtime=2s -timeout 30m ./cmd/switchboard-connector-hubspot | tee bench-results/hubspot.txt
 	$(GO) test $(BENCHFLAGS) -bench SyncRequests -benchtime=1x -timeout 30m ./core/crmsync | tee bench-results/sync.txt
 	$(GO) build -o $(BIN)/switchboard-bench ./cmd/switchboard-bench

@@ -208,20 +208,20 @@ func (c *Connector) LookupByPhone(_ context.Context, req *connectors.LookupReque
 	}
 
 	type hit struct {
-		idx  int32
+		e    *contactEntry
 		kind connectors.MatchKind
 		num  int
 	}
 	var hits []hit
-	seen := map[int32]bool{}
-	consider := func(idxs []int32) {
-		for _, i := range idxs {
-			if seen[i] {
+	seen := map[*contactEntry]bool{}
+	consider := func(es []*contactEntry) {
+		for _, e := range es {
+			if seen[e] {
 				continue
 			}
-			seen[i] = true
-			best := hit{idx: i, num: -1}
-			for j, n := range snap.contacts[i].numbers {
+			seen[e] = true
+			best := hit{e: e, num: -1}
+			for j, n := range e.numbers {
 				k := phone.Match(q, n, 0)
 				if k.Strength() > best.kind.Strength() {
 					best.kind, best.num = k, j
@@ -233,16 +233,16 @@ func (c *Connector) LookupByPhone(_ context.Context, req *connectors.LookupReque
 		}
 	}
 	if q.E164 != "" {
-		consider(snap.byE164[q.E164])
+		consider(snap.byE164.get(q.E164))
 	}
 	if q.National != "" {
-		consider(snap.byNational[q.National])
+		consider(snap.byNational.get(q.National))
 	}
 	sort.Slice(hits, func(a, b int) bool {
 		if sa, sb := hits[a].kind.Strength(), hits[b].kind.Strength(); sa != sb {
 			return sa > sb
 		}
-		return hits[a].idx < hits[b].idx // contacts are sorted by ID
+		return hits[a].e.contact.ID < hits[b].e.contact.ID
 	})
 	limit := req.Limit
 	if limit <= 0 {
@@ -253,7 +253,7 @@ func (c *Connector) LookupByPhone(_ context.Context, req *connectors.LookupReque
 	}
 	resp := &connectors.LookupResponse{Matches: make([]connectors.Match, len(hits))}
 	for i, h := range hits {
-		e := &snap.contacts[h.idx]
+		e := h.e
 		ct := cloneContact(&e.contact)
 		resp.Matches[i] = connectors.Match{Contact: &ct, Kind: h.kind, Phone: e.contact.Phones[h.num]}
 	}
@@ -268,14 +268,14 @@ func (c *Connector) ListContacts(_ context.Context, req *connectors.ListRequest)
 		return nil, err
 	}
 	page, next, err := pageOf(snap.contacts, req, "ListContacts",
-		func(e *contactEntry) string { return e.contact.ID },
-		func(e *contactEntry) time.Time { return e.contact.UpdatedAt })
+		func(e **contactEntry) string { return (*e).contact.ID },
+		func(e **contactEntry) time.Time { return (*e).contact.UpdatedAt })
 	if err != nil {
 		return nil, err
 	}
 	resp := &connectors.ListContactsResponse{Contacts: make([]connectors.Contact, len(page)), NextCursor: next}
 	for i, e := range page {
-		resp.Contacts[i] = cloneContact(&e.contact)
+		resp.Contacts[i] = cloneContact(&(*e).contact)
 	}
 	return resp, nil
 }

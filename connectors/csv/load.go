@@ -39,29 +39,42 @@ const (
 // published, so readers need no lock.
 type snapshot struct {
 	set        *settings
-	contacts   []contactEntry       // sorted by ID
+	contacts   []*contactEntry      // sorted by ID; shared with later snapshots
+	seqs       []int32              // seqs[i]: contacts[i]'s position in file order
 	companies  []connectors.Company // sorted by ID
 	companySum []uint64             // content hash of companies[i]
-	byE164     map[string][]int32   // E.164 → indexes into contacts
-	byNational map[string][]int32   // national number → indexes into contacts
+	byE164     numIndex             // E.164 → indexes into contacts
+	byNational numIndex             // national number → indexes into contacts
 	stamp      fileStamp
 	loadedAt   time.Time
 	skipped    int // rows skipped as broken
+	parsed     int // rows this load parsed (the others were unchanged)
 	dropped    int // numbers dropped from kept rows
 	// companySrc[i] is the ID of the contact companies[i] took its name
 	// from (the first by ID with that company).
 	companySrc []string
-	tail       tailState // where an appended row would continue the file
-	lay        *layout   // the columns the rows were read with
+	// order is the contacts in file order (indexes into contacts), and
+	// layKey the header they were read under: the next reload takes a
+	// row whose bytes are unchanged from here instead of parsing it.
+	order  []int32
+	layKey uint64
 }
 
 // contactEntry is a contact with its parsed numbers (parallel to
-// contact.Phones) and the hash of its content.
+// contact.Phones) and the hash of its content. Once in a served snapshot
+// it is shared by the snapshots reloads build from it, and not modified.
 type contactEntry struct {
 	contact connectors.Contact
 	numbers []phone.Number
-	sum     uint64
-	line    int // the line the row is on
+	sum     uint64 // of the contact's content
+	raw     uint64 // of the row's bytes
+	dropped int32  // numbers of the row that were dropped
+}
+
+// parsedRow is a row parsed by one load, with where it is in the file.
+type parsedRow struct {
+	contactEntry
+	line, seq int32
 }
 
 // fileStamp identifies one version of the file.
@@ -101,7 +114,10 @@ func readFile(path string) ([]byte, fileStamp, error) {
 	if err != nil {
 		return nil, fileStamp{}, err
 	}
-	data, err := io.ReadAll(f)
+	// Sized from the stat (a file still growing reads to its end).
+	buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead))
+	_, err = buf.ReadFrom(f)
+	data := buf.Bytes()
 	if err != nil {
 		return nil, fileStamp{}, fmt.Errorf("read %s: %w", path, err)
 	}
@@ -252,11 +268,21 @@ type builder struct {
 	logged int
 	unlog  int // issues not logged because of the cap
 
-	entries []contactEntry
-	lines   map[string]int // id → line it was first seen on
-	prev    *snapshot      // an append: the rows before the new ones
+	seed   maphash.Seed
+	layKey uint64
+
+	entries []parsedRow    // the rows parsed
+	lines   map[string]int // id → line, of the rows parsed
 	skipped int
 	dropped int
+	seq     int32 // rows taken so far
+
+	// With a previous snapshot to take unchanged rows from: kept[j] is
+	// where prev.contacts[j] was taken, next the position in prev.order
+	// the next row is expected at.
+	prev *snapshot
+	kept []keptRow
+	next int
 }
 
 // issue records a problem with a row: logged (up to a cap) and, in strict
@@ -289,8 +315,17 @@ func load(ctx context.Context, s *settings, prev *snapshot, seed maphash.Seed, l
 	return build(ctx, s, data, stamp, prev, seed, log)
 }
 
-// build parses data (the file's bytes) into a snapshot.
+// build parses data (the file's bytes) into a snapshot. With prev, the
+// snapshot being served, a row whose bytes are unchanged since prev was
+// built (under the same settings and header) is taken from prev instead
+// of being parsed again: validating every number costs seconds at a
+// million rows, and a reload usually changes a few.
 func build(ctx context.Context, s *settings, data []byte, stamp fileStamp, prev *snapshot, seed maphash.Seed, log hclog.Logger) (*snapshot, error) {
+	return buildWith(ctx, s, data, stamp, prev, seed, log, true)
+}
+
+// buildWith is build; reuse false parses every row (the tests compare).
+func buildWith(ctx context.Context, s *settings, data []byte, stamp fileStamp, prev *snapshot, seed maphash.Seed, log hclog.Logger, reuse bool) (*snapshot, error) {
 	text, err := toUTF8(s, data, log)
 	if err != nil {
 		return nil, connectors.Errorf(connectors.ClassBadConfig, "Configure", "%w", err)
@@ -311,29 +346,36 @@ func build(ctx context.Context, s *settings, data []byte, stamp fileStamp, prev 
 	}
 
 	if first == nil { // a headerless file with no rows
-		b := &builder{s: s, log: log}
-		return b.finish(prev, seed, stamp), nil
+		b := &builder{s: s, log: log, seed: seed}
+		return b.finish(prev, stamp), nil
 	}
 	var header []string
+	layKey := uint64(len(first))
 	if s.header {
 		header = make([]string, len(first))
 		for i, h := range first {
 			header[i] = strings.TrimSpace(h)
 		}
+		layKey = maphash.Bytes(seed, text[:r.InputOffset()])
 	}
 	lay, problems := resolve(s, header, len(first))
 	if len(problems) > 0 {
 		return nil, &configError{problems}
 	}
 
-	rows := bytes.Count(text, []byte{'\n'}) + 1 // an upper bound, to size once
-	b := &builder{s: s, lay: lay, log: log, lines: make(map[string]int, rows), entries: make([]contactEntry, 0, rows)}
+	b := &builder{s: s, lay: lay, log: log, seed: seed, layKey: layKey}
+	if reuse && prev != nil && prev.set == s && prev.layKey == layKey && len(prev.contacts) > 0 {
+		b.prev, b.kept = prev, make([]keptRow, len(prev.contacts))
+		b.lines = map[string]int{}
+	} else {
+		rows := bytes.Count(text, []byte{'\n'}) + 1 // an upper bound, to size once
+		b.lines, b.entries = make(map[string]int, rows), make([]parsedRow, 0, rows)
+	}
 	if !s.header {
 		line, _ := r.FieldPos(0)
-		b.row(first, line)
+		b.take(first, text[:r.InputOffset()], line)
 	}
-	tailOff, err := b.rows(ctx, r, 0) // where the last record read starts
-	if err != nil {
+	if err := b.rows(ctx, r, text); err != nil {
 		return nil, err
 	}
 
@@ -343,40 +385,89 @@ func build(ctx context.Context, s *settings, data []byte, stamp fileStamp, prev 
 	if b.unlog > 0 {
 		log.Warn(fmt.Sprintf("%s: %d more problems not logged", s.path, b.unlog))
 	}
-	snap := b.finish(prev, seed, stamp)
-	snap.tail = newTail(s, data, text, tailOff)
-	snap.lay = lay
-	return snap, nil
+	return b.finish(prev, stamp), nil
 }
 
-// rows reads r's records to the end into b, numbering lines from
-// lineBase, and returns where the last record read starts.
-func (b *builder) rows(ctx context.Context, r *stdcsv.Reader, lineBase int) (int64, error) {
-	var tailOff int64
+// rows reads r's records over text to the end into b.
+func (b *builder) rows(ctx context.Context, r *stdcsv.Reader, text []byte) error {
 	for n := 1; ; n++ {
 		if n%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
-				return 0, fmt.Errorf("loading %s: %w", b.s.path, err)
+				return fmt.Errorf("loading %s: %w", b.s.path, err)
 			}
 		}
 		off := r.InputOffset()
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
-			return tailOff, nil
-		}
-		tailOff = off
-		var pe *stdcsv.ParseError
-		if errors.As(err, &pe) {
-			b.skipped++
-			b.issue(lineBase+pe.StartLine, fmt.Sprintf("broken quoting: %v (quote the whole field and double any quote inside it)", pe.Err), "row skipped")
-			continue
+			return nil
 		}
 		if err != nil {
-			return 0, connectors.Errorf(connectors.ClassUnavailable, "Configure", "reading %s: %w", b.s.path, err)
+			if pe := (*stdcsv.ParseError)(nil); errors.As(err, &pe) {
+				b.skipped++
+				b.issue(pe.StartLine, fmt.Sprintf("broken quoting: %v (quote the whole field and double any quote inside it)", pe.Err), "row skipped")
+				continue
+			}
+			return connectors.Errorf(connectors.ClassUnavailable, "Configure", "reading %s: %w", b.s.path, err)
 		}
 		line, _ := r.FieldPos(0)
-		b.row(rec, lineBase+line)
+		b.take(rec, text[off:r.InputOffset()], line)
 	}
+}
+
+// keptRow is where a row taken from the previous snapshot is in the new
+// file (line 0: not taken).
+type keptRow struct {
+	line, seq int32
+}
+
+// take adds one record, raw its bytes: from the previous snapshot when
+// an identical row is where it is expected, else parsed.
+func (b *builder) take(rec []string, raw []byte, line int) {
+	h := maphash.Bytes(b.seed, bytes.TrimRight(raw, "\r\n"))
+	if b.prev != nil && b.reuse(h, line) {
+		return
+	}
+	n := len(b.entries)
+	b.row(rec, line)
+	if len(b.entries) == n {
+		return // blank or skipped
+	}
+	e := &b.entries[n]
+	e.raw = h
+	if b.prev != nil {
+		// Resynchronise: a row edited in place, or rows deleted before
+		// it, move the expected position past the row's old one.
+		if j, ok := b.prev.contactIndex(e.contact.ID); ok {
+			if seq := int(b.prev.seqs[j]); seq >= b.next {
+				b.next = seq + 1
+			}
+		}
+	}
+}
+
+// reuse takes the previous snapshot's row with hash h when it is the row
+// expected next in file order (or the one after: the expected row was
+// edited or deleted). A taken row whose id an earlier row already holds
+// is skipped as a duplicate, as a parsed one would be.
+func (b *builder) reuse(h uint64, line int) bool {
+	p := b.prev
+	for k := b.next; k < len(p.order) && k <= b.next+1; k++ {
+		j := p.order[k]
+		e := p.contacts[j]
+		if e.raw != h || b.kept[j].line != 0 {
+			continue
+		}
+		b.next = k + 1
+		if first, dup := b.lines[e.contact.ID]; dup {
+			b.skipped++
+			b.issue(line, fmt.Sprintf("duplicate id %q (first on line %d)", e.contact.ID, first), "row skipped")
+			return true
+		}
+		b.kept[j] = keptRow{line: int32(line), seq: b.seq}
+		b.seq++
+		return true
+	}
+	return false
 }
 
 // newReader is the CSV reader of the settings over text.
@@ -440,8 +531,8 @@ func (b *builder) row(rec []string, line int) {
 		return
 	}
 	if b.prev != nil {
-		if old := b.prev.contact(id); old != nil {
-			skip(fmt.Sprintf("duplicate id %q (first on line %d)", id, old.line))
+		if j, ok := b.prev.contactIndex(id); ok && b.kept[j].line != 0 {
+			skip(fmt.Sprintf("duplicate id %q (first on line %d)", id, b.kept[j].line))
 			return
 		}
 	}
@@ -479,6 +570,7 @@ func (b *builder) row(rec []string, line int) {
 	}
 
 	var nums []phone.Number
+	dropped := b.dropped
 	for _, col := range lay.phones {
 		raw := cell(col.idx)
 		if raw == "" {
@@ -508,7 +600,9 @@ func (b *builder) row(rec []string, line int) {
 	c.Emails = splitEmails(rec, lay.emails)
 
 	b.lines[id] = line
-	b.entries = append(b.entries, contactEntry{contact: c, numbers: nums, line: line})
+	b.entries = append(b.entries, parsedRow{contactEntry: contactEntry{contact: c, numbers: nums, dropped: int32(b.dropped - dropped)},
+		line: int32(line), seq: b.seq})
+	b.seq++
 }
 
 // companyKey is the id of a company known only by name.
@@ -553,43 +647,169 @@ func splitEmails(rec []string, cols []labeledColumn) []string {
 // records are stamped last, just before the snapshot can be served, so that
 // a change is listed by changed-since as soon as it is stamped (the
 // connector declares changed_since_exact).
-func (b *builder) finish(prev *snapshot, seed maphash.Seed, stamp fileStamp) *snapshot {
-	entries := b.entries
-	slices.SortFunc(entries, func(a, b contactEntry) int { return strings.Compare(a.contact.ID, b.contact.ID) })
-
-	snap := &snapshot{
-		set:        b.s,
-		contacts:   entries,
-		byE164:     map[string][]int32{},
-		byNational: map[string][]int32{},
-		stamp:      stamp,
-		skipped:    b.skipped,
-		dropped:    b.dropped,
-	}
-	companies := map[string]int{}
-	var srcs []string
-	for i := range entries {
-		e := &entries[i]
-		e.sum = contactSum(seed, &e.contact)
+func (b *builder) finish(prev *snapshot, stamp fileStamp) *snapshot {
+	fresh := b.entries
+	slices.SortFunc(fresh, func(a, b parsedRow) int { return strings.Compare(a.contact.ID, b.contact.ID) })
+	for i := range fresh {
+		e := &fresh[i]
+		e.sum = contactSum(b.seed, &e.contact)
 		e.contact.UpdatedAt = time.Time{} // new or changed: stamped below
 		if prev != nil {
 			if old := prev.contact(e.contact.ID); old != nil && old.sum == e.sum {
 				e.contact.UpdatedAt = old.contact.UpdatedAt
 			}
 		}
-		for _, n := range e.numbers {
-			if n.E164 != "" {
-				snap.byE164[n.E164] = appendIndex(snap.byE164[n.E164], int32(i))
+	}
+	snap := &snapshot{set: b.s, stamp: stamp, skipped: b.skipped, parsed: len(fresh), layKey: b.layKey}
+	snap.contacts, snap.seqs = b.merge(fresh)
+	snap.order = make([]int32, len(snap.contacts))
+	for i, seq := range snap.seqs {
+		snap.order[seq] = int32(i)
+		snap.dropped += int(snap.contacts[i].dropped)
+	}
+	removed, added := b.changes(fresh)
+	if b.prev != nil {
+		e, ok1 := prev.byE164.patched(removed, added, e164Key)
+		n, ok2 := prev.byNational.patched(removed, added, nationalKey)
+		if ok1 && ok2 {
+			snap.byE164, snap.byNational = e, n
+		}
+	}
+	if snap.byE164.base == nil {
+		snap.byE164, snap.byNational = newIndexes(snap.contacts)
+	}
+	if b.prev == nil || !patchCompanies(snap, prev, removed, added, b.seed) {
+		companiesOf(snap, prev, b.seed)
+	}
+	snap.stampNew(prev == nil)
+	return snap
+}
+
+// merge is the contacts in ID order, with their positions in file order:
+// the rows taken from the previous snapshot (in ID order there, so not
+// sorted again) and the parsed ones (fresh, sorted).
+func (b *builder) merge(fresh []parsedRow) ([]*contactEntry, []int32) {
+	n := int(b.seq)
+	entries, seqs := make([]*contactEntry, 0, n), make([]int32, 0, n)
+	i := 0
+	if b.prev != nil {
+		for j, e := range b.prev.contacts {
+			k := b.kept[j]
+			if k.line == 0 {
+				continue
 			}
-			if n.National != "" {
-				snap.byNational[n.National] = appendIndex(snap.byNational[n.National], int32(i))
+			for ; i < len(fresh) && fresh[i].contact.ID < e.contact.ID; i++ {
+				entries, seqs = append(entries, &fresh[i].contactEntry), append(seqs, fresh[i].seq)
+			}
+			entries, seqs = append(entries, e), append(seqs, k.seq)
+		}
+	}
+	for ; i < len(fresh); i++ {
+		entries, seqs = append(entries, &fresh[i].contactEntry), append(seqs, fresh[i].seq)
+	}
+	return entries, seqs
+}
+
+// changes is what differs from the previous snapshot: its contacts not
+// taken (deleted, or replaced by a parsed row) and the parsed ones.
+func (b *builder) changes(fresh []parsedRow) (removed, added []*contactEntry) {
+	if b.prev == nil {
+		return nil, nil
+	}
+	for j, e := range b.prev.contacts {
+		if b.kept[j].line == 0 {
+			removed = append(removed, e)
+		}
+	}
+	added = make([]*contactEntry, len(fresh))
+	for i := range fresh {
+		added[i] = &fresh[i].contactEntry
+	}
+	return removed, added
+}
+
+// patchCompanies derives snap's companies from prev's when the changes
+// cannot rename or remove one: a removed contact that named its company
+// (the company's first contact by ID) is replaced by a row with the same
+// ID, company ID and name, and an added contact either names a new
+// company or sorts after its company's first contact. prev's slices are
+// shared when nothing is added; false when a full derivation is needed.
+func patchCompanies(snap, prev *snapshot, removed, added []*contactEntry, seed maphash.Seed) bool {
+	byID := make(map[string]*connectors.Contact, len(added))
+	for _, e := range added {
+		byID[e.contact.ID] = &e.contact
+	}
+	for _, e := range removed {
+		was := &e.contact
+		if was.CompanyID == "" {
+			continue
+		}
+		if j, ok := prev.companyIndex(was.CompanyID); ok && prev.companySrc[j] == was.ID {
+			now := byID[was.ID]
+			if now == nil || now.CompanyID != was.CompanyID || now.CompanyName != was.CompanyName {
+				return false
 			}
 		}
-		if id := e.contact.CompanyID; id != "" {
+	}
+	var fresh []connectors.Company
+	var freshSrc []string
+	seen := map[string]bool{}
+	for _, e := range added { // in ID order
+		now := &e.contact
+		if now.CompanyID == "" {
+			continue
+		}
+		if j, ok := prev.companyIndex(now.CompanyID); ok {
+			if now.ID < prev.companySrc[j] {
+				return false // the company's first contact changes
+			}
+			continue
+		}
+		if !seen[now.CompanyID] {
+			seen[now.CompanyID] = true
+			fresh = append(fresh, connectors.Company{ID: now.CompanyID, Name: now.CompanyName}) // zero UpdatedAt: new
+			freshSrc = append(freshSrc, now.ID)
+		}
+	}
+	// Shared when nothing is added: no reload modifies a served
+	// snapshot's companies.
+	snap.companies, snap.companySum, snap.companySrc = prev.companies, prev.companySum, prev.companySrc
+	if len(fresh) == 0 {
+		return true
+	}
+	order := make([]int, len(fresh))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(fresh[a].ID, fresh[b].ID) })
+	n := len(prev.companies) + len(fresh)
+	cos, sums, srcs := make([]connectors.Company, 0, n), make([]uint64, 0, n), make([]string, 0, n)
+	i := 0
+	for _, k := range order {
+		for ; i < len(prev.companies) && prev.companies[i].ID < fresh[k].ID; i++ {
+			cos, sums, srcs = append(cos, prev.companies[i]), append(sums, prev.companySum[i]), append(srcs, prev.companySrc[i])
+		}
+		cos, sums, srcs = append(cos, fresh[k]), append(sums, companySum(seed, &fresh[k])), append(srcs, freshSrc[k])
+	}
+	snap.companies = append(cos, prev.companies[i:]...)
+	snap.companySum = append(sums, prev.companySum[i:]...)
+	snap.companySrc = append(srcs, prev.companySrc[i:]...)
+	return true
+}
+
+// companiesOf derives snap's companies from its contacts: one per
+// company id, named by its first contact by ID. A company unchanged
+// since prev keeps its first-seen time.
+func companiesOf(snap, prev *snapshot, seed maphash.Seed) {
+	companies := map[string]int{}
+	var srcs []string
+	for _, e := range snap.contacts {
+		c := &e.contact
+		if id := c.CompanyID; id != "" {
 			if _, seen := companies[id]; !seen {
 				companies[id] = len(snap.companies)
-				snap.companies = append(snap.companies, connectors.Company{ID: id, Name: e.contact.CompanyName})
-				srcs = append(srcs, e.contact.ID)
+				snap.companies = append(snap.companies, connectors.Company{ID: id, Name: c.CompanyName})
+				srcs = append(srcs, c.ID)
 			}
 		}
 	}
@@ -610,25 +830,33 @@ func (b *builder) finish(prev *snapshot, seed maphash.Seed, stamp fileStamp) *sn
 	for i := range snap.companies {
 		co := &snap.companies[i]
 		snap.companySum[i] = companySum(seed, co)
-		co.UpdatedAt = time.Time{} // new or changed: stamped below
+		co.UpdatedAt = time.Time{} // new or changed: stamped by stampNew
 		if prev != nil {
 			if j, ok := prev.companyIndex(co.ID); ok && prev.companySum[j] == snap.companySum[i] {
 				co.UpdatedAt = prev.companies[j].UpdatedAt
 			}
 		}
 	}
-	snap.stampNew()
-	return snap
 }
 
 // stampNew stamps the records that are new or changed (their UpdatedAt
 // still zero) with the time the snapshot is ready to be served, so that a
 // change is listed by changed-since as soon as it is stamped.
-func (snap *snapshot) stampNew() {
+//
+// The first load of a process (first true) stamps them with the time the
+// file was read instead: nothing could list this process's records
+// before, and a cursor from an earlier process predates the read. A host
+// that builds its index right after the load then does not list every
+// record again on its first poll (the look-back of an exact connector is
+// a second; a large load takes longer than that).
+func (snap *snapshot) stampNew(first bool) {
 	now := time.Now()
 	snap.loadedAt = now
-	for i := range snap.contacts {
-		if c := &snap.contacts[i].contact; c.UpdatedAt.IsZero() {
+	if first && !snap.stamp.readAt.IsZero() {
+		now = snap.stamp.readAt
+	}
+	for _, e := range snap.contacts {
+		if c := &e.contact; c.UpdatedAt.IsZero() {
 			c.UpdatedAt = now
 		}
 	}
@@ -639,22 +867,18 @@ func (snap *snapshot) stampNew() {
 	}
 }
 
-// appendIndex adds i to an index list unless it is already its last entry
-// (a contact with the same number in two columns).
-func appendIndex(list []int32, i int32) []int32 {
-	if n := len(list); n > 0 && list[n-1] == i {
-		return list
-	}
-	return append(list, i)
-}
-
 // contact finds a contact by ID.
 func (s *snapshot) contact(id string) *contactEntry {
-	i := sort.Search(len(s.contacts), func(i int) bool { return s.contacts[i].contact.ID >= id })
-	if i < len(s.contacts) && s.contacts[i].contact.ID == id {
-		return &s.contacts[i]
+	if i, ok := s.contactIndex(id); ok {
+		return s.contacts[i]
 	}
 	return nil
+}
+
+// contactIndex finds a contact's index by ID.
+func (s *snapshot) contactIndex(id string) (int, bool) {
+	i := sort.Search(len(s.contacts), func(i int) bool { return s.contacts[i].contact.ID >= id })
+	return i, i < len(s.contacts) && s.contacts[i].contact.ID == id
 }
 
 // companyIndex finds a company by ID.

@@ -74,8 +74,8 @@ func unchangedSince(fi os.FileInfo, st fileStamp) bool {
 // asked since the hold began and would never see them under the load's
 // time. The snapshot is not served yet, so nothing reads them meanwhile.
 func restamp(snap *snapshot, at time.Time) {
-	for i := range snap.contacts {
-		if c := &snap.contacts[i].contact; c.UpdatedAt.Equal(snap.loadedAt) {
+	for _, e := range snap.contacts {
+		if c := &e.contact; c.UpdatedAt.Equal(snap.loadedAt) {
 			c.UpdatedAt = at
 		}
 	}
@@ -174,7 +174,7 @@ func (c *Connector) watch(ctx context.Context, first *snapshot) {
 		if prev == nil || prev.set != s {
 			return // reconfigured
 		}
-		snap, err := buildNext(ctx, s, data, stamp, prev, c.seed, c.log)
+		snap, err := build(ctx, s, data, stamp, prev, c.seed, c.log)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
