@@ -32,6 +32,12 @@ const (
 	// polling for changes needs no look-back. A database whose rows carry
 	// the time of a transaction that commits later does not declare it.
 	CapChangedSinceExact Capability = "changed_since_exact"
+	// CapGuardsShrink: the connector itself holds back a reload that
+	// would lose a large share of its records until its operator accepts
+	// it (the CSV connector's max_shrink), and fails Check meanwhile. A
+	// smaller listing from it is deliberate, so the host's index does not
+	// hold it again (directory.max_shrink does not apply to it).
+	CapGuardsShrink Capability = "guards_shrink"
 )
 
 // Phone is one number as a CRM holds it.

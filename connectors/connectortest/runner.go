@@ -106,7 +106,7 @@ var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 var knownCaps = map[connectors.Capability]bool{
 	connectors.CapLookup: true, connectors.CapListCompanies: true,
 	connectors.CapListContacts: true, connectors.CapChangedSince: true,
-	connectors.CapChangedSinceExact: true,
+	connectors.CapChangedSinceExact: true, connectors.CapGuardsShrink: true,
 }
 
 func (r *runner) testDescribe(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboard-hq/switchboard/connectors"
 )
 
 // Start builds every index-mode source's index in the background, one
@@ -14,10 +16,15 @@ import (
 // rebuilds each on its Refresh interval until ctx ends or Close is called,
 // and polls each with a Poll interval for changed records (see poll.go).
 // Lookups answer from a source once its first build has finished (see
-// Ready). Start does nothing the second time.
+// Ready). Every source's connector is checked every CheckInterval
+// (health.go). Start does nothing the second time.
 func (d *Directory) Start(ctx context.Context) {
 	d.startOnce.Do(func() {
 		for _, s := range d.sources {
+			if d.checkEvery > 0 {
+				d.wg.Add(1)
+				go d.checkLoop(ctx, s)
+			}
 			if s.Mode != ModeIndex {
 				continue
 			}
@@ -157,6 +164,15 @@ func (d *Directory) guard(s *source, served, next int) (hold *heldBuild, confirm
 	return s.held, false
 }
 
+// guardsShrink reports whether s's connector holds back shrinking reloads
+// itself (connectors.CapGuardsShrink): its smaller listing was accepted
+// by its operator and is not held again here. A connector that cannot
+// describe itself is guarded.
+func guardsShrink(ctx context.Context, s *source) bool {
+	desc, err := s.Connector.Describe(ctx, &connectors.DescribeRequest{})
+	return err == nil && desc.Has(connectors.CapGuardsShrink)
+}
+
 // build builds s's index and swaps it in, or keeps the old one when the
 // build fails or the shrink guard holds it.
 func (d *Directory) build(ctx context.Context, s *source) error {
@@ -177,7 +193,7 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 		hold      *heldBuild
 		confirmed bool
 	)
-	if err == nil && old != nil {
+	if err == nil && old != nil && !guardsShrink(ctx, s) {
 		hold, confirmed = d.guard(s, old.Len(), ix.Len())
 	}
 
@@ -253,6 +269,9 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 func (d *Directory) Ready() (ready bool, why string) {
 	var missing []string
 	for _, s := range d.sources {
+		if why := s.checkFailure(); why != "" {
+			missing = append(missing, why)
+		}
 		if s.Mode != ModeIndex {
 			continue
 		}

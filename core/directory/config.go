@@ -16,14 +16,18 @@ type Config struct {
 	// MaxShrink is the share of an index's records a rebuild may lose
 	// before it is held (see Options.MaxShrink); 1 turns the guard off.
 	MaxShrink float64 `yaml:"max_shrink"`
+	// CheckInterval is how often every connector's Check runs for
+	// /readyz (health.go).
+	CheckInterval time.Duration `yaml:"check_interval"`
 }
 
 // DefaultConfig is the directory section when nothing is written.
 func DefaultConfig() Config {
 	return Config{
-		Deadline:  DefaultDeadline,
-		Cache:     CacheOptions{Size: 10000, PositiveTTL: time.Minute, NegativeTTL: 15 * time.Second},
-		MaxShrink: DefaultMaxShrink,
+		Deadline:      DefaultDeadline,
+		Cache:         CacheOptions{Size: 10000, PositiveTTL: time.Minute, NegativeTTL: 15 * time.Second},
+		MaxShrink:     DefaultMaxShrink,
+		CheckInterval: DefaultCheckInterval,
 	}
 }
 
@@ -36,6 +40,9 @@ func (c *Config) Check() connectors.Problems {
 	}
 	if c.Cache.Size > 0 {
 		conf.Positive(&ps, "cache.positive_ttl", c.Cache.PositiveTTL)
+	}
+	if c.CheckInterval < time.Second {
+		ps.Addf("check_interval", "must be at least 1s, got %s: how often every connector's Check runs for /readyz (a HubSpot Check makes two requests)", c.CheckInterval)
 	}
 	if !validShrink(c.MaxShrink) {
 		ps.Addf("max_shrink", "must be above 0 and at most 1, got %v: the share of an index's records a rebuild may lose "+

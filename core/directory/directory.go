@@ -100,6 +100,9 @@ type Options struct {
 	// It must be above 0 and at most 1 (which turns the guard off); 0 is
 	// DefaultMaxShrink.
 	MaxShrink float64
+	// CheckInterval is how often each source's connector is checked
+	// (health.go); 0 is DefaultCheckInterval.
+	CheckInterval time.Duration
 	// Logger receives build and breaker events (default: none).
 	Logger hclog.Logger
 	// Registerer, when set, receives the directory's metrics.
@@ -133,6 +136,8 @@ type Directory struct {
 
 	// retryMin and retryMax bound the backoff between failed first builds.
 	retryMin, retryMax time.Duration
+	// checkEvery is how often each source's connector is checked.
+	checkEvery time.Duration
 	// pollOverlap is how far before the previous poll each poll asks
 	// (DefaultPollOverlap).
 	pollOverlap time.Duration
@@ -208,6 +213,10 @@ type SourceStats struct {
 	// Breaker is the live circuit breaker's state ("closed", "open",
 	// "half-open"); empty in index mode.
 	Breaker string
+	// LastCheck is when the connector was last checked (health.go) and
+	// CheckError why that Check failed (nil: it passed, or none ran yet).
+	LastCheck  time.Time
+	CheckError error
 }
 
 var sourceName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
@@ -232,6 +241,9 @@ func New(opts Options) (*Directory, error) {
 	}
 	if opts.MaxShrink == 0 {
 		opts.MaxShrink = DefaultMaxShrink
+	}
+	if opts.CheckInterval == 0 {
+		opts.CheckInterval = DefaultCheckInterval
 	}
 	if !validShrink(opts.MaxShrink) {
 		return nil, fmt.Errorf("directory: max shrink %v must be above 0 and at most 1 (1 turns the guard off); leave it 0 for the default %v",
@@ -260,6 +272,7 @@ func New(opts Options) (*Directory, error) {
 		retryMin:     time.Second,
 		retryMax:     time.Minute,
 		pollOverlap:  DefaultPollOverlap,
+		checkEvery:   opts.CheckInterval,
 	}
 	if opts.Cache.Size > 0 && (opts.Cache.PositiveTTL > 0 || opts.Cache.NegativeTTL > 0) {
 		d.cache = newLRU(opts.Cache.Size)

@@ -30,6 +30,7 @@ type fakeConn struct {
 	deaf      chan struct{} // when set, LookupByPhone ignores ctx and waits for it to close
 	lookupErr error
 	listErr   error
+	checkErr  error
 	failAfter int // ListContacts fails from this page on (with listErr); 0: every page
 	loopy     bool
 	panicky   bool
@@ -89,6 +90,12 @@ func (f *fakeConn) Configure(context.Context, *connectors.ConfigureRequest) (*co
 }
 
 func (f *fakeConn) Check(context.Context, *connectors.CheckRequest) (*connectors.CheckResponse, error) {
+	f.mu.Lock()
+	err := f.checkErr
+	f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	return &connectors.CheckResponse{Records: -1}, nil
 }
 

@@ -112,14 +112,15 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 	}
 
 	h.Directory, err = directory.New(directory.Options{
-		Sources:      sources,
-		Parser:       h.Parser,
-		SuffixDigits: cfg.Phone.SuffixMatchDigits,
-		Deadline:     cfg.Directory.Deadline,
-		Cache:        cfg.Directory.Cache,
-		MaxShrink:    cfg.Directory.MaxShrink,
-		Logger:       log.Named("directory"),
-		Registerer:   reg,
+		Sources:       sources,
+		Parser:        h.Parser,
+		SuffixDigits:  cfg.Phone.SuffixMatchDigits,
+		Deadline:      cfg.Directory.Deadline,
+		Cache:         cfg.Directory.Cache,
+		MaxShrink:     cfg.Directory.MaxShrink,
+		CheckInterval: cfg.Directory.CheckInterval,
+		Logger:        log.Named("directory"),
+		Registerer:    reg,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
