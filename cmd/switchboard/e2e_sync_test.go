@@ -16,8 +16,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -189,7 +191,28 @@ func (f *syncFixture) mustSync(args ...string) (crmsync.Summary, map[string]int)
 	return sum, counts
 }
 
-// checkMirror checks that Hipcall holds each CSV row once, with its fields.
+// startSync starts `switchboard sync -json` without waiting for it: for a
+// test that kills it. exited delivers cmd.Wait's error; out (stdout and
+// stderr) may be read once it has.
+func (f *syncFixture) startSync() (cmd *exec.Cmd, exited <-chan error, out *bytes.Buffer) {
+	f.t.Helper()
+	hostBin, pluginDir := binaries(f.t)
+	cmd = exec.Command(hostBin, "sync", "-config", f.cfg, "-json")
+	cmd.Env = append(append(os.Environ(), "SB_PLUGIN_DIR="+pluginDir), f.env()...)
+	out = &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		f.t.Fatal(err)
+	}
+	ch := make(chan error, 1)
+	go func() { ch <- cmd.Wait() }()
+	// A test that fails before killing it must not leave it running.
+	f.t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, ch, out
+}
+
+// checkMirror checks that Hipcall holds each CSV row once, with its fields
+// (its one phone number, in E.164, and its company's name included).
 func (f *syncFixture) checkMirror() {
 	f.t.Helper()
 	companies := map[string]hipcall.Company{}
@@ -221,10 +244,13 @@ func (f *syncFixture) checkMirror() {
 			continue
 		}
 		co := companies[r.companyID]
-		if c.FirstName != r.first || c.JobTitle != r.title || c.CompanyID == nil || *c.CompanyID != co.ID ||
+		if c.FirstName != r.first || c.LastName != r.last || c.JobTitle != r.title || c.CompanyID == nil || *c.CompanyID != co.ID ||
 			c.AssignToUserID == nil || *c.AssignToUserID != 42 || len(c.Phones) != 1 || len(c.Emails) != 1 ||
-			c.Emails[0].Email != r.email {
+			c.Phones[0].Number != strings.ReplaceAll(r.phone, " ", "") || c.Emails[0].Email != r.email {
 			f.t.Errorf("contact %s in Hipcall = %+v, want %+v (company id %d)", r.id, c, r, co.ID)
+		}
+		if co.Name != r.company {
+			f.t.Errorf("company %s in Hipcall is named %q, want %q", r.companyID, co.Name, r.company)
 		}
 	}
 	if len(contacts) != len(f.rows) || len(companies) != len(wantCompanies) {
@@ -371,16 +397,7 @@ func TestE2ESyncKilledAndResumed(t *testing.T) {
 	const n = 300
 	f := newSyncFixture(t, "sqlite", n)
 	f.latency.Store(int64(10 * time.Millisecond))
-	hostBin, pluginDir := binaries(t)
-	cmd := exec.Command(hostBin, "sync", "-config", f.cfg)
-	cmd.Env = append(append(os.Environ(), "SB_PLUGIN_DIR="+pluginDir), f.env()...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	cmd, exited, _ := f.startSync()
 	eventually(t, 30*time.Second, func() (bool, string) {
 		c := f.fake.Count("POST /contacts")
 		return c >= 60, fmt.Sprintf("%d contacts created", c)
@@ -404,6 +421,152 @@ func TestE2ESyncKilledAndResumed(t *testing.T) {
 	}
 }
 
+// killRows is the CRM of TestE2ESyncKilledAtWrites: version 1, six
+// contacts across two companies; version 2 changes K2's number, renames
+// company CO-2, changes K5's first name and adds K7; version 3 is version
+// 2 with K2's number back to version 1's, the number a run killed after
+// deleting it from Hipcall had just taken away.
+func killRows(version int) []syncRow {
+	rows := syncRows(6)
+	for i := range rows {
+		rows[i].id = fmt.Sprintf("K%d", i+1)
+		if i%2 == 1 {
+			rows[i].company, rows[i].companyID = "Company 2 Ltd", "CO-2"
+		}
+	}
+	if version == 1 {
+		return rows
+	}
+	v1Phone := rows[1].phone
+	rows[1].phone = "+44 20 7946 0901"
+	for i := range rows {
+		if rows[i].companyID == "CO-2" {
+			rows[i].company = "Company 2 Group"
+		}
+	}
+	rows[4].first = "Fifth"
+	rows = append(rows, syncRow{id: "K7", first: "Seventh", last: "Last", company: "Company 2 Group", companyID: "CO-2",
+		phone: "+44 20 7946 0907", email: "k7@example.com", owner: "u-17", title: "Engineer"})
+	if version == 3 {
+		rows[1].phone = v1Phone
+	}
+	return rows
+}
+
+// writeRoutes lists the routes of the write requests in a log, in order.
+func writeRoutes(reqs []fakehipcall.RecordedRequest) []string {
+	var out []string
+	for _, r := range reqs {
+		if r.Method != http.MethodGet {
+			out = append(out, r.Route)
+		}
+	}
+	return out
+}
+
+// TestE2ESyncKilledAtWrites proves the intent log's promise, "a run killed
+// at any point resumes where it stopped", with the real binary and a real
+// SIGKILL at every write boundary of a sync of changes: the fake holds the
+// run's k-th write just before or just after applying it
+// (fakehipcall.HoldWrite), the test kills the process while it waits for
+// the answer, the CRM changes again (K2's number flips back to the one the
+// killed run may just have deleted from Hipcall), and a plain sync must
+// leave Hipcall exactly equal to the CRM, after which a further sync must
+// write nothing. One record at a time (SYNC_CONCURRENCY=1), so that the
+// k-th write is the same request in every run.
+//
+// The sync of changes makes few writes (W, learnt from an unkilled run:
+// 5), so every boundary is tried, both ways: 2W cases of four runs each
+// (first sync, killed run, resumed run, check run).
+func TestE2ESyncKilledAtWrites(t *testing.T) {
+	t.Parallel()
+	newFixture := func(t *testing.T) *syncFixture {
+		f := newSyncFixture(t, "sqlite", 0)
+		f.extraEnv = []string{"SYNC_CONCURRENCY=1"}
+		f.writeCSV(killRows(1))
+		f.mustSync()
+		return f
+	}
+
+	// W: the writes of the unkilled sync of changes.
+	ref := newFixture(t)
+	ref.checkMirror()
+	ref.writeCSV(killRows(2))
+	ref.mustSync()
+	ref.checkMirror()
+	writes := writeRoutes(ref.fake.Requests())
+	w := len(writes)
+	t.Logf("the sync of changes makes %d writes: %v", w, writes)
+	// K2's number changes make-before-break: the new number is added
+	// before the old one is deleted, so the kill lands between them too.
+	add := slices.Index(writes, "POST /contacts/{id}/phones")
+	del := slices.Index(writes, "DELETE /contacts/{id}/phones/{number}")
+	if w < 5 || add < 0 || del < add {
+		t.Fatalf("the sync of changes wrote %v: want a company PATCH, a contact PATCH and POST, and K2's number added before the old one is deleted", writes)
+	}
+	// Control: unkilled, version 3 after version 2 leaves Hipcall exact
+	// too, so that a failure below is the kill's doing.
+	ref.writeCSV(killRows(3))
+	ref.mustSync()
+	ref.checkMirror()
+
+	points := []struct {
+		at   fakehipcall.HoldPoint
+		name string
+	}{{fakehipcall.BeforeApplying, "before"}, {fakehipcall.AfterApplying, "after"}}
+	for k := 1; k <= w; k++ {
+		for _, p := range points {
+			t.Run(fmt.Sprintf("write%d-%s", k, p.name), func(t *testing.T) {
+				t.Parallel()
+				f := newFixture(t)
+				f.writeCSV(killRows(2))
+				f.fake.ResetRequests()
+				held := f.fake.HoldWrite(fakehipcall.AnyRoute, k, p.at)
+				t.Cleanup(held.Release)
+				cmd, exited, out := f.startSync()
+				select {
+				case <-held.Reached():
+				case err := <-exited:
+					t.Fatalf("the run ended (%v) before its write %d:\n%s", err, k, out)
+				case <-time.After(30 * time.Second):
+					_ = cmd.Process.Kill()
+					<-exited
+					t.Fatalf("write %d never came:\n%s", k, out)
+				}
+				if err := cmd.Process.Kill(); err != nil {
+					t.Fatal(err)
+				}
+				<-exited
+				if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+					t.Fatalf("the run was not killed: %v\n%s", cmd.ProcessState, out)
+				}
+				// The process is gone: let the fake finish with the request
+				// (drop it unapplied, or answer nobody).
+				held.Release()
+				killed := held.Request()
+				if killed.Route != writes[k-1] {
+					t.Fatalf("write %d is %s %s, but %s in the unkilled run: the write order is not deterministic", k, killed.Method, killed.Path, writes[k-1])
+				}
+
+				f.writeCSV(killRows(3))
+				sum, _ := f.mustSync()
+				f.checkMirror()
+				// Nothing is left to write, nor (every record settled, none
+				// in flight) to read back.
+				if sum, counts := f.mustSync(); writeCount(counts) != 0 {
+					t.Errorf("a sync after the resumed one still wrote: requests %v, summary %+v", counts, sum.Contacts)
+				} else if len(counts) != 0 {
+					t.Errorf("a sync after the resumed one still read: requests %v", counts)
+				}
+				if t.Failed() {
+					t.Logf("killed at write %d (%s %s, %s applying it); the resumed run: %+v %+v, relearned %v, problems %v",
+						k, killed.Method, killed.Path, p.name, sum.Companies, sum.Contacts, sum.Relearned, sum.Problems)
+				}
+			})
+		}
+	}
+}
+
 // TestE2ESyncFaults: a storm of 429s and 5xx answers (on listings, lookups,
 // PATCHes and POSTs, whose answers may have been applied) cost time, not
 // records. One record at a time, so that the faults land deterministically.
@@ -420,8 +583,13 @@ func TestE2ESyncFaults(t *testing.T) {
 	f.fake.Fail("POST /companies", 500)
 	f.fake.Script("POST /contacts", fakehipcall.Fault{Status: 503}, fakehipcall.Fault{}, fakehipcall.Fault{Status: 502})
 	sum, counts := f.mustSync()
-	if sum.RateLimited != 20 || sum.Retries < 22 {
-		t.Errorf("summary: %d 429s and %d retries, want 20 429s and at least 22 retries", sum.RateLimited, sum.Retries)
+	// Every answer the storm spoiled was followed by the same request again:
+	// 20 429s, 2 GET /companies and 3 POSTs (each looked up, found missing
+	// and sent again).
+	reqs := f.fake.Requests()
+	if retried, spoiled := retriedRequests(reqs), failedRequests(reqs); sum.RateLimited != 20 || sum.Retries != retried || retried != spoiled || spoiled != 25 {
+		t.Errorf("summary: %d 429s and %d retries; the fake answered %d requests 429 or 5xx, and saw %d of them sent again; want 20 429s and 25 of each",
+			sum.RateLimited, sum.Retries, spoiled, retried)
 	}
 	// Each POST answered 5xx is followed by a lookup (404) and a new POST.
 	lookups := map[string]int{}
@@ -442,10 +610,47 @@ func TestE2ESyncFaults(t *testing.T) {
 	f.fake.FailN("PATCH /contacts/{id}", 3, 503)
 	f.rows[3].title = "Changed"
 	f.writeCSV(f.rows)
-	if sum, counts := f.mustSync(); counts["PATCH /contacts/{id}"] != 4 || writeCount(counts) != 4 || sum.Contacts.Updated != 1 {
-		t.Errorf("PATCH behind three 503s: requests %v, summary %+v", counts, sum.Contacts)
+	if sum, counts := f.mustSync(); counts["PATCH /contacts/{id}"] != 4 || writeCount(counts) != 4 || sum.Contacts.Updated != 1 ||
+		sum.Retries != 3 || retriedRequests(f.fake.Requests()) != 3 {
+		t.Errorf("PATCH behind three 503s: requests %v, summary %+v, %d retries", counts, sum.Contacts, sum.Retries)
 	}
 	f.checkMirror()
+}
+
+// retriedRequests counts the requests in a run's log that were retries by
+// the summary's definition (hipcall.Stats.Retries, counted by
+// hipcall.Meter): a request identical to an earlier one (method, path,
+// query, body) that got no usable answer (429, 5xx, or none: a dropped
+// connection, Status 0) and was not sent again yet. Whoever resent it
+// counts: the client retrying a 429 or a GET's 5xx, or the sync
+// re-POSTing a create that was answered 5xx after looking it up (404).
+// A spoiled request that was not sent again (a POST found by the lookup)
+// is no retry.
+func retriedRequests(reqs []fakehipcall.RecordedRequest) int64 {
+	spoiled := map[string]int{}
+	var n int64
+	for _, r := range reqs {
+		sig := r.Method + " " + r.Path + "?" + r.Query.Encode() + "\n" + string(r.Body)
+		if spoiled[sig] > 0 {
+			n++
+			spoiled[sig]--
+		}
+		if r.Status == 0 || r.Status == http.StatusTooManyRequests || r.Status >= 500 {
+			spoiled[sig]++
+		}
+	}
+	return n
+}
+
+// failedRequests counts the requests the fake answered 429 or 5xx.
+func failedRequests(reqs []fakehipcall.RecordedRequest) int64 {
+	var n int64
+	for _, r := range reqs {
+		if r.Status == http.StatusTooManyRequests || r.Status >= 500 {
+			n++
+		}
+	}
+	return n
 }
 
 // TestE2ESyncBadRecords: a record that cannot be synced is reported, the

@@ -9,7 +9,9 @@
 // per-token rate limit with x-ratelimit-* headers; and it records every
 // request. Faults (error statuses, delays, 429s, dropped connections) are
 // scripted per route with Script, Fail, FailN, Delay, Drop and
-// TooManyRequests.
+// TooManyRequests. HoldWrite holds the n-th write request just before or
+// just after it is applied until the test releases it, so that a test can
+// kill the client at a deterministic write boundary.
 //
 // Routes are named "METHOD /template", relative to /api/v3, e.g.
 // "POST /calls/{uuid}/cards" or "GET /companies/{id}"; Routes lists them.

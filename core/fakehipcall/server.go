@@ -63,6 +63,11 @@ type Server struct {
 	mu      sync.Mutex
 	state   *state
 	windows map[string]*window
+
+	// hmu orders the request log with the write counting of the armed
+	// hold (HoldWrite).
+	hmu  sync.Mutex
+	hold *Held
 }
 
 // New returns a Server that is not listening yet.
@@ -123,14 +128,18 @@ func (s *Server) Handler() http.Handler { return s }
 func (s *Server) Close() { s.lb.Close() }
 
 // Reset puts the server back to its just-created state: no data, cards,
-// faults, rate-limit windows or records.
+// faults, rate-limit windows, records or armed hold (a request already
+// held stays held until released).
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.state = newState()
 	s.faults.Reset()
 	s.windows = map[string]*window{}
+	s.hmu.Lock()
 	s.records.Reset()
+	s.hold = nil
+	s.hmu.Unlock()
 }
 
 // apiError is Hipcall's error body.
@@ -177,15 +186,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt != nil {
 		key = rt.key
 	}
-	idx := s.records.Record(RecordedRequest{
+	idx, held := s.logRequest(RecordedRequest{
 		Method: r.Method, Path: rel, Route: key, Query: r.URL.Query(),
 		Body: body, At: s.now(),
 	})
+	if held != nil {
+		defer close(held.done)
+		if held.at == BeforeApplying {
+			// The test kills the client meanwhile: for Hipcall the
+			// request never came, so it is neither applied nor answered.
+			if held.wait() {
+				fakeapi.DropConnection(w)
+			}
+			return
+		}
+	}
 
 	if s.opts.Latency > 0 && !s.lb.Wait(s.opts.Latency) {
 		return
 	}
 	rep, hdr := s.serve(w, r, rt, key, params, body)
+	if held != nil && !held.wait() { // AfterApplying: applied, not answered yet
+		return
+	}
 	if rep == nil { // the connection was dropped
 		s.records.SetStatus(idx, 0)
 		return
