@@ -1,0 +1,139 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Effects records what a request that is not idempotent (a comment, a
+// task) did, so that a job run again — after a crash, a SIGKILL or a lost
+// answer — never posts it twice:
+//
+//	Begin  before the request: marks (call, step) sent
+//	Done   after a success: records the id Hipcall gave
+//	Abort  after an answer that proves nothing was done (429, 502-504,
+//	       a refused connection): clears the mark, so a retry may send
+//
+// A job that finds the mark still set (Begin answers Sent) cannot know
+// whether Hipcall did the work: the window between the request leaving
+// and Done is the residual risk, and such a step is held for a person
+// instead of being guessed either way.
+type Effects struct {
+	db         *sql.DB
+	positional bool // $1 placeholders (PostgreSQL)
+}
+
+// EffectState is where a step stands.
+type EffectState string
+
+// States.
+const (
+	EffectNone EffectState = ""     // never sent, or aborted
+	EffectSent EffectState = "sent" // sent; no answer recorded
+	EffectDone EffectState = "done" // done; RemoteID is Hipcall's id
+)
+
+// Effect is one step's record.
+type Effect struct {
+	State    EffectState
+	RemoteID string
+	SentAt   time.Time
+	DoneAt   time.Time
+}
+
+const effectsTable = `CREATE TABLE IF NOT EXISTS switchboard_effects (
+  call_uuid TEXT   NOT NULL,
+  step      TEXT   NOT NULL,
+  state     TEXT   NOT NULL,
+  remote_id TEXT   NOT NULL DEFAULT '',
+  sent_at   BIGINT NOT NULL,
+  done_at   BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (call_uuid, step)
+)`
+
+func (e *Effects) migrate(ctx context.Context) error {
+	_, err := e.db.ExecContext(ctx, effectsTable)
+	return err
+}
+
+// q rewrites ? placeholders as $n for PostgreSQL.
+func (e *Effects) q(query string) string {
+	if !e.positional {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Get returns the step's record (State EffectNone when there is none).
+func (e *Effects) Get(ctx context.Context, call, step string) (Effect, error) {
+	var (
+		ef           Effect
+		state        string
+		sent, doneAt int64
+	)
+	err := e.db.QueryRowContext(ctx, e.q(`SELECT state, remote_id, sent_at, done_at FROM switchboard_effects WHERE call_uuid = ? AND step = ?`),
+		call, step).Scan(&state, &ef.RemoteID, &sent, &doneAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Effect{}, nil
+	}
+	if err != nil {
+		return Effect{}, fmt.Errorf("journal: read effect %s/%s: %w", call, step, err)
+	}
+	ef.State, ef.SentAt = EffectState(state), time.UnixMilli(sent)
+	if doneAt > 0 {
+		ef.DoneAt = time.UnixMilli(doneAt)
+	}
+	return ef, nil
+}
+
+// Begin marks the step sent, unless a record exists: then it returns that
+// record unchanged (Done: skip the request; Sent: the outcome of an
+// earlier attempt is unknown) and ok false. ok true: the caller may send.
+func (e *Effects) Begin(ctx context.Context, call, step string) (prev Effect, ok bool, err error) {
+	res, err := e.db.ExecContext(ctx, e.q(`INSERT INTO switchboard_effects (call_uuid, step, state, sent_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+		call, step, string(EffectSent), time.Now().UnixMilli())
+	if err != nil {
+		return Effect{}, false, fmt.Errorf("journal: mark %s/%s sent: %w", call, step, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		return Effect{}, true, nil
+	}
+	prev, err = e.Get(ctx, call, step)
+	return prev, false, err
+}
+
+// Done records the step's success and Hipcall's id for it.
+func (e *Effects) Done(ctx context.Context, call, step, remoteID string) error {
+	_, err := e.db.ExecContext(ctx, e.q(`UPDATE switchboard_effects SET state = ?, remote_id = ?, done_at = ? WHERE call_uuid = ? AND step = ?`),
+		string(EffectDone), remoteID, time.Now().UnixMilli(), call, step)
+	if err != nil {
+		return fmt.Errorf("journal: record %s/%s done: %w", call, step, err)
+	}
+	return nil
+}
+
+// Abort clears the step's mark after an answer that proves the request did
+// nothing, so that the next attempt sends again. An operator's retry of a
+// held step calls it too.
+func (e *Effects) Abort(ctx context.Context, call, step string) error {
+	_, err := e.db.ExecContext(ctx, e.q(`DELETE FROM switchboard_effects WHERE call_uuid = ? AND step = ? AND state = ?`),
+		call, step, string(EffectSent))
+	if err != nil {
+		return fmt.Errorf("journal: clear %s/%s: %w", call, step, err)
+	}
+	return nil
+}
