@@ -30,6 +30,7 @@ type metrics struct {
 	deduplicated prometheus.Counter
 	handled      *prometheus.CounterVec
 	authFailures *prometheus.CounterVec
+	notRecorded  prometheus.Counter
 	queued       prometheus.GaugeFunc
 }
 
@@ -51,6 +52,10 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64) (*metrics, e
 			Name: "switchboard_webhook_handled_total",
 			Help: "Webhook events handled by a worker or ignored at once, by outcome.",
 		}, []string{"outcome"}),
+		notRecorded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_webhook_not_recorded_total",
+			Help: "Webhook events answered 503 because the journal could not store them.",
+		}),
 		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_webhook_auth_failures_total",
 			Help: "Webhook requests refused (401/403), by reason.",
@@ -63,7 +68,7 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64) (*metrics, e
 	if reg == nil {
 		return m, nil
 	}
-	if err := promreg.RegisterOwn(reg, "webhook", "webhook processor", m.events, m.dropped, m.deduplicated, m.handled, m.authFailures, m.queued); err != nil {
+	if err := promreg.RegisterOwn(reg, "webhook", "webhook processor", m.events, m.dropped, m.deduplicated, m.handled, m.authFailures, m.notRecorded, m.queued); err != nil {
 		return nil, err
 	}
 	// Show the series at 0 before the first event, for alerts.

@@ -41,6 +41,18 @@ type CallEndedListener interface {
 	CallEnded(uuid string)
 }
 
+// Recorder stores an event durably (the host's journal). When set, the
+// processor answers 200 only after Record returned nil: an event Hipcall
+// was told we accepted survives a crash. body is the request body as
+// received.
+type Recorder interface {
+	Record(ctx context.Context, ev *Event, body []byte) error
+}
+
+// recordTimeout bounds Record: past it the event is answered 503 (Hipcall
+// counts a failure rather than a silent loss).
+const recordTimeout = 2 * time.Second
+
 // Result is what handling an event came to, for its log line.
 type Result struct {
 	// Outcome is a short word ("pushed", "skipped", "failed"); it labels
@@ -82,6 +94,9 @@ type Options struct {
 	Dedup *Dedup
 	// Handler does the work; nil logs every event as ignored.
 	Handler Handler
+	// Journal, when set, stores every authenticated, well-formed event
+	// that is not a duplicate before it is answered (see Recorder).
+	Journal Recorder
 	// Logger receives one line per event; nil discards.
 	Logger hclog.Logger
 	// Registerer receives the metrics; nil registers nothing.
@@ -283,7 +298,26 @@ func (p *Processor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev.Received = received
+	if p.opts.Journal != nil && !p.duplicate(ev) {
+		ctx, cancel := context.WithTimeout(r.Context(), recordTimeout)
+		err := p.opts.Journal.Record(ctx, ev, body)
+		cancel()
+		if err != nil {
+			p.metrics.notRecorded.Inc()
+			p.log.Error("webhook refused: the event could not be stored in the journal, so it was not accepted",
+				"status", http.StatusServiceUnavailable, "event", ev.Name, "call", ev.UUID(), "error", err)
+			reply(w, http.StatusServiceUnavailable, `{"error":"the event could not be stored; it was not accepted"}`)
+			return
+		}
+	}
 	reply(w, http.StatusOK, `{"status":"`+p.accept(ev)+`"}`)
+}
+
+// duplicate reports whether the event was seen within the dedup window,
+// without marking it seen (accept does).
+func (p *Processor) duplicate(ev *Event) bool {
+	key := ev.dedupKey()
+	return key != "" && p.dedup.Has(key)
 }
 
 // accept dedups and queues an event and says what became of it.
