@@ -114,6 +114,7 @@ type Call struct {
 	Credited           string
 	RecordURL          string
 	VoicemailURL       string
+	VoicemailID        string // set when a voicemail was left; a missed call has missing_call and no voicemail_id
 	CallbackCDRUUID    string
 	CallbackTime       *time.Time
 	CallbackUserID     string
@@ -177,6 +178,7 @@ func (c *Call) Map() map[string]any {
 		"credited":             c.Credited,
 		"record_url":           c.RecordURL,
 		"voicemail_url":        c.VoicemailURL,
+		"voicemail_id":         c.VoicemailID,
 		"callback_cdr_uuid":    c.CallbackCDRUUID,
 		"callback_time":        timeOrNil(c.CallbackTime),
 		"callback_user_id":     c.CallbackUserID,
@@ -294,6 +296,7 @@ func parseCall(data json.RawMessage) *Call {
 		Credited:           s("credited"),
 		RecordURL:          s("record_url"),
 		VoicemailURL:       s("voicemail_url"),
+		VoicemailID:        s("voicemail_id"),
 		CallbackCDRUUID:    s("callback_cdr_uuid"),
 		CallbackTime:       timestamp(m["callback_time"]),
 		CallbackUserID:     s("callback_user_id"),

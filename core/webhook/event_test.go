@@ -76,6 +76,20 @@ func TestParse(t *testing.T) {
 					t.Errorf("call %+v", c)
 				}
 			}},
+		{"voicemail: voicemail_id as a number, null as empty", `{"event":"call_hangup","data":{"uuid":"v1","missing_call":true,"voicemail_id":9051,"voicemail_url":"https://rec.example/v.mp3"}}`,
+			func(t *testing.T, ev *Event) {
+				c := ev.Call
+				if c.VoicemailID != "9051" || c.VoicemailURL != "https://rec.example/v.mp3" || c.MissingCall == nil || !*c.MissingCall {
+					t.Errorf("call %+v", c)
+				}
+				if m := c.Map(); m["voicemail_id"] != "9051" {
+					t.Errorf("Map voicemail_id = %#v", m["voicemail_id"])
+				}
+				missed, err := Parse([]byte(`{"event":"call_hangup","data":{"uuid":"v2","missing_call":true,"voicemail_id":null}}`))
+				if err != nil || missed.Call.VoicemailID != "" {
+					t.Errorf("voicemail_id null: %+v %v", missed.Call, err)
+				}
+			}},
 		{"unknown event", `{"event":"voicemail_left","data":{"id":7}}`,
 			func(t *testing.T, ev *Event) {
 				if ev.Name != "voicemail_left" || ev.Known() || ev.Call != nil || ev.dedupKey() != dedupKey("voicemail_left", "7") {
@@ -150,8 +164,8 @@ func TestCallMapHasEveryField(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := ev.Call.Map()
-	if len(m) != 33 {
-		t.Errorf("Map has %d keys, want 33 (every payload field plus customer_number)", len(m))
+	if len(m) != 34 {
+		t.Errorf("Map has %d keys, want 34 (every payload field plus customer_number)", len(m))
 	}
 	if m["customer_number"] != "2" || m["call_duration"] != int64(5) || m["started_at"] != nil {
 		t.Errorf("map %v", m)
