@@ -22,7 +22,13 @@ var pagingParams = []string{"limit", "offset", "sort"}
 // routes is the fake's API, relative to /api/v3.
 var routes = []*route{
 	newRoute("POST /calls/{uuid}/cards", nil, (*Server).postCard),
-	newRoute("GET /calls", append(slices.Clone(pagingParams), "started_at[gte]", "direction[in]"), (*Server).listCalls),
+	newRoute("GET /calls", append(slices.Clone(pagingParams),
+		"started_at[gte]", "started_at[lte]", "missing_call[eq]", "direction[eq]", "direction[in]"), (*Server).listCalls),
+	newRoute("POST /calls/{uuid}/comments", nil, (*Server).postComment),
+	newRoute("POST /calls/{uuid}/tags", nil, (*Server).postTag),
+	newRoute("PUT /calls/{uuid}/disposition", nil, (*Server).putDisposition),
+	newRoute("GET /dispositions", []string{"limit", "offset"}, (*Server).listDispositions),
+	newRoute("POST /tasks", nil, (*Server).createTask),
 	newRoute("GET /extensions", pagingParams, (*Server).listExtensions),
 
 	newRoute("GET /companies", pagingParams, (*Server).listCompanies),
@@ -47,13 +53,14 @@ func newRoute(key string, query []string, h func(*Server, *call) reply) *route {
 	return &route{key: key, method: method, segs: strings.Split(strings.Trim(tmpl, "/"), "/"), query: query, handle: h}
 }
 
-// Routes returns the names of the fake's routes, as Script takes them.
+// Routes returns the names of the fake's routes, as Script takes them:
+// the API's, then RecordingRoute.
 func Routes() []string {
-	keys := make([]string, len(routes))
-	for i, rt := range routes {
-		keys[i] = rt.key
+	keys := make([]string, 0, len(routes)+1)
+	for _, rt := range routes {
+		keys = append(keys, rt.key)
 	}
-	return keys
+	return append(keys, RecordingRoute)
 }
 
 // match finds the route for a method and an escaped path relative to

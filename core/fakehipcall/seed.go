@@ -44,19 +44,6 @@ func (s *Server) AddExtension(exts ...hipcall.Extension) {
 	s.state.extensions = append(s.state.extensions, exts...)
 }
 
-// AddCall stores a call record, assigning the next id when ID is 0, and
-// returns it.
-func (s *Server) AddCall(c hipcall.Call) hipcall.Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c.ID == 0 {
-		c.ID = s.state.nextCall
-	}
-	s.state.nextCall = max(s.state.nextCall, c.ID+1)
-	s.state.calls[c.ID] = &c
-	return c
-}
-
 // Companies returns every company, by ascending id.
 func (s *Server) Companies() []hipcall.Company {
 	s.mu.Lock()

@@ -47,6 +47,15 @@ type Options struct {
 	Addr string
 	// Logger receives a debug line per request (default: none).
 	Logger hclog.Logger
+	// DispositionEditWindow is how long after a call ended its
+	// disposition may be set (default 15 minutes, as Hipcall's accounts
+	// have it).
+	DispositionEditWindow time.Duration
+	// RecordingsURL is the base of the recording links the fake hands out
+	// ("http://127.0.0.1:5010/recordings"), for recordings served from
+	// another host with RecordingsHandler; default: the /recordings path
+	// of the host the API request came to.
+	RecordingsURL string
 }
 
 // Server is a fake Hipcall. Create it with New (then Start, or mount
@@ -83,6 +92,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Addr == "" {
 		opts.Addr = fakeapi.DefaultAddr
+	}
+	if opts.DispositionEditWindow == 0 {
+		opts.DispositionEditWindow = DefaultDispositionEditWindow
 	}
 	return &Server{
 		opts: opts,
@@ -127,8 +139,8 @@ func (s *Server) Handler() http.Handler { return s }
 // Close stops the server; delayed requests are cut short.
 func (s *Server) Close() { s.lb.Close() }
 
-// Reset puts the server back to its just-created state: no data, cards,
-// faults, rate-limit windows, records or armed hold (a request already
+// Reset puts the server back to its just-created state: no data (calls,
+// comments, tags, dispositions, tasks, recordings), cards, faults, rate-limit windows, records or armed hold (a request already
 // held stays held until released).
 func (s *Server) Reset() {
 	s.mu.Lock()
@@ -177,6 +189,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	escaped := r.URL.EscapedPath()
+	if tok, ok := recordingToken(escaped); ok {
+		s.serveRecording(w, r, tok)
+		return
+	}
 	rel, underAPI := strings.CutPrefix(escaped, PathPrefix)
 	if !underAPI || (rel != "" && rel[0] != '/') {
 		rel = ""
@@ -255,7 +271,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *route, key st
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rep := rt.handle(s, &call{params: params, query: r.URL.Query(), body: body})
+	rep := rt.handle(s, &call{params: params, query: r.URL.Query(), body: body, origin: "http://" + r.Host})
 	return &rep, hdr
 }
 
@@ -279,4 +295,7 @@ type call struct {
 	params map[string]string
 	query  url.Values
 	body   []byte
+	// origin is the scheme and host the request came to
+	// ("http://127.0.0.1:5009"), for the links the answer hands out.
+	origin string
 }

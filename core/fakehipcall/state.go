@@ -14,11 +14,21 @@ import (
 type state struct {
 	companies   map[int64]*hipcall.Company
 	contacts    map[int64]*hipcall.Contact
-	calls       map[int64]*hipcall.Call
 	extensions  []hipcall.Extension
 	nextCompany int64
 	nextContact int64
-	nextCall    int64
+
+	// calls are the calls AddCall stored, by uuid; comments, tags,
+	// dispositions and recordings hang off them.
+	calls        map[string]*callRecord
+	nextCallSeq  int64
+	nextComment  int64
+	tags         map[int64]string // the account's tags: id → name
+	dispositions []*DispositionType
+	tasks        []*Task
+	nextTask     int64
+	// links are the recording links handed out, by token.
+	links map[string]recordingLink
 
 	cards  map[string][]cardRecord
 	hungUp map[string]bool
@@ -34,8 +44,11 @@ func newState() *state {
 	return &state{
 		companies:   map[int64]*hipcall.Company{},
 		contacts:    map[int64]*hipcall.Contact{},
-		calls:       map[int64]*hipcall.Call{},
-		nextCompany: 1, nextContact: 1, nextCall: 1,
+		nextCompany: 1, nextContact: 1,
+		calls:       map[string]*callRecord{},
+		nextComment: 1, nextTask: 1,
+		tags:   map[int64]string{},
+		links:  map[string]recordingLink{},
 		cards:  map[string][]cardRecord{},
 		hungUp: map[string]bool{},
 	}
@@ -55,8 +68,16 @@ func pathID(c *call) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// paging reads limit, offset and sort, answering 422 for bad values.
+// paging reads limit, offset and sort (only id.asc), answering 422 for
+// bad values.
 func paging(q url.Values) (limit, offset int, bad *reply) {
+	limit, offset, _, bad = pagingSort(q, hipcall.SortIDAsc)
+	return limit, offset, bad
+}
+
+// pagingSort reads limit, offset and sort, which must be one of sorts
+// ("" when the query has none), answering 422 for bad values.
+func pagingSort(q url.Values, sorts ...string) (limit, offset int, sort string, bad *reply) {
 	limit, offset = hipcall.DefaultLimit, 0
 	e := fieldErrors{}
 	if v := q.Get("limit"); q.Has("limit") {
@@ -73,14 +94,17 @@ func paging(q url.Values) (limit, offset int, bad *reply) {
 		}
 		offset = n
 	}
-	if q.Has("sort") && q.Get("sort") != hipcall.SortIDAsc {
-		e.add("sort", msgInvalid)
+	if q.Has("sort") {
+		sort = q.Get("sort")
+		if !contains(sorts, sort) {
+			e.add("sort", msgInvalid)
+		}
 	}
 	if len(e) > 0 {
 		rep := invalid(e)
-		return 0, 0, &rep
+		return 0, 0, "", &rep
 	}
-	return limit, offset, nil
+	return limit, offset, sort, nil
 }
 
 // page answers one page of items.

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // PushCard shows an Insight Card for a ringing call. The rows are checked
@@ -54,10 +53,10 @@ func (o ListOptions) query() url.Values {
 // validate rejects paging Hipcall would answer with a 422.
 func (o ListOptions) validate() error {
 	if o.Limit != 0 && (o.Limit < 1 || o.Limit > MaxLimit) {
-		return fmt.Errorf("hipcall: limit %d is out of range: use 1..%d", o.Limit, MaxLimit)
+		return fmt.Errorf("hipcall: limit %d is out of range: use 1..%d: %w", o.Limit, MaxLimit, ErrInvalidInput)
 	}
 	if o.Offset < 0 {
-		return fmt.Errorf("hipcall: offset %d is negative", o.Offset)
+		return fmt.Errorf("hipcall: offset %d is negative: use 0 or more: %w", o.Offset, ErrInvalidInput)
 	}
 	return nil
 }
@@ -235,34 +234,4 @@ func (c *Client) ListExtensions(ctx context.Context, opts ListOptions) (*Page[Ex
 		return nil, err
 	}
 	return list[Extension](ctx, c, "/extensions", opts.query())
-}
-
-// ListCalls returns one page of calls matching the filter.
-func (c *Client) ListCalls(ctx context.Context, f CallFilter) (*Page[Call], error) {
-	if err := f.validate(); err != nil {
-		return nil, err
-	}
-	q := f.ListOptions.query()
-	if !f.StartedFrom.IsZero() {
-		q.Set("started_at[gte]", f.StartedFrom.UTC().Format(time.RFC3339))
-	}
-	if len(f.Directions) > 0 {
-		q.Set("direction[in]", strings.Join(f.Directions, ","))
-	}
-	return list[Call](ctx, c, "/calls", q)
-}
-
-// validate rejects filters Hipcall would answer with a 422.
-func (f CallFilter) validate() error {
-	if err := f.ListOptions.validate(); err != nil {
-		return err
-	}
-	for _, d := range f.Directions {
-		switch d {
-		case DirectionInbound, DirectionOutbound, DirectionInternal:
-		default:
-			return fmt.Errorf("hipcall: unknown call direction %q: use %q, %q or %q", d, DirectionInbound, DirectionOutbound, DirectionInternal)
-		}
-	}
-	return nil
 }

@@ -210,6 +210,12 @@ type request struct {
 	retryPOST bool
 	// whole decodes the entire 2xx body into out, not only its "data".
 	whole bool
+	// advice, when not nil, says what to do about an error answer, for
+	// this endpoint ("" for the status's generic hint).
+	advice func(*APIError) string
+	// maybeApplied says what to do when a request that is not retried
+	// may have been applied ("" for the generic message).
+	maybeApplied string
 }
 
 // path returns the request's escaped path, for messages.
@@ -274,7 +280,11 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 			}
 			safe := req.idempotent() || !a.reached
 			if !safe || !retriesLeft {
-				return &RequestError{Method: req.method, Path: path, Attempts: n, MaybeApplied: !safe, Err: a.err}
+				re := &RequestError{Method: req.method, Path: path, Attempts: n, MaybeApplied: !safe, Err: a.err}
+				if !safe {
+					re.advice = req.maybeApplied
+				}
+				return re
 			}
 			if err := c.backoff(ctx, meters, &req, n, reason); err != nil {
 				return &RequestError{Method: req.method, Path: path, Attempts: n, Err: err}
@@ -287,6 +297,9 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 		}
 		apiErr := decodeAPIError(a.status, req.method, path, a.body)
 		apiErr.Attempts = n
+		if req.advice != nil {
+			apiErr.advice = req.advice(apiErr)
+		}
 		switch {
 		case a.status == http.StatusTooManyRequests:
 			for _, m := range meters {

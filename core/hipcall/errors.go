@@ -29,7 +29,16 @@ type APIError struct {
 	RetryAfter time.Duration
 	// Attempts is how many times the request was sent.
 	Attempts int
+
+	// advice, when set, is what to do, said for the endpoint; it replaces
+	// the generic hint of the status.
+	advice string
 }
+
+// HTTPStatus returns the HTTP status of Hipcall's answer (or of the
+// recording host's, for Fetch). A 4xx other than 408 and 429 will not
+// change on a retry; IsPermanent says so.
+func (e *APIError) HTTPStatus() int { return e.Status }
 
 func (e *APIError) Error() string {
 	var b strings.Builder
@@ -52,6 +61,9 @@ func (e *APIError) Error() string {
 
 // hint says what to do about the error.
 func (e *APIError) hint() string {
+	if e.advice != "" {
+		return e.advice
+	}
 	switch {
 	case e.Status == http.StatusUnauthorized:
 		return "check the token and that it belongs to this region's base URL (use.hipcall.com for global, use.hipcall.com.tr for Turkey)"
@@ -90,7 +102,15 @@ type RequestError struct {
 	MaybeApplied bool
 	// Err is the last underlying error.
 	Err error
+
+	// advice, when set, replaces the generic message with one for the
+	// endpoint.
+	advice string
 }
+
+// HTTPStatus returns 0: no HTTP answer came. Such an error may pass on a
+// retry.
+func (e *RequestError) HTTPStatus() int { return 0 }
 
 func (e *RequestError) Error() string {
 	var b strings.Builder
@@ -98,15 +118,45 @@ func (e *RequestError) Error() string {
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
-	if e.MaybeApplied {
+	switch {
+	case e.MaybeApplied && e.advice != "":
+		b.WriteString(": the request reached Hipcall and was not sent again: ")
+		b.WriteString(e.advice)
+	case e.advice != "":
+		b.WriteString(": ")
+		b.WriteString(e.advice)
+	case e.MaybeApplied:
 		b.WriteString(": the request reached Hipcall and may have been applied; look the record up (by external id) before creating it again")
-	} else {
+	default:
 		b.WriteString(": check network access to Hipcall, or raise the timeout")
 	}
 	return b.String()
 }
 
 func (e *RequestError) Unwrap() error { return e.Err }
+
+// ErrInvalidInput is wrapped by the errors of requests the client refuses
+// to send because Hipcall would refuse them (an empty call uuid, a tag id
+// below 1, a bad filter): fix the input, a retry cannot help.
+var ErrInvalidInput = errors.New("invalid input")
+
+// IsPermanent reports whether retrying the request that failed with err
+// cannot help: Hipcall (or a recording's host) answered a 4xx other than
+// 408 and 429, the client refused the input (ErrInvalidInput, a
+// *CardError), or a download was over the size cap (ErrTooLarge). 5xx,
+// 408, 429, timeouts and network failures are not permanent; neither is
+// nil.
+func IsPermanent(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ce *CardError
+	if errors.Is(err, ErrInvalidInput) || errors.Is(err, ErrTooLarge) || errors.As(err, &ce) {
+		return true
+	}
+	s := apiStatus(err)
+	return s >= 400 && s < 500 && s != http.StatusRequestTimeout && s != http.StatusTooManyRequests
+}
 
 // apiStatus returns the status of an *APIError in err's chain, or 0.
 func apiStatus(err error) int {

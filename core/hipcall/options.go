@@ -31,6 +31,11 @@ const (
 	DefaultRetryWaitMin = 250 * time.Millisecond
 	DefaultRetryWaitMax = 10 * time.Second
 	DefaultMaxRetryWait = 90 * time.Second
+	// DefaultFetchTimeout bounds one download attempt of Fetch.
+	DefaultFetchTimeout = 5 * time.Minute
+	// DefaultMaxFetchBytes caps what Fetch downloads (256 MiB: some 9
+	// hours of 64 kbit/s MP3, over 4 hours of 8 kHz 16-bit WAV).
+	DefaultMaxFetchBytes = 256 << 20
 	// DefaultRatePerMinute is Hipcall's observed limit per token.
 	DefaultRatePerMinute = 60
 )
@@ -71,6 +76,11 @@ type Options struct {
 	// MaxRetryWait caps a wait asked for by Hipcall, by Retry-After or by
 	// x-ratelimit-reset (default 90s).
 	MaxRetryWait time.Duration
+	// FetchTimeout bounds one download attempt of Fetch, body included
+	// (default 5 minutes); MaxFetchBytes caps the download's size
+	// (default 256 MiB).
+	FetchTimeout  time.Duration
+	MaxFetchBytes int64
 	// Logger receives debug lines per request; at trace level also resty's
 	// request dumps, with Authorization redacted. Default: no logging.
 	Logger hclog.Logger
@@ -132,6 +142,15 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxRetryWait == 0 {
 		o.MaxRetryWait = DefaultMaxRetryWait
+	}
+	if o.FetchTimeout == 0 {
+		o.FetchTimeout = DefaultFetchTimeout
+	}
+	if o.MaxFetchBytes == 0 {
+		o.MaxFetchBytes = DefaultMaxFetchBytes
+	}
+	if o.FetchTimeout < 0 || o.MaxFetchBytes < 0 {
+		errs = append(errs, errors.New("FetchTimeout and MaxFetchBytes must not be negative"))
 	}
 	if o.Timeout < 0 || o.RateLimit < 0 || o.Burst < 0 || o.RetryWaitMin < 0 || o.RetryWaitMax < o.RetryWaitMin || o.MaxRetryWait < 0 {
 		errs = append(errs, errors.New("timeouts, waits, rate and burst must not be negative, and RetryWaitMax must not be below RetryWaitMin"))

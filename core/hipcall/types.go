@@ -2,7 +2,6 @@ package hipcall
 
 import (
 	"strings"
-	"time"
 )
 
 // Page is one page of a list endpoint.
@@ -140,35 +139,6 @@ type Extension struct {
 	TargetType string `json:"target_type"`
 	// TargetID is the id of the target.
 	TargetID int64 `json:"target_id"`
-}
-
-// Call is a call record. Only the fields Switchboard reads are modelled.
-type Call struct {
-	ID           int64     `json:"id"`
-	UUID         string    `json:"uuid"`
-	Direction    string    `json:"direction"`
-	StartedAt    time.Time `json:"started_at"`
-	CallerNumber string    `json:"caller_number,omitempty"`
-	CalleeNumber string    `json:"callee_number,omitempty"`
-}
-
-// Call directions accepted by the direction[in] filter.
-const (
-	DirectionInbound  = "inbound"
-	DirectionOutbound = "outbound"
-	DirectionInternal = "internal"
-)
-
-// CallFilter filters and pages GET /calls.
-type CallFilter struct {
-	// StartedFrom keeps calls started at or after it (started_at[gte]);
-	// zero means no bound.
-	StartedFrom time.Time
-	// Directions keeps calls in these directions (direction[in]); empty
-	// means all.
-	Directions []string
-	// ListOptions pages the result.
-	ListOptions
 }
 
 // NormalizeExternalID returns an external id as Hipcall stores it:
