@@ -8,10 +8,12 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/switchboard-hq/switchboard/connectors/phone"
+	"github.com/switchboard-hq/switchboard/core/aftercall"
 	"github.com/switchboard-hq/switchboard/core/cards"
 	"github.com/switchboard-hq/switchboard/core/crmsync"
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
+	"github.com/switchboard-hq/switchboard/core/journal"
 	"github.com/switchboard-hq/switchboard/core/logging"
 	"github.com/switchboard-hq/switchboard/core/ringostat"
 	"github.com/switchboard-hq/switchboard/core/routing"
@@ -42,6 +44,9 @@ type Config struct {
 	Cards cards.Config `yaml:"cards"`
 	// Sync configures the CRM → Hipcall sync (core/crmsync).
 	Sync crmsync.Config `yaml:"sync"`
+	// Journal is where webhook events and the work they cause are kept
+	// (core/journal).
+	Journal journal.Config `yaml:"journal"`
 
 	// File is the name the configuration was loaded under, as used in
 	// positions.
@@ -81,6 +86,8 @@ type HipcallConfig struct {
 	API hipcall.APIConfig `yaml:"api"`
 	// Webhook is the endpoint Hipcall's webhooks are sent to (core/webhook).
 	Webhook webhook.Config `yaml:"webhook"`
+	// AfterCall is what is done in Hipcall when a call ends (core/aftercall).
+	AfterCall aftercall.Config `yaml:"after_call"`
 }
 
 // Default returns the configuration with every default applied and nothing
@@ -91,10 +98,12 @@ func Default() *Config {
 		Log:       logging.DefaultConfig(),
 		Plugins:   manager.DefaultConfig(),
 		Directory: directory.DefaultConfig(),
-		Hipcall:   HipcallConfig{SmartIVR: smartivr.DefaultConfig(), API: hipcall.DefaultAPIConfig(), Webhook: webhook.DefaultConfig()},
+		Hipcall: HipcallConfig{SmartIVR: smartivr.DefaultConfig(), API: hipcall.DefaultAPIConfig(), Webhook: webhook.DefaultConfig(),
+			AfterCall: aftercall.DefaultConfig()},
 		Cards:     cards.DefaultConfig(),
 		Ringostat: ringostat.DefaultConfig(),
 		Sync:      crmsync.DefaultConfig(),
+		Journal:   journal.DefaultConfig(),
 	}
 }
 

@@ -101,8 +101,12 @@ func (h *Host) buildEvents(cfg *config.Config) error {
 	}
 	o.MaxBodyBytes, o.Dedup, o.Handler = cfg.Server.MaxBodyBytes, dedup, handler
 	o.Logger, o.Registerer = log.Named("webhook"), h.Registry
-	h.Webhook, err = webhook.New(o)
-	return err
+	h.recorder = &journalRecorder{}
+	o.Journal = h.recorder
+	if h.Webhook, err = webhook.New(o); err != nil {
+		return err
+	}
+	return h.buildAfterCall(cfg)
 }
 
 // webhookOptions mounts the webhook processor, if there is one.

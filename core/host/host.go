@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
+	"github.com/switchboard-hq/switchboard/core/aftercall"
 	"github.com/switchboard-hq/switchboard/core/cards"
 	"github.com/switchboard-hq/switchboard/core/config"
 	"github.com/switchboard-hq/switchboard/core/directory"
@@ -55,6 +56,12 @@ type Host struct {
 	Cards *cards.Builder
 	// Webhook receives Hipcall's webhooks, nil when hipcall.webhook is off.
 	Webhook *webhook.Processor
+	// AfterCall plans the post-call actions, nil when there are none
+	// (aftercall.go).
+	AfterCall *aftercall.Actions
+
+	// recorder is the webhook's journal, opened by Serve.
+	recorder *journalRecorder
 
 	server *server.Server
 }
@@ -272,6 +279,11 @@ func (h *Host) Serve(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}()
+	stopJournal, err := h.startJournal(ctx)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	defer stopJournal() // after the webhook queue drained
 	stopWebhook := h.startWebhook(ctx)
 	defer h.startSync(ctx)() // scheduled sync (sync.go), stopped after the server
 	err = srv.ListenAndServe(ctx)

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for Effects
 	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for Effects
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -78,6 +78,7 @@ type Journal struct {
 	newCli  func(*river.Config) (client, error)
 	cli     client
 	effects *Effects
+	intake  *intake // SQLite only: Record's own file (intake.go)
 
 	batch chan *pending // Record's group commit
 	wg    sync.WaitGroup
@@ -141,6 +142,9 @@ func (j *Journal) openSQLite(ctx context.Context, opts Options) error {
 	if err := migrate(ctx, driver); err != nil {
 		return err
 	}
+	if j.intake, err = openIntake(ctx, intakePath(path)); err != nil {
+		return err
+	}
 	j.newCli = func(c *river.Config) (client, error) { return river.NewClient(driver, c) }
 	return nil
 }
@@ -198,6 +202,9 @@ func migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) error
 // Register adds a worker for one kind of job. Call it before Start.
 func Register[T river.JobArgs](j *Journal, w river.Worker[T]) {
 	river.AddWorker(j.workers, w)
+	if j.intake != nil {
+		learn[T](j.intake)
+	}
 }
 
 // Start starts working jobs and accepting Record and Enqueue calls.
@@ -239,6 +246,10 @@ func (j *Journal) Start(ctx context.Context, periodic ...*river.PeriodicJob) err
 	j.stop = cancel
 	j.wg.Add(1)
 	go j.commitLoop(bctx)
+	if j.intake != nil {
+		j.wg.Add(1)
+		go j.moveLoop(bctx)
+	}
 	j.state = 1
 	return nil
 }
@@ -252,9 +263,9 @@ func (j *Journal) Stop(ctx context.Context) error {
 	j.mu.Unlock()
 	var err error
 	if state == 1 {
-		err = j.cli.Stop(ctx)
-		j.stop()
+		j.stop() // no more Records; what the intake holds moves at the next start
 		j.wg.Wait()
+		err = j.cli.Stop(ctx)
 	}
 	j.closeDB()
 	return err
@@ -263,6 +274,9 @@ func (j *Journal) Stop(ctx context.Context) error {
 func (j *Journal) closeDB() {
 	if j.db != nil {
 		j.db.Close()
+	}
+	if j.intake != nil {
+		j.intake.db.Close()
 	}
 	if j.pool != nil {
 		j.pool.Close()

@@ -72,7 +72,12 @@ func (j *Journal) commitLoop(ctx context.Context) {
 			for _, p := range batch {
 				params = append(params, p.params)
 			}
-			_, err := j.cli.InsertMany(ctx, params)
+			var err error
+			if j.intake != nil {
+				err = j.intake.commit(ctx, batch)
+			} else {
+				err = j.insert(ctx, params)
+			}
 			if err != nil {
 				err = fmt.Errorf("journal: record %d job(s): %w", len(batch), err)
 				j.log.Error("the journal could not store events; they were answered with an error", "events", len(batch), "error", err)

@@ -1,0 +1,71 @@
+package calljobs
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/switchboard-hq/switchboard/core/aftercall"
+	"github.com/switchboard-hq/switchboard/core/journal"
+	"github.com/switchboard-hq/switchboard/core/webhook"
+)
+
+// Job kinds (river_job.kind), stable across versions: recorded jobs
+// outlive the binary that wrote them.
+const (
+	KindEvent  = "hipcall_event"
+	KindAction = "aftercall_action"
+)
+
+// EventArgs is one webhook event as Hipcall sent it. Events of one call
+// are unique by (name, call uuid): a repeated delivery, or the reconciler
+// finding a call whose webhook did arrive, records nothing new.
+type EventArgs struct {
+	Name     string          `json:"name" river:"unique"`
+	UUID     string          `json:"uuid" river:"unique"`
+	Body     json.RawMessage `json:"body"`
+	Received time.Time       `json:"received"`
+	// Backfilled is set for a call_hangup the reconciler made from the
+	// calls list because the webhook never came.
+	Backfilled bool `json:"backfilled,omitempty"`
+}
+
+// Kind implements river.JobArgs.
+func (EventArgs) Kind() string { return KindEvent }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (a EventArgs) InsertOpts() river.InsertOpts {
+	o := river.InsertOpts{Queue: journal.QueueEvents, MaxAttempts: 10}
+	if a.UUID != "" {
+		o.UniqueOpts = river.UniqueOpts{ByArgs: true}
+	}
+	return o
+}
+
+// ActionArgs is one post-call step, rendered when the call_hangup was
+// handled (so a retry does exactly what was decided). Unique by (call
+// uuid, step key).
+type ActionArgs struct {
+	UUID string         `json:"uuid" river:"unique"`
+	Key  string         `json:"key" river:"unique"`
+	Step aftercall.Step `json:"step"`
+}
+
+// Kind implements river.JobArgs.
+func (ActionArgs) Kind() string { return KindAction }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (ActionArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: journal.QueueActions, MaxAttempts: 20, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// Recorder is the webhook processor's journal: it records each event as an
+// EventArgs job.
+type Recorder struct{ J *journal.Journal }
+
+// Record implements webhook.Recorder.
+func (r Recorder) Record(ctx context.Context, ev *webhook.Event, body []byte) error {
+	return r.J.Record(ctx, EventArgs{Name: ev.Name, UUID: ev.UUID(), Body: body, Received: ev.Received}, nil)
+}

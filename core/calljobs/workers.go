@@ -1,0 +1,198 @@
+package calljobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/riverqueue/river"
+
+	"github.com/switchboard-hq/switchboard/core/aftercall"
+	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/journal"
+	"github.com/switchboard-hq/switchboard/core/webhook"
+)
+
+// Lookuper finds a caller; *directory.Directory is one.
+type Lookuper interface {
+	Lookup(ctx context.Context, raw string) directory.Result
+}
+
+// Deps is what the workers need.
+type Deps struct {
+	Journal   *journal.Journal
+	Actions   *aftercall.Actions
+	Directory Lookuper
+	API       aftercall.API
+	// Links finds Hipcall's ids of a matched record when the webhook did
+	// not carry them (the sync state); nil: none.
+	Links func(ctx context.Context, res directory.Result) aftercall.Links
+	// Logger receives one line per event and per step.
+	Logger  hclog.Logger
+	Metrics *Metrics
+}
+
+// Register adds the workers to the journal (before its Start).
+func Register(d Deps) {
+	if d.Logger == nil {
+		d.Logger = hclog.NewNullLogger()
+	}
+	journal.Register(d.Journal, &EventWorker{deps: d})
+	journal.Register(d.Journal, &ActionWorker{deps: d})
+}
+
+// EventWorker handles a recorded event: a call_hangup is planned into
+// its post-call steps, each enqueued as its own job.
+type EventWorker struct {
+	river.WorkerDefaults[EventArgs]
+	deps Deps
+}
+
+// lookupTimeout bounds the caller's lookup when planning.
+const lookupTimeout = 10 * time.Second
+
+// Work implements river.Worker.
+func (w *EventWorker) Work(ctx context.Context, job *river.Job[EventArgs]) error {
+	if job.Args.Name != webhook.CallHangup || w.deps.Actions == nil {
+		return nil // other events need no durable work yet
+	}
+	ev, err := webhook.Parse(job.Args.Body)
+	if err != nil || ev.Call == nil || ev.Call.UUID == "" {
+		// Nothing to act on, and retrying cannot change that.
+		return river.JobCancel(fmt.Errorf("the recorded call_hangup has no call: %v", err))
+	}
+	call := ev.Call
+	var res directory.Result
+	if number := call.CustomerNumber(); number != "" {
+		lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+		res = w.deps.Directory.Lookup(lctx, number)
+		cancel()
+		if !res.Found && !res.Ambiguous && len(res.Errors) > 0 {
+			// The CRM could not answer: decide later, not on a guess.
+			errs := make([]error, len(res.Errors))
+			for i := range res.Errors {
+				errs[i] = res.Errors[i]
+			}
+			return fmt.Errorf("looking the caller up for the post-call actions: %w", errors.Join(errs...))
+		}
+	}
+	var links aftercall.Links
+	if w.deps.Links != nil {
+		links = w.deps.Links(ctx, res)
+	}
+	steps := w.deps.Actions.Plan(call, res, links)
+	for _, st := range steps {
+		if _, err := w.deps.Journal.Enqueue(ctx, ActionArgs{UUID: call.UUID, Key: st.Key(), Step: st}, nil); err != nil {
+			return fmt.Errorf("enqueue post-call step %s: %w", st.Key(), err)
+		}
+	}
+	w.deps.Logger.Info("call ended: post-call steps planned", "call", call.UUID, "steps", len(steps),
+		"match", res.Outcome(), "backfilled", job.Args.Backfilled)
+	return nil
+}
+
+// ActionWorker performs one post-call step.
+type ActionWorker struct {
+	river.WorkerDefaults[ActionArgs]
+	deps Deps
+}
+
+// Outcomes of a step (label of switchboard_aftercall_steps_total).
+const (
+	OutcomeDone    = "done"
+	OutcomeSkipped = "already_done"
+	OutcomeRetry   = "retry"
+	OutcomeFailed  = "failed" // permanent: cancelled
+	OutcomeHeld    = "held"   // outcome unknown: cancelled for a person
+)
+
+// NextRetry spaces retries: quick at first (a brief 503), then up to five
+// minutes (Hipcall down for a while).
+func (w *ActionWorker) NextRetry(job *river.Job[ActionArgs]) time.Time {
+	d := time.Second << min(job.Attempt, 9)
+	return time.Now().Add(min(d, 5*time.Minute))
+}
+
+// Work implements river.Worker.
+func (w *ActionWorker) Work(ctx context.Context, job *river.Job[ActionArgs]) error {
+	a := job.Args
+	log := w.deps.Logger.With("call", a.UUID, "step", a.Key, "kind", string(a.Step.Kind), "attempt", job.Attempt)
+	once := !a.Step.Kind.Idempotent()
+	effects := w.deps.Journal.Effects()
+	if once {
+		prev, ok, err := effects.Begin(ctx, a.UUID, a.Key)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			switch prev.State {
+			case journal.EffectDone:
+				w.outcome(log, a, OutcomeSkipped, nil, "remote_id", prev.RemoteID)
+				return nil
+			default:
+				err := fmt.Errorf("held: an earlier attempt sent this %s at %s and its outcome is unknown (the host stopped, or the answer was lost); "+
+					"check the call in Hipcall, then `switchboard calls retry %d` to send it again if it is missing",
+					a.Step.Kind, prev.SentAt.Format(time.RFC3339), job.ID)
+				w.outcome(log, a, OutcomeHeld, err)
+				return river.JobCancel(err)
+			}
+		}
+	}
+	out, err := w.deps.Actions.Run(ctx, a.Step, w.deps.API)
+	if err != nil {
+		if once && notApplied(err) {
+			if aerr := effects.Abort(ctx, a.UUID, a.Key); aerr != nil {
+				log.Error("could not clear the sent mark; the next attempt will hold the step", "error", aerr)
+			}
+		}
+		if aftercall.IsPermanent(err) {
+			w.outcome(log, a, OutcomeFailed, err)
+			return river.JobCancel(err)
+		}
+		w.outcome(log, a, OutcomeRetry, err)
+		return err
+	}
+	if once {
+		if err := effects.Done(ctx, a.UUID, a.Key, out.RemoteID); err != nil {
+			// Done but not recorded: the next attempt holds the step
+			// rather than post it again.
+			return err
+		}
+	}
+	w.outcome(log, a, OutcomeDone, nil, "remote_id", out.RemoteID, "detail", out.Detail)
+	return nil
+}
+
+// outcome logs the step's one line and counts it.
+func (w *ActionWorker) outcome(log hclog.Logger, a ActionArgs, outcome string, err error, kv ...any) {
+	w.deps.Metrics.step(a.Step.Action, outcome)
+	kv = append(kv, "outcome", outcome)
+	switch {
+	case err == nil:
+		log.Info("post-call step", kv...)
+	case outcome == OutcomeRetry:
+		log.Warn("post-call step failed; it will be retried", append(kv, "error", err)...)
+	default:
+		log.Error("post-call step given up", append(kv, "error", err)...)
+	}
+}
+
+// notApplied reports whether err proves the request did nothing: Hipcall
+// refused it before doing anything (429, a 4xx, 502-504 from its edge),
+// or the connection was never made.
+func notApplied(err error) bool {
+	var se interface{ HTTPStatus() int }
+	if errors.As(err, &se) {
+		s := se.HTTPStatus()
+		return s == 429 || (s >= 400 && s < 500) || s == 502 || s == 503 || s == 504
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}

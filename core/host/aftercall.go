@@ -1,0 +1,91 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/switchboard-hq/switchboard/core/aftercall"
+	"github.com/switchboard-hq/switchboard/core/calljobs"
+	"github.com/switchboard-hq/switchboard/core/config"
+	"github.com/switchboard-hq/switchboard/core/hipcall"
+	"github.com/switchboard-hq/switchboard/core/journal"
+	"github.com/switchboard-hq/switchboard/core/webhook"
+)
+
+// The after-call flow (issue 11): the webhook processor records every
+// event in the journal before answering; the journal's workers plan and
+// run the post-call actions. The journal is opened by Serve, not Build,
+// so that `switchboard validate` creates no file.
+
+// buildAfterCall compiles hipcall.after_call (so validate reports its
+// problems) when the webhook is on.
+func (h *Host) buildAfterCall(cfg *config.Config) error {
+	ac := cfg.Hipcall.AfterCall
+	if len(ac.Actions) == 0 {
+		return nil
+	}
+	if !cfg.Hipcall.Webhook.Enabled {
+		h.Logger.Warn("hipcall.after_call is off: it has actions but hipcall.webhook is not enabled, so no call_hangup arrives")
+		return nil
+	}
+	if h.Hipcall == nil {
+		h.Logger.Warn("hipcall.after_call is off: it has actions but hipcall.api.token is empty (set HIPCALL_TOKEN)")
+		return nil
+	}
+	a, err := aftercall.New(ac, aftercall.Options{Owners: hipcall.UserIDs(nil, "", cfg.Sync.Owners)})
+	if err != nil {
+		return fmt.Errorf("hipcall.after_call: %w", err)
+	}
+	h.AfterCall = a
+	return nil
+}
+
+// journalRecorder is the webhook processor's journal until Serve opens it:
+// events that arrive before (there are none: the server is not listening
+// yet) or after it closes are refused.
+type journalRecorder struct{ j atomic.Pointer[journal.Journal] }
+
+func (r *journalRecorder) Record(ctx context.Context, ev *webhook.Event, body []byte) error {
+	j := r.j.Load()
+	if j == nil {
+		return fmt.Errorf("the journal is not open")
+	}
+	return calljobs.Recorder{J: j}.Record(ctx, ev, body)
+}
+
+// startJournal opens the journal, registers the after-call workers and
+// starts them; the returned func stops them within the shutdown timeout.
+func (h *Host) startJournal(ctx context.Context) (stop func(), err error) {
+	if h.recorder == nil {
+		return func() {}, nil
+	}
+	log := h.Logger.Named("journal")
+	j, err := journal.Open(ctx, h.Config.Journal, journal.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	m, err := calljobs.NewMetrics(h.Registry)
+	if err != nil {
+		j.Stop(ctx)
+		return nil, err
+	}
+	deps := calljobs.Deps{Journal: j, Directory: h.Directory, Logger: h.Logger.Named("aftercall"), Metrics: m}
+	if h.AfterCall != nil {
+		deps.Actions, deps.API = h.AfterCall, calljobs.HipcallAPI{Client: h.Hipcall}
+	}
+	calljobs.Register(deps)
+	if err := j.Start(ctx); err != nil {
+		j.Stop(ctx)
+		return nil, err
+	}
+	h.recorder.j.Store(j)
+	return func() {
+		h.recorder.j.Store(nil)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.Config.Server.ShutdownTimeout)
+		defer cancel()
+		if err := j.Stop(sctx); err != nil {
+			log.Warn("journal shutdown: running jobs were cut short; they run again after the restart", "error", err)
+		}
+	}, nil
+}
