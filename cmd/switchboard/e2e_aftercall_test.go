@@ -7,6 +7,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -147,5 +151,145 @@ func TestE2EAfterCall(t *testing.T) {
 	// The sentinel: one tag and one comment.
 	if n := fake.Count("POST /tasks") + fake.Count("POST /calls/{uuid}/comments") + fake.Count("POST /calls/{uuid}/tags"); n != 4+2 {
 		t.Errorf("%d write requests, want 6: 1 task, 2 comments and 1 tag, then the sentinel's tag and comment", n)
+	}
+}
+
+// TestE2EReadmeAfterCall runs the README's after-call example as written:
+// the real `switchboard fake-hipcall`, the host serving
+// configs/example.yaml against it, and the README's curl of a missed call
+// from Ada Lovelace, which must become the task the README describes.
+func TestE2EReadmeAfterCall(t *testing.T) {
+	t.Parallel()
+	hostBin, _ := binaries(t)
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "### After the call")
+	var curl string
+	for _, line := range strings.Split(section, "\n") {
+		if strings.HasPrefix(line, "curl ") && strings.Contains(line, "call_hangup") {
+			curl = line
+			break
+		}
+	}
+	if curl == "" {
+		t.Fatal("README.md's \"After the call\" section shows no curl of a call_hangup")
+	}
+	fake := exec.Command(hostBin, "fake-hipcall", "-listen", "127.0.0.1:0", "-token", "local")
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	fake.Stdout, fake.Stderr = stdout, stderr
+	if err := fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { fake.Process.Kill(); fake.Wait() }()
+	var base string
+	eventually(t, 10*time.Second, func() (bool, string) {
+		m := regexp.MustCompile(`base_url: (\S+)`).FindStringSubmatch(stderr.String())
+		if m != nil {
+			base = m[1]
+		}
+		return m != nil, "no base URL printed: " + stderr.String()
+	})
+	h := startHost(t, exampleConfig(t), "HIPCALL_BASE_URL="+base, "HIPCALL_TOKEN=local")
+	h.waitReady(30 * time.Second)
+	cmd := exec.Command("bash", "-c", strings.ReplaceAll(curl, "localhost:5008", h.addr))
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), `"status"`) {
+		t.Fatalf("the README's curl: %v\n%s", err, out)
+	}
+	eventually(t, 20*time.Second, func() (bool, string) {
+		out := stdout.String()
+		return strings.Contains(out, "Call back Ada Lovelace") && strings.Contains(out, `"assign_to_user_id": 42`), "fake-hipcall printed:\n" + out
+	})
+}
+
+// TestE2EReconcile: a call whose call_hangup never reached the host is
+// found in Hipcall's calls list by the reconciler and its actions run;
+// a call whose webhook did arrive is not handled twice.
+func TestE2EReconcile(t *testing.T) {
+	t.Parallel()
+	fake := fakehipcall.NewServer(fakehipcall.Options{Token: apiToken, RateLimit: fakehipcall.Unlimited})
+	t.Cleanup(fake.Close)
+	ended := time.Now().UTC().Add(-5 * time.Minute).Truncate(time.Second)
+	started := ended.Add(-time.Minute)
+	for _, uuid := range []string{"webhooked", "lost"} {
+		fake.AddCall(map[string]any{"uuid": uuid, "direction": "inbound", "caller_number": numAda,
+			"callee_number": "+442039960000", "started_at": started, "ended_at": ended, "missing_call": true, "hangup_by": "contact"})
+	}
+	dir := t.TempDir()
+	env := []string{"HIPCALL_BASE_URL=" + fake.URL(), "HIPCALL_TOKEN=" + apiToken, "WEBHOOK_TOKEN=" + webhookToken,
+		"SB_JOURNAL=" + filepath.Join(dir, "journal.db")}
+	journalAt := "journal:\n  path: ${SB_JOURNAL}\n"
+	off := writeConfig(t, dir, "off.yaml", cardsConfig("info", afterCallActions+"    reconcile: {interval: 0}\n", afterCallOwners+journalAt))
+	on := writeConfig(t, dir, "on.yaml", cardsConfig("info", afterCallActions+"    reconcile: {interval: 1m, lookback: 1h, grace: 30s}\n", afterCallOwners+journalAt))
+
+	// The first host gets the webhook of one call; nothing reads the list.
+	h := startHost(t, off, env...)
+	h.waitReady(30 * time.Second)
+	body, _ := json.Marshal(map[string]any{"event": "call_hangup", "data": map[string]any{"uuid": "webhooked", "direction": "inbound",
+		"caller_number": numAda, "started_at": started, "ended_at": ended, "missing_call": true, "hangup_by": "contact"}})
+	if code := h.hook("/hipcall/webhook/"+webhookToken, string(body)); code != 200 {
+		t.Fatalf("hangup answered %d", code)
+	}
+	eventually(t, 20*time.Second, func() (bool, string) { return len(fake.Tasks()) == 1, fmt.Sprintf("%d tasks", len(fake.Tasks())) })
+	h.stop()
+
+	// The second host, on the same journal, reads the list at start.
+	h2 := startHost(t, on, env...)
+	h2.waitReady(30 * time.Second)
+	eventually(t, 30*time.Second, func() (bool, string) {
+		return strings.Contains(h2.logs.String(), "reconciled calls with Hipcall's list"), "no reconcile run logged"
+	})
+	eventually(t, 20*time.Second, func() (bool, string) { return len(fake.Tasks()) == 2, fmt.Sprintf("%d tasks", len(fake.Tasks())) })
+	if n := h2.metric("switchboard_aftercall_backfilled_total"); n != 1 {
+		t.Errorf("backfilled %v calls, want 1 (the lost one)", n)
+	}
+	if !strings.Contains(h2.logs.String(), "call=lost") || strings.Contains(h2.logs.String(), "webhook reaching us: its post-call actions run now: call=webhooked") {
+		t.Errorf("the reconciler's log does not name the lost call alone:\n%s", h2.logs.String())
+	}
+	if n := fake.Count("POST /tasks"); n != 2 {
+		t.Errorf("%d task requests, want 2", n)
+	}
+}
+
+// TestE2ECardSurvivesSIGKILL: the host is SIGKILLed while its card push is
+// on the wire (the fake holds the request and never applies it); the
+// restarted host pushes the card from the journal, once.
+func TestE2ECardSurvivesSIGKILL(t *testing.T) {
+	t.Parallel()
+	fake := fakehipcall.NewServer(fakehipcall.Options{Token: apiToken, RateLimit: fakehipcall.Unlimited})
+	t.Cleanup(fake.Close)
+	dir := t.TempDir()
+	env := []string{"HIPCALL_BASE_URL=" + fake.URL(), "HIPCALL_TOKEN=" + apiToken, "WEBHOOK_TOKEN=" + webhookToken,
+		"SB_JOURNAL=" + filepath.Join(dir, "journal.db")}
+	cfg := writeConfig(t, dir, "cards.yaml", cardsConfig("info", "", cardTemplates+"journal:\n  path: ${SB_JOURNAL}\n"))
+	held := fake.HoldWrite(cardsRoute, 1, fakehipcall.BeforeApplying)
+	h := startHost(t, cfg, env...)
+	h.waitReady(30 * time.Second)
+	if code := h.hook("/hipcall/webhook/"+webhookToken, callEvent("call_init", "kill-1", "inbound", numAda, "+442045200000")); code != 200 {
+		t.Fatalf("call_init answered %d", code)
+	}
+	select {
+	case <-held.Reached():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the card push never reached the fake")
+	}
+	if err := h.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-h.exited
+	held.Release()
+	if n := len(fake.Cards("kill-1")); n != 0 {
+		t.Fatalf("%d cards before the restart, want none (the push was held and dropped)", n)
+	}
+
+	h2 := startHost(t, cfg, env...)
+	h2.waitReady(30 * time.Second)
+	eventually(t, 30*time.Second, func() (bool, string) {
+		n := len(fake.Cards("kill-1"))
+		return n == 1, fmt.Sprintf("%d cards for kill-1", n)
+	})
+	if !strings.Contains(h2.logs.String(), "handled from the journal") {
+		t.Errorf("the restarted host does not say the card came from the journal:\n%s", h2.logs.String())
 	}
 }

@@ -101,7 +101,10 @@ func startHost(t testing.TB, cfg string, env ...string) *hostProc {
 	t.Helper()
 	hostBin, pluginDir := binaries(t)
 	cmd := exec.Command(hostBin, "serve", "-config", cfg)
-	cmd.Env = append(os.Environ(), "SB_PORT=0", "SB_PLUGIN_DIR="+pluginDir, "SB_LOG_LEVEL=debug")
+	// SB_JOURNAL: configs/example.yaml keeps its journal in the file it
+	// names, which tests serving it at once must not share.
+	cmd.Env = append(os.Environ(), "SB_PORT=0", "SB_PLUGIN_DIR="+pluginDir, "SB_LOG_LEVEL=debug",
+		"SB_JOURNAL="+filepath.Join(t.TempDir(), "journal.db"))
 	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

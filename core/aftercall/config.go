@@ -41,6 +41,42 @@ type Config struct {
 	// Actions are evaluated in order on every call_hangup; each whose
 	// When holds is planned. No actions: nothing is done after calls.
 	Actions []ActionConfig `yaml:"actions"`
+	// Reconcile finds calls whose call_hangup never arrived.
+	Reconcile ReconcileConfig `yaml:"reconcile"`
+}
+
+// ReconcileConfig is hipcall.after_call.reconcile: how often Hipcall's
+// calls list is read for calls whose call_hangup webhook never came (the
+// integration marked broken, the host down, a lost delivery), whose
+// actions then run as if it had.
+type ReconcileConfig struct {
+	// Interval is how often the list is read; 0 turns the reconciler off.
+	Interval time.Duration `yaml:"interval"`
+	// Lookback is how far back the first run reads (later runs read
+	// from where the last one stopped).
+	Lookback time.Duration `yaml:"lookback"`
+	// Grace is how long after a call ended its webhook is waited for.
+	Grace time.Duration `yaml:"grace"`
+}
+
+// DefaultReconcileConfig is the reconciler when nothing is written.
+func DefaultReconcileConfig() ReconcileConfig {
+	return ReconcileConfig{Interval: 5 * time.Minute, Lookback: 24 * time.Hour, Grace: 2 * time.Minute}
+}
+
+// Check reports what is wrong with the reconciler's settings.
+func (c *ReconcileConfig) Check() connectors.Problems {
+	var ps connectors.Problems
+	if c.Interval != 0 && c.Interval < time.Minute {
+		ps.Addf("interval", "must be 0 (off) or at least 1m, got %s: every run reads Hipcall's calls list from the shared request budget", c.Interval)
+	}
+	if c.Lookback < time.Hour {
+		ps.Addf("lookback", "must be at least 1h, got %s", c.Lookback)
+	}
+	if c.Grace < 30*time.Second {
+		ps.Addf("grace", "must be at least 30s, got %s: a call's own webhook usually arrives within seconds, and the reconciler must not race it", c.Grace)
+	}
+	return ps
 }
 
 // ActionConfig is one after-call action: a name, a condition, and exactly
@@ -108,7 +144,7 @@ type ArchiveConfig struct {
 
 // DefaultConfig is the hipcall.after_call section when nothing is
 // written: no actions.
-func DefaultConfig() Config { return Config{} }
+func DefaultConfig() Config { return Config{Reconcile: DefaultReconcileConfig()} }
 
 // Check trims conditions and codes, and reports what is wrong, with paths
 // relative to the section ("actions.2.task.due_in"): names, the one kind

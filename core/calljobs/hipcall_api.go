@@ -10,25 +10,36 @@ import (
 	"github.com/switchboard-hq/switchboard/core/hipcall"
 )
 
-// HipcallAPI is aftercall.API on the Hipcall client.
+// HipcallAPI is aftercall.API on the Hipcall client. Errors retrying
+// cannot fix (the client's own refusals, which carry no HTTP status, such
+// as an empty uuid or a recording over the size cap) are marked permanent.
 type HipcallAPI struct{ Client *hipcall.Client }
+
+// classify marks the client's permanent errors for aftercall.
+func classify(err error) error {
+	if err != nil && hipcall.IsPermanent(err) && !aftercall.IsPermanent(err) {
+		return aftercall.Permanent(err)
+	}
+	return err
+}
 
 var _ aftercall.API = HipcallAPI{}
 
 // AddComment implements aftercall.API.
 func (a HipcallAPI) AddComment(ctx context.Context, callUUID, content string) (string, error) {
-	return a.Client.AddComment(ctx, callUUID, content)
+	id, err := a.Client.AddComment(ctx, callUUID, content)
+	return id, classify(err)
 }
 
 // AddTag implements aftercall.API.
 func (a HipcallAPI) AddTag(ctx context.Context, callUUID string, tagID int64) error {
-	return a.Client.AddTag(ctx, callUUID, tagID)
+	return classify(a.Client.AddTag(ctx, callUUID, tagID))
 }
 
 // SetDisposition implements aftercall.API.
 func (a HipcallAPI) SetDisposition(ctx context.Context, callUUID, code string) error {
 	_, err := a.Client.SetDisposition(ctx, callUUID, code)
-	return err
+	return classify(err)
 }
 
 // CreateTask implements aftercall.API.
@@ -42,10 +53,11 @@ func (a HipcallAPI) CreateTask(ctx context.Context, t aftercall.Task) (string, e
 		}
 		req.DueDate = due
 	}
-	return a.Client.CreateTask(ctx, req)
+	id, err := a.Client.CreateTask(ctx, req)
+	return id, classify(err)
 }
 
 // Fetch implements aftercall.API.
 func (a HipcallAPI) Fetch(ctx context.Context, url string, w io.Writer) error {
-	return a.Client.Fetch(ctx, url, w)
+	return classify(a.Client.Fetch(ctx, url, w))
 }

@@ -35,9 +35,17 @@ type EventArgs struct {
 // Kind implements river.JobArgs.
 func (EventArgs) Kind() string { return KindEvent }
 
+// CardRecheck is how long after a call_init its durable job waits before
+// it checks that the card went out: the fast path pushes it within
+// milliseconds, and only a host killed meanwhile leaves it to the job.
+const CardRecheck = 3 * time.Second
+
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (a EventArgs) InsertOpts() river.InsertOpts {
 	o := river.InsertOpts{Queue: journal.QueueEvents, MaxAttempts: 10}
+	if a.Name == webhook.CallInit {
+		o.Queue, o.ScheduledAt = journal.QueueCards, time.Now().Add(CardRecheck)
+	}
 	if a.UUID != "" {
 		o.UniqueOpts = river.UniqueOpts{ByArgs: true}
 	}

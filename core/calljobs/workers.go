@@ -31,6 +31,9 @@ type Deps struct {
 	// Links finds Hipcall's ids of a matched record when the webhook did
 	// not carry them (the sync state); nil: none.
 	Links func(ctx context.Context, res directory.Result) aftercall.Links
+	// Card pushes the Insight Card of a call_init whose fast-path push
+	// never finished (the host was killed); nil: cards are off.
+	Card func(ctx context.Context, ev *webhook.Event) webhook.Result
 	// Logger receives one line per event and per step.
 	Logger  hclog.Logger
 	Metrics *Metrics
@@ -55,15 +58,33 @@ type EventWorker struct {
 // lookupTimeout bounds the caller's lookup when planning.
 const lookupTimeout = 10 * time.Second
 
+// Steps the effects table records for events (besides post-call steps).
+const (
+	stepCard   = "card"   // the Insight Card went out (or was decided against)
+	stepHangup = "hangup" // the call_hangup was handled
+)
+
 // Work implements river.Worker.
 func (w *EventWorker) Work(ctx context.Context, job *river.Job[EventArgs]) error {
-	if job.Args.Name != webhook.CallHangup || w.deps.Actions == nil {
+	switch job.Args.Name {
+	case webhook.CallInit, webhook.CallHangup:
+	default:
 		return nil // other events need no durable work yet
 	}
 	ev, err := webhook.Parse(job.Args.Body)
 	if err != nil || ev.Call == nil || ev.Call.UUID == "" {
 		// Nothing to act on, and retrying cannot change that.
-		return river.JobCancel(fmt.Errorf("the recorded call_hangup has no call: %v", err))
+		return river.JobCancel(fmt.Errorf("the recorded %s has no call: %v", job.Args.Name, err))
+	}
+	ev.Received = job.Args.Received
+	if job.Args.Name == webhook.CallInit {
+		return w.card(ctx, ev)
+	}
+	if err := w.deps.Journal.Effects().Mark(ctx, ev.Call.UUID, stepHangup, ""); err != nil {
+		return err
+	}
+	if w.deps.Actions == nil {
+		return nil
 	}
 	call := ev.Call
 	var res directory.Result
@@ -93,6 +114,42 @@ func (w *EventWorker) Work(ctx context.Context, job *river.Job[EventArgs]) error
 	w.deps.Logger.Info("call ended: post-call steps planned", "call", call.UUID, "steps", len(steps),
 		"match", res.Outcome(), "backfilled", job.Args.Backfilled)
 	return nil
+}
+
+// card makes sure the call's Insight Card went out: the fast path marks
+// it done; a card it never finished is pushed now, unless the call has
+// ended (a card after hangup is never shown).
+func (w *EventWorker) card(ctx context.Context, ev *webhook.Event) error {
+	if w.deps.Card == nil {
+		return nil
+	}
+	effects := w.deps.Journal.Effects()
+	uuid := ev.Call.UUID
+	for _, step := range []string{stepCard, stepHangup} {
+		ef, err := effects.Get(ctx, uuid, step)
+		if err != nil {
+			return err
+		}
+		if ef.State == journal.EffectDone {
+			return nil
+		}
+	}
+	res := w.deps.Card(ctx, ev)
+	w.deps.Logger.Warn("an Insight Card the fast path did not finish (the host stopped?) was handled from the journal",
+		"call", uuid, "outcome", res.Outcome, "reason", res.Reason, "error", res.Err)
+	if res.Outcome == webhook.OutcomeFailed {
+		return nil // a card is worth one late try, not a retry storm
+	}
+	return effects.Mark(ctx, uuid, stepCard, "")
+}
+
+// CardDone records that the fast path handled a call's card (any outcome
+// but a failure), so that its durable job does nothing.
+func CardDone(ctx context.Context, j *journal.Journal, uuid string, res webhook.Result) error {
+	if uuid == "" || res.Outcome == webhook.OutcomeFailed {
+		return nil
+	}
+	return j.Effects().Mark(ctx, uuid, stepCard, "")
 }
 
 // ActionWorker performs one post-call step.

@@ -4,6 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/riverqueue/river"
 
 	"github.com/switchboard-hq/switchboard/core/aftercall"
 	"github.com/switchboard-hq/switchboard/core/calljobs"
@@ -44,7 +49,9 @@ func (h *Host) buildAfterCall(cfg *config.Config) error {
 // journalRecorder is the webhook processor's journal until Serve opens it:
 // events that arrive before (there are none: the server is not listening
 // yet) or after it closes are refused.
-type journalRecorder struct{ j atomic.Pointer[journal.Journal] }
+type journalRecorder struct {
+	j atomic.Pointer[journal.Journal]
+}
 
 func (r *journalRecorder) Record(ctx context.Context, ev *webhook.Event, body []byte) error {
 	j := r.j.Load()
@@ -71,11 +78,19 @@ func (h *Host) startJournal(ctx context.Context) (stop func(), err error) {
 		return nil, err
 	}
 	deps := calljobs.Deps{Journal: j, Directory: h.Directory, Logger: h.Logger.Named("aftercall"), Metrics: m}
+	if h.cards != nil {
+		deps.Card = h.cards.Handle
+	}
 	if h.AfterCall != nil {
 		deps.Actions, deps.API = h.AfterCall, calljobs.HipcallAPI{Client: h.Hipcall}
 	}
 	calljobs.Register(deps)
-	if err := j.Start(ctx); err != nil {
+	var periodic []*river.PeriodicJob
+	if rc := h.Config.Hipcall.AfterCall.Reconcile; h.AfterCall != nil && rc.Interval > 0 {
+		calljobs.RegisterReconciler(deps, h.Hipcall, rc)
+		periodic = append(periodic, calljobs.ReconcileJob(rc.Interval))
+	}
+	if err := j.Start(ctx, periodic...); err != nil {
 		j.Stop(ctx)
 		return nil, err
 	}
@@ -88,4 +103,32 @@ func (h *Host) startJournal(ctx context.Context) (stop func(), err error) {
 			log.Warn("journal shutdown: running jobs were cut short; they run again after the restart", "error", err)
 		}
 	}, nil
+}
+
+// cardMarker is the card service as the webhook's fast path runs it: each
+// card it handled is marked in the journal, so that the call_init's
+// durable job (which waits calljobs.CardRecheck) does nothing.
+type cardMarker struct {
+	webhook.Handler
+	rec *journalRecorder
+	log hclog.Logger
+}
+
+func (m cardMarker) Handle(ctx context.Context, ev *webhook.Event) webhook.Result {
+	res := m.Handler.Handle(ctx, ev)
+	if j := m.rec.j.Load(); j != nil {
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := calljobs.CardDone(mctx, j, ev.UUID(), res); err != nil {
+			m.log.Warn("could not record that the card was handled; the journal will check it again", "call", ev.UUID(), "error", err)
+		}
+	}
+	return res
+}
+
+// CallEnded passes the hangup on to the card service.
+func (m cardMarker) CallEnded(uuid string) {
+	if l, ok := m.Handler.(webhook.CallEndedListener); ok {
+		l.CallEnded(uuid)
+	}
 }

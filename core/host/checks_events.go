@@ -27,6 +27,13 @@ func eventChecks(cfg *config.Config) connectors.Problems {
 		ps.Addf("hipcall.webhook", "is enabled without authentication: Hipcall signs nothing, so set token (a secret in the URL), "+
 			"basic_auth or allow_from, or set insecure_no_auth: true for a local trial")
 	}
+	if rc := cfg.Hipcall.AfterCall.Reconcile; rc.Interval > 0 && rc.Lookback > cfg.Journal.Keep {
+		// The journal recognises a call already handled only while it
+		// keeps its job: past keep, a backfill would run it again.
+		ps.Addf("hipcall.after_call.reconcile.lookback", "must not exceed journal.keep (%s), got %s: "+
+			"a call older than the journal's memory would have its actions run twice; raise journal.keep or lower the lookback",
+			cfg.Journal.Keep, rc.Lookback)
+	}
 	if s := cfg.Sync.Source; s != "" {
 		known := make([]string, 0, len(cfg.Connectors))
 		for _, c := range cfg.Connectors {

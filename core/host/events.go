@@ -87,6 +87,7 @@ func (h *Host) buildEvents(cfg *config.Config) error {
 		if err != nil {
 			return err
 		}
+		h.cards = svc
 		handler = svc
 	}
 	if !wh.Enabled {
@@ -103,6 +104,9 @@ func (h *Host) buildEvents(cfg *config.Config) error {
 	o.Logger, o.Registerer = log.Named("webhook"), h.Registry
 	h.recorder = &journalRecorder{}
 	o.Journal = h.recorder
+	if handler != nil {
+		o.Handler = cardMarker{Handler: handler, rec: h.recorder, log: log.Named("cards")}
+	}
 	if h.Webhook, err = webhook.New(o); err != nil {
 		return err
 	}

@@ -62,6 +62,8 @@ type Host struct {
 
 	// recorder is the webhook's journal, opened by Serve.
 	recorder *journalRecorder
+	// cards pushes Insight Cards, nil when they are off.
+	cards *cards.Service
 
 	server *server.Server
 }

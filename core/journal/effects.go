@@ -55,9 +55,41 @@ const effectsTable = `CREATE TABLE IF NOT EXISTS switchboard_effects (
   PRIMARY KEY (call_uuid, step)
 )`
 
+const metaTable = `CREATE TABLE IF NOT EXISTS switchboard_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+)`
+
 func (e *Effects) migrate(ctx context.Context) error {
-	_, err := e.db.ExecContext(ctx, effectsTable)
-	return err
+	for _, st := range []string{effectsTable, metaTable} {
+		if _, err := e.db.ExecContext(ctx, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Meta returns a value the host keeps in the journal (the reconciler's
+// cursor), or "" when none is set.
+func (e *Effects) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := e.db.QueryRowContext(ctx, e.q(`SELECT value FROM switchboard_meta WHERE key = ?`), key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("journal: read %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetMeta sets a value the host keeps in the journal.
+func (e *Effects) SetMeta(ctx context.Context, key, value string) error {
+	_, err := e.db.ExecContext(ctx, e.q(`INSERT INTO switchboard_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`), key, value)
+	if err != nil {
+		return fmt.Errorf("journal: write %s: %w", key, err)
+	}
+	return nil
 }
 
 // q rewrites ? placeholders as $n for PostgreSQL.
@@ -120,6 +152,19 @@ func (e *Effects) Begin(ctx context.Context, call, step string) (prev Effect, ok
 func (e *Effects) Done(ctx context.Context, call, step, remoteID string) error {
 	_, err := e.db.ExecContext(ctx, e.q(`UPDATE switchboard_effects SET state = ?, remote_id = ?, done_at = ? WHERE call_uuid = ? AND step = ?`),
 		string(EffectDone), remoteID, time.Now().UnixMilli(), call, step)
+	if err != nil {
+		return fmt.Errorf("journal: record %s/%s done: %w", call, step, err)
+	}
+	return nil
+}
+
+// Mark records the step done whether or not it was begun: for work done
+// outside a job (an Insight Card pushed on the fast path).
+func (e *Effects) Mark(ctx context.Context, call, step, remoteID string) error {
+	now := time.Now().UnixMilli()
+	_, err := e.db.ExecContext(ctx, e.q(`INSERT INTO switchboard_effects (call_uuid, step, state, remote_id, sent_at, done_at) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (call_uuid, step) DO UPDATE SET state = excluded.state, remote_id = excluded.remote_id, done_at = excluded.done_at`),
+		call, step, string(EffectDone), remoteID, now, now)
 	if err != nil {
 		return fmt.Errorf("journal: record %s/%s done: %w", call, step, err)
 	}
