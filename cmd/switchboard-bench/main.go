@@ -133,6 +133,7 @@ func main() {
 	timeCalls(&report, "plugin process (go-plugin gRPC)", plug, numbers, *calls)
 	if *webhooks {
 		benchWebhooks(&report, binAbs, work, numbers, *webhookRate, *duration, *burst)
+		benchAfterCall(&report, binAbs, work, numbers, *burst)
 	}
 
 	fmt.Print(report.String())

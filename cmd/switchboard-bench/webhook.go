@@ -133,35 +133,8 @@ cards:
 
 	// 2. A burst: answers.
 	const clients = 32
-	burstRes := &loadResult{lat: make([]time.Duration, 0, burst)}
-	next := make(chan int)
 	start = time.Now()
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			bad := 0
-			for i := range next {
-				t0 := time.Now()
-				if postWebhook(c, url, body(fmt.Sprintf("burst-%d", i), numbers[i%len(numbers)])) == http.StatusOK {
-					mine = append(mine, time.Since(t0))
-				} else {
-					bad++
-				}
-			}
-			mu.Lock()
-			burstRes.lat = append(burstRes.lat, mine...)
-			burstRes.errors += bad
-			mu.Unlock()
-		}()
-	}
-	for i := range burst {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	burstRes.elapsed = time.Since(start)
+	burstRes := burstAnswers(c, url, burst, clients, func(i int) string { return body(fmt.Sprintf("burst-%d", i), numbers[i%len(numbers)]) })
 	var pushed, dropped float64
 	deadline = time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -178,6 +151,43 @@ cards:
 	burstRes.row(report, "POST /hipcall/webhook/<token>")
 	fmt.Fprintf(report, "\nAll events accounted for: %.0f cards pushed + %.0f dropped of %d sent (warm-up and open loop included); drain took %s after the burst began.\n",
 		pushed, dropped, burst+total+200, time.Since(start).Round(time.Millisecond))
+}
+
+// burstAnswers posts n webhooks (body(i)) as fast as clients concurrent
+// clients can, and times each answer; a non-200 is an error.
+func burstAnswers(c *http.Client, url string, n, clients int, body func(i int) string) *loadResult {
+	res := &loadResult{lat: make([]time.Duration, 0, n)}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			bad := 0
+			for i := range next {
+				t0 := time.Now()
+				if postWebhook(c, url, body(i)) == http.StatusOK {
+					mine = append(mine, time.Since(t0))
+				} else {
+					bad++
+				}
+			}
+			mu.Lock()
+			res.lat = append(res.lat, mine...)
+			res.errors += bad
+			mu.Unlock()
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	return res
 }
 
 // postWebhook posts a webhook and returns the status (0 on error).

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -38,13 +39,35 @@ const intakeTable = `CREATE TABLE IF NOT EXISTS intake (
   opts BLOB
 )`
 
-// intake is the SQLite journal's front door.
+// intake is the SQLite journal's front door. Only commits use db (the
+// one writer connection) in the path of an answer; the mover reads through
+// ro, which never waits for the writer in WAL mode, and deletes what it
+// moved in large batches, when the intake is idle or far behind (a crash
+// in between moves those rows again: uniqueness skips them).
 type intake struct {
 	db    *sql.DB
+	ro    *sql.DB
 	wake  chan struct{}
 	kinds map[string]func([]byte) (river.JobArgs, error) // decoders, by kind
 	mu    sync.Mutex                                     // guards kinds
+
+	lastCommit atomic.Int64 // unix nanoseconds of the last commit
+	// Mover state (the mover's goroutine only): the highest id moved,
+	// the highest id deleted, rows that cannot be moved (kept, and
+	// reported, until a version that knows them runs), and whether the
+	// log was checkpointed since the last delete.
+	moved, deleted int64
+	bad            map[int64]bool
+	checkpointed   bool
 }
+
+// Mover pacing: rows moved are deleted at most deleteChunk at a time
+// while commits come (each delete holds the writer for about a
+// millisecond), all at once when the intake has been idle intakeIdle.
+const (
+	intakeIdle  = time.Second
+	deleteChunk = 128
+)
 
 // intakePath is the intake file of the journal file path.
 func intakePath(path string) string {
@@ -63,7 +86,13 @@ func openIntake(ctx context.Context, path string) (*intake, error) {
 		db.Close()
 		return nil, fmt.Errorf("journal (sqlite): create the intake in %s: %w (check the path and its permissions)", path, err)
 	}
-	return &intake{db: db, wake: make(chan struct{}, 1), kinds: map[string]func([]byte) (river.JobArgs, error){}}, nil
+	ro, err := sql.Open("sqlite", path+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("journal (sqlite): open %s for reading: %w", path, err)
+	}
+	return &intake{db: db, ro: ro, wake: make(chan struct{}, 1), kinds: map[string]func([]byte) (river.JobArgs, error){},
+		bad: map[int64]bool{}}, nil
 }
 
 // learn registers how to read back a job kind's arguments.
@@ -110,6 +139,7 @@ func (in *intake) commit(ctx context.Context, batch []*pending) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	in.lastCommit.Store(time.Now().UnixNano())
 	select {
 	case in.wake <- struct{}{}:
 	default:
@@ -117,27 +147,31 @@ func (in *intake) commit(ctx context.Context, batch []*pending) error {
 	return nil
 }
 
-// moveLoop copies intake rows into River until ctx ends, then once more.
+// moveLoop copies intake rows into River until ctx ends.
 func (j *Journal) moveLoop(ctx context.Context) {
 	defer j.wg.Done()
-	t := time.NewTicker(time.Second) // rows a failed move left behind
+	t := time.NewTicker(intakeIdle / 4) // idle clean-up, and rows a failed move left
 	defer t.Stop()
 	lastErr := ""
+	report := func(err error) {
+		if err == nil {
+			lastErr = ""
+			return
+		}
+		if msg := err.Error(); msg != lastErr {
+			lastErr = msg
+			j.log.Error("moving recorded events into the journal's queue failed; they stay recorded and are tried again", "error", err)
+		}
+	}
 	for {
 		for {
 			n, err := j.move(context.WithoutCancel(ctx))
-			if err != nil {
-				if msg := err.Error(); msg != lastErr {
-					lastErr = msg
-					j.log.Error("moving recorded events into the journal's queue failed; they stay recorded and are tried again every second", "error", err)
-				}
-				break
-			}
-			lastErr = ""
-			if n < moveBatch {
+			report(err)
+			if err != nil || n < moveBatch {
 				break
 			}
 		}
+		report(j.intake.cleanUp(context.WithoutCancel(ctx)))
 		select {
 		case <-ctx.Done():
 			return
@@ -147,14 +181,16 @@ func (j *Journal) moveLoop(ctx context.Context) {
 	}
 }
 
-// move copies up to moveBatch rows into River and deletes them.
+// move copies up to moveBatch rows past the last one moved into River.
 func (j *Journal) move(ctx context.Context) (int, error) {
-	rows, err := j.intake.db.QueryContext(ctx, `SELECT id, kind, args, opts FROM intake ORDER BY id LIMIT ?`, moveBatch)
+	in := j.intake
+	rows, err := in.ro.QueryContext(ctx, `SELECT id, kind, args, opts FROM intake WHERE id > ? ORDER BY id LIMIT ?`, in.moved, moveBatch)
 	if err != nil {
 		return 0, err
 	}
 	var (
-		ids    []int64
+		n      int
+		last   int64
 		params []river.InsertManyParams
 		bad    []error
 	)
@@ -168,27 +204,14 @@ func (j *Journal) move(ctx context.Context) (int, error) {
 			rows.Close()
 			return 0, err
 		}
-		j.intake.mu.Lock()
-		decode := j.intake.kinds[kind]
-		j.intake.mu.Unlock()
-		if decode == nil {
-			bad = append(bad, fmt.Errorf("intake row %d: no worker for job kind %q (a newer version recorded it?)", id, kind))
-			continue
-		}
-		a, err := decode(args)
+		n, last = n+1, id
+		p, err := in.decode(id, kind, args, opts)
 		if err != nil {
-			bad = append(bad, fmt.Errorf("intake row %d (%s): %w", id, kind, err))
+			in.bad[id] = true
+			bad = append(bad, err)
 			continue
 		}
-		p := river.InsertManyParams{Args: a}
-		if len(opts) > 0 {
-			p.InsertOpts = &river.InsertOpts{}
-			if err := json.Unmarshal(opts, p.InsertOpts); err != nil {
-				bad = append(bad, fmt.Errorf("intake row %d (%s) options: %w", id, kind, err))
-				continue
-			}
-		}
-		ids, params = append(ids, id), append(params, p)
+		params = append(params, p)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -198,37 +221,84 @@ func (j *Journal) move(ctx context.Context) (int, error) {
 		if err := j.insert(ctx, params); err != nil {
 			return 0, err
 		}
-		if err := j.intake.remove(ctx, ids, len(bad) == 0); err != nil {
-			return 0, err
-		}
 	}
-	if len(ids) > 0 && len(ids)+len(bad) < moveBatch {
-		// Caught up: fold the log into the file while nothing waits.
-		if _, err := j.intake.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-			return 0, err
-		}
+	if n > 0 {
+		in.moved = last
 	}
-	return len(ids) + len(bad), errors.Join(bad...)
+	return n, errors.Join(bad...)
 }
 
-// remove deletes moved rows, ids ascending; upTo: every row up to the last
-// id was moved (one statement).
-func (in *intake) remove(ctx context.Context, ids []int64, upTo bool) error {
-	if upTo {
-		_, err := in.db.ExecContext(ctx, `DELETE FROM intake WHERE id <= ?`, ids[len(ids)-1])
-		return err
+// decode reads one intake row back into insert parameters.
+func (in *intake) decode(id int64, kind string, args, opts []byte) (river.InsertManyParams, error) {
+	in.mu.Lock()
+	decode := in.kinds[kind]
+	in.mu.Unlock()
+	if decode == nil {
+		return river.InsertManyParams{}, fmt.Errorf("intake row %d: no worker for job kind %q (a newer version recorded it?); it is kept", id, kind)
 	}
+	a, err := decode(args)
+	if err != nil {
+		return river.InsertManyParams{}, fmt.Errorf("intake row %d (%s): %w; it is kept", id, kind, err)
+	}
+	p := river.InsertManyParams{Args: a}
+	if len(opts) > 0 {
+		p.InsertOpts = &river.InsertOpts{}
+		if err := json.Unmarshal(opts, p.InsertOpts); err != nil {
+			return river.InsertManyParams{}, fmt.Errorf("intake row %d (%s) options: %w; it is kept", id, kind, err)
+		}
+	}
+	return p, nil
+}
+
+// cleanUp deletes moved rows and folds the log into the file, when the
+// intake is idle (no commit for intakeIdle) or far behind: not in the way
+// of a burst's commits.
+func (in *intake) cleanUp(ctx context.Context) error {
+	idle := time.Since(time.Unix(0, in.lastCommit.Load())) >= intakeIdle
+	if in.moved > in.deleted {
+		upTo := in.moved
+		if !idle {
+			upTo = min(upTo, in.deleted+deleteChunk)
+		}
+		if err := in.remove(ctx, upTo); err != nil {
+			return err
+		}
+		in.checkpointed = false
+	}
+	if idle && !in.checkpointed {
+		if _, err := in.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			return err
+		}
+		in.checkpointed = true
+	}
+	return nil
+}
+
+// remove deletes the rows moved up to id upTo, keeping those that could
+// not be moved.
+func (in *intake) remove(ctx context.Context, upTo int64) error {
 	tx, err := in.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM intake WHERE id = ?`, id); err != nil {
-			return err
+	query, args := `DELETE FROM intake WHERE id > ? AND id <= ?`, []any{in.deleted, upTo}
+	if len(in.bad) > 0 {
+		// Rows that could not be moved stay for a version that can.
+		keep := make([]string, 0, len(in.bad))
+		for id := range in.bad {
+			keep, args = append(keep, "?"), append(args, id)
 		}
+		query += " AND id NOT IN (" + strings.Join(keep, ", ") + ")"
 	}
-	return tx.Commit()
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	in.deleted = upTo
+	return nil
 }
 
 // insert puts jobs into River: in one call, or one by one when that fails

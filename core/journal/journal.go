@@ -277,6 +277,7 @@ func (j *Journal) closeDB() {
 	}
 	if j.intake != nil {
 		j.intake.db.Close()
+		j.intake.ro.Close()
 	}
 	if j.pool != nil {
 		j.pool.Close()
