@@ -15,12 +15,15 @@ package main
 //  3. Hipcall requests per call for that mix.
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -206,6 +209,52 @@ func benchAfterCall(report io.Writer, bin, work string, numbers []string, burst 
 		fmtDur(lat.pct(50)), fmtDur(lat.pct(90)), fmtDur(lat.pct(99)), fmtDur(lat.pct(100)))
 	fmt.Fprintf(report, "\nHipcall requests for post-call actions: %d for %d calls = %.2f per call (the mix above needs 4 per 3 calls = 1.33; cards are not counted).\n",
 		requests, total, float64(requests)/float64(total))
+	sum, count := scrape(addr, "switchboard_aftercall_exposure_seconds_sum"), scrape(addr, "switchboard_aftercall_exposure_seconds_count")
+	if count > 0 {
+		fmt.Fprintf(report, "\nResidual window of exactly-once (a comment or task marked sent, not yet recorded done; a SIGKILL inside it holds the step): %.0f steps, mean %s, p99 at most %s (histogram bucket).\n",
+			count, fmtDur(time.Duration(sum/count*float64(time.Second))), fmtDur(histQuantile(addr, "switchboard_aftercall_exposure_seconds", 0.99)))
+	}
+}
+
+// histQuantile is the upper bound of the bucket holding the q-quantile of
+// a histogram on the host's /metrics (every label set summed).
+func histQuantile(addr, name string, q float64) time.Duration {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	buckets := map[float64]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, name+"_bucket{") {
+			continue
+		}
+		i := strings.Index(line, `le="`)
+		j := strings.Index(line[i+4:], `"`)
+		f := strings.Fields(line)
+		le, err1 := strconv.ParseFloat(line[i+4:i+4+j], 64)
+		v, err2 := strconv.ParseFloat(f[len(f)-1], 64)
+		if err1 == nil && err2 == nil {
+			buckets[le] += v
+		}
+	}
+	les := make([]float64, 0, len(buckets))
+	for le := range buckets {
+		les = append(les, le)
+	}
+	slices.Sort(les)
+	if len(les) == 0 {
+		return 0
+	}
+	total := buckets[les[len(les)-1]]
+	for _, le := range les {
+		if buckets[le] >= q*total {
+			return time.Duration(le * float64(time.Second))
+		}
+	}
+	return 0
 }
 
 // taskCall is the call a bench task belongs to (its description names it).

@@ -1,6 +1,8 @@
 package calljobs
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	promreg "github.com/switchboard-hq/switchboard/core/metrics"
@@ -10,6 +12,7 @@ import (
 type Metrics struct {
 	steps     *prometheus.CounterVec
 	backfills prometheus.Counter
+	exposure  *prometheus.HistogramVec
 }
 
 // NewMetrics registers the collectors with reg (nil: none).
@@ -21,8 +24,13 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		backfills: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchboard_aftercall_backfilled_total",
 			Help: "Calls the reconciler found in Hipcall's calls list whose call_hangup webhook never reached the host.",
-		})}
-	if err := promreg.RegisterOwn(reg, "aftercall", "after-call flow", m.steps, m.backfills); err != nil {
+		}),
+		exposure: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "switchboard_aftercall_exposure_seconds",
+			Help:    "Time a comment or task spent marked sent but not yet recorded done: a host killed inside it leaves the step held for a person (the residual window of exactly-once).",
+			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+		}, []string{"kind"})}
+	if err := promreg.RegisterOwn(reg, "aftercall", "after-call flow", m.steps, m.backfills, m.exposure); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -37,5 +45,11 @@ func (m *Metrics) step(action, outcome string) {
 func (m *Metrics) backfilled(n int) {
 	if m != nil {
 		m.backfills.Add(float64(n))
+	}
+}
+
+func (m *Metrics) exposed(kind string, d time.Duration) {
+	if m != nil {
+		m.exposure.WithLabelValues(kind).Observe(d.Seconds())
 	}
 }

@@ -180,7 +180,9 @@ func (w *ActionWorker) Work(ctx context.Context, job *river.Job[ActionArgs]) err
 	log := w.deps.Logger.With("call", a.UUID, "step", a.Key, "kind", string(a.Step.Kind), "attempt", job.Attempt)
 	once := !a.Step.Kind.Idempotent()
 	effects := w.deps.Journal.Effects()
+	var sent time.Time
 	if once {
+		sent = time.Now()
 		prev, ok, err := effects.Begin(ctx, a.UUID, a.Key)
 		if err != nil {
 			return err
@@ -219,6 +221,7 @@ func (w *ActionWorker) Work(ctx context.Context, job *river.Job[ActionArgs]) err
 			// rather than post it again.
 			return err
 		}
+		w.deps.Metrics.exposed(string(a.Step.Kind), time.Since(sent))
 	}
 	w.outcome(log, a, OutcomeDone, nil, "remote_id", out.RemoteID, "detail", out.Detail)
 	return nil
