@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/switchboard-hq/switchboard/core/cards"
 )
 
 // noValue is what text/template prints for a missing map key; a comment
@@ -24,7 +26,7 @@ func parseTemplate(path, src string) (tmpl, error) {
 	if strings.TrimSpace(src) == "" {
 		return tmpl{}, nil
 	}
-	t, err := template.New(path).Funcs(funcs).Option("missingkey=zero").Parse(src)
+	t, err := template.New(path).Funcs(cards.Funcs()).Option("missingkey=zero").Parse(src)
 	if err != nil {
 		return tmpl{}, errors.New(templateMessage(err))
 	}

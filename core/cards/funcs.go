@@ -11,6 +11,17 @@ import (
 	"time"
 )
 
+// Funcs returns the helpers card templates may call (money, date,
+// default, upper, lower, join), for other templates an operator writes
+// alike (after-call comments and tasks).
+func Funcs() template.FuncMap {
+	out := make(template.FuncMap, len(funcs))
+	for k, v := range funcs {
+		out[k] = v
+	}
+	return out
+}
+
 // funcs are the helpers card templates may call, besides text/template's
 // built-ins.
 var funcs = template.FuncMap{
