@@ -293,3 +293,60 @@ func TestE2ECardSurvivesSIGKILL(t *testing.T) {
 		t.Errorf("the restarted host does not say the card came from the journal:\n%s", h2.logs.String())
 	}
 }
+
+// TestE2EArchiveRecording: an archive action downloads the call's
+// recording from Hipcall's short-lived link into the configured directory
+// with a SHA-256 sidecar; the file is written once, whatever happens next.
+func TestE2EArchiveRecording(t *testing.T) {
+	t.Parallel()
+	fake := fakehipcall.NewServer(fakehipcall.Options{Token: apiToken, RateLimit: fakehipcall.Unlimited})
+	t.Cleanup(fake.Close)
+	fake.AddCall(map[string]any{"uuid": "rec-1", "direction": "inbound"})
+	audio := []byte("ID3 fake mp3 bytes of a recorded call")
+	link := fake.AddRecording("rec-1", audio, 10*time.Minute)
+	dir := t.TempDir()
+	archive := filepath.Join(dir, "recordings")
+	if err := os.Mkdir(archive, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	actions := "  after_call:\n    actions:\n      - name: archive\n        when: call.record_url != \"\"\n        archive:\n          dir: " + archive + "\n"
+	cfg := writeConfig(t, dir, "archive.yaml", cardsConfig("info", actions, ""))
+	h := startHost(t, cfg, "HIPCALL_BASE_URL="+fake.URL(), "HIPCALL_TOKEN="+apiToken, "WEBHOOK_TOKEN="+webhookToken)
+	h.waitReady(30 * time.Second)
+	ended := time.Now().UTC().Truncate(time.Second)
+	body, _ := json.Marshal(map[string]any{"event": "call_hangup", "data": map[string]any{"uuid": "rec-1", "direction": "inbound",
+		"caller_number": numAda, "started_at": ended.Add(-time.Minute), "bridged_at": ended.Add(-50 * time.Second),
+		"ended_at": ended, "record_url": link}})
+	if code := h.hook("/hipcall/webhook/"+webhookToken, string(body)); code != 200 {
+		t.Fatalf("hangup answered %d", code)
+	}
+	var files []string
+	eventually(t, 20*time.Second, func() (bool, string) {
+		files, _ = filepath.Glob(filepath.Join(archive, "*", "rec-1-recording*"))
+		return len(files) == 2, fmt.Sprintf("files %v", files)
+	})
+	var audioFile, sidecar string
+	for _, f := range files {
+		if strings.HasSuffix(f, ".sha256") {
+			sidecar = f
+		} else {
+			audioFile = f
+		}
+	}
+	got, err := os.ReadFile(audioFile)
+	if err != nil || string(got) != string(audio) {
+		t.Fatalf("archived %q (%v), want the recording's bytes", got, err)
+	}
+	sum, err := os.ReadFile(sidecar)
+	if err != nil || !strings.Contains(string(sum), filepath.Base(audioFile)) {
+		t.Fatalf("sidecar %q (%v) does not name the file", sum, err)
+	}
+	cmd := exec.Command("sha256sum", "-c", filepath.Base(sidecar))
+	cmd.Dir = filepath.Dir(sidecar)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("sha256sum -c: %v\n%s", err, out)
+	}
+	if n := fake.Count(fakehipcall.RecordingRoute); n != 1 {
+		t.Errorf("%d downloads, want 1", n)
+	}
+}
