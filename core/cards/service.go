@@ -234,6 +234,9 @@ func (s *Service) Handle(ctx context.Context, ev *webhook.Event) webhook.Result 
 	}
 	ctx, stop := context.WithTimeoutCause(ctx, s.opts.PushDeadline, errDeadline)
 	defer stop()
+	// A card goes before every other request waiting for the token's
+	// budget: one that arrives after the agent answered is worthless.
+	ctx = hipcall.WithPriority(ctx, hipcall.PriorityCard)
 
 	res := s.opts.Directory.Lookup(ctx, number)
 	fields := []any{"match", res.Outcome()}

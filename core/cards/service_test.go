@@ -301,3 +301,30 @@ func TestServiceWants(t *testing.T) {
 		t.Errorf("NewService without options: %v", err)
 	}
 }
+
+// priorityPusher records the priority each push waits with.
+type priorityPusher struct {
+	Pusher
+	got *[]hipcall.Priority
+}
+
+func (p priorityPusher) PushCard(ctx context.Context, callUUID string, card []hipcall.Row) (*hipcall.CardResult, error) {
+	*p.got = append(*p.got, hipcall.PriorityFrom(ctx))
+	return p.Pusher.PushCard(ctx, callUUID, card)
+}
+
+// TestServicePushesWithCardPriority: a card waits for the token's request
+// budget ahead of everything else, whatever the caller's context says.
+func TestServicePushesWithCardPriority(t *testing.T) {
+	var got []hipcall.Priority
+	f := newServiceFixture(t, SampleResult("u-17"), func(o *ServiceOptions) {
+		o.Pusher = priorityPusher{Pusher: o.Pusher, got: &got}
+	})
+	ctx := hipcall.WithPriority(context.Background(), hipcall.PriorityBackfill)
+	if r := f.svc.Handle(ctx, event(inbound)); r.Outcome != OutcomePushed {
+		t.Fatalf("Handle = %s/%s (%v)", r.Outcome, r.Reason, r.Err)
+	}
+	if len(got) != 1 || got[0] != hipcall.PriorityCard {
+		t.Errorf("pushed with priorities %v, want [card]", got)
+	}
+}

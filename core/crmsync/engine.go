@@ -177,8 +177,9 @@ func (e *Engine) Run(ctx context.Context, ro RunOptions) (*Summary, error) {
 	}
 	// The run's requests are metered on their own: the client may be
 	// shared (serve pushes cards with it), and its retries are told by
-	// what Hipcall sees, whichever level resends.
-	ctx = hipcall.WithMeter(ctx, r.meter)
+	// what Hipcall sees, whichever level resends. They wait for the
+	// token's request budget behind cards and post-call actions.
+	ctx = hipcall.WithPriority(hipcall.WithMeter(ctx, r.meter), hipcall.PrioritySync)
 	resources := e.resources(ro)
 	if len(resources) == 0 {
 		return r.sum, errors.New("sync: nothing to sync: companies and contacts are both disabled (sync.companies.enabled, sync.contacts.enabled)")

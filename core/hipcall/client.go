@@ -20,20 +20,19 @@ import (
 
 	"github.com/go-resty/resty/v2"
 	"github.com/hashicorp/go-hclog"
-	"golang.org/x/time/rate"
 )
 
 // Client talks to one Hipcall account through one token. It is safe for
-// concurrent use; all goroutines share its rate limiter and its pauses.
+// concurrent use; all goroutines share its request budget (the rate
+// limit, handed out by Priority) and its pauses.
 type Client struct {
 	opts    Options
 	rc      *resty.Client
-	limiter *rate.Limiter
 	log     hclog.Logger
 	metrics *metrics
-
-	mu          sync.Mutex
-	pausedUntil time.Time // no request before this (x-ratelimit-remaining 0, 429)
+	// budget hands out requests: the client-side rate, the pauses
+	// (x-ratelimit-remaining 0, 429), the priorities.
+	budget *budget
 
 	// total meters every request of the client (Stats); a context's Meter
 	// (WithMeter) meters its own share too.
@@ -174,9 +173,9 @@ func New(opts Options) (*Client, error) {
 	return &Client{
 		opts:    o,
 		rc:      rc,
-		limiter: rate.NewLimiter(o.RateLimit, o.Burst),
 		log:     o.Logger,
 		metrics: m,
+		budget:  newBudget(o.RateLimit, o.Burst, o.Now, o.Sleep, m),
 	}, nil
 }
 
@@ -368,33 +367,11 @@ func (c *Client) send(ctx context.Context, req *request) attempt {
 	return attempt{status: code, header: resp.Header(), body: resp.Body(), reached: true}
 }
 
-// waitTurn waits until Hipcall's rate-limit window allows a request and the
-// client-side limiter has a token.
+// waitTurn waits, in the order of ctx's Priority, until no pause holds
+// requests (Hipcall's rate-limit window is spent, a 429 asked to wait) and
+// the client-side rate allows one. A wait that ctx ends uses no request.
 func (c *Client) waitTurn(ctx context.Context, meters []*Meter) error {
-	for {
-		c.mu.Lock()
-		until := c.pausedUntil
-		c.mu.Unlock()
-		d := until.Sub(c.opts.Now())
-		if d <= 0 {
-			break
-		}
-		if err := c.sleep(ctx, meters, d); err != nil {
-			return err
-		}
-	}
-	now := c.opts.Now()
-	res := c.limiter.ReserveN(now, 1)
-	if !res.OK() {
-		return errors.New("client-side rate limiter has a burst of 0: set Options.Burst to 1 or more")
-	}
-	if d := res.DelayFrom(now); d > 0 {
-		if err := c.sleep(ctx, meters, d); err != nil {
-			res.CancelAt(c.opts.Now())
-			return err
-		}
-	}
-	return nil
+	return c.budget.wait(ctx, PriorityFrom(ctx), meters)
 }
 
 // sleep waits d through the Sleep hook, as a wait of the meters: from
@@ -469,11 +446,7 @@ func (c *Client) noteRateHeaders(h http.Header) {
 // pause stops requests for d from now. An exact pause (Retry-After)
 // replaces the current one; otherwise a pause only ever extends.
 func (c *Client) pause(d time.Duration, exact bool) {
-	until := c.opts.Now().Add(d)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if exact || until.After(c.pausedUntil) {
-		c.pausedUntil = until
+	if c.budget.pause(c.opts.Now().Add(d), exact) {
 		c.log.Debug("hipcall rate limit reached; pausing requests", "wait", d)
 	}
 }

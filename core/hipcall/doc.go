@@ -9,7 +9,10 @@
 // The client is built for a rate-limited remote: a client-side token bucket
 // waits before every request, the server's x-ratelimit-* headers pause all
 // requests until the window resets once the remaining count reaches zero,
-// and retries (timeouts, network errors, 429, 5xx) back off exponentially
+// requests that wait are served by the Priority their context carries
+// (WithPriority: cards, then post-call actions, then the sync, then the
+// reconciler's backfill; first come first served within one), and
+// retries (timeouts, network errors, 429, 5xx) back off exponentially
 // with full jitter. Requests that are not idempotent (POST: creates,
 // comments, tasks) are retried only when they surely did not reach Hipcall
 // (a 429, a connection that never opened), or when a duplicate is harmless

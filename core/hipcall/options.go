@@ -62,7 +62,9 @@ type Options struct {
 	Timeout time.Duration
 	// RateLimit is the client-side request rate (default 60 per minute);
 	// rate.Inf turns the client-side limiter off. Burst is the bucket size
-	// (default 5).
+	// (default 5). Requests that wait for it, or for a pause Hipcall's
+	// rate-limit answers impose, are served by Priority (WithPriority),
+	// first come first served within one.
 	RateLimit rate.Limit
 	Burst     int
 	// MaxRetries is how many times a failed request is retried (default 5;
@@ -91,7 +93,10 @@ type Options struct {
 	// is left alone; Options.Timeout applies per attempt.
 	HTTPClient *http.Client
 	// Now and Sleep replace the clock used for rate limiting and retry
-	// waits (tests). Sleep must return ctx.Err() when ctx ends first.
+	// waits (tests). Sleep must return ctx.Err() when ctx ends first. The
+	// waits for the request budget are slept by one goroutine of the
+	// client for every waiting request, with a context of its own that
+	// ends when it must look again (a new pause, nobody left waiting).
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
 }
