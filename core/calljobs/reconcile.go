@@ -89,7 +89,14 @@ func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 	if !to.After(from) {
 		return nil
 	}
-	// PRIORITY-BACKFILL
+	// A routine run (a few minutes of calls) goes with the post-call
+	// actions it may cause; a catch-up over hours yields to everything,
+	// the sync included.
+	prio := hipcall.PriorityAction
+	if to.Sub(from) > 2*(w.cfg.Interval+reconcileOverlap) {
+		prio = hipcall.PriorityBackfill
+	}
+	ctx = hipcall.WithPriority(ctx, prio)
 	var seen, added int
 	err := w.calls.EachCall(ctx, from, to, func(row hipcall.CallRow) error {
 		if row.UUID == "" || row.EndedAt == nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-hq/switchboard/core/aftercall"
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/hipcall"
 	"github.com/switchboard-hq/switchboard/core/journal"
 	"github.com/switchboard-hq/switchboard/core/webhook"
 )
@@ -201,7 +202,7 @@ func (w *ActionWorker) Work(ctx context.Context, job *river.Job[ActionArgs]) err
 			}
 		}
 	}
-	out, err := w.deps.Actions.Run(ctx, a.Step, w.deps.API)
+	out, err := w.deps.Actions.Run(hipcall.WithPriority(ctx, hipcall.PriorityAction), a.Step, w.deps.API)
 	if err != nil {
 		if once && notApplied(err) {
 			if aerr := effects.Abort(ctx, a.UUID, a.Key); aerr != nil {
