@@ -10,6 +10,8 @@
 //	switchboard plugins describe [-config switchboard.yaml] [-dir DIR] [-path BIN] [-json] NAME
 //	switchboard fake-hipcall [-listen 127.0.0.1:5009] [-token T]
 //	switchboard sync     [-config switchboard.yaml] [-dry-run] [-full] [-companies] [-contacts] [-connector NAME] [-json]
+//	switchboard calls    [-config switchboard.yaml] [-since 24h] [-failed] [-json] [-limit N]
+//	switchboard calls retry [-config switchboard.yaml] [-force] JOB_ID|UUID/STEP
 //	switchboard version
 package main
 
@@ -53,6 +55,7 @@ var commands = []command{
 	{"plugins", "list the plugins found and what they describe (plugins describe NAME: one in detail)", runPlugins},
 	{"fake-hipcall", "serve a fake Hipcall API on loopback and print the Insight Cards it receives", runFakeHipcall},
 	{"sync", "write the CRM's companies and contacts into Hipcall (by external_id, fewest requests)", runSync},
+	{"calls", "list recent calls and their post-call steps from the journal (calls retry JOB: run one again)", runCalls},
 	{"version", "print the version", runVersion},
 }
 
