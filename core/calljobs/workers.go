@@ -244,12 +244,17 @@ func (w *ActionWorker) outcome(log hclog.Logger, a ActionArgs, outcome string, e
 
 // notApplied reports whether err proves the request did nothing: Hipcall
 // refused it before doing anything (429, a 4xx, 502-504 from its edge),
-// or the connection was never made.
+// the connection was never made, or the step was refused before any
+// request (a permanent error with no HTTP answer: a step whose template
+// failed, an empty comment, input the client will not send).
 func notApplied(err error) bool {
 	var se interface{ HTTPStatus() int }
-	if errors.As(err, &se) {
+	if errors.As(err, &se) && se.HTTPStatus() != 0 {
 		s := se.HTTPStatus()
 		return s == 429 || (s >= 400 && s < 500) || s == 502 || s == 503 || s == 504
+	}
+	if aftercall.IsPermanent(err) {
+		return true
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		return true

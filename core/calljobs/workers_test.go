@@ -148,6 +148,7 @@ func TestNotApplied(t *testing.T) {
 		{statusErr(500), false}, {context.DeadlineExceeded, false}, {errors.New("connection reset by peer"), false},
 		{fmt.Errorf("wrapped: %w", statusErr(503)), true},
 		{&net.OpError{Op: "dial", Err: errors.New("refused")}, true}, {&net.OpError{Op: "read", Err: errors.New("reset")}, false},
+		{aftercall.Permanent(errors.New("the comment is empty")), true}, // refused before any request
 	} {
 		if got := notApplied(tt.err); got != tt.want {
 			t.Errorf("notApplied(%v) = %v, want %v", tt.err, got, tt.want)
