@@ -148,9 +148,11 @@ func TestE2EAfterCall(t *testing.T) {
 	if ok, why := settled(); !ok {
 		t.Fatalf("after the restart: %s", why)
 	}
-	// The sentinel: one tag and one comment.
-	if n := fake.Count("POST /tasks") + fake.Count("POST /calls/{uuid}/comments") + fake.Count("POST /calls/{uuid}/tags"); n != 4+2 {
-		t.Errorf("%d write requests, want 6: 1 task, 2 comments and 1 tag, then the sentinel's tag and comment", n)
+	// The sentinel: one tag and one comment. Comments and tasks are sent
+	// once; a tag (idempotent) may be sent again by a job the kill left
+	// running, which the restarted host runs again at once.
+	if n := fake.Count("POST /tasks") + fake.Count("POST /calls/{uuid}/comments"); n != 3+1 {
+		t.Errorf("%d comment and task requests, want 4: 1 task and 2 comments, then the sentinel's comment", n)
 	}
 }
 

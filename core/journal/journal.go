@@ -37,7 +37,8 @@ const (
 )
 
 // Timing of River's work. A job runs at most jobTimeout; a job a killed
-// host left running is run again rescueAfter after it started.
+// host left running is run again rescueAfter after it started (on
+// SQLite, at the next start: reclaim.go).
 const (
 	jobTimeout  = 30 * time.Second
 	rescueAfter = 2 * time.Minute
@@ -79,6 +80,10 @@ type Journal struct {
 	cli     client
 	effects *Effects
 	intake  *intake // SQLite only: Record's own file (intake.go)
+	// reclaim, on SQLite, makes the jobs a killed process left running
+	// available again; Start runs it before River's client starts
+	// (reclaim.go).
+	reclaim func(ctx context.Context) (int, error)
 
 	batch chan *pending // Record's group commit
 	wg    sync.WaitGroup
@@ -146,6 +151,7 @@ func (j *Journal) openSQLite(ctx context.Context, opts Options) error {
 		return err
 	}
 	j.newCli = func(c *river.Config) (client, error) { return river.NewClient(driver, c) }
+	j.reclaim = func(ctx context.Context) (int, error) { return reclaim(ctx, driver.GetExecutor()) }
 	return nil
 }
 
@@ -233,6 +239,15 @@ func (j *Journal) Start(ctx context.Context, periodic ...*river.PeriodicJob) err
 		DiscardedJobRetentionPeriod: 4 * j.cfg.Keep, // dead work stays visible longer
 		MaxAttempts:                 25,
 		Logger:                      slog.New(hclogHandler{j.log}),
+	}
+	if j.reclaim != nil {
+		n, err := j.reclaim(ctx)
+		if err != nil {
+			return fmt.Errorf("journal: take back the jobs a stopped process left running: %w", err)
+		}
+		if n > 0 {
+			j.log.Warn("jobs the last process left running (it was killed or crashed) run again now", "jobs", n)
+		}
 	}
 	cli, err := j.newCli(cfg)
 	if err != nil {
