@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/switchboard-hq/switchboard/core/aftercall"
 	"github.com/switchboard-hq/switchboard/core/journal"
@@ -47,7 +48,7 @@ func (a EventArgs) InsertOpts() river.InsertOpts {
 		o.Queue, o.ScheduledAt = journal.QueueCards, time.Now().Add(CardRecheck)
 	}
 	if a.UUID != "" {
-		o.UniqueOpts = river.UniqueOpts{ByArgs: true}
+		o.UniqueOpts = river.UniqueOpts{ByArgs: true, ByState: everyState}
 	}
 	return o
 }
@@ -66,8 +67,13 @@ func (ActionArgs) Kind() string { return KindAction }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (ActionArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: journal.QueueActions, MaxAttempts: 20, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: journal.QueueActions, MaxAttempts: 20, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: everyState}}
 }
+
+// everyState makes a job unique in every state while the journal keeps
+// it: River's default leaves out cancelled and discarded jobs, so an event
+// handled again would plan a failed or held step a second time.
+var everyState = rivertype.JobStates()
 
 // Recorder is the webhook processor's journal: it records each event as an
 // EventArgs job.

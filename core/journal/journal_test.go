@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/switchboard-hq/switchboard/connectors/conf"
+	"github.com/switchboard-hq/switchboard/connectors/connectortest"
 	"github.com/switchboard-hq/switchboard/connectors/postgres/pgtest"
 )
 
@@ -166,13 +168,13 @@ func TestRecordedSurvivesRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer j2.Stop(ctx)
-			jobs, err := j2.Jobs(ctx, river.NewJobListParams().Kinds("test_note").States("scheduled").First(100))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(jobs) != 20 {
-				t.Fatalf("%d scheduled jobs after the restart, want 20", len(jobs))
-			}
+			// The intake moves what the first journal recorded into River
+			// in the background after Start.
+			var jobs []*rivertype.JobRow
+			connectortest.EventuallyWhy(t, 30*time.Second, func() (bool, string) {
+				jobs, err = j2.Jobs(ctx, river.NewJobListParams().Kinds("test_note").States("scheduled").First(100))
+				return err == nil && len(jobs) == 20, fmt.Sprintf("%d scheduled jobs after the restart, want 20 (%v)", len(jobs), err)
+			})
 			for _, job := range jobs {
 				if _, err := j2.Retry(ctx, job.ID); err != nil { // run now
 					t.Fatal(err)
