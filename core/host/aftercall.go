@@ -81,8 +81,15 @@ func (h *Host) startJournal(ctx context.Context) (stop func(), err error) {
 	if h.cards != nil {
 		deps.Card = h.cards.Handle
 	}
+	closeLinks := func() {}
 	if h.AfterCall != nil {
 		deps.Actions, deps.API = h.AfterCall, calljobs.HipcallAPI{Client: h.Hipcall}
+		links, closeStore, err := h.syncLinks(ctx)
+		if err != nil {
+			log.Warn("tasks are linked only to the ids the webhook carries: the sync state cannot be read", "error", err)
+		} else {
+			deps.Links, closeLinks = links, closeStore
+		}
 	}
 	calljobs.Register(deps)
 	var periodic []*river.PeriodicJob
@@ -92,6 +99,7 @@ func (h *Host) startJournal(ctx context.Context) (stop func(), err error) {
 	}
 	if err := j.Start(ctx, periodic...); err != nil {
 		j.Stop(ctx)
+		closeLinks()
 		return nil, err
 	}
 	h.recorder.j.Store(j)
@@ -102,6 +110,7 @@ func (h *Host) startJournal(ctx context.Context) (stop func(), err error) {
 		if err := j.Stop(sctx); err != nil {
 			log.Warn("journal shutdown: running jobs were cut short; they run again after the restart", "error", err)
 		}
+		closeLinks()
 	}, nil
 }
 
