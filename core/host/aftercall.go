@@ -48,9 +48,11 @@ func (h *Host) buildAfterCall(cfg *config.Config) error {
 
 // journalRecorder is the webhook processor's journal until Serve opens it:
 // events that arrive before (there are none: the server is not listening
-// yet) or after it closes are refused.
+// yet) or after it closes are refused. marks carries the cards the fast
+// path handled to markCards.
 type journalRecorder struct {
-	j atomic.Pointer[journal.Journal]
+	j     atomic.Pointer[journal.Journal]
+	marks chan string
 }
 
 func (r *journalRecorder) Record(ctx context.Context, ev *webhook.Event, body []byte) error {
@@ -103,8 +105,15 @@ func (h *Host) startJournal(ctx context.Context) (stop func(), err error) {
 		return nil, err
 	}
 	h.recorder.j.Store(j)
+	marked := make(chan struct{})
+	go func() {
+		defer close(marked)
+		markCards(j, h.recorder.marks, log)
+	}()
 	return func() {
 		h.recorder.j.Store(nil)
+		close(h.recorder.marks)
+		<-marked
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.Config.Server.ShutdownTimeout)
 		defer cancel()
 		if err := j.Stop(sctx); err != nil {
@@ -125,14 +134,29 @@ type cardMarker struct {
 
 func (m cardMarker) Handle(ctx context.Context, ev *webhook.Event) webhook.Result {
 	res := m.Handler.Handle(ctx, ev)
-	if j := m.rec.j.Load(); j != nil {
-		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := calljobs.CardDone(mctx, j, ev.UUID(), res); err != nil {
-			m.log.Warn("could not record that the card was handled; the journal will check it again", "call", ev.UUID(), "error", err)
+	if res.Outcome != webhook.OutcomeFailed && ev.UUID() != "" {
+		// Recorded off the card's path (markCards): the journal's check
+		// comes calljobs.CardRecheck later. A mark that does not fit is
+		// skipped: the check then pushes a second card, which Hipcall
+		// accepts and does not show.
+		select {
+		case m.rec.marks <- ev.UUID():
+		default:
+			m.log.Debug("card marks are behind; the journal will check this card again", "call", ev.UUID())
 		}
 	}
 	return res
+}
+
+// markCards records the cards the fast path handled until marks closes.
+func markCards(j *journal.Journal, marks <-chan string, log hclog.Logger) {
+	for uuid := range marks {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := calljobs.CardDone(ctx, j, uuid, webhook.Result{Outcome: "pushed"}); err != nil {
+			log.Warn("could not record that the card was handled; the journal will check it again", "call", uuid, "error", err)
+		}
+		cancel()
+	}
 }
 
 // CallEnded passes the hangup on to the card service.
