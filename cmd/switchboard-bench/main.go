@@ -62,6 +62,7 @@ func main() {
 	webhooks := flag.Bool("webhooks", true, "also measure webhook answers and webhook-to-card latency (webhook.go)")
 	webhookRate := flag.Int("webhook-rate", 200, "call_init webhooks per second for the webhook-to-card latency")
 	burst := flag.Int("burst", 5000, "webhooks in the answer-latency burst")
+	afterCallOnly := flag.Bool("aftercall-only", false, "measure only the journal and the after-call flow (aftercall.go)")
 	flag.Parse()
 
 	work, err := os.MkdirTemp("", "switchboard-bench-")
@@ -73,9 +74,15 @@ func main() {
 	fmt.Fprintf(&report, "## Run of %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&report, "Machine: %s, %d CPUs, %s %s/%s. Command: `%s`.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, strings.Join(os.Args, " "))
 
-	// 1. Smart IVR under load, side by side with the floor.
 	binAbs, err := filepath.Abs(*bin)
 	check(err, "bin dir")
+	if *afterCallOnly {
+		benchAfterCall(&report, binAbs, work, numbers, *burst)
+		fmt.Print(report.String())
+		return
+	}
+
+	// 1. Smart IVR under load, side by side with the floor.
 	cfg := writeConfig(work, binAbs)
 	hostAddr, stopHost := startProcess(filepath.Join(binAbs, "switchboard"), []string{"serve", "-config", cfg}, nil)
 	defer stopHost()

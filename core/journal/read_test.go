@@ -185,7 +185,11 @@ func TestReaderWaiting(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Recorded straight into the intake, as Record does, with no mover.
-	if err := j.intake.commit(ctx, []*pending{{params: river.InsertManyParams{Args: stepArgs{UUID: "call-9", Key: "summary"}}}}); err != nil {
+	p := &pending{params: river.InsertManyParams{Args: stepArgs{UUID: "call-9", Key: "summary"}}}
+	if err := p.encode(); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.intake.commit(ctx, []*pending{p}); err != nil {
 		t.Fatal(err)
 	}
 	if err := j.Stop(ctx); err != nil {

@@ -14,6 +14,9 @@ const maxBatch = 256
 type pending struct {
 	params river.InsertManyParams
 	done   chan error
+	// kind, args and opts are the job encoded for the SQLite intake.
+	kind       string
+	args, opts []byte
 }
 
 // Record stores a job durably and returns once it is committed: after a
@@ -25,6 +28,11 @@ func (j *Journal) Record(ctx context.Context, args river.JobArgs, opts *river.In
 		return err
 	}
 	p := &pending{params: river.InsertManyParams{Args: args, InsertOpts: opts}, done: make(chan error, 1)}
+	if j.intake != nil {
+		if err := p.encode(); err != nil {
+			return fmt.Errorf("journal: not recorded: %w", err)
+		}
+	}
 	select {
 	case j.batch <- p:
 	case <-ctx.Done():
