@@ -160,11 +160,30 @@ func (j *Journal) openPostgres(ctx context.Context, opts Options) error {
 	if strings.TrimSpace(dsn) == "" {
 		return errors.New("journal (postgres): no DSN: set journal.dsn, such as ${SWITCHBOARD_JOURNAL_DSN}")
 	}
+	pool, db, err := connectPostgres(ctx, dsn, 4)
+	if err != nil {
+		return err
+	}
+	j.pool = pool
+	j.db = db
+	driver := riverpgxv5.New(pool)
+	if err := migrate(ctx, driver); err != nil {
+		return err
+	}
+	j.newCli = func(c *river.Config) (client, error) { return river.NewClient(driver, c) }
+	return nil
+}
+
+// connectPostgres opens River's pgx pool and a database/sql handle (for
+// the effects table) on dsn, each of at most conns connections, and checks
+// the server answers. Errors never repeat the DSN (it holds a password).
+func connectPostgres(ctx context.Context, dsn string, conns int32) (*pgxpool.Pool, *sql.DB, error) {
 	pcfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx's parse errors may quote the DSN: do not repeat it.
-		return errors.New("journal (postgres): the DSN cannot be parsed: check journal.dsn (postgres://user:password@host:5432/db)")
+		return nil, nil, errors.New("journal (postgres): the DSN cannot be parsed: check journal.dsn (postgres://user:password@host:5432/db)")
 	}
+	pcfg.MaxConns = conns
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(pctx, pcfg)
@@ -175,21 +194,15 @@ func (j *Journal) openPostgres(ctx context.Context, opts Options) error {
 		if pool != nil {
 			pool.Close()
 		}
-		return fmt.Errorf("journal (postgres): connect: %w (check journal.dsn and that the server is reachable)", err)
+		return nil, nil, fmt.Errorf("journal (postgres): connect: %w (check journal.dsn and that the server is reachable)", err)
 	}
-	j.pool = pool
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return errors.New("journal (postgres): the DSN cannot be parsed: check journal.dsn")
+		pool.Close()
+		return nil, nil, errors.New("journal (postgres): the DSN cannot be parsed: check journal.dsn")
 	}
-	db.SetMaxOpenConns(4)
-	j.db = db
-	driver := riverpgxv5.New(pool)
-	if err := migrate(ctx, driver); err != nil {
-		return err
-	}
-	j.newCli = func(c *river.Config) (client, error) { return river.NewClient(driver, c) }
-	return nil
+	db.SetMaxOpenConns(int(conns))
+	return pool, db, nil
 }
 
 // migrate brings River's tables up to date (River serialises hosts

@@ -113,30 +113,11 @@ func (r *Reader) openPostgres(ctx context.Context) error {
 	if strings.TrimSpace(dsn) == "" {
 		return errors.New("journal (postgres): no DSN: set journal.dsn, such as ${SWITCHBOARD_JOURNAL_DSN}")
 	}
-	pcfg, err := pgxpool.ParseConfig(dsn)
+	pool, db, err := connectPostgres(ctx, dsn, 2)
 	if err != nil {
-		// pgx's parse errors may quote the DSN: do not repeat it.
-		return errors.New("journal (postgres): the DSN cannot be parsed: check journal.dsn (postgres://user:password@host:5432/db)")
-	}
-	pcfg.MaxConns = 2
-	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	pool, err := pgxpool.NewWithConfig(pctx, pcfg)
-	if err == nil {
-		err = pool.Ping(pctx)
-	}
-	if err != nil {
-		if pool != nil {
-			pool.Close()
-		}
-		return fmt.Errorf("journal (postgres): connect: %w (check journal.dsn and that the server is reachable)", err)
+		return err
 	}
 	r.pool = pool
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		return errors.New("journal (postgres): the DSN cannot be parsed: check journal.dsn")
-	}
-	db.SetMaxOpenConns(2)
 	r.db = db
 	cli, err := river.NewClient(riverpgxv5.New(pool), readerClientConfig())
 	if err != nil {
