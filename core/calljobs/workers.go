@@ -32,6 +32,10 @@ type Deps struct {
 	// Links finds Hipcall's ids of a matched record when the webhook did
 	// not carry them (the sync state); nil: none.
 	Links func(ctx context.Context, res directory.Result) aftercall.Links
+	// WaitReady, when set, waits until the directory can answer (its
+	// indexes built): a host restarted with work in its journal does not
+	// plan calls against an index still loading.
+	WaitReady func(ctx context.Context) error
 	// Card pushes the Insight Card of a call_init whose fast-path push
 	// never finished (the host was killed); nil: cards are off.
 	Card func(ctx context.Context, ev *webhook.Event) webhook.Result
@@ -56,8 +60,19 @@ type EventWorker struct {
 	deps Deps
 }
 
-// lookupTimeout bounds the caller's lookup when planning.
-const lookupTimeout = 10 * time.Second
+// lookupTimeout bounds the caller's lookup when planning, and readyTimeout
+// the wait for the directory's indexes after a start.
+const (
+	lookupTimeout = 10 * time.Second
+	readyTimeout  = 20 * time.Second
+)
+
+// NextRetry spaces an event's retries (the CRM could not answer): 1 s,
+// 2 s, 4 s, ... up to 30 s, not River's default (attempt⁴ seconds), so
+// a call is planned soon after the CRM is back.
+func (w *EventWorker) NextRetry(job *river.Job[EventArgs]) time.Time {
+	return time.Now().Add(min(time.Second<<min(job.Attempt, 5), 30*time.Second))
+}
 
 // Steps the effects table records for events (besides post-call steps).
 const (
@@ -90,6 +105,13 @@ func (w *EventWorker) Work(ctx context.Context, job *river.Job[EventArgs]) error
 	call := ev.Call
 	var res directory.Result
 	if number := call.CustomerNumber(); number != "" {
+		if w.deps.WaitReady != nil {
+			// Not ready within the timeout: the lookup below fails and
+			// the job is retried.
+			rctx, cancel := context.WithTimeout(ctx, readyTimeout)
+			_ = w.deps.WaitReady(rctx)
+			cancel()
+		}
 		lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 		res = w.deps.Directory.Lookup(lctx, number)
 		cancel()

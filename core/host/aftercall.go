@@ -79,7 +79,8 @@ func (h *Host) startJournal(ctx context.Context) (stop func(), err error) {
 		j.Stop(ctx)
 		return nil, err
 	}
-	deps := calljobs.Deps{Journal: j, Directory: h.Directory, Logger: h.Logger.Named("aftercall"), Metrics: m}
+	deps := calljobs.Deps{Journal: j, Directory: h.Directory, WaitReady: h.Directory.WaitReady,
+		Logger: h.Logger.Named("aftercall"), Metrics: m}
 	if h.cards != nil {
 		deps.Card = h.cards.Handle
 	}
