@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboard-hq/switchboard/core/lenient"
 )
 
 // Call directions, as the direction[eq] and direction[in] filters take
@@ -78,7 +80,7 @@ func (c *CallRow) UnmarshalJSON(b []byte) error {
 	if m == nil {
 		return errors.New("a call row is null")
 	}
-	s := func(k string) string { return rawString(m[k]) }
+	s := func(k string) string { return lenient.String(m[k]) }
 	*c = CallRow{
 		UUID:               s("uuid"),
 		Direction:          strings.ToLower(s("direction")),
@@ -88,13 +90,13 @@ func (c *CallRow) UnmarshalJSON(b []byte) error {
 		CalleeType:         s("callee_type"),
 		CallerID:           s("caller_id"),
 		CalleeID:           s("callee_id"),
-		StartedAt:          rawTime(m["started_at"]),
-		AnsweredAt:         rawTime(m["answered_at"]),
-		BridgedAt:          rawTime(m["bridged_at"]),
-		EndedAt:            rawTime(m["ended_at"]),
-		CallDuration:       rawInt(m["call_duration"]),
-		FirstTouchDuration: rawInt(m["first_touch_duration"]),
-		MissingCall:        rawBool(m["missing_call"]),
+		StartedAt:          lenient.Time(m["started_at"]),
+		AnsweredAt:         lenient.Time(m["answered_at"]),
+		BridgedAt:          lenient.Time(m["bridged_at"]),
+		EndedAt:            lenient.Time(m["ended_at"]),
+		CallDuration:       lenient.Int(m["call_duration"]),
+		FirstTouchDuration: lenient.Int(m["first_touch_duration"]),
+		MissingCall:        lenient.Bool(m["missing_call"]),
 		MissingCallReason:  s("missing_call_reason"),
 		HangupBy:           s("hangup_by"),
 		ChannelType:        s("channel_type"),

@@ -1,105 +1,12 @@
 package hipcall
 
-import (
-	"bytes"
-	"encoding/json"
-	"math"
-	"strconv"
-	"strings"
-	"time"
-)
-
-// Lenient readers for answers whose fields may be absent, null, or sent
-// as another JSON type than expected (a number as a string, a string id
-// as a number). They never fail: what cannot be read is left zero.
-
-// rawText reads a scalar as text: a string as is, a number as its digits
-// (an integral number in exponent form written out), a boolean as
-// true/false. It reports false for null, absent, objects and lists.
-func rawText(raw json.RawMessage) (string, bool) {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 {
-		return "", false
-	}
-	switch c := t[0]; {
-	case c == '"':
-		var s string
-		if json.Unmarshal(t, &s) != nil {
-			return "", false
-		}
-		return s, true
-	case c == '-' || c >= '0' && c <= '9':
-		s := string(t)
-		if strings.ContainsAny(s, "eE") {
-			if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e18 {
-				return strconv.FormatInt(int64(f), 10), true
-			}
-		}
-		return s, true
-	case bytes.Equal(t, []byte("true")), bytes.Equal(t, []byte("false")):
-		return string(t), true
-	}
-	return "", false
-}
-
-func rawString(raw json.RawMessage) string {
-	s, _ := rawText(raw)
-	return strings.TrimSpace(s)
-}
-
-// rawInt reads a whole number sent as a number or a numeric string.
-func rawInt(raw json.RawMessage) *int64 {
-	s, ok := rawText(raw)
-	if !ok {
-		return nil
-	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e18 {
-		return nil
-	}
-	i := int64(math.Round(f))
-	return &i
-}
-
-// rawBool reads true/false, also sent as "true"/"false" or 1/0.
-func rawBool(raw json.RawMessage) *bool {
-	s, ok := rawText(raw)
-	if !ok {
-		return nil
-	}
-	b, err := strconv.ParseBool(strings.TrimSpace(s))
-	if err != nil {
-		return nil
-	}
-	return &b
-}
-
-// rawTime reads an ISO-8601 time (RFC 3339, with or without a zone or a
-// fraction; a time without a zone is taken as UTC) or unix seconds, as
-// UTC.
-func rawTime(raw json.RawMessage) *time.Time {
-	s := rawString(raw)
-	if s == "" {
-		return nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			t = t.UTC()
-			return &t
-		}
-	}
-	if secs, err := strconv.ParseInt(s, 10, 64); err == nil && secs > 0 {
-		t := time.Unix(secs, 0).UTC()
-		return &t
-	}
-	return nil
-}
+import "github.com/switchboard-hq/switchboard/core/lenient"
 
 // flexID is an id Hipcall may send as a number or as a string; it keeps
 // its text.
 type flexID string
 
 func (id *flexID) UnmarshalJSON(b []byte) error {
-	*id = flexID(rawString(b))
+	*id = flexID(lenient.String(b))
 	return nil
 }

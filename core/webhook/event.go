@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboard-hq/switchboard/core/lenient"
 )
 
 // Event names Hipcall is known to send. Others exist and are accepted
@@ -236,7 +236,7 @@ func Parse(body []byte) (*Event, error) {
 			raw, ev.Legacy = r, true
 		}
 	}
-	ev.RawName, _ = text(raw)
+	ev.RawName, _ = lenient.Text(raw)
 	ev.Name = normaliseName(ev.RawName)
 	if mapped, ok := legacyNames[ev.Name]; ok {
 		ev.Name, ev.Legacy = mapped, true
@@ -268,7 +268,7 @@ func parseCall(data json.RawMessage) *Call {
 	if json.Unmarshal(data, &m) != nil {
 		return &Call{}
 	}
-	s := func(k string) string { v, _ := text(m[k]); return strings.TrimSpace(v) }
+	s := func(k string) string { v, _ := lenient.Text(m[k]); return strings.TrimSpace(v) }
 	c := &Call{
 		UUID:               s("uuid"),
 		Direction:          strings.ToLower(s("direction")),
@@ -278,13 +278,13 @@ func parseCall(data json.RawMessage) *Call {
 		CalleeType:         s("callee_type"),
 		CallerID:           s("caller_id"),
 		CalleeID:           s("callee_id"),
-		StartedAt:          timestamp(m["started_at"]),
-		AnsweredAt:         timestamp(m["answered_at"]),
-		BridgedAt:          timestamp(m["bridged_at"]),
-		EndedAt:            timestamp(m["ended_at"]),
-		CallDuration:       integer(m["call_duration"]),
-		FirstTouchDuration: integer(m["first_touch_duration"]),
-		MissingCall:        boolean(m["missing_call"]),
+		StartedAt:          lenient.Time(m["started_at"]),
+		AnsweredAt:         lenient.Time(m["answered_at"]),
+		BridgedAt:          lenient.Time(m["bridged_at"]),
+		EndedAt:            lenient.Time(m["ended_at"]),
+		CallDuration:       lenient.Int(m["call_duration"]),
+		FirstTouchDuration: lenient.Int(m["first_touch_duration"]),
+		MissingCall:        lenient.Bool(m["missing_call"]),
 		MissingCallReason:  s("missing_call_reason"),
 		HangupBy:           s("hangup_by"),
 		ChannelType:        s("channel_type"),
@@ -298,7 +298,7 @@ func parseCall(data json.RawMessage) *Call {
 		VoicemailURL:       s("voicemail_url"),
 		VoicemailID:        s("voicemail_id"),
 		CallbackCDRUUID:    s("callback_cdr_uuid"),
-		CallbackTime:       timestamp(m["callback_time"]),
+		CallbackTime:       lenient.Time(m["callback_time"]),
 		CallbackUserID:     s("callback_user_id"),
 		RelatedID:          s("related_id"),
 		RelatedType:        s("related_type"),
@@ -306,12 +306,12 @@ func parseCall(data json.RawMessage) *Call {
 	var flow []map[string]json.RawMessage
 	if json.Unmarshal(m["call_flow"], &flow) == nil {
 		for _, f := range flow {
-			action, _ := text(f["action"])
-			detail, ok := text(f["detail"])
+			action, _ := lenient.Text(f["action"])
+			detail, ok := lenient.Text(f["detail"])
 			if !ok && len(f["detail"]) > 0 && !isNull(f["detail"]) {
 				detail = string(bytes.TrimSpace(f["detail"])) // an object or a list: keep its JSON
 			}
-			c.CallFlow = append(c.CallFlow, FlowStep{Action: action, Detail: detail, Timestamp: timestamp(f["timestamp"])})
+			c.CallFlow = append(c.CallFlow, FlowStep{Action: action, Detail: detail, Timestamp: lenient.Time(f["timestamp"])})
 		}
 	}
 	return c
@@ -323,7 +323,7 @@ func fieldText(data json.RawMessage, key string) string {
 	if json.Unmarshal(data, &m) != nil {
 		return ""
 	}
-	s, _ := text(m[key])
+	s, _ := lenient.Text(m[key])
 	return s
 }
 
@@ -335,81 +335,4 @@ func isNull(raw json.RawMessage) bool {
 func isObject(raw json.RawMessage) bool {
 	t := bytes.TrimSpace(raw)
 	return len(t) > 0 && t[0] == '{'
-}
-
-// text reads a scalar as text: a string as is, a number as its digits
-// (an integral number in exponent form written out), a boolean as
-// true/false. It reports false for null, absent, objects and lists.
-func text(raw json.RawMessage) (string, bool) {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 {
-		return "", false
-	}
-	switch c := t[0]; {
-	case c == '"':
-		var s string
-		if json.Unmarshal(t, &s) != nil {
-			return "", false
-		}
-		return s, true
-	case c == '-' || c >= '0' && c <= '9':
-		s := string(t)
-		if strings.ContainsAny(s, "eE") {
-			if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e18 {
-				return strconv.FormatInt(int64(f), 10), true
-			}
-		}
-		return s, true
-	case bytes.Equal(t, []byte("true")), bytes.Equal(t, []byte("false")):
-		return string(t), true
-	}
-	return "", false
-}
-
-// integer reads a whole number sent as a number or as a numeric string.
-func integer(raw json.RawMessage) *int64 {
-	s, ok := text(raw)
-	if !ok {
-		return nil
-	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e18 {
-		return nil
-	}
-	i := int64(math.Round(f))
-	return &i
-}
-
-// boolean reads true/false, also sent as "true"/"false" or 1/0.
-func boolean(raw json.RawMessage) *bool {
-	s, ok := text(raw)
-	if !ok {
-		return nil
-	}
-	b, err := strconv.ParseBool(strings.TrimSpace(s))
-	if err != nil {
-		return nil
-	}
-	return &b
-}
-
-// timestamp reads an ISO-8601 time (RFC 3339, with or without a zone or
-// fraction) or unix seconds.
-func timestamp(raw json.RawMessage) *time.Time {
-	s, ok := text(raw)
-	s = strings.TrimSpace(s)
-	if !ok || s == "" {
-		return nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			t = t.UTC()
-			return &t
-		}
-	}
-	if secs, err := strconv.ParseInt(s, 10, 64); err == nil && secs > 0 {
-		t := time.Unix(secs, 0).UTC()
-		return &t
-	}
-	return nil
 }
