@@ -114,6 +114,8 @@ func TestShrinkGuard(t *testing.T) {
 			if _, err := h.check(); err != nil {
 				t.Errorf("Check after accepting: %v", err)
 			}
+			// The accept is logged just after the new data is swapped in.
+			waitFor(t, "the accept's log line", func() bool { return len(h.log.lines("accepting the held reload")) >= 1 })
 			if len(h.log.lines("accepting the held reload")) != 1 {
 				t.Errorf("the accept is not logged once; log:\n%s", h.log)
 			}
