@@ -22,6 +22,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"flag"
@@ -35,6 +36,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -63,6 +65,7 @@ func main() {
 	webhookRate := flag.Int("webhook-rate", 200, "call_init webhooks per second for the webhook-to-card latency")
 	burst := flag.Int("burst", 5000, "webhooks in the answer-latency burst")
 	afterCallOnly := flag.Bool("aftercall-only", false, "measure only the journal and the after-call flow (aftercall.go)")
+	webhooksOnly := flag.Bool("webhooks-only", false, "measure only webhook answers and webhook-to-card latency (webhook.go): with -bin of an older build, a control")
 	flag.Parse()
 
 	work, err := os.MkdirTemp("", "switchboard-bench-")
@@ -76,6 +79,11 @@ func main() {
 
 	binAbs, err := filepath.Abs(*bin)
 	check(err, "bin dir")
+	if *webhooksOnly {
+		benchWebhooks(&report, binAbs, work, numbers, *webhookRate, *duration, *burst)
+		fmt.Print(report.String())
+		return
+	}
 	if *afterCallOnly {
 		benchAfterCall(&report, binAbs, work, numbers, *burst)
 		fmt.Print(report.String())
@@ -216,6 +224,77 @@ routing:
 
 var servingRE = regexp.MustCompile(`serving: addr=(\S+)`)
 
+// pids are the started processes by address, for cpuTime.
+var (
+	pidsMu sync.Mutex
+	pids   = map[string]int{}
+)
+
+// cpuMeter measures what a load costs a process in CPU: its idle rate
+// (a process polling its queues uses CPU doing nothing) is measured
+// first and taken off.
+type cpuMeter struct {
+	addr  string
+	idle  float64 // CPU seconds a second when idle
+	start time.Time
+	used0 time.Duration
+}
+
+// startCPU measures the idle rate over two seconds, then starts counting.
+func startCPU(addr string) *cpuMeter {
+	t0, c0 := time.Now(), cpuTime(addr)
+	time.Sleep(2 * time.Second) // sampling /proc
+	m := &cpuMeter{addr: addr, idle: float64(cpuTime(addr)-c0) / float64(time.Since(t0))}
+	m.start, m.used0 = time.Now(), cpuTime(addr)
+	return m
+}
+
+// untilIdle waits until the process is back to its idle rate (within a
+// clock tick a half second, for five seconds in a row: work deferred by a
+// few seconds counts; at most two minutes) and returns the CPU the load
+// cost, deferred work included.
+func (m *cpuMeter) untilIdle() time.Duration {
+	last, at := cpuTime(m.addr), time.Now()
+	quiet, lastBusy, lastBusyAt := 0, last, at
+	for range 240 {
+		time.Sleep(500 * time.Millisecond) // sampling /proc
+		now, nowAt := cpuTime(m.addr), time.Now()
+		extra := now - last - time.Duration(m.idle*float64(nowAt.Sub(at)))
+		last, at = now, nowAt
+		if extra >= 10*time.Millisecond {
+			quiet, lastBusy, lastBusyAt = 0, now, nowAt
+			continue
+		}
+		if quiet++; quiet == 10 {
+			break
+		}
+	}
+	last, at = lastBusy, lastBusyAt // the quiet tail is idle by definition
+	return last - m.used0 - time.Duration(m.idle*float64(at.Sub(m.start)))
+}
+
+// cpuTime is the CPU time (user and system) the process serving addr has
+// used so far, from /proc (Linux; 0 elsewhere). Its resolution is a clock
+// tick (10 ms), fine over a burst's seconds.
+func cpuTime(addr string) time.Duration {
+	pidsMu.Lock()
+	pid := pids[addr]
+	pidsMu.Unlock()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: fields count from the
+	// closing parenthesis; utime and stime are fields 14 and 15.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
 // startProcess starts a server process and returns the address it reports
 // on stderr ("serving: addr=...").
 func startProcess(bin string, args, env []string) (string, func()) {
@@ -251,6 +330,9 @@ func startProcess(bin string, args, env []string) (string, func()) {
 	}
 	select {
 	case addr := <-addrc:
+		pidsMu.Lock()
+		pids[addr] = cmd.Process.Pid
+		pidsMu.Unlock()
 		return addr, stop
 	case <-time.After(60 * time.Second):
 		stop()

@@ -133,6 +133,7 @@ cards:
 
 	// 2. A burst: answers.
 	const clients = 32
+	meter := startCPU(addr)
 	start = time.Now()
 	burstRes := burstAnswers(c, url, burst, clients, func(i int) string { return body(fmt.Sprintf("burst-%d", i), numbers[i%len(numbers)]) })
 	var pushed, dropped float64
@@ -149,8 +150,18 @@ cards:
 	fmt.Fprintln(report, "| target | answers | non-200 | answers/s | p50 | p90 | p99 | max |")
 	fmt.Fprintln(report, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	burstRes.row(report, "POST /hipcall/webhook/<token>")
+	drained := time.Since(start)
+	cpu := meter.untilIdle()
 	fmt.Fprintf(report, "\nAll events accounted for: %.0f cards pushed + %.0f dropped of %d sent (warm-up and open loop included); drain took %s after the burst began.\n",
-		pushed, dropped, burst+total+200, time.Since(start).Round(time.Millisecond))
+		pushed, dropped, burst+total+200, drained.Round(time.Millisecond))
+	fmt.Fprintf(report, "Host CPU for the burst, until idle (its deferred work included, its idle polling taken off): %s, %s a webhook.\n", cpu.Round(10*time.Millisecond), (cpu / time.Duration(burst)).Round(time.Microsecond))
+
+	// 3. The same number at a steady pace: answers when the machine keeps up.
+	paced := pacedAnswers(c, url, burst, pacedRate, func(i int) string { return body(fmt.Sprintf("paced-%d", i), numbers[i%len(numbers)]) })
+	fmt.Fprintf(report, "\n### Webhook answers: %d sent at %d/s (open loop, each timed from its scheduled send)\n\n", burst, pacedRate)
+	fmt.Fprintln(report, "| target | answers | non-200 | answers/s | p50 | p90 | p99 | max |")
+	fmt.Fprintln(report, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	paced.row(report, "POST /hipcall/webhook/<token>")
 }
 
 // burstAnswers posts n webhooks (body(i)) as fast as clients concurrent
@@ -187,6 +198,39 @@ func burstAnswers(c *http.Client, url string, n, clients int, body func(i int) s
 	close(next)
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	return res
+}
+
+// pacedAnswers sends n webhooks at rate a second (open loop: each is sent
+// at its scheduled moment whether or not earlier ones were answered) and
+// times each answer from that moment, so a stall shows in the tail.
+func pacedAnswers(c *http.Client, url string, n, rate int, body func(i int) string) *loadResult {
+	res := &loadResult{lat: make([]time.Duration, 0, n)}
+	lat := make([]time.Duration, n)
+	ok := make([]bool, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		at := start.Add(time.Duration(i) * time.Second / time.Duration(rate))
+		if wait := time.Until(at); wait > 0 {
+			time.Sleep(wait) // pacing the load generator
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok[i] = postWebhook(c, url, body(i)) == http.StatusOK
+			lat[i] = time.Since(at)
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	for i := range n {
+		if ok[i] {
+			res.lat = append(res.lat, lat[i])
+		} else {
+			res.errors++
+		}
+	}
 	return res
 }
 

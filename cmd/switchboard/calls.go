@@ -56,6 +56,9 @@ type callView struct {
 	// Events are the call's events recorded, in the order recorded
 	// (call_init, call_bridged, call_hangup).
 	Events []string `json:"events"`
+	// Card is what became of the call's Insight Card; null when no card
+	// was handled (cards off, or not yet).
+	Card *cardView `json:"card"`
 	// Planning is the call_hangup's job, which plans the steps; null when
 	// no call_hangup is recorded.
 	Planning *planView `json:"planning"`
@@ -65,6 +68,33 @@ type callView struct {
 	// lastSeen is when the call's latest job was recorded: the order of
 	// calls without a call_hangup.
 	lastSeen time.Time
+	// events are Events with when each was received, in any order until
+	// readCalls sorts them.
+	events []recordedEvent
+}
+
+// recordedEvent is one event of a call and when it was received.
+type recordedEvent struct {
+	name string
+	at   time.Time
+}
+
+// addEvent notes one of the call's events, once.
+func (c *callView) addEvent(name string, at time.Time) {
+	for _, e := range c.events {
+		if e.name == name {
+			return
+		}
+	}
+	c.events = append(c.events, recordedEvent{name, at})
+}
+
+// cardView is a call's Insight Card.
+type cardView struct {
+	// Outcome is the card service's word: "pushed", or "skipped" (no
+	// card for this caller).
+	Outcome   string    `json:"outcome"`
+	HandledAt time.Time `json:"handled_at"`
 }
 
 // planView is a call_hangup's job.
@@ -299,7 +329,7 @@ func readCalls(ctx context.Context, r *journal.Reader, cutoff time.Time) ([]*cal
 		}
 		queued[[2]string{a.Name, a.UUID}] = true
 		c := call(a.UUID)
-		c.Events = append(c.Events, a.Name)
+		c.addEvent(a.Name, a.Received)
 		if c.lastSeen.Before(j.CreatedAt) {
 			c.lastSeen = j.CreatedAt
 		}
@@ -315,9 +345,6 @@ func readCalls(ctx context.Context, r *journal.Reader, cutoff time.Time) ([]*cal
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range byUUID {
-		slices.Reverse(c.Events)
-	}
 	// Recorded events not yet in River's queue (SQLite, no host serving);
 	// the intake also keeps moved rows for a moment, which River holds.
 	waiting, err := r.Waiting(ctx)
@@ -332,7 +359,7 @@ func readCalls(ctx context.Context, r *journal.Reader, cutoff time.Time) ([]*cal
 		}
 		queued[[2]string{a.Name, a.UUID}] = true
 		c := call(a.UUID)
-		c.Events = append(c.Events, a.Name)
+		c.addEvent(a.Name, a.Received)
 		if c.lastSeen.Before(a.Received) {
 			c.lastSeen = a.Received
 		}
@@ -344,6 +371,19 @@ func readCalls(ctx context.Context, r *journal.Reader, cutoff time.Time) ([]*cal
 	effects, err := r.Effects().Since(ctx, cutoff.Add(-time.Hour))
 	if err != nil {
 		return nil, err
+	}
+	for k, ef := range effects {
+		if k.Step != calljobs.StepCard || ef.State != journal.EffectDone || ef.DoneAt.Before(cutoff) {
+			continue
+		}
+		// A call_init whose card the fast path handled leaves no job
+		// (journal.Provisional): its card's mark records it.
+		c := call(k.Call)
+		c.addEvent(webhook.CallInit, ef.SentAt)
+		c.Card = &cardView{Outcome: ef.RemoteID, HandledAt: ef.DoneAt.UTC()}
+		if c.lastSeen.Before(ef.DoneAt) {
+			c.lastSeen = ef.DoneAt
+		}
 	}
 	err = eachJob(ctx, r, calljobs.KindAction, cutoff, func(j *rivertype.JobRow) error {
 		var a calljobs.ActionArgs
@@ -362,6 +402,12 @@ func readCalls(ctx context.Context, r *journal.Reader, cutoff time.Time) ([]*cal
 	}
 	out := make([]*callView, 0, len(byUUID))
 	for _, c := range byUUID {
+		// In the order received (a job's id is the order it was queued:
+		// a call_init's job may be queued after its call_hangup's).
+		slices.SortStableFunc(c.events, func(a, b recordedEvent) int { return a.at.Compare(b.at) })
+		for _, e := range c.events {
+			c.Events = append(c.Events, e.name)
+		}
 		if c.HangupRecordedAt != nil && c.HangupRecordedAt.Before(cutoff) {
 			continue // recorded before the window, queued or planned in it
 		}
@@ -475,14 +521,18 @@ func printCalls(w io.Writer, calls []*callView, since time.Time, failedOnly bool
 		fmt.Fprintf(w, "no %s since %s\n", what, showTime(since))
 	} else {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "HANGUP RECORDED\tCALL\tDIRECTION\tCUSTOMER\tEVENTS\tJOB\tSTEP\tKIND\tSTATE")
+		fmt.Fprintln(tw, "HANGUP RECORDED\tCALL\tDIRECTION\tCUSTOMER\tEVENTS\tCARD\tJOB\tSTEP\tKIND\tSTATE")
 		for _, c := range calls {
 			recorded := "-"
 			if c.HangupRecordedAt != nil {
 				recorded = showTime(*c.HangupRecordedAt)
 			}
-			head := []string{recorded, c.UUID, dash(c.Direction), dash(c.CustomerNumber), eventsCell(c)}
-			blank := []string{"", "", "", "", ""}
+			card := "-"
+			if c.Card != nil {
+				card = c.Card.Outcome
+			}
+			head := []string{recorded, c.UUID, dash(c.Direction), dash(c.CustomerNumber), eventsCell(c), card}
+			blank := []string{"", "", "", "", "", ""}
 			rows := callRows(c)
 			for i, row := range rows {
 				cells := head
@@ -499,7 +549,7 @@ func printCalls(w io.Writer, calls []*callView, since time.Time, failedOnly bool
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "Not in the journal, so not shown: each call's routing decision and Insight Card (see the host's log).")
+	fmt.Fprintln(w, "Not in the journal, so not shown: each call's routing decision (see the host's log).")
 	if hasRetryable(calls) {
 		fmt.Fprintln(w, "`switchboard calls retry JOB` runs a failed or held step again.")
 	}

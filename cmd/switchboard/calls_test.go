@@ -98,7 +98,7 @@ func TestCallsJSONFields(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	want := []string{"backfilled", "customer_number", "direction", "events", "hangup_recorded_at", "planning", "steps", "uuid"}
+	want := []string{"backfilled", "card", "customer_number", "direction", "events", "hangup_recorded_at", "planning", "steps", "uuid"}
 	if got := keys(m); !reflect.DeepEqual(got, want) {
 		t.Errorf("call fields %v, want %v", got, want)
 	}
@@ -124,6 +124,7 @@ func TestPrintCalls(t *testing.T) {
 			Steps: []stepView{{JobID: 9, Action: "summary", Key: "summary", Kind: "comment", State: stateHeld, Attempt: 2, SentAt: &sent, OutcomeUnknown: true,
 				Error: "held: an earlier attempt sent this comment"}}},
 		{UUID: "short-grace", HangupRecordedAt: &at, Direction: "inbound", CustomerNumber: "00441614960000", Events: []string{"call_init", "call_hangup"},
+			Card:     &cardView{Outcome: "pushed", HandledAt: at.Add(-time.Minute)},
 			Planning: &planView{JobID: 2, State: stateDone, Attempt: 1},
 			Steps: []stepView{
 				{JobID: 4, Action: "summary", Key: "summary", Kind: "comment", State: stateDone, Attempt: 1, RemoteID: "1"},
@@ -133,25 +134,25 @@ func TestPrintCalls(t *testing.T) {
 		{UUID: "backfilled", HangupRecordedAt: &at, Direction: "outbound", Backfilled: true, Events: []string{"call_hangup"},
 			Planning: &planView{JobID: 11, State: stateRetrying, Attempt: 2, Error: "looking the caller up: connector down"}},
 		{UUID: "quiet", HangupRecordedAt: &at, Direction: "inbound", Events: []string{"call_hangup"}, Planning: &planView{JobID: 12, State: stateDone}},
-		{UUID: "going-on", Events: []string{"call_init"}},
+		{UUID: "going-on", Events: []string{"call_init"}, Card: &cardView{Outcome: "skipped", HandledAt: at}},
 		{UUID: "stopped-host", HangupRecordedAt: &at, Events: []string{"call_hangup"}, Planning: &planView{State: stateWaiting}},
 	}
 	var b strings.Builder
 	printCalls(&b, calls, at.Add(-24*time.Hour), false, 3)
 	ts := showTime(at)
-	header := `HANGUP RECORDED` + strings.Repeat(" ", len(ts)-len("HANGUP RECORDED")) + `  CALL          DIRECTION  CUSTOMER        EVENTS               JOB  STEP             KIND     STATE`
+	header := `HANGUP RECORDED` + strings.Repeat(" ", len(ts)-len("HANGUP RECORDED")) + `  CALL          DIRECTION  CUSTOMER        EVENTS               CARD     JOB  STEP             KIND     STATE`
 	pad := strings.Repeat(" ", strings.Index(header, "JOB"))
 	want := header + `
-` + ts + `  held-ada      inbound    +442045205757   hangup               9    summary          comment  held (outcome unknown: sent ` + showTime(sent) + `, no answer recorded; check Hipcall)
-` + ts + `  short-grace   inbound    00441614960000  init,hangup          4    summary          comment  done (Hipcall id 1)
+` + ts + `  held-ada      inbound    +442045205757   hangup               -        9    summary          comment  held (outcome unknown: sent ` + showTime(sent) + `, no answer recorded; check Hipcall)
+` + ts + `  short-grace   inbound    00441614960000  init,hangup          pushed   4    summary          comment  done (Hipcall id 1)
 ` + pad + `5    short-call/5617  tag      failed: hipcall: POST /calls/short-grace/tags: 404 Not Found
-` + ts + `  backfilled    outbound   -               hangup (backfilled)  11   (planning)       -        retrying (attempt 2): looking the caller up: connector down
-` + ts + `  quiet         inbound    -               hangup               -    -                -        no steps: no action's condition held
--` + strings.Repeat(" ", len(ts)-1) + `  going-on      -          -               init                 -    -                -        no call_hangup recorded: the call is going on, or its webhook was lost (the reconciler backfills it)
-` + ts + `  stopped-host  -          -               hangup               -    (planning)       -        waiting: recorded, not yet queued (queued when a host serves)
+` + ts + `  backfilled    outbound   -               hangup (backfilled)  -        11   (planning)       -        retrying (attempt 2): looking the caller up: connector down
+` + ts + `  quiet         inbound    -               hangup               -        -    -                -        no steps: no action's condition held
+-` + strings.Repeat(" ", len(ts)-1) + `  going-on      -          -               init                 skipped  -    -                -        no call_hangup recorded: the call is going on, or its webhook was lost (the reconciler backfills it)
+` + ts + `  stopped-host  -          -               hangup               -        -    (planning)       -        waiting: recorded, not yet queued (queued when a host serves)
 
 6 calls since ` + showTime(at.Add(-24*time.Hour)) + ` (and 3 older ones: raise -limit to see them)
-Not in the journal, so not shown: each call's routing decision and Insight Card (see the host's log).
+Not in the journal, so not shown: each call's routing decision (see the host's log).
 ` + "`switchboard calls retry JOB` runs a failed or held step again.\n"
 	if b.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)

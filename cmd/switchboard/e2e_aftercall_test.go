@@ -5,6 +5,7 @@ package main
 // against the fake Hipcall.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,8 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/switchboard-hq/switchboard/core/calljobs"
 	"github.com/switchboard-hq/switchboard/core/fakehipcall"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
+	"github.com/switchboard-hq/switchboard/core/journal"
 )
 
 const afterCallActions = `  after_call:
@@ -294,6 +300,103 @@ func TestE2ECardSurvivesSIGKILL(t *testing.T) {
 	if !strings.Contains(h2.logs.String(), "handled from the journal") {
 		t.Errorf("the restarted host does not say the card came from the journal:\n%s", h2.logs.String())
 	}
+}
+
+// TestE2ECardSettled: a card the fast path handled settles its
+// call_init's backstop job, so on SQLite the journal never queues it (no
+// River insert, no job run 3 s later); `switchboard calls` still shows the
+// call_init and the card's outcome, from the card's mark. A card whose
+// push failed is not settled: its job is queued and tries once more.
+func TestE2ECardSettled(t *testing.T) {
+	t.Parallel()
+	fake := fakehipcall.NewServer(fakehipcall.Options{Token: apiToken, RateLimit: fakehipcall.Unlimited})
+	t.Cleanup(fake.Close)
+	dir := t.TempDir()
+	journalPath := filepath.Join(dir, "journal.db")
+	env := []string{"HIPCALL_BASE_URL=" + fake.URL(), "HIPCALL_TOKEN=" + apiToken, "WEBHOOK_TOKEN=" + webhookToken,
+		"SB_JOURNAL=" + journalPath, "SB_PORT=0"}
+	cfg := writeConfig(t, dir, "cards.yaml", cardsConfig("info", "", cardTemplates+"journal:\n  path: ${SB_JOURNAL}\n"))
+	// The first push, fail-1's, is refused for good (422); the journal's
+	// job then pushes again (the fake accepts).
+	fake.Script(cardsRoute, fakehipcall.Fault{Status: 422, Body: `{"errors":{"card":["call is not ringing any more"]}}`})
+	h := startHost(t, cfg, env...)
+	h.waitReady(30 * time.Second)
+	hook := func(uuid string) {
+		if code := h.hook("/hipcall/webhook/"+webhookToken, callEvent("call_init", uuid, "inbound", numAda, "+442045200000")); code != 200 {
+			t.Fatalf("call_init %s answered %d", uuid, code)
+		}
+	}
+	hook("fail-1")
+	eventually(t, 10*time.Second, func() (bool, string) {
+		for _, r := range fake.Requests() {
+			if r.Path == "/calls/fail-1/cards" && r.Status == 422 {
+				return true, ""
+			}
+		}
+		return false, "fail-1's push not refused yet"
+	})
+	hook("settle-1")
+	eventually(t, 10*time.Second, func() (bool, string) {
+		n := len(fake.Cards("settle-1"))
+		return n == 1, fmt.Sprintf("%d cards for settle-1", n)
+	})
+
+	r, err := journal.OpenReader(context.Background(), journal.Config{Path: journalPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	eventJobs := func(uuid string) (int, string) {
+		res, err := r.Jobs(context.Background(), river.NewJobListParams().Kinds(calljobs.KindEvent).States(rivertype.JobStates()...).First(100))
+		if err != nil {
+			return -1, err.Error()
+		}
+		n := 0
+		for _, j := range res.Jobs {
+			var a calljobs.EventArgs
+			if json.Unmarshal(j.EncodedArgs, &a) == nil && a.UUID == uuid {
+				n++
+			}
+		}
+		return n, ""
+	}
+	// fail-1's job is queued after the hold; once it is, settle-1's row
+	// (recorded before it) has been decided too.
+	eventually(t, 30*time.Second, func() (bool, string) {
+		n, why := eventJobs("fail-1")
+		return n == 1, fmt.Sprintf("%d jobs for fail-1's call_init %s", n, why)
+	})
+	eventually(t, 30*time.Second, func() (bool, string) {
+		waiting, err := r.Waiting(context.Background())
+		return err == nil && len(waiting) == 0, fmt.Sprintf("%d rows in the intake (%v)", len(waiting), err)
+	})
+	if n, why := eventJobs("settle-1"); n != 0 {
+		t.Errorf("settle-1's card was handled on the fast path, yet its call_init has %d jobs %s", n, why)
+	}
+	eventually(t, 30*time.Second, func() (bool, string) {
+		n := len(fake.Cards("fail-1"))
+		return n == 1, fmt.Sprintf("%d cards for fail-1 (the journal's job pushes it after the refused push)", n)
+	})
+
+	out := cli(t, env, "calls", "-config", cfg, "-json").mustExit(exitOK)
+	var calls []callView
+	if err := json.Unmarshal([]byte(out.stdout), &calls); err != nil {
+		t.Fatalf("calls -json: %v\n%s", err, out.stdout)
+	}
+	found := false
+	for _, c := range calls {
+		if c.UUID != "settle-1" {
+			continue
+		}
+		found = true
+		if strings.Join(c.Events, ",") != "call_init" || c.Card == nil || c.Card.Outcome != "pushed" || c.Card.HandledAt.IsZero() {
+			t.Errorf("settle-1 in calls -json: events %v, card %+v; want call_init and a pushed card", c.Events, c.Card)
+		}
+	}
+	if !found {
+		t.Errorf("settle-1 is not in calls -json:\n%s", out.stdout)
+	}
+	cli(t, env, "calls", "-config", cfg).mustExit(exitOK).stdoutHas("settle-1", "pushed")
 }
 
 // TestE2EArchiveRecording: an archive action downloads the call's

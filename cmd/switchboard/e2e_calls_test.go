@@ -112,7 +112,7 @@ func TestE2ECalls(t *testing.T) {
 		"HANGUP RECORDED", "short-grace", "long-ada", numGrace, "init,hangup",
 		fmt.Sprintf("%d  ", tag.JobID), "short-call/5617", "failed: ", "404",
 		"done (Hipcall id "+summary.RemoteID+")", "2 calls since",
-		"Not in the journal, so not shown: each call's routing decision and Insight Card",
+		"Not in the journal, so not shown: each call's routing decision",
 		"`switchboard calls retry JOB`")
 	failed := list("-failed")
 	if len(failed) != 1 || failed[0].UUID != "short-grace" {

@@ -41,6 +41,26 @@ func (EventArgs) Kind() string { return KindEvent }
 // milliseconds, and only a host killed meanwhile leaves it to the job.
 const CardRecheck = 3 * time.Second
 
+// StepCard is the effects step of a call's Insight Card: done once the
+// card was handled (pushed, or decided against), its remote id the
+// outcome ("pushed", "skipped", ...).
+const StepCard = "card"
+
+// CardKey names a call's Insight Card for journal.Settle.
+func CardKey(uuid string) string { return "card/" + uuid }
+
+// ProvisionalKey implements journal.Provisional: a call_init's job is only
+// the backstop of the card the fast path pushes, so the host settles it
+// once the card is handled and, on SQLite, it is never queued (the card's
+// mark, StepCard, records the call_init for operators). With cards off
+// nothing settles it: it is queued, and shows in `switchboard calls`.
+func (a EventArgs) ProvisionalKey() string {
+	if a.Name != webhook.CallInit || a.UUID == "" {
+		return ""
+	}
+	return CardKey(a.UUID)
+}
+
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (a EventArgs) InsertOpts() river.InsertOpts {
 	o := river.InsertOpts{Queue: journal.QueueEvents, MaxAttempts: 10}

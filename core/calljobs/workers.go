@@ -76,7 +76,7 @@ func (w *EventWorker) NextRetry(job *river.Job[EventArgs]) time.Time {
 
 // Steps the effects table records for events (besides post-call steps).
 const (
-	stepCard   = "card"   // the Insight Card went out (or was decided against)
+	stepCard   = StepCard
 	stepHangup = "hangup" // the call_hangup was handled
 )
 
@@ -163,16 +163,21 @@ func (w *EventWorker) card(ctx context.Context, ev *webhook.Event) error {
 	if res.Outcome == webhook.OutcomeFailed {
 		return nil // a card is worth one late try, not a retry storm
 	}
-	return effects.Mark(ctx, uuid, stepCard, "")
+	return effects.Mark(ctx, uuid, stepCard, res.Outcome)
 }
 
-// CardDone records that the fast path handled a call's card (any outcome
-// but a failure), so that its durable job does nothing.
-func CardDone(ctx context.Context, j *journal.Journal, uuid string, res webhook.Result) error {
-	if uuid == "" || res.Outcome == webhook.OutcomeFailed {
-		return nil
+// CardsDone records the cards the fast path handled (any outcome but a
+// failure; the outcome is kept as the step's remote id, for operators), so
+// that their durable jobs, if queued, do nothing. One statement for all.
+func CardsDone(ctx context.Context, j *journal.Journal, cards map[string]webhook.Result) error {
+	marks := make([]journal.Marked, 0, len(cards))
+	for uuid, res := range cards {
+		if uuid == "" || res.Outcome == webhook.OutcomeFailed {
+			continue
+		}
+		marks = append(marks, journal.Marked{Call: uuid, RemoteID: res.Outcome})
 	}
-	return j.Effects().Mark(ctx, uuid, stepCard, "")
+	return j.Effects().MarkMany(ctx, stepCard, marks)
 }
 
 // ActionWorker performs one post-call step.

@@ -52,7 +52,13 @@ func (h *Host) buildAfterCall(cfg *config.Config) error {
 // path handled to markCards.
 type journalRecorder struct {
 	j     atomic.Pointer[journal.Journal]
-	marks chan string
+	marks chan cardMark
+}
+
+// cardMark is a card the fast path handled.
+type cardMark struct {
+	uuid string
+	res  webhook.Result
 }
 
 func (r *journalRecorder) Record(ctx context.Context, ev *webhook.Event, body []byte) error {
@@ -125,8 +131,10 @@ func (h *Host) startJournal(ctx context.Context) (stop func(), err error) {
 }
 
 // cardMarker is the card service as the webhook's fast path runs it: each
-// card it handled is marked in the journal, so that the call_init's
-// durable job (which waits calljobs.CardRecheck) does nothing.
+// card it handled settles the call_init's durable job (on SQLite the job
+// is then never queued) and is marked in the journal, off the card's path
+// (markCards), so that a job already queued does nothing and operators see
+// the card's outcome.
 type cardMarker struct {
 	webhook.Handler
 	rec *journalRecorder
@@ -135,28 +143,61 @@ type cardMarker struct {
 
 func (m cardMarker) Handle(ctx context.Context, ev *webhook.Event) webhook.Result {
 	res := m.Handler.Handle(ctx, ev)
-	if res.Outcome != webhook.OutcomeFailed && ev.UUID() != "" {
-		// Recorded off the card's path (markCards): the journal's check
-		// comes calljobs.CardRecheck later. A mark that does not fit is
-		// skipped: the check then pushes a second card, which Hipcall
-		// accepts and does not show.
-		select {
-		case m.rec.marks <- ev.UUID():
-		default:
-			m.log.Debug("card marks are behind; the journal will check this card again", "call", ev.UUID())
-		}
+	if res.Outcome == webhook.OutcomeFailed || ev.UUID() == "" {
+		return res // the journal's job tries the card once more
+	}
+	if j := m.rec.j.Load(); j != nil {
+		j.Settle(calljobs.CardKey(ev.UUID()))
+	}
+	// A mark that does not fit is skipped: a job that is queued anyway
+	// then pushes a second card, which Hipcall accepts and does not show.
+	select {
+	case m.rec.marks <- cardMark{uuid: ev.UUID(), res: res}:
+	default:
+		m.log.Debug("card marks are behind; the journal will check this card again", "call", ev.UUID())
 	}
 	return res
 }
 
-// markCards records the cards the fast path handled until marks closes.
-func markCards(j *journal.Journal, marks <-chan string, log hclog.Logger) {
-	for uuid := range marks {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := calljobs.CardDone(ctx, j, uuid, webhook.Result{Outcome: "pushed"}); err != nil {
-			log.Warn("could not record that the card was handled; the journal will check it again", "call", uuid, "error", err)
+// markBatch caps the marks written in one statement; markEvery is how
+// long marks gather before they are written (a queued job checks its
+// card's mark calljobs.CardRecheck after it is queued: far later).
+const (
+	markBatch = 512
+	markEvery = 200 * time.Millisecond
+)
+
+// markCards records the cards the fast path handled, in batches of what
+// gathered over markEvery, until marks closes.
+func markCards(j *journal.Journal, marks <-chan cardMark, log hclog.Logger) {
+	batch := make(map[string]webhook.Result, markBatch)
+	write := func() {
+		if len(batch) == 0 {
+			return
 		}
-		cancel()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := calljobs.CardsDone(ctx, j, batch); err != nil {
+			log.Warn("could not record that cards were handled; the journal will check them again", "cards", len(batch), "error", err)
+		}
+		clear(batch)
+	}
+	t := time.NewTicker(markEvery)
+	defer t.Stop()
+	for {
+		select {
+		case m, ok := <-marks:
+			if !ok {
+				write()
+				return
+			}
+			batch[m.uuid] = m.res
+			if len(batch) >= markBatch {
+				write()
+			}
+		case <-t.C:
+			write()
+		}
 	}
 }
 

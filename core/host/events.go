@@ -102,7 +102,7 @@ func (h *Host) buildEvents(cfg *config.Config) error {
 	}
 	o.MaxBodyBytes, o.Dedup, o.Handler = cfg.Server.MaxBodyBytes, dedup, handler
 	o.Logger, o.Registerer = log.Named("webhook"), h.Registry
-	h.recorder = &journalRecorder{marks: make(chan string, 10000)}
+	h.recorder = &journalRecorder{marks: make(chan cardMark, 10000)}
 	o.Journal = h.recorder
 	if handler != nil {
 		o.Handler = cardMarker{Handler: handler, rec: h.recorder, log: log.Named("cards")}

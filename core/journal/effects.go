@@ -171,6 +171,43 @@ ON CONFLICT (call_uuid, step) DO UPDATE SET state = excluded.state, remote_id = 
 	return nil
 }
 
+// Marked is one call's outcome for MarkMany.
+type Marked struct {
+	Call, RemoteID string
+}
+
+// MarkMany records step done for many calls in one statement (the cards
+// the webhook's fast path handled, written in batches off its path). A
+// call listed twice keeps its last outcome.
+func (e *Effects) MarkMany(ctx context.Context, step string, marks []Marked) error {
+	if len(marks) == 0 {
+		return nil
+	}
+	last := make(map[string]int, len(marks))
+	for i, m := range marks {
+		last[m.Call] = i
+	}
+	now := time.Now().UnixMilli()
+	var q strings.Builder
+	q.WriteString(`INSERT INTO switchboard_effects (call_uuid, step, state, remote_id, sent_at, done_at) VALUES `)
+	args := make([]any, 0, 6*len(last))
+	for i, m := range marks {
+		if last[m.Call] != i {
+			continue
+		}
+		if len(args) > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?)")
+		args = append(args, m.Call, step, string(EffectDone), m.RemoteID, now, now)
+	}
+	q.WriteString(` ON CONFLICT (call_uuid, step) DO UPDATE SET state = excluded.state, remote_id = excluded.remote_id, done_at = excluded.done_at`)
+	if _, err := e.db.ExecContext(ctx, e.q(q.String()), args...); err != nil {
+		return fmt.Errorf("journal: record %s done for %d calls: %w", step, len(last), err)
+	}
+	return nil
+}
+
 // Abort clears the step's mark after an answer that proves the request did
 // nothing, so that the next attempt sends again. An operator's retry of a
 // held step calls it too.

@@ -29,8 +29,13 @@ import (
 // the intake's file.
 const intakeSuffix = "-intake.db"
 
-// moveBatch caps the rows one move copies.
-const moveBatch = 500
+// moveBatch caps the rows one move copies; moveGather is how long the
+// mover lets commits gather after one wakes it (a call_hangup reaches
+// River at most this much later).
+const (
+	moveBatch  = 500
+	moveGather = 20 * time.Millisecond
+)
 
 const intakeTable = `CREATE TABLE IF NOT EXISTS intake (
   id   INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -59,6 +64,14 @@ type intake struct {
 	moved, deleted int64
 	bad            map[int64]bool
 	checkpointed   bool
+	// held are provisional jobs waiting for their Settle, by id
+	// (provisional.go); settle is what Settle reported; startTop is the
+	// last row recorded before this process opened the intake.
+	held     []heldJob
+	settle   *settlements
+	startTop int64
+	// inserts are the prepared INSERTs by batch size (the commit loop's).
+	inserts map[int]*sql.Stmt
 }
 
 // Mover pacing: rows moved are deleted at most deleteChunk at a time
@@ -91,8 +104,14 @@ func openIntake(ctx context.Context, path string) (*intake, error) {
 		db.Close()
 		return nil, fmt.Errorf("journal (sqlite): open %s for reading: %w", path, err)
 	}
-	return &intake{db: db, ro: ro, wake: make(chan struct{}, 1), kinds: map[string]func([]byte) (river.JobArgs, error){},
-		bad: map[int64]bool{}}, nil
+	in := &intake{db: db, ro: ro, wake: make(chan struct{}, 1), kinds: map[string]func([]byte) (river.JobArgs, error){},
+		bad: map[int64]bool{}, settle: newSettlements(), inserts: map[int]*sql.Stmt{}}
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM intake`).Scan(&in.startTop); err != nil {
+		db.Close()
+		ro.Close()
+		return nil, fmt.Errorf("journal (sqlite): read the intake in %s: %w", path, err)
+	}
+	return in, nil
 }
 
 // learn registers how to read back a job kind's arguments.
@@ -126,19 +145,19 @@ func (p *pending) encode() error {
 }
 
 // commit stores a batch with one statement (atomic on its own): one
-// multi-row INSERT costs SQLite far less than one per row.
+// multi-row INSERT costs SQLite far less than one per row, and the
+// statement for each batch size is prepared once (the commit loop is its
+// only user).
 func (in *intake) commit(ctx context.Context, batch []*pending) error {
-	var q strings.Builder
-	q.WriteString(`INSERT INTO intake (kind, args, opts) VALUES `)
+	st, err := in.insertFor(ctx, len(batch))
+	if err != nil {
+		return err
+	}
 	args := make([]any, 0, 3*len(batch))
-	for i, p := range batch {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?)")
+	for _, p := range batch {
 		args = append(args, p.kind, p.args, p.opts)
 	}
-	if _, err := in.db.ExecContext(ctx, q.String(), args...); err != nil {
+	if _, err := st.ExecContext(ctx, args...); err != nil {
 		return err
 	}
 	in.lastCommit.Store(time.Now().UnixNano())
@@ -147,6 +166,27 @@ func (in *intake) commit(ctx context.Context, batch []*pending) error {
 	default:
 	}
 	return nil
+}
+
+// insertFor returns the prepared INSERT of n rows.
+func (in *intake) insertFor(ctx context.Context, n int) (*sql.Stmt, error) {
+	if st := in.inserts[n]; st != nil {
+		return st, nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO intake (kind, args, opts) VALUES `)
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?)")
+	}
+	st, err := in.db.PrepareContext(ctx, q.String())
+	if err != nil {
+		return nil, err
+	}
+	in.inserts[n] = st
+	return st, nil
 }
 
 // moveLoop copies intake rows into River until ctx ends.
@@ -178,14 +218,26 @@ func (j *Journal) moveLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-j.intake.wake:
+			// Let a burst's commits gather: one pass moves them all,
+			// instead of a query per commit competing with the next.
+			gather := time.NewTimer(moveGather)
+			select {
+			case <-ctx.Done():
+				gather.Stop()
+				return
+			case <-gather.C:
+			}
 		case <-t.C:
 		}
 	}
 }
 
-// move copies up to moveBatch rows past the last one moved into River.
+// move copies up to moveBatch rows past the last one moved into River,
+// holding provisional jobs for their Settle (provisional.go); it returns
+// the rows read.
 func (j *Journal) move(ctx context.Context) (int, error) {
 	in := j.intake
+	now := time.Now()
 	rows, err := in.ro.QueryContext(ctx, `SELECT id, kind, args, opts FROM intake WHERE id > ? ORDER BY id LIMIT ?`, in.moved, moveBatch)
 	if err != nil {
 		return 0, err
@@ -195,6 +247,7 @@ func (j *Journal) move(ctx context.Context) (int, error) {
 		last   int64
 		params []river.InsertManyParams
 		bad    []error
+		ps     pass
 	)
 	for rows.Next() {
 		var (
@@ -213,17 +266,27 @@ func (j *Journal) move(ctx context.Context) (int, error) {
 			bad = append(bad, err)
 			continue
 		}
+		if key := provisionalKey(p.Args); key != "" {
+			if in.admit(&ps, heldJob{id: id, key: key, p: p, since: now}) {
+				params = append(params, p)
+			}
+			continue
+		}
 		params = append(params, p)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
+	params = append(params, in.release(&ps, now)...)
 	if len(params) > 0 {
 		if err := j.insert(ctx, params); err != nil {
+			in.undo(&ps, now)
 			return 0, err
 		}
 	}
+	in.commitPass(&ps)
+	in.settle.prune(now)
 	if n > 0 {
 		in.moved = last
 	}
@@ -257,8 +320,8 @@ func (in *intake) decode(id int64, kind string, args, opts []byte) (river.Insert
 // of a burst's commits.
 func (in *intake) cleanUp(ctx context.Context) error {
 	idle := time.Since(time.Unix(0, in.lastCommit.Load())) >= intakeIdle
-	if in.moved > in.deleted {
-		upTo := in.moved
+	if top := in.deletable(); top > in.deleted {
+		upTo := top
 		if !idle {
 			upTo = min(upTo, in.deleted+deleteChunk)
 		}
@@ -305,15 +368,26 @@ func (in *intake) remove(ctx context.Context, upTo int64) error {
 
 // insert puts jobs into River: in one call, or one by one when that fails
 // (two deliveries of one event in a batch are refused as a unique key
-// seen twice; one by one, uniqueness skips the repeat).
+// seen twice; one by one, uniqueness skips the repeat). On PostgreSQL the
+// provisional jobs inserted are noted for Settle (provisional_pg.go).
 func (j *Journal) insert(ctx context.Context, params []river.InsertManyParams) error {
-	if _, err := j.cli.InsertMany(ctx, params); err == nil || len(params) == 1 {
+	res, err := j.cli.InsertMany(ctx, params)
+	if err == nil || len(params) == 1 {
+		if err == nil && j.pgSettled != nil {
+			j.pgSettled.inserted(params, res)
+		}
 		return err
 	}
 	var errs []error
 	for _, p := range params {
-		if _, err := j.cli.InsertMany(ctx, []river.InsertManyParams{p}); err != nil {
+		one := []river.InsertManyParams{p}
+		res, err := j.cli.InsertMany(ctx, one)
+		if err != nil {
 			errs = append(errs, err)
+			continue
+		}
+		if j.pgSettled != nil {
+			j.pgSettled.inserted(one, res)
 		}
 	}
 	return errors.Join(errs...)

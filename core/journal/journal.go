@@ -45,6 +45,7 @@ const (
 	// fetchPoll is how often an idle queue looks for new work (SQLite has
 	// no LISTEN/NOTIFY; PostgreSQL is told at once).
 	fetchPoll = 50 * time.Millisecond
+	cardsPoll = 500 * time.Millisecond
 )
 
 // client is what the journal uses of a River client, whatever its
@@ -57,6 +58,7 @@ type client interface {
 	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
 	JobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	JobDeleteMany(ctx context.Context, params *river.JobDeleteManyParams) (*river.JobDeleteManyResult, error)
 	Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func())
 }
 
@@ -80,6 +82,9 @@ type Journal struct {
 	cli     client
 	effects *Effects
 	intake  *intake // SQLite only: Record's own file (intake.go)
+	// pgSettled, on PostgreSQL, tracks provisional jobs to delete once
+	// settled (provisional_pg.go).
+	pgSettled *pgSettled
 	// reclaim, on SQLite, makes the jobs a killed process left running
 	// available again; Start runs it before River's client starts
 	// (reclaim.go).
@@ -171,6 +176,7 @@ func (j *Journal) openPostgres(ctx context.Context, opts Options) error {
 		return err
 	}
 	j.newCli = func(c *river.Config) (client, error) { return river.NewClient(driver, c) }
+	j.pgSettled = newPGSettled()
 	return nil
 }
 
@@ -237,7 +243,10 @@ func (j *Journal) Start(ctx context.Context, periodic ...*river.PeriodicJob) err
 	workers := max(j.cfg.Workers, 1)
 	cfg := &river.Config{
 		Queues: map[string]river.QueueConfig{
-			QueueCards:   {MaxWorkers: workers},
+			// Card jobs are scheduled seconds ahead (calljobs.CardRecheck)
+			// and rarely queued at all (Provisional): a slower poll saves
+			// the idle host a query every 50 ms.
+			QueueCards:   {MaxWorkers: workers, FetchPollInterval: cardsPoll},
 			QueueEvents:  {MaxWorkers: workers},
 			QueueActions: {MaxWorkers: workers},
 		},
@@ -278,6 +287,10 @@ func (j *Journal) Start(ctx context.Context, periodic ...*river.PeriodicJob) err
 		j.wg.Add(1)
 		go j.moveLoop(bctx)
 	}
+	if j.pgSettled != nil {
+		j.wg.Add(1)
+		go j.deleteLoop(bctx)
+	}
 	j.state = 1
 	return nil
 }
@@ -304,6 +317,9 @@ func (j *Journal) closeDB() {
 		j.db.Close()
 	}
 	if j.intake != nil {
+		for _, st := range j.intake.inserts {
+			st.Close()
+		}
 		j.intake.db.Close()
 		j.intake.ro.Close()
 	}
