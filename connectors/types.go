@@ -12,7 +12,14 @@ import "time"
 // ProtocolVersion is the version of the contract this package describes. The
 // plugin wire negotiates it at handshake; bump it only for a change that old
 // plugins or hosts cannot understand (adding a field is not such a change).
-const ProtocolVersion = 1
+//
+// Version 2 added the writes (write.go: LogCall, CreateContact). A host
+// and a plugin built against this package speak both 1 and 2 and agree on
+// the newest both know, so a version-1 plugin keeps working, read-only.
+const ProtocolVersion = 2
+
+// ReadOnlyProtocolVersion is the last version without the writes.
+const ReadOnlyProtocolVersion = 1
 
 // Capability names an optional ability a connector declares in Describe.
 type Capability string

@@ -33,5 +33,5 @@ func ExampleReattachEnv() {
 // describe` shows them.
 func ExampleProtocolVersions() {
 	fmt.Println(plugins.ProtocolVersions(), connectors.ProtocolVersion)
-	// Output: [1] 1
+	// Output: [1 2] 2
 }

@@ -146,8 +146,8 @@ func TestPluginLogger(t *testing.T) {
 }
 
 func TestProtocolVersions(t *testing.T) {
-	if got := ProtocolVersions(); len(got) != 1 || got[0] != int(wire.Handshake.ProtocolVersion) {
-		t.Errorf("ProtocolVersions() = %v, want [%d]", got, wire.Handshake.ProtocolVersion)
+	if got := ProtocolVersions(); len(got) != 2 || got[0] != connectors.ReadOnlyProtocolVersion || got[1] != int(wire.Handshake.ProtocolVersion) {
+		t.Errorf("ProtocolVersions() = %v, want [%d %d]", got, connectors.ReadOnlyProtocolVersion, wire.Handshake.ProtocolVersion)
 	}
 	set := wire.PluginSets(nil, nil)[int(wire.Handshake.ProtocolVersion)]
 	if _, ok := set[wire.PluginName]; !ok {

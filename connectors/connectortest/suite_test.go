@@ -66,7 +66,7 @@ func (b *broken) wait(ctx context.Context) error {
 func (b *broken) Describe(ctx context.Context, req *connectors.DescribeRequest) (*connectors.DescribeResponse, error) {
 	d, err := b.Connector.Describe(ctx, req)
 	if err == nil && b.bug == "protocol" {
-		d.ProtocolVersion = 2
+		d.ProtocolVersion = connectors.ProtocolVersion + 1
 	}
 	return d, err
 }
@@ -176,7 +176,7 @@ func TestSuiteFindsBugs(t *testing.T) {
 		want string // "" = the suite passes
 	}{
 		{"", ""},
-		{"protocol", "protocol version 2, want 1"},
+		{"protocol", "protocol version 3, want 2"},
 		{"lax_config", `want one at path "conformance_unknown_key"`},
 		{"panic", "plugin_bug"},
 		{"ignores_limit", "2 matches; want 1"},

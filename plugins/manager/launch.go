@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,12 +28,15 @@ const gracefulKillTimeout = 3 * time.Second
 
 // process is one running plugin process.
 type process struct {
-	client  *plugin.Client
-	cmd     *exec.Cmd
-	rpc     plugin.ClientProtocol
-	conn    connectors.Connector
-	pid     int
-	info    connectors.DescribeResponse
+	client *plugin.Client
+	cmd    *exec.Cmd
+	rpc    plugin.ClientProtocol
+	conn   connectors.Connector
+	pid    int
+	info   connectors.DescribeResponse
+	// version is the connector protocol version negotiated at the
+	// handshake (0: unknown, a reattached plugin).
+	version int
 	started time.Time
 	// socketDir holds the plugin's unix socket, which go-plugin removes
 	// only when the plugin exits cleanly; kill removes the directory.
@@ -190,6 +194,18 @@ func (proc *process) dispense(ctx context.Context, spec Spec, path string) error
 		return fmt.Errorf("plugin %q for connector %q: Describe failed: %w", spec.Plugin, spec.Name, err)
 	}
 	proc.info = *info
+	if proc.client != nil {
+		proc.version = proc.client.NegotiatedVersion()
+	}
+	if proc.version != 0 && proc.version < connectors.ProtocolVersion {
+		// Writes were added in a later version: whatever it declares, it
+		// cannot be asked to write.
+		proc.info.Capabilities = slices.DeleteFunc(slices.Clone(info.Capabilities), func(c connectors.Capability) bool {
+			return c == connectors.CapLogCall || c == connectors.CapCreateContact
+		})
+		log.Info("plugin speaks an older connector protocol: it can be read from, not written to (rebuild it against this switchboard's connectors package to write)",
+			"plugin_protocol_version", proc.version, "host_protocol_version", connectors.ProtocolVersion)
+	}
 	if info.ProtocolVersion != connectors.ProtocolVersion {
 		log.Warn("plugin describes a different contract version than this host",
 			"plugin_protocol_version", info.ProtocolVersion, "host_protocol_version", connectors.ProtocolVersion)

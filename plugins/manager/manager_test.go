@@ -207,8 +207,8 @@ func TestHandshakeFailures(t *testing.T) {
 	}{
 		{"plugin exits at once", []string{"FAKEPLUGIN_EXIT_AT_START=1"},
 			[]string{`plugin "fake"`, "exited during handshake", "rebuild it with `make build`", "refusing to start"}},
-		{"unsupported protocol version", []string{"FAKEPLUGIN_PROTOCOL_VERSION=2"},
-			[]string{"speaks connector protocol version 2 or newer", "this switchboard speaks version(s) [1]", "upgrade switchboard"}},
+		{"unsupported protocol version", []string{"FAKEPLUGIN_PROTOCOL_VERSION=3"},
+			[]string{"speaks connector protocol version 3 or newer", "this switchboard speaks version(s) [1 2]", "upgrade switchboard"}},
 	}
 	m := newManager(t, fastOptions())
 	for _, tt := range tests {

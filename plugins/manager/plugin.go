@@ -388,3 +388,40 @@ func (p *Plugin) ListCompanies(ctx context.Context, req *connectors.ListRequest)
 func (p *Plugin) ListContacts(ctx context.Context, req *connectors.ListRequest) (*connectors.ListContactsResponse, error) {
 	return call(ctx, p, "ListContacts", req, connectors.Connector.ListContacts)
 }
+
+// LogCall implements connectors.CallLogger. A plugin that negotiated
+// protocol version 1 cannot write: it is refused here, unsent.
+func (p *Plugin) LogCall(ctx context.Context, req *connectors.LogCallRequest) (*connectors.LogCallResponse, error) {
+	return call(ctx, p, "LogCall", req, func(c connectors.Connector, ctx context.Context, req *connectors.LogCallRequest) (*connectors.LogCallResponse, error) {
+		w, ok := c.(connectors.CallLogger)
+		if !ok || p.readOnly() {
+			return nil, p.cannotWrite("LogCall")
+		}
+		return w.LogCall(ctx, req)
+	})
+}
+
+// CreateContact implements connectors.ContactCreator, like LogCall.
+func (p *Plugin) CreateContact(ctx context.Context, req *connectors.CreateContactRequest) (*connectors.CreateContactResponse, error) {
+	return call(ctx, p, "CreateContact", req, func(c connectors.Connector, ctx context.Context, req *connectors.CreateContactRequest) (*connectors.CreateContactResponse, error) {
+		w, ok := c.(connectors.ContactCreator)
+		if !ok || p.readOnly() {
+			return nil, p.cannotWrite("CreateContact")
+		}
+		return w.CreateContact(ctx, req)
+	})
+}
+
+// readOnly reports whether the running plugin negotiated a protocol
+// version without the writes.
+func (p *Plugin) readOnly() bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.proc != nil && p.proc.version != 0 && p.proc.version < connectors.ProtocolVersion
+}
+
+func (p *Plugin) cannotWrite(op string) error {
+	return &connectors.Error{Class: connectors.ClassUnsupported, Op: op,
+		Message: fmt.Sprintf("plugin %q speaks connector protocol version %d, which cannot write: rebuild it against this switchboard's connectors package (protocol version %d)",
+			p.path, connectors.ReadOnlyProtocolVersion, connectors.ProtocolVersion)}
+}

@@ -32,15 +32,18 @@ var Handshake = plugin.HandshakeConfig{
 }
 
 // PluginSets returns the plugin sets keyed by the connector protocol
-// versions this build speaks (only connectors.ProtocolVersion today), for
-// go-plugin's VersionedPlugins on both sides. The plugin side passes its
-// connector and logger; the host passes nil for both.
+// versions this build speaks, for go-plugin's VersionedPlugins on both
+// sides. The plugin side passes its connector and logger; the host passes
+// nil for both. Version 2 (the writes) is version 1's service with two
+// more methods, so both versions share one set: what differs is what the
+// host may ask (the manager hides the writes of a plugin that negotiated
+// version 1).
 func PluginSets(impl connectors.Connector, logger hclog.Logger) map[int]plugin.PluginSet {
-	return map[int]plugin.PluginSet{
-		connectors.ProtocolVersion: {
-			PluginName: &ConnectorPlugin{Impl: impl, Logger: logger},
-		},
+	sets := map[int]plugin.PluginSet{}
+	for v := connectors.ReadOnlyProtocolVersion; v <= connectors.ProtocolVersion; v++ {
+		sets[v] = plugin.PluginSet{PluginName: &ConnectorPlugin{Impl: impl, Logger: logger}}
 	}
+	return sets
 }
 
 // ProtocolVersions lists the connector protocol versions this build

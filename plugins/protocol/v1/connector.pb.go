@@ -1049,6 +1049,426 @@ func (x *ListContactsResponse) GetNextCursor() string {
 	return ""
 }
 
+// CallRecord is one call as the host knows it at its end.
+type CallRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// "inbound" or "outbound".
+	Direction string                 `protobuf:"bytes,2,opt,name=direction,proto3" json:"direction,omitempty"`
+	From      string                 `protobuf:"bytes,3,opt,name=from,proto3" json:"from,omitempty"`
+	To        string                 `protobuf:"bytes,4,opt,name=to,proto3" json:"to,omitempty"`
+	StartedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	// Unset for a call nobody answered.
+	AnsweredAt  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=answered_at,json=answeredAt,proto3" json:"answered_at,omitempty"`
+	EndedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=ended_at,json=endedAt,proto3" json:"ended_at,omitempty"`
+	TalkSeconds int64                  `protobuf:"varint,8,opt,name=talk_seconds,json=talkSeconds,proto3" json:"talk_seconds,omitempty"`
+	// "answered", "missed" or "voicemail".
+	Outcome       string `protobuf:"bytes,9,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	AgentId       string `protobuf:"bytes,10,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	AgentName     string `protobuf:"bytes,11,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
+	OwnerId       string `protobuf:"bytes,12,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	RecordingUrl  string `protobuf:"bytes,13,opt,name=recording_url,json=recordingUrl,proto3" json:"recording_url,omitempty"`
+	Title         string `protobuf:"bytes,14,opt,name=title,proto3" json:"title,omitempty"`
+	Body          string `protobuf:"bytes,15,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallRecord) Reset() {
+	*x = CallRecord{}
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallRecord) ProtoMessage() {}
+
+func (x *CallRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallRecord.ProtoReflect.Descriptor instead.
+func (*CallRecord) Descriptor() ([]byte, []int) {
+	return file_plugins_protocol_v1_connector_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CallRecord) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CallRecord) GetDirection() string {
+	if x != nil {
+		return x.Direction
+	}
+	return ""
+}
+
+func (x *CallRecord) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *CallRecord) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *CallRecord) GetStartedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartedAt
+	}
+	return nil
+}
+
+func (x *CallRecord) GetAnsweredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AnsweredAt
+	}
+	return nil
+}
+
+func (x *CallRecord) GetEndedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndedAt
+	}
+	return nil
+}
+
+func (x *CallRecord) GetTalkSeconds() int64 {
+	if x != nil {
+		return x.TalkSeconds
+	}
+	return 0
+}
+
+func (x *CallRecord) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *CallRecord) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *CallRecord) GetAgentName() string {
+	if x != nil {
+		return x.AgentName
+	}
+	return ""
+}
+
+func (x *CallRecord) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *CallRecord) GetRecordingUrl() string {
+	if x != nil {
+		return x.RecordingUrl
+	}
+	return ""
+}
+
+func (x *CallRecord) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *CallRecord) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+type LogCallRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The idempotency key: the call id and the action name.
+	Key           string      `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	ContactId     string      `protobuf:"bytes,2,opt,name=contact_id,json=contactId,proto3" json:"contact_id,omitempty"`
+	CompanyId     string      `protobuf:"bytes,3,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	Call          *CallRecord `protobuf:"bytes,4,opt,name=call,proto3" json:"call,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogCallRequest) Reset() {
+	*x = LogCallRequest{}
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogCallRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogCallRequest) ProtoMessage() {}
+
+func (x *LogCallRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogCallRequest.ProtoReflect.Descriptor instead.
+func (*LogCallRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_protocol_v1_connector_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *LogCallRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *LogCallRequest) GetContactId() string {
+	if x != nil {
+		return x.ContactId
+	}
+	return ""
+}
+
+func (x *LogCallRequest) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *LogCallRequest) GetCall() *CallRecord {
+	if x != nil {
+		return x.Call
+	}
+	return nil
+}
+
+type LogCallResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The key was logged before: nothing was written.
+	Existing      bool `protobuf:"varint,2,opt,name=existing,proto3" json:"existing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogCallResponse) Reset() {
+	*x = LogCallResponse{}
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogCallResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogCallResponse) ProtoMessage() {}
+
+func (x *LogCallResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogCallResponse.ProtoReflect.Descriptor instead.
+func (*LogCallResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_protocol_v1_connector_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *LogCallResponse) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LogCallResponse) GetExisting() bool {
+	if x != nil {
+		return x.Existing
+	}
+	return false
+}
+
+type CreateContactRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// E.164.
+	Phone         string `protobuf:"bytes,1,opt,name=phone,proto3" json:"phone,omitempty"`
+	FirstName     string `protobuf:"bytes,2,opt,name=first_name,json=firstName,proto3" json:"first_name,omitempty"`
+	LastName      string `protobuf:"bytes,3,opt,name=last_name,json=lastName,proto3" json:"last_name,omitempty"`
+	CompanyId     string `protobuf:"bytes,4,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	OwnerId       string `protobuf:"bytes,5,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	Key           string `protobuf:"bytes,6,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateContactRequest) Reset() {
+	*x = CreateContactRequest{}
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateContactRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateContactRequest) ProtoMessage() {}
+
+func (x *CreateContactRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateContactRequest.ProtoReflect.Descriptor instead.
+func (*CreateContactRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_protocol_v1_connector_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CreateContactRequest) GetPhone() string {
+	if x != nil {
+		return x.Phone
+	}
+	return ""
+}
+
+func (x *CreateContactRequest) GetFirstName() string {
+	if x != nil {
+		return x.FirstName
+	}
+	return ""
+}
+
+func (x *CreateContactRequest) GetLastName() string {
+	if x != nil {
+		return x.LastName
+	}
+	return ""
+}
+
+func (x *CreateContactRequest) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *CreateContactRequest) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *CreateContactRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+type CreateContactResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Contact *Contact               `protobuf:"bytes,1,opt,name=contact,proto3" json:"contact,omitempty"`
+	// A contact with the number existed: nothing was created.
+	Existing      bool `protobuf:"varint,2,opt,name=existing,proto3" json:"existing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateContactResponse) Reset() {
+	*x = CreateContactResponse{}
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateContactResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateContactResponse) ProtoMessage() {}
+
+func (x *CreateContactResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateContactResponse.ProtoReflect.Descriptor instead.
+func (*CreateContactResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_protocol_v1_connector_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *CreateContactResponse) GetContact() *Contact {
+	if x != nil {
+		return x.Contact
+	}
+	return nil
+}
+
+func (x *CreateContactResponse) GetExisting() bool {
+	if x != nil {
+		return x.Existing
+	}
+	return false
+}
+
 // ErrorDetail rides in the details of a failed call's gRPC status and
 // carries the contract's classified error (connectors.Error).
 type ErrorDetail struct {
@@ -1065,7 +1485,7 @@ type ErrorDetail struct {
 
 func (x *ErrorDetail) Reset() {
 	*x = ErrorDetail{}
-	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[16]
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1077,7 +1497,7 @@ func (x *ErrorDetail) String() string {
 func (*ErrorDetail) ProtoMessage() {}
 
 func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[16]
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1090,7 +1510,7 @@ func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorDetail.ProtoReflect.Descriptor instead.
 func (*ErrorDetail) Descriptor() ([]byte, []int) {
-	return file_plugins_protocol_v1_connector_proto_rawDescGZIP(), []int{16}
+	return file_plugins_protocol_v1_connector_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ErrorDetail) GetClass() string {
@@ -1194,18 +1614,63 @@ const file_plugins_protocol_v1_connector_proto_rawDesc = "" +
 	"\x14ListContactsResponse\x12=\n" +
 	"\bcontacts\x18\x01 \x03(\v2!.switchboard.connector.v1.ContactR\bcontacts\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
-	"nextCursor\"M\n" +
+	"nextCursor\"\xee\x03\n" +
+	"\n" +
+	"CallRecord\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
+	"\tdirection\x18\x02 \x01(\tR\tdirection\x12\x12\n" +
+	"\x04from\x18\x03 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x04 \x01(\tR\x02to\x129\n" +
+	"\n" +
+	"started_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12;\n" +
+	"\vanswered_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"answeredAt\x125\n" +
+	"\bended_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\aendedAt\x12!\n" +
+	"\ftalk_seconds\x18\b \x01(\x03R\vtalkSeconds\x12\x18\n" +
+	"\aoutcome\x18\t \x01(\tR\aoutcome\x12\x19\n" +
+	"\bagent_id\x18\n" +
+	" \x01(\tR\aagentId\x12\x1d\n" +
+	"\n" +
+	"agent_name\x18\v \x01(\tR\tagentName\x12\x19\n" +
+	"\bowner_id\x18\f \x01(\tR\aownerId\x12#\n" +
+	"\rrecording_url\x18\r \x01(\tR\frecordingUrl\x12\x14\n" +
+	"\x05title\x18\x0e \x01(\tR\x05title\x12\x12\n" +
+	"\x04body\x18\x0f \x01(\tR\x04body\"\x9a\x01\n" +
+	"\x0eLogCallRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1d\n" +
+	"\n" +
+	"contact_id\x18\x02 \x01(\tR\tcontactId\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x03 \x01(\tR\tcompanyId\x128\n" +
+	"\x04call\x18\x04 \x01(\v2$.switchboard.connector.v1.CallRecordR\x04call\"=\n" +
+	"\x0fLogCallResponse\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bexisting\x18\x02 \x01(\bR\bexisting\"\xb4\x01\n" +
+	"\x14CreateContactRequest\x12\x14\n" +
+	"\x05phone\x18\x01 \x01(\tR\x05phone\x12\x1d\n" +
+	"\n" +
+	"first_name\x18\x02 \x01(\tR\tfirstName\x12\x1b\n" +
+	"\tlast_name\x18\x03 \x01(\tR\blastName\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x04 \x01(\tR\tcompanyId\x12\x19\n" +
+	"\bowner_id\x18\x05 \x01(\tR\aownerId\x12\x10\n" +
+	"\x03key\x18\x06 \x01(\tR\x03key\"p\n" +
+	"\x15CreateContactResponse\x12;\n" +
+	"\acontact\x18\x01 \x01(\v2!.switchboard.connector.v1.ContactR\acontact\x12\x1a\n" +
+	"\bexisting\x18\x02 \x01(\bR\bexisting\"M\n" +
 	"\vErrorDetail\x12\x14\n" +
 	"\x05class\x18\x01 \x01(\tR\x05class\x12\x0e\n" +
 	"\x02op\x18\x02 \x01(\tR\x02op\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage2\xe2\x04\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage2\xb4\x06\n" +
 	"\tConnector\x12a\n" +
 	"\bDescribe\x12).switchboard.connector.v1.DescribeRequest\x1a*.switchboard.connector.v1.DescribeResponse\x12d\n" +
 	"\tConfigure\x12*.switchboard.connector.v1.ConfigureRequest\x1a+.switchboard.connector.v1.ConfigureResponse\x12X\n" +
 	"\x05Check\x12&.switchboard.connector.v1.CheckRequest\x1a'.switchboard.connector.v1.CheckResponse\x12b\n" +
 	"\rLookupByPhone\x12'.switchboard.connector.v1.LookupRequest\x1a(.switchboard.connector.v1.LookupResponse\x12g\n" +
 	"\rListCompanies\x12%.switchboard.connector.v1.ListRequest\x1a/.switchboard.connector.v1.ListCompaniesResponse\x12e\n" +
-	"\fListContacts\x12%.switchboard.connector.v1.ListRequest\x1a..switchboard.connector.v1.ListContactsResponseBFZDgithub.com/switchboard-hq/switchboard/plugins/protocol/v1;protocolv1b\x06proto3"
+	"\fListContacts\x12%.switchboard.connector.v1.ListRequest\x1a..switchboard.connector.v1.ListContactsResponse\x12^\n" +
+	"\aLogCall\x12(.switchboard.connector.v1.LogCallRequest\x1a).switchboard.connector.v1.LogCallResponse\x12p\n" +
+	"\rCreateContact\x12..switchboard.connector.v1.CreateContactRequest\x1a/.switchboard.connector.v1.CreateContactResponseBFZDgithub.com/switchboard-hq/switchboard/plugins/protocol/v1;protocolv1b\x06proto3"
 
 var (
 	file_plugins_protocol_v1_connector_proto_rawDescOnce sync.Once
@@ -1219,7 +1684,7 @@ func file_plugins_protocol_v1_connector_proto_rawDescGZIP() []byte {
 	return file_plugins_protocol_v1_connector_proto_rawDescData
 }
 
-var file_plugins_protocol_v1_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_plugins_protocol_v1_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_plugins_protocol_v1_connector_proto_goTypes = []any{
 	(*DescribeRequest)(nil),       // 0: switchboard.connector.v1.DescribeRequest
 	(*DescribeResponse)(nil),      // 1: switchboard.connector.v1.DescribeResponse
@@ -1237,42 +1702,56 @@ var file_plugins_protocol_v1_connector_proto_goTypes = []any{
 	(*ListRequest)(nil),           // 13: switchboard.connector.v1.ListRequest
 	(*ListCompaniesResponse)(nil), // 14: switchboard.connector.v1.ListCompaniesResponse
 	(*ListContactsResponse)(nil),  // 15: switchboard.connector.v1.ListContactsResponse
-	(*ErrorDetail)(nil),           // 16: switchboard.connector.v1.ErrorDetail
-	(*structpb.Struct)(nil),       // 17: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*CallRecord)(nil),            // 16: switchboard.connector.v1.CallRecord
+	(*LogCallRequest)(nil),        // 17: switchboard.connector.v1.LogCallRequest
+	(*LogCallResponse)(nil),       // 18: switchboard.connector.v1.LogCallResponse
+	(*CreateContactRequest)(nil),  // 19: switchboard.connector.v1.CreateContactRequest
+	(*CreateContactResponse)(nil), // 20: switchboard.connector.v1.CreateContactResponse
+	(*ErrorDetail)(nil),           // 21: switchboard.connector.v1.ErrorDetail
+	(*structpb.Struct)(nil),       // 22: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
 }
 var file_plugins_protocol_v1_connector_proto_depIdxs = []int32{
 	3,  // 0: switchboard.connector.v1.ConfigureResponse.problems:type_name -> switchboard.connector.v1.ConfigProblem
 	8,  // 1: switchboard.connector.v1.Contact.phones:type_name -> switchboard.connector.v1.Phone
-	17, // 2: switchboard.connector.v1.Contact.fields:type_name -> google.protobuf.Struct
-	18, // 3: switchboard.connector.v1.Contact.updated_at:type_name -> google.protobuf.Timestamp
+	22, // 2: switchboard.connector.v1.Contact.fields:type_name -> google.protobuf.Struct
+	23, // 3: switchboard.connector.v1.Contact.updated_at:type_name -> google.protobuf.Timestamp
 	8,  // 4: switchboard.connector.v1.Company.phones:type_name -> switchboard.connector.v1.Phone
-	17, // 5: switchboard.connector.v1.Company.fields:type_name -> google.protobuf.Struct
-	18, // 6: switchboard.connector.v1.Company.updated_at:type_name -> google.protobuf.Timestamp
+	22, // 5: switchboard.connector.v1.Company.fields:type_name -> google.protobuf.Struct
+	23, // 6: switchboard.connector.v1.Company.updated_at:type_name -> google.protobuf.Timestamp
 	9,  // 7: switchboard.connector.v1.Match.contact:type_name -> switchboard.connector.v1.Contact
 	10, // 8: switchboard.connector.v1.Match.company:type_name -> switchboard.connector.v1.Company
 	8,  // 9: switchboard.connector.v1.Match.phone:type_name -> switchboard.connector.v1.Phone
 	11, // 10: switchboard.connector.v1.LookupResponse.matches:type_name -> switchboard.connector.v1.Match
-	18, // 11: switchboard.connector.v1.ListRequest.changed_since:type_name -> google.protobuf.Timestamp
+	23, // 11: switchboard.connector.v1.ListRequest.changed_since:type_name -> google.protobuf.Timestamp
 	10, // 12: switchboard.connector.v1.ListCompaniesResponse.companies:type_name -> switchboard.connector.v1.Company
 	9,  // 13: switchboard.connector.v1.ListContactsResponse.contacts:type_name -> switchboard.connector.v1.Contact
-	0,  // 14: switchboard.connector.v1.Connector.Describe:input_type -> switchboard.connector.v1.DescribeRequest
-	2,  // 15: switchboard.connector.v1.Connector.Configure:input_type -> switchboard.connector.v1.ConfigureRequest
-	5,  // 16: switchboard.connector.v1.Connector.Check:input_type -> switchboard.connector.v1.CheckRequest
-	7,  // 17: switchboard.connector.v1.Connector.LookupByPhone:input_type -> switchboard.connector.v1.LookupRequest
-	13, // 18: switchboard.connector.v1.Connector.ListCompanies:input_type -> switchboard.connector.v1.ListRequest
-	13, // 19: switchboard.connector.v1.Connector.ListContacts:input_type -> switchboard.connector.v1.ListRequest
-	1,  // 20: switchboard.connector.v1.Connector.Describe:output_type -> switchboard.connector.v1.DescribeResponse
-	4,  // 21: switchboard.connector.v1.Connector.Configure:output_type -> switchboard.connector.v1.ConfigureResponse
-	6,  // 22: switchboard.connector.v1.Connector.Check:output_type -> switchboard.connector.v1.CheckResponse
-	12, // 23: switchboard.connector.v1.Connector.LookupByPhone:output_type -> switchboard.connector.v1.LookupResponse
-	14, // 24: switchboard.connector.v1.Connector.ListCompanies:output_type -> switchboard.connector.v1.ListCompaniesResponse
-	15, // 25: switchboard.connector.v1.Connector.ListContacts:output_type -> switchboard.connector.v1.ListContactsResponse
-	20, // [20:26] is the sub-list for method output_type
-	14, // [14:20] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	23, // 14: switchboard.connector.v1.CallRecord.started_at:type_name -> google.protobuf.Timestamp
+	23, // 15: switchboard.connector.v1.CallRecord.answered_at:type_name -> google.protobuf.Timestamp
+	23, // 16: switchboard.connector.v1.CallRecord.ended_at:type_name -> google.protobuf.Timestamp
+	16, // 17: switchboard.connector.v1.LogCallRequest.call:type_name -> switchboard.connector.v1.CallRecord
+	9,  // 18: switchboard.connector.v1.CreateContactResponse.contact:type_name -> switchboard.connector.v1.Contact
+	0,  // 19: switchboard.connector.v1.Connector.Describe:input_type -> switchboard.connector.v1.DescribeRequest
+	2,  // 20: switchboard.connector.v1.Connector.Configure:input_type -> switchboard.connector.v1.ConfigureRequest
+	5,  // 21: switchboard.connector.v1.Connector.Check:input_type -> switchboard.connector.v1.CheckRequest
+	7,  // 22: switchboard.connector.v1.Connector.LookupByPhone:input_type -> switchboard.connector.v1.LookupRequest
+	13, // 23: switchboard.connector.v1.Connector.ListCompanies:input_type -> switchboard.connector.v1.ListRequest
+	13, // 24: switchboard.connector.v1.Connector.ListContacts:input_type -> switchboard.connector.v1.ListRequest
+	17, // 25: switchboard.connector.v1.Connector.LogCall:input_type -> switchboard.connector.v1.LogCallRequest
+	19, // 26: switchboard.connector.v1.Connector.CreateContact:input_type -> switchboard.connector.v1.CreateContactRequest
+	1,  // 27: switchboard.connector.v1.Connector.Describe:output_type -> switchboard.connector.v1.DescribeResponse
+	4,  // 28: switchboard.connector.v1.Connector.Configure:output_type -> switchboard.connector.v1.ConfigureResponse
+	6,  // 29: switchboard.connector.v1.Connector.Check:output_type -> switchboard.connector.v1.CheckResponse
+	12, // 30: switchboard.connector.v1.Connector.LookupByPhone:output_type -> switchboard.connector.v1.LookupResponse
+	14, // 31: switchboard.connector.v1.Connector.ListCompanies:output_type -> switchboard.connector.v1.ListCompaniesResponse
+	15, // 32: switchboard.connector.v1.Connector.ListContacts:output_type -> switchboard.connector.v1.ListContactsResponse
+	18, // 33: switchboard.connector.v1.Connector.LogCall:output_type -> switchboard.connector.v1.LogCallResponse
+	20, // 34: switchboard.connector.v1.Connector.CreateContact:output_type -> switchboard.connector.v1.CreateContactResponse
+	27, // [27:35] is the sub-list for method output_type
+	19, // [19:27] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_plugins_protocol_v1_connector_proto_init() }
@@ -1286,7 +1765,7 @@ func file_plugins_protocol_v1_connector_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_protocol_v1_connector_proto_rawDesc), len(file_plugins_protocol_v1_connector_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

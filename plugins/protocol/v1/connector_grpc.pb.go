@@ -42,6 +42,8 @@ const (
 	Connector_LookupByPhone_FullMethodName = "/switchboard.connector.v1.Connector/LookupByPhone"
 	Connector_ListCompanies_FullMethodName = "/switchboard.connector.v1.Connector/ListCompanies"
 	Connector_ListContacts_FullMethodName  = "/switchboard.connector.v1.Connector/ListContacts"
+	Connector_LogCall_FullMethodName       = "/switchboard.connector.v1.Connector/LogCall"
+	Connector_CreateContact_FullMethodName = "/switchboard.connector.v1.Connector/CreateContact"
 )
 
 // ConnectorClient is the client API for Connector service.
@@ -62,6 +64,12 @@ type ConnectorClient interface {
 	ListCompanies(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*ListCompaniesResponse, error)
 	// ListContacts pages every contact by an opaque cursor.
 	ListContacts(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*ListContactsResponse, error)
+	// LogCall records a call against a contact and/or a company, idempotent
+	// on its key (protocol version 2; capability "log_call").
+	LogCall(ctx context.Context, in *LogCallRequest, opts ...grpc.CallOption) (*LogCallResponse, error)
+	// CreateContact creates a contact for a number, idempotent on the number
+	// (protocol version 2; capability "create_contact").
+	CreateContact(ctx context.Context, in *CreateContactRequest, opts ...grpc.CallOption) (*CreateContactResponse, error)
 }
 
 type connectorClient struct {
@@ -132,6 +140,26 @@ func (c *connectorClient) ListContacts(ctx context.Context, in *ListRequest, opt
 	return out, nil
 }
 
+func (c *connectorClient) LogCall(ctx context.Context, in *LogCallRequest, opts ...grpc.CallOption) (*LogCallResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LogCallResponse)
+	err := c.cc.Invoke(ctx, Connector_LogCall_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *connectorClient) CreateContact(ctx context.Context, in *CreateContactRequest, opts ...grpc.CallOption) (*CreateContactResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateContactResponse)
+	err := c.cc.Invoke(ctx, Connector_CreateContact_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ConnectorServer is the server API for Connector service.
 // All implementations must embed UnimplementedConnectorServer
 // for forward compatibility.
@@ -150,6 +178,12 @@ type ConnectorServer interface {
 	ListCompanies(context.Context, *ListRequest) (*ListCompaniesResponse, error)
 	// ListContacts pages every contact by an opaque cursor.
 	ListContacts(context.Context, *ListRequest) (*ListContactsResponse, error)
+	// LogCall records a call against a contact and/or a company, idempotent
+	// on its key (protocol version 2; capability "log_call").
+	LogCall(context.Context, *LogCallRequest) (*LogCallResponse, error)
+	// CreateContact creates a contact for a number, idempotent on the number
+	// (protocol version 2; capability "create_contact").
+	CreateContact(context.Context, *CreateContactRequest) (*CreateContactResponse, error)
 	mustEmbedUnimplementedConnectorServer()
 }
 
@@ -177,6 +211,12 @@ func (UnimplementedConnectorServer) ListCompanies(context.Context, *ListRequest)
 }
 func (UnimplementedConnectorServer) ListContacts(context.Context, *ListRequest) (*ListContactsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListContacts not implemented")
+}
+func (UnimplementedConnectorServer) LogCall(context.Context, *LogCallRequest) (*LogCallResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LogCall not implemented")
+}
+func (UnimplementedConnectorServer) CreateContact(context.Context, *CreateContactRequest) (*CreateContactResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateContact not implemented")
 }
 func (UnimplementedConnectorServer) mustEmbedUnimplementedConnectorServer() {}
 func (UnimplementedConnectorServer) testEmbeddedByValue()                   {}
@@ -307,6 +347,42 @@ func _Connector_ListContacts_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Connector_LogCall_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LogCallRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConnectorServer).LogCall(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Connector_LogCall_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConnectorServer).LogCall(ctx, req.(*LogCallRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Connector_CreateContact_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateContactRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConnectorServer).CreateContact(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Connector_CreateContact_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConnectorServer).CreateContact(ctx, req.(*CreateContactRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Connector_ServiceDesc is the grpc.ServiceDesc for Connector service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -337,6 +413,14 @@ var Connector_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListContacts",
 			Handler:    _Connector_ListContacts_Handler,
+		},
+		{
+			MethodName: "LogCall",
+			Handler:    _Connector_LogCall_Handler,
+		},
+		{
+			MethodName: "CreateContact",
+			Handler:    _Connector_CreateContact_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
