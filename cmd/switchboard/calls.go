@@ -203,6 +203,9 @@ func runCalls(ctx context.Context, env *cliEnv, args []string) int {
 	if len(args) > 0 && args[0] == "retry" {
 		return runCallsRetry(ctx, env, args[1:])
 	}
+	if len(args) > 0 && args[0] == "resolve" {
+		return runCallsResolve(ctx, env, args[1:])
+	}
 	fs, cfgPath := newFlags(env, "calls", "")
 	since := 24 * time.Hour
 	fs.Var(daysDuration{&since}, "since", "list calls whose hangup was recorded this long ago or less (24h, 7d)")
@@ -718,15 +721,16 @@ func parseStepRef(s string) (id int64, uuid, key string, err error) {
 	return 0, uuid, key, nil
 }
 
-// retryStep makes a dead step's job available again.
-func retryStep(ctx context.Context, env *cliEnv, r *journal.Reader, id int64, uuid, key string, force bool) int {
+// findStepJob finds a step's job by its id or its call uuid and key; on
+// failure it says why (as command cmd) and returns nil.
+func findStepJob(ctx context.Context, env *cliEnv, cmd string, r *journal.Reader, id int64, uuid, key string) *rivertype.JobRow {
 	var job *rivertype.JobRow
 	var err error
 	if id != 0 {
 		job, err = r.Job(ctx, id)
 		if errors.Is(err, rivertype.ErrNotFound) {
-			fmt.Fprintf(env.stderr, "switchboard calls retry: no job %d in the journal (finished jobs are kept journal.keep)\n", id)
-			return exitFailed
+			fmt.Fprintf(env.stderr, "switchboard %s: no job %d in the journal (finished jobs are kept journal.keep)\n", cmd, id)
+			return nil
 		}
 	} else {
 		p := river.NewJobListParams().Kinds(calljobs.KindAction).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(1)
@@ -734,14 +738,23 @@ func retryStep(ctx context.Context, env *cliEnv, r *journal.Reader, id int64, uu
 		var res *river.JobListResult
 		if res, err = r.Jobs(ctx, p); err == nil {
 			if len(res.Jobs) == 0 {
-				fmt.Fprintf(env.stderr, "switchboard calls retry: no step %s of call %s in the journal (`switchboard calls` lists the steps)\n", key, uuid)
-				return exitFailed
+				fmt.Fprintf(env.stderr, "switchboard %s: no step %s of call %s in the journal (`switchboard calls` lists the steps)\n", cmd, key, uuid)
+				return nil
 			}
 			job = res.Jobs[0]
 		}
 	}
 	if err != nil {
 		printError(env, err)
+		return nil
+	}
+	return job
+}
+
+// retryStep makes a dead step's job available again.
+func retryStep(ctx context.Context, env *cliEnv, r *journal.Reader, id int64, uuid, key string, force bool) int {
+	job := findStepJob(ctx, env, "calls retry", r, id, uuid, key)
+	if job == nil {
 		return exitFailed
 	}
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/webhook"
 )
@@ -38,7 +39,7 @@ const (
 // may duplicate it: the caller decides whether to.
 func (k Kind) Idempotent() bool {
 	switch k {
-	case KindTag, KindDisposition, KindArchive:
+	case KindTag, KindDisposition, KindArchive, KindCRMLog, KindCreateContact:
 		return true
 	}
 	return false
@@ -69,6 +70,8 @@ type Step struct {
 	Task *Task `json:"task,omitempty"`
 	// Archive is the file to download (KindArchive).
 	Archive *Archive `json:"archive,omitempty"`
+	// CRM is the write (KindCRMLog, KindCreateContact).
+	CRM *CRMWrite `json:"crm,omitempty"`
 	// NotAfter, when set, is when the step stops making sense: Hipcall
 	// refuses a disposition 15 minutes after the call ended. Run fails
 	// such a step permanently once it has passed.
@@ -156,6 +159,9 @@ type Options struct {
 	// Location is the zone templates see times in (now, call.started_at,
 	// ...) and archive directories are dated in; nil means time.Local.
 	Location *time.Location
+	// Writers, when set, is what each connectors: entry can write: New
+	// refuses a crm_log or create_contact action whose connector cannot.
+	Writers WriteCaps
 }
 
 // Actions plans and runs the configured after-call actions. It is
@@ -183,6 +189,15 @@ func New(cfg Config, opts Options) (*Actions, error) {
 		}
 	}
 	actions, ps := compileConfig(&cfg)
+	for i, ca := range actions {
+		at := "actions." + strconv.Itoa(i)
+		switch ca.kind {
+		case KindCRMLog:
+			opts.Writers.checkWriter(&ps, at+".crm_log.connector", ca.connector, connectors.CapLogCall, "log calls")
+		case KindCreateContact:
+			opts.Writers.checkWriter(&ps, at+".create_contact.connector", ca.connector, connectors.CapCreateContact, "create contacts")
+		}
+	}
 	if len(ps) > 0 {
 		return nil, ps
 	}
@@ -280,6 +295,7 @@ func (a *Actions) Explain(call *webhook.Call, res directory.Result, links Links)
 		}
 		out = append(out, ev)
 	}
+	linkCreated(out)
 	return out
 }
 
@@ -321,6 +337,8 @@ func (a *Actions) steps(ca *compiled, call *webhook.Call, res directory.Result, 
 			return nil, "the call has no record_url or voicemail_url"
 		}
 		return steps, ""
+	case KindCRMLog, KindCreateContact:
+		return a.crmSteps(ca, call, res, env, base)
 	}
 	return nil, "unknown kind " + string(ca.kind)
 }

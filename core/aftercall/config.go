@@ -100,6 +100,10 @@ type ActionConfig struct {
 	Task *TaskConfig `yaml:"task"`
 	// Archive downloads the call's recording and voicemail to disk.
 	Archive *ArchiveConfig `yaml:"archive"`
+	// CRMLog logs the call in a CRM connector (crm.go).
+	CRMLog *CRMLogConfig `yaml:"crm_log"`
+	// CreateContact creates a contact for an unknown caller (crm.go).
+	CreateContact *CreateContactConfig `yaml:"create_contact"`
 }
 
 // CommentConfig is an action's comment.
@@ -175,6 +179,11 @@ type compiled struct {
 	priority                  string
 	// archiveDir: KindArchive.
 	archiveDir string
+	// connector: KindCRMLog and KindCreateContact; logTitle, logBody:
+	// KindCRMLog; firstName, lastName: KindCreateContact.
+	connector           string
+	logTitle, logBody   tmpl
+	firstName, lastName tmpl
 }
 
 // compileConfig normalises c, compiles every action and returns every
@@ -263,12 +272,13 @@ func compileConfig(c *Config) ([]compiled, connectors.Problems) {
 			}
 			ca.archiveDir = ar.Dir
 		}
+		kinds = append(kinds, compileCRM(&ps, at, a, &ca, sample)...)
 		switch len(kinds) {
 		case 0:
-			ps.Addf(at, "must have exactly one of comment, tags, disposition, task or archive, got none")
+			ps.Addf(at, "must have exactly one of comment, tags, disposition, task, archive, crm_log or create_contact, got none")
 		case 1:
 		default:
-			ps.Addf(at, "must have exactly one of comment, tags, disposition, task or archive, got %s: split it into %d actions, each with its own name",
+			ps.Addf(at, "must have exactly one of comment, tags, disposition, task, archive, crm_log or create_contact, got %s: split it into %d actions, each with its own name",
 				strings.Join(kinds, " and "), len(kinds))
 		}
 		out = append(out, ca)

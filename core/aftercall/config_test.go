@@ -90,7 +90,7 @@ actions:
 		{"no kind", `
 actions:
   - name: a
-    when: missed`, map[string]string{"actions.0": "exactly one of comment, tags, disposition, task or archive, got none"}},
+    when: missed`, map[string]string{"actions.0": "exactly one of comment, tags, disposition, task, archive, crm_log or create_contact, got none"}},
 		{"duplicate names", `
 actions:
   - {name: a, tags: [1]}

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/riverqueue/river"
 
+	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/core/aftercall"
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
@@ -39,6 +40,12 @@ type Deps struct {
 	// Card pushes the Insight Card of a call_init whose fast-path push
 	// never finished (the host was killed); nil: cards are off.
 	Card func(ctx context.Context, ev *webhook.Event) webhook.Result
+	// CRM is the connector a crm_log or create_contact step writes to,
+	// by connectors: entry name (crm.go); nil: none.
+	CRM func(name string) (connectors.Connector, bool)
+	// Learn puts a contact a create_contact step made into the ring-time
+	// index at once, so the next call from the number is known.
+	Learn func(source string, c connectors.Contact)
 	// Logger receives one line per event and per step.
 	Logger  hclog.Logger
 	Metrics *Metrics
@@ -206,6 +213,9 @@ func (w *ActionWorker) NextRetry(job *river.Job[ActionArgs]) time.Time {
 func (w *ActionWorker) Work(ctx context.Context, job *river.Job[ActionArgs]) error {
 	a := job.Args
 	log := w.deps.Logger.With("call", a.UUID, "step", a.Key, "kind", string(a.Step.Kind), "attempt", job.Attempt)
+	if isCRM(a.Step.Kind) {
+		return w.runCRM(ctx, job, log)
+	}
 	once := !a.Step.Kind.Idempotent()
 	effects := w.deps.Journal.Effects()
 	var sent time.Time

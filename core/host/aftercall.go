@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/core/aftercall"
 	"github.com/switchboard-hq/switchboard/core/calljobs"
 	"github.com/switchboard-hq/switchboard/core/config"
@@ -38,12 +40,38 @@ func (h *Host) buildAfterCall(cfg *config.Config) error {
 		h.Logger.Warn("hipcall.after_call is off: it has actions but hipcall.api.token is empty (set HIPCALL_TOKEN)")
 		return nil
 	}
-	a, err := aftercall.New(ac, aftercall.Options{Owners: hipcall.UserIDs(nil, "", cfg.Sync.Owners)})
-	if err != nil {
+	writers := aftercall.WriteCaps{}
+	for _, p := range h.Plugins {
+		writers[p.Name()] = p.Info()
+	}
+	a, err := aftercall.New(ac, aftercall.Options{Owners: hipcall.UserIDs(nil, "", cfg.Sync.Owners), Writers: writers})
+	var ps connectors.Problems
+	switch {
+	case errors.As(err, &ps):
+		return &config.Problems{List: cfg.Locate("hipcall.after_call", ps)}
+	case err != nil:
 		return fmt.Errorf("hipcall.after_call: %w", err)
 	}
 	h.AfterCall = a
 	return nil
+}
+
+// crmConnector is the connector a post-call write goes to, by its
+// connectors: entry name.
+func (h *Host) crmConnector(name string) (connectors.Connector, bool) {
+	for _, p := range h.Plugins {
+		if p.Name() == name {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// learn puts a contact a post-call action created into the index.
+func (h *Host) learn(source string, c connectors.Contact) {
+	if err := h.Directory.Learn(source, c); err != nil {
+		h.Logger.Named("aftercall").Warn("a created contact is recognised only after the next poll or rebuild", "source", source, "contact", c.ID, "error", err)
+	}
 }
 
 // journalRecorder is the webhook processor's journal until Serve opens it:
@@ -86,7 +114,7 @@ func (h *Host) startJournal(ctx context.Context) (stop func(), err error) {
 		return nil, err
 	}
 	deps := calljobs.Deps{Journal: j, Directory: h.Directory, WaitReady: h.Directory.WaitReady,
-		Logger: h.Logger.Named("aftercall"), Metrics: m}
+		CRM: h.crmConnector, Learn: h.learn, Logger: h.Logger.Named("aftercall"), Metrics: m}
 	if h.cards != nil {
 		deps.Card = h.cards.Handle
 	}
