@@ -65,11 +65,14 @@ func (w *ActionWorker) runCRM(ctx context.Context, job *river.Job[ActionArgs], l
 		w.outcome(log, a, OutcomeFailed, err)
 		return river.JobCancel(err)
 	}
-	var conn connectors.Connector
+	var (
+		conn connectors.Connector
+		ok   bool
+	)
 	if w.deps.CRM != nil {
-		conn, _ = w.deps.CRM(crm.Connector)
+		conn, ok = w.deps.CRM(crm.Connector)
 	}
-	if conn == nil {
+	if !ok || conn == nil {
 		// The configuration changed since the step was planned.
 		err := fmt.Errorf("connector %q is not configured any more: add it back and `switchboard calls retry %d`", crm.Connector, job.ID)
 		w.outcome(log, a, OutcomeFailed, err)
