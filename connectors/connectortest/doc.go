@@ -12,6 +12,8 @@
 //			BadConfigs: []connectortest.BadConfig{
 //				{Name: "no url", Config: []byte("token: x\n"), Path: "url"},
 //			},
+//			// With log_call: how many logs the backend holds of a key.
+//			CountLogs: func(t testing.TB, config []byte, key string) int { ... },
 //		})
 //	}
 //
@@ -44,7 +46,9 @@
 //  7. Return a config block (YAML) that makes the connector serve that
 //     backend, with the default region GB. Relative paths are resolved
 //     against Suite.BaseDir (default: a temp dir); absolute paths are
-//     simplest.
+//     simplest. For a connector that can write, the block turns the
+//     writes on: the suite checks the writes the connector declares once
+//     configured, and refuses the others.
 //
 // Fields are not part of the dataset: connectors map them differently and
 // test them in their own tests.
@@ -79,6 +83,95 @@
 //   - reconfigure: Configure again with the same block keeps serving the
 //     same answers, and so does a rejected block (the first BadConfigs
 //     entry) sent to the configured connector.
+//   - writes (last, on the standard backend, with the capabilities the
+//     connector declares once configured): see below.
+//
+// # The writes
+//
+// With log_call (the connector must implement connectors.CallLogger, or
+// the suite fails it before calling anything):
+//
+//   - log_call/idempotent: a LogCall of a new key against contact 1001
+//     answers an ID and Existing false; the same call again (the host's
+//     retry) answers the same ID with Existing true.
+//   - log_call/concurrent: 8 LogCalls of one new key at once all answer
+//     one ID, exactly one of them with Existing false.
+//   - log_call/invalid: neither ContactID nor CompanyID, or no Key, is
+//     ClassInvalidRequest.
+//   - log_call/deadlines: a canceled or expired context fails with the
+//     context's error.
+//   - log_call/stalled_backend (with Suite.Stall): a LogCall on the
+//     stalled backend under a 300 ms deadline returns inside the connector
+//     soon after it (or answers, if the stall does not hold writes); its
+//     retry once released answers the log, once.
+//
+// With create_contact (the connector must implement
+// connectors.ContactCreator):
+//
+//   - create_contact/new_number: CreateContact of a number no record has
+//     answers a contact with an ID, the number among its phones, the names
+//     asked, Existing false; LookupByPhone (with lookup) and ListContacts
+//     (with list_contacts) then find exactly that contact for the number;
+//     the same call again answers it with Existing true.
+//   - create_contact/existing_number: CreateContact of contact 1001's
+//     number answers contact 1001, Existing true, and creates nothing.
+//   - create_contact/concurrent: 8 CreateContacts of one new number at
+//     once answer one contact, exactly one with Existing false, and one
+//     contact holds the number afterwards.
+//   - create_contact/invalid, create_contact/deadlines,
+//     create_contact/stalled_backend: as for LogCall (no number is
+//     ClassInvalidRequest).
+//
+// Then writes/restart: a new connector configured with the same block (a
+// restarted plugin) answers the first log's key and the created number
+// with Existing true and the same IDs.
+//
+// Without a write capability (log_call_undeclared,
+// create_contact_undeclared), the write over the wire must fail with
+// ClassUnsupported and write nothing: the host never asks such a
+// connector, but one that is asked anyway must not write behind its
+// declaration. A connector that does not implement the interface gets
+// that from the wire; one that implements it but has the write turned
+// off by its block answers connectors.Unsupported itself.
+//
+// Set Suite.CountLogs for a connector with log_call: the answers alone
+// cannot show that a retry wrote a second log under the same ID. With it
+// every check above also counts the backend's logs of the key: exactly
+// one after a write and its retries, none after a refused one.
+//
+// # What idempotency asks of a connector
+//
+// The host retries a write until it gets an answer, across its own
+// restarts and the plugin's, so every write may arrive more than once:
+//
+//  1. The key. LogCallRequest.Key names one call and one action ("<call
+//     uuid>/<action>"); the same key is the same log, whatever else the
+//     request says. Store the key WITH the log, in the CRM (a column with
+//     a unique index, a custom property, an external-id field), or in a
+//     record written in the same transaction. A cache in the connector's
+//     memory is lost when the plugin restarts, and writing the key after
+//     the log leaves a window in which a crash loses it.
+//  2. How long. A key must be recognised for as long as the CRM keeps the
+//     log: the host may retry hours later (an outage, a held call that a
+//     person resolves), so never expire keys on a timer.
+//  3. Concurrency. Two calls with one key can run at once (a retry sent
+//     while the first try, whose answer the host gave up on, is still
+//     running). Serialise them: a lock per key in the connector, and the
+//     unique constraint or an insert-if-absent in the backend across
+//     processes. The loser answers the winner's ID with Existing set.
+//  4. Lost answers. Answer only once the write is durable. If the host
+//     gives up (its deadline) or the plugin dies after the write, the
+//     retry must find the key and answer the first log's ID with
+//     Existing, never log again. A write that fails must leave nothing a
+//     retry would mistake for success (roll back, or cut the partial
+//     record off).
+//  5. Contacts. CreateContact is idempotent on the number, not the key:
+//     look the number up with the connector's own matching (what
+//     LookupByPhone would find), under the same lock, and answer an
+//     existing contact with Existing set, whoever created it.
+//
+// connectors/example does all of this with a JSON-lines file and a mutex
+// (connectors/example/write.go).
 //
 // Every check is a subtest named as above (TestConformance/lookup/442045205757,
 // TestConformance/list/contacts, ...). A connector that cannot pass a

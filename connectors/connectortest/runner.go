@@ -26,8 +26,12 @@ type runner struct {
 	data   *Records // the standard dataset
 	config []byte   // the fixture's block for it
 	conn   *served  // the connector serving it, configured
-	desc   *connectors.DescribeResponse
 	parser *phone.Parser
+
+	// desc is what the connector declares before Configure; configured,
+	// what it declares once configured (set by the write checks, which
+	// need it).
+	desc, configured *connectors.DescribeResponse
 }
 
 func (r *runner) run(t *testing.T) {
@@ -58,6 +62,7 @@ func (r *runner) run(t *testing.T) {
 	r.check(t, "concurrency", r.testConcurrency)
 	r.check(t, "reconfigure", r.testReconfigure)
 	r.check(t, "large_page", r.testLargePage)
+	r.check(t, "writes", r.testWrites) // last: it adds records to the backend
 }
 
 // check runs one check as a subtest (unless the suite's own tests ask
@@ -107,6 +112,7 @@ var knownCaps = map[connectors.Capability]bool{
 	connectors.CapLookup: true, connectors.CapListCompanies: true,
 	connectors.CapListContacts: true, connectors.CapChangedSince: true,
 	connectors.CapChangedSinceExact: true, connectors.CapGuardsShrink: true,
+	connectors.CapLogCall: true, connectors.CapCreateContact: true,
 }
 
 func (r *runner) testDescribe(t *testing.T) {
@@ -153,6 +159,16 @@ func (r *runner) testUnconfigured(t *testing.T) {
 		},
 		"ListContacts":  func() error { _, err := c.host.ListContacts(r.ctx(t), &connectors.ListRequest{}); return err },
 		"ListCompanies": func() error { _, err := c.host.ListCompanies(r.ctx(t), &connectors.ListRequest{}); return err },
+		// The writes fail too: ClassUnsupported from the wire when the
+		// connector has none, its own error when it has them.
+		"LogCall": func() error {
+			_, err := c.host.(connectors.CallLogger).LogCall(r.ctx(t), logRequest("conformance-unconfigured/crm-log"))
+			return err
+		},
+		"CreateContact": func() error {
+			_, err := c.host.(connectors.ContactCreator).CreateContact(r.ctx(t), createRequest(newPhoneNotMade))
+			return err
+		},
 	}
 	for _, op := range slices.Sorted(maps.Keys(calls)) {
 		err := calls[op]()

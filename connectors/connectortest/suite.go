@@ -26,10 +26,24 @@ type Suite struct {
 	// Stall, when set, makes the backend hang: every call the connector
 	// makes to it blocks until release is called (a PostgreSQL table
 	// lock, a fake API's latency fault). The suite then checks that the
-	// connector itself gives up at the caller's deadline. Leave it nil for
-	// in-memory connectors, which never wait. Stall receives the config
-	// Fixture returned for the standard dataset.
+	// connector itself gives up at the caller's deadline, for the reads
+	// and for the writes it declares (a write the stall does not hold may
+	// simply answer), and that a write retried after release is written
+	// once. Leave it nil for in-memory connectors, which never wait.
+	// Stall receives the config Fixture returned for the standard
+	// dataset.
 	Stall func(t testing.TB, config []byte) (release func())
+
+	// CountLogs, when set, counts the call logs the backend holds under
+	// the idempotency key (connectors.LogCallRequest.Key): read the log
+	// file, query the table, ask the fake API. config is the block Fixture
+	// returned for the standard dataset, to find the backend by. With it
+	// the suite checks that a LogCall and its retries, concurrent calls of
+	// one key, a restarted connector's call, and a call timed out on a
+	// stalled backend leave exactly one log, and that refused calls leave
+	// none; without it, it can only compare the answers' IDs. Set it for
+	// every connector that declares log_call.
+	CountLogs func(t testing.TB, config []byte, key string) int
 
 	// MaxPageSize is the largest page the connector returns whatever the
 	// request asks (default 1000). The big-page test asks for pages of

@@ -8,9 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/example"
@@ -26,6 +29,8 @@ type broken struct {
 
 	mu      sync.Mutex
 	stalled chan struct{} // non-nil while the backend "hangs"
+	config  []byte        // the last block configured
+	n       int           // the bugs' own counter
 }
 
 // stall makes LookupByPhone and the List calls wait until release.
@@ -65,8 +70,16 @@ func (b *broken) wait(ctx context.Context) error {
 
 func (b *broken) Describe(ctx context.Context, req *connectors.DescribeRequest) (*connectors.DescribeResponse, error) {
 	d, err := b.Connector.Describe(ctx, req)
-	if err == nil && b.bug == "protocol" {
+	if err != nil {
+		return d, err
+	}
+	switch b.bug {
+	case "protocol":
 		d.ProtocolVersion = connectors.ProtocolVersion + 1
+	case "undeclared_writes":
+		d.Capabilities = slices.DeleteFunc(d.Capabilities, func(c connectors.Capability) bool {
+			return c == connectors.CapLogCall || c == connectors.CapCreateContact
+		})
 	}
 	return d, err
 }
@@ -76,7 +89,87 @@ func (b *broken) Configure(ctx context.Context, req *connectors.ConfigureRequest
 	if err == nil && b.bug == "lax_config" {
 		resp.Problems = nil
 	}
+	if err == nil && len(resp.Problems) == 0 && !req.ValidateOnly {
+		b.mu.Lock()
+		b.config = req.Config
+		b.mu.Unlock()
+	}
 	return resp, err
+}
+
+// writeFile returns the file the last block names under key.
+func (b *broken) writeFile(key string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var cfg map[string]string
+	if err := yaml.Unmarshal(b.config, &cfg); err != nil {
+		panic(err)
+	}
+	return cfg[key]
+}
+
+// appendLine appends v to a JSON-lines file, as the example does, behind
+// its back.
+func appendLine(path string, v any) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(append(raw, '\n')); err != nil {
+		panic(err)
+	}
+}
+
+func (b *broken) LogCall(ctx context.Context, req *connectors.LogCallRequest) (*connectors.LogCallResponse, error) {
+	if err := b.wait(ctx); err != nil {
+		return nil, err
+	}
+	r := *req
+	switch b.bug {
+	case "log_not_idempotent":
+		b.mu.Lock()
+		b.n++
+		r.Key = fmt.Sprintf("%s#%d", r.Key, b.n)
+		b.mu.Unlock()
+	case "log_accepts_no_record":
+		if r.ContactID == "" && r.CompanyID == "" {
+			r.ContactID = "1001"
+		}
+	}
+	resp, err := b.Connector.(connectors.CallLogger).LogCall(ctx, &r)
+	if err == nil && resp.Existing && b.bug == "log_duplicates_quietly" {
+		// The answer is right; the backend holds the log twice.
+		appendLine(b.writeFile("log_file"), map[string]string{"id": resp.ID, "key": r.Key})
+	}
+	return resp, err
+}
+
+func (b *broken) CreateContact(ctx context.Context, req *connectors.CreateContactRequest) (*connectors.CreateContactResponse, error) {
+	if err := b.wait(ctx); err != nil {
+		return nil, err
+	}
+	resp, err := b.Connector.(connectors.ContactCreator).CreateContact(ctx, req)
+	if err != nil || !resp.Existing || b.bug != "create_duplicates" {
+		return resp, err
+	}
+	// Another contact with the number, as a connector that never looks
+	// makes: written behind the example's back, then loaded.
+	b.mu.Lock()
+	b.n++
+	ct := connectors.Contact{ID: fmt.Sprintf("dup-%d", b.n), FirstName: req.FirstName, LastName: req.LastName,
+		Phones: []connectors.Phone{{Raw: req.Phone, Label: LabelPhone}}}
+	config := b.config
+	b.mu.Unlock()
+	appendLine(b.writeFile("new_contacts_file"), ct)
+	if _, err := b.Connector.Configure(ctx, &connectors.ConfigureRequest{Config: config, DefaultRegion: Region}); err != nil {
+		return nil, err
+	}
+	return &connectors.CreateContactResponse{Contact: ct}, nil
 }
 
 func (b *broken) LookupByPhone(ctx context.Context, req *connectors.LookupRequest) (*connectors.LookupResponse, error) {
@@ -137,9 +230,15 @@ func suiteFor(bug string) Suite {
 			mu.Lock()
 			defer mu.Unlock()
 			current = &broken{Connector: example.New(nil), bug: bug}
+			if bug == "declares_without_writer" {
+				return struct{ connectors.Connector }{current} // LogCall and CreateContact hidden
+			}
 			return current
 		},
-		Fixture:    exampleFixture,
+		Fixture: func(t testing.TB, data *Records) []byte {
+			return exampleFixture(t, data, bug != "readonly")
+		},
+		CountLogs:  exampleCountLogs,
 		BadConfigs: []BadConfig{{Name: "missing_path", Config: []byte("{}\n"), Path: "path"}},
 		Stall: func(t testing.TB, _ []byte) func() {
 			mu.Lock()
@@ -164,6 +263,16 @@ var checkFor = map[string]string{
 	"accepts_any_cursor":    "list",
 	"ignores_changed_since": "changed_since",
 	"ignores_context":       "deadlines",
+	// The writes: two controls (the example with its writes on, and off)
+	// and the bugs.
+	"writes":                  "writes",
+	"readonly":                "writes",
+	"log_not_idempotent":      "writes",
+	"log_duplicates_quietly":  "writes",
+	"log_accepts_no_record":   "writes",
+	"create_duplicates":       "writes",
+	"undeclared_writes":       "writes",
+	"declares_without_writer": "writes",
 }
 
 // TestSuiteFindsBugs runs the suite, in a child process, against the
@@ -185,6 +294,14 @@ func TestSuiteFindsBugs(t *testing.T) {
 		{"accepts_any_cursor", "with a cursor it never issued"},
 		{"ignores_changed_since", "changed since"},
 		{"ignores_context", "still running the call"},
+		{"writes", ""},
+		{"readonly", ""},
+		{"log_not_idempotent", "a retry must not log the call twice"},
+		{"log_duplicates_quietly", `the backend holds 2 logs of key "conformance-1/crm-log"; want 1`},
+		{"log_accepts_no_record", "neither a contact nor a company: error <nil>; want ClassInvalidRequest"},
+		{"create_duplicates", "a retry must not create the contact twice"},
+		{"undeclared_writes", `LogCall of a connector that does not declare "log_call": error <nil>; want ClassUnsupported`},
+		{"declares_without_writer", "does not implement connectors.CallLogger"},
 	}
 	for _, tt := range tests {
 		name := tt.bug
@@ -242,16 +359,48 @@ func tail(out []byte) string {
 }
 
 // exampleFixture writes the records as the example connector's JSON file
-// (as connectors/example's own test does).
-func exampleFixture(t testing.TB, data *Records) []byte {
+// (as connectors/example's own test does), with its writes' files beside
+// it when writes is set.
+func exampleFixture(t testing.TB, data *Records, writes bool) []byte {
 	t.Helper()
 	raw, err := json.Marshal(map[string]any{"companies": data.Companies, "contacts": data.Contacts})
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "crm.json")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "crm.json")
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return []byte(fmt.Sprintf("path: %q\n", path))
+	block := fmt.Sprintf("path: %q\n", path)
+	if writes {
+		block += fmt.Sprintf("log_file: %q\nnew_contacts_file: %q\n", filepath.Join(dir, "calls.jsonl"), filepath.Join(dir, "new.jsonl"))
+	}
+	return []byte(block)
+}
+
+// exampleCountLogs counts the lines of the block's log_file with the key
+// (none without a log_file).
+func exampleCountLogs(t testing.TB, config []byte, key string) int {
+	var cfg struct {
+		LogFile string `yaml:"log_file"`
+	}
+	if err := yaml.Unmarshal(config, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.LogFile == "" {
+		return 0
+	}
+	raw, err := os.ReadFile(cfg.LogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var l struct{ Key string }
+		if line != "" && json.Unmarshal([]byte(line), &l) == nil && l.Key == key {
+			n++
+		}
+	}
+	return n
 }

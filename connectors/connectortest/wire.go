@@ -29,7 +29,7 @@ func (r *runner) serve(t testing.TB) *served {
 		t.Fatal("Suite.New returned nil")
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "connectortest", Output: newTestWriter(t), Level: hclog.Warn})
-	host := plugins.ServeTest(t, tr, logger)
+	host := plugins.ServeTest(t, tr.withWrites(), logger)
 	return &served{host: host, inflight: tr}
 }
 
@@ -77,6 +77,55 @@ func (tr *tracker) ListCompanies(ctx context.Context, req *connectors.ListReques
 func (tr *tracker) ListContacts(ctx context.Context, req *connectors.ListRequest) (*connectors.ListContactsResponse, error) {
 	defer tr.enter()()
 	return tr.impl.ListContacts(ctx, req)
+}
+
+// withWrites returns tr with the write methods the connector has, and
+// only those: the wire answers ClassUnsupported for a write the served
+// value does not implement, so the tracker must not implement it either.
+func (tr *tracker) withWrites() connectors.Connector {
+	logger, logs := tr.impl.(connectors.CallLogger)
+	creator, creates := tr.impl.(connectors.ContactCreator)
+	switch {
+	case logs && creates:
+		return struct {
+			*tracker
+			trackedLogger
+			trackedCreator
+		}{tr, trackedLogger{tr, logger}, trackedCreator{tr, creator}}
+	case logs:
+		return struct {
+			*tracker
+			trackedLogger
+		}{tr, trackedLogger{tr, logger}}
+	case creates:
+		return struct {
+			*tracker
+			trackedCreator
+		}{tr, trackedCreator{tr, creator}}
+	}
+	return tr
+}
+
+// trackedLogger counts the LogCalls running inside the connector.
+type trackedLogger struct {
+	counter *tracker
+	logger  connectors.CallLogger
+}
+
+func (l trackedLogger) LogCall(ctx context.Context, req *connectors.LogCallRequest) (*connectors.LogCallResponse, error) {
+	defer l.counter.enter()()
+	return l.logger.LogCall(ctx, req)
+}
+
+// trackedCreator counts the CreateContacts running inside the connector.
+type trackedCreator struct {
+	counter *tracker
+	creator connectors.ContactCreator
+}
+
+func (c trackedCreator) CreateContact(ctx context.Context, req *connectors.CreateContactRequest) (*connectors.CreateContactResponse, error) {
+	defer c.counter.enter()()
+	return c.creator.CreateContact(ctx, req)
 }
 
 // testWriter sends log lines to t.Log until the test ends (logging after

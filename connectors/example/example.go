@@ -1,11 +1,15 @@
 // Package example is the smallest complete connector: it serves the
-// contacts and companies of a JSON file from memory. It exists to be read
-// (docs/writing-a-connector.md walks through it) and copied; CI keeps it
-// passing the conformance suite (connectors/connectortest).
+// contacts and companies of a JSON file from memory, and can log calls and
+// create contacts. It exists to be read (docs/writing-a-connector.md walks
+// through it) and copied; CI keeps it passing the conformance suite
+// (connectors/connectortest). The reads are in this file, the writes in
+// write.go.
 //
 // # Configuration
 //
-//	path: crm.json   # required; relative to the host config's directory
+//	path: crm.json                        # required; relative to the host config's directory
+//	log_file: calls.jsonl                 # optional: log calls (capability log_call)
+//	new_contacts_file: new-contacts.jsonl # optional: create contacts (capability create_contact)
 //
 // # The file
 //
@@ -16,7 +20,9 @@
 //	                "company_id": "2001", "phones": [{"raw": "+44 20 4520 5757", "label": "phone"}],
 //	                "updated_at": "2024-03-01T09:00:00Z"}]}
 //
-// The file is read once, at Configure; configure again to re-read it.
+// The file is read once, at Configure; configure again to re-read it. The
+// connector never writes it: the writes go to their own JSON-lines files
+// (see write.go), which are read at Configure too.
 package example
 
 import (
@@ -27,6 +33,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
@@ -46,24 +53,38 @@ const (
 )
 
 // Connector serves one JSON file. It is safe for concurrent use: every
-// read uses the data loaded by the last successful Configure.
+// read uses the data loaded by the last successful Configure (or made by
+// the last CreateContact), which is never changed once stored, only
+// replaced.
 type Connector struct {
 	log  hclog.Logger
 	data atomic.Pointer[data]
+	// mu serialises the writes, and Configure with them: a write
+	// checks, appends and remembers as one step (see write.go).
+	mu sync.Mutex
 }
 
 // data is one loaded file: records sorted by ID, and an index of numbers.
 type data struct {
 	path      string
+	parser    *phone.Parser
 	companies []connectors.Company
 	contacts  []connectors.Contact
 	numbers   [][]phone.Number // numbers[i] are contacts[i].Phones, parsed
 	byKey     map[string][]int // E.164 or national number → contact indexes
+
+	// The writes' files, "" when not configured.
+	logFile, newContactsFile string
+	// logged maps each logged call's key to its log's ID. Only the writes
+	// use it, under Connector.mu.
+	logged map[string]string
 }
 
 // config is the connector's YAML block.
 type config struct {
-	Path string `yaml:"path"`
+	Path            string `yaml:"path"`
+	LogFile         string `yaml:"log_file"`
+	NewContactsFile string `yaml:"new_contacts_file"`
 }
 
 // file is the JSON file's shape.
@@ -80,88 +101,168 @@ func New(logger hclog.Logger) connectors.Connector {
 	return &Connector{log: logger}
 }
 
-// Describe implements connectors.Connector.
+// Describe implements connectors.Connector. The writes are declared only
+// once Configure has named their files: the host describes a connector
+// again after configuring it.
 func (c *Connector) Describe(context.Context, *connectors.DescribeRequest) (*connectors.DescribeResponse, error) {
+	caps := []connectors.Capability{
+		connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince,
+	}
+	if d := c.data.Load(); d != nil {
+		if d.logFile != "" {
+			caps = append(caps, connectors.CapLogCall)
+		}
+		if d.newContactsFile != "" {
+			caps = append(caps, connectors.CapCreateContact)
+		}
+	}
 	return &connectors.DescribeResponse{
 		Name:            "example",
 		Version:         Version,
 		ProtocolVersion: connectors.ProtocolVersion,
-		Capabilities: []connectors.Capability{
-			connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince,
-		},
-		Description: "contacts and companies from a JSON file (the example connector)",
+		Capabilities:    caps,
+		Description:     "contacts and companies from a JSON file (the example connector)",
 	}, nil
 }
 
 // Configure implements connectors.Connector: it checks the block and,
-// unless only validating, loads the file.
+// unless only validating, loads the files.
 func (c *Connector) Configure(_ context.Context, req *connectors.ConfigureRequest) (*connectors.ConfigureResponse, error) {
 	var cfg config
 	problems := conf.Decode(req.Config, &cfg)
 	if cfg.Path == "" && len(problems) == 0 {
 		problems = append(problems, conf.Problemf("path", "missing path: the JSON file to serve"))
 	}
+	if cfg.LogFile != "" && cfg.LogFile == cfg.NewContactsFile {
+		problems = append(problems, conf.Problemf("new_contacts_file", "the same file as log_file: give each write its own file"))
+	}
 	if len(problems) > 0 || req.ValidateOnly {
 		return &connectors.ConfigureResponse{Problems: problems}, nil
 	}
-	path := cfg.Path
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(req.BaseDir, path)
+	for _, p := range []*string{&cfg.Path, &cfg.LogFile, &cfg.NewContactsFile} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(req.BaseDir, *p)
+		}
 	}
-	d, err := load(path, req.DefaultRegion)
-	if err != nil {
-		return &connectors.ConfigureResponse{Problems: []connectors.Problem{
-			conf.Problemf("path", "%v", err),
-		}}, nil
+	// No write may run while the files are read, or the new data would
+	// miss it.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, problems := load(cfg, req.DefaultRegion)
+	if len(problems) > 0 {
+		return &connectors.ConfigureResponse{Problems: problems}, nil
 	}
 	c.data.Store(d)
-	c.log.Info("loaded", "path", path, "contacts", len(d.contacts), "companies", len(d.companies))
+	c.log.Info("loaded", "path", cfg.Path, "contacts", len(d.contacts), "companies", len(d.companies), "logged_calls", len(d.logged))
 	return &connectors.ConfigureResponse{}, nil
 }
 
-// load reads and indexes the file.
-func load(path, region string) (*data, error) {
-	raw, err := os.ReadFile(path)
+// load reads and indexes the files; a problem names the key of the file
+// that failed.
+func load(cfg config, region string) (*data, connectors.Problems) {
+	raw, err := os.ReadFile(cfg.Path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+		return nil, connectors.Problems{conf.Problemf("path", "cannot read %s: %v", cfg.Path, err)}
 	}
 	var f file
 	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, fmt.Errorf("%s is not a JSON file of companies and contacts: %w", path, err)
+		return nil, connectors.Problems{conf.Problemf("path", "%s is not a JSON file of companies and contacts: %v", cfg.Path, err)}
 	}
 	parser, err := phone.NewParser(region)
 	if err != nil {
-		return nil, fmt.Errorf("the host's default region: %w", err)
+		return nil, connectors.Problems{conf.Problemf("", "the host's default region: %v", err)}
 	}
-	d := &data{path: path, companies: f.Companies, contacts: f.Contacts, byKey: map[string][]int{}}
+	if cfg.NewContactsFile != "" {
+		err := readLines(cfg.NewContactsFile, func(line []byte) error {
+			var ct connectors.Contact
+			if err := json.Unmarshal(line, &ct); err != nil {
+				return err
+			}
+			f.Contacts = append(f.Contacts, ct)
+			return nil
+		})
+		if err != nil {
+			return nil, connectors.Problems{conf.Problemf("new_contacts_file", "%v", err)}
+		}
+	}
+	logged := map[string]string{}
+	if cfg.LogFile != "" {
+		err := readLines(cfg.LogFile, func(line []byte) error {
+			var l logLine
+			if err := json.Unmarshal(line, &l); err != nil {
+				return err
+			}
+			if _, ok := logged[l.Key]; !ok { // the first log of a key is the one
+				logged[l.Key] = l.ID
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, connectors.Problems{conf.Problemf("log_file", "%v", err)}
+		}
+	}
+	d := &data{path: cfg.Path, parser: parser, companies: f.Companies, contacts: f.Contacts,
+		logFile: cfg.LogFile, newContactsFile: cfg.NewContactsFile, logged: logged}
 	sort.Slice(d.companies, func(i, j int) bool { return d.companies[i].ID < d.companies[j].ID })
 	sort.Slice(d.contacts, func(i, j int) bool { return d.contacts[i].ID < d.contacts[j].ID })
-	names := map[string]string{}
-	for _, co := range d.companies {
-		names[co.ID] = co.Name
-	}
 	for i := range d.contacts {
-		ct := &d.contacts[i]
-		if ct.CompanyName == "" {
-			ct.CompanyName = names[ct.CompanyID]
+		d.numbers = append(d.numbers, d.complete(&d.contacts[i]))
+	}
+	d.byKey = index(d.numbers)
+	return d, nil
+}
+
+// complete fills in what the file leaves out of a contact (its company's
+// name, its numbers' E.164 forms and extensions) and returns its numbers,
+// parsed.
+func (d *data) complete(ct *connectors.Contact) []phone.Number {
+	if co := d.company(ct.CompanyID); co != nil && ct.CompanyName == "" {
+		ct.CompanyName = co.Name
+	}
+	nums := make([]phone.Number, len(ct.Phones))
+	for j := range ct.Phones {
+		n, err := d.parser.Parse(ct.Phones[j].Raw)
+		if err != nil {
+			continue // an unreadable number matches nothing
 		}
-		nums := make([]phone.Number, len(ct.Phones))
-		for j := range ct.Phones {
-			n, err := parser.Parse(ct.Phones[j].Raw)
-			if err != nil {
-				continue // an unreadable number matches nothing
-			}
-			nums[j] = n
-			ct.Phones[j].E164, ct.Phones[j].Extension = n.E164, n.Extension
+		nums[j] = n
+		ct.Phones[j].E164, ct.Phones[j].Extension = n.E164, n.Extension
+	}
+	return nums
+}
+
+// index maps every E.164 and national number to the contacts holding it
+// (indexes into numbers, which are the contacts' parsed numbers).
+func index(numbers [][]phone.Number) map[string][]int {
+	byKey := map[string][]int{}
+	for i, nums := range numbers {
+		for _, n := range nums {
 			for _, key := range []string{n.E164, n.National} {
 				if key != "" {
-					d.byKey[key] = append(d.byKey[key], i)
+					byKey[key] = append(byKey[key], i)
 				}
 			}
 		}
-		d.numbers = append(d.numbers, nums)
 	}
-	return d, nil
+	return byKey
+}
+
+// company returns the company with the ID, or nil.
+func (d *data) company(id string) *connectors.Company {
+	i := sort.Search(len(d.companies), func(i int) bool { return d.companies[i].ID >= id })
+	if i < len(d.companies) && d.companies[i].ID == id {
+		return &d.companies[i]
+	}
+	return nil
+}
+
+// contact returns the contact with the ID, or nil.
+func (d *data) contact(id string) *connectors.Contact {
+	i := sort.Search(len(d.contacts), func(i int) bool { return d.contacts[i].ID >= id })
+	if i < len(d.contacts) && d.contacts[i].ID == id {
+		return &d.contacts[i]
+	}
+	return nil
 }
 
 // loaded returns the data, or an error before the first Configure.
@@ -191,10 +292,20 @@ func (c *Connector) LookupByPhone(_ context.Context, req *connectors.LookupReque
 	if err != nil {
 		return nil, err
 	}
-	query := phone.Number{E164: req.E164, National: req.National, Raw: req.Raw}
+	matches := d.lookup(phone.Number{E164: req.E164, National: req.National, Raw: req.Raw})
+	if req.Limit > 0 && len(matches) > req.Limit {
+		matches = matches[:req.Limit]
+	}
+	return &connectors.LookupResponse{Matches: matches}, nil
+}
+
+// lookup returns the contacts with a number matching query, strongest
+// first. CreateContact uses it too, so that "a contact has this number"
+// means the same for both.
+func (d *data) lookup(query phone.Number) []connectors.Match {
 	seen := map[int]bool{}
 	var matches []connectors.Match
-	candidates := append(append([]int(nil), d.byKey[req.E164]...), d.byKey[req.National]...)
+	candidates := append(append([]int(nil), d.byKey[query.E164]...), d.byKey[query.National]...)
 	for _, i := range candidates {
 		if seen[i] {
 			continue
@@ -213,10 +324,7 @@ func (c *Connector) LookupByPhone(_ context.Context, req *connectors.LookupReque
 		}
 	}
 	sort.SliceStable(matches, func(a, b int) bool { return matches[a].Kind.Strength() > matches[b].Kind.Strength() })
-	if req.Limit > 0 && len(matches) > req.Limit {
-		matches = matches[:req.Limit]
-	}
-	return &connectors.LookupResponse{Matches: matches}, nil
+	return matches
 }
 
 // ListContacts implements connectors.Connector.
