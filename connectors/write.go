@@ -14,7 +14,7 @@ import (
 //
 // Both writes are retried by the host until it sees an answer, across host
 // restarts and plugin crashes, so both must be idempotent: see the
-// methods. connectortest.RunWriters checks it.
+// methods. connectortest.Run checks it (its "writes" checks).
 
 // Write capabilities.
 const (

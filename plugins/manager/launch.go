@@ -107,7 +107,7 @@ func (m *Manager) launch(ctx context.Context, log hclog.Logger, spec Spec, path 
 	// A connector's capabilities may depend on its block (the PostgreSQL
 	// connector has lookups only with a phone_key): describe it again.
 	if info, err := proc.conn.Describe(ctx, &connectors.DescribeRequest{}); err == nil {
-		proc.info = *info
+		proc.info = proc.allowed(*info)
 	}
 	log.Info("plugin started", "path", path, "pid", proc.pid,
 		"connector", proc.info.Name, "version", proc.info.Version)
@@ -193,16 +193,11 @@ func (proc *process) dispense(ctx context.Context, spec Spec, path string) error
 		proc.kill(false)
 		return fmt.Errorf("plugin %q for connector %q: Describe failed: %w", spec.Plugin, spec.Name, err)
 	}
-	proc.info = *info
 	if proc.client != nil {
 		proc.version = proc.client.NegotiatedVersion()
 	}
-	if proc.version != 0 && proc.version < connectors.ProtocolVersion {
-		// Writes were added in a later version: whatever it declares, it
-		// cannot be asked to write.
-		proc.info.Capabilities = slices.DeleteFunc(slices.Clone(info.Capabilities), func(c connectors.Capability) bool {
-			return c == connectors.CapLogCall || c == connectors.CapCreateContact
-		})
+	proc.info = proc.allowed(*info)
+	if proc.readOnly() {
 		log.Info("plugin speaks an older connector protocol: it can be read from, not written to (rebuild it against this switchboard's connectors package to write)",
 			"plugin_protocol_version", proc.version, "host_protocol_version", connectors.ProtocolVersion)
 	}
@@ -211,6 +206,23 @@ func (proc *process) dispense(ctx context.Context, spec Spec, path string) error
 			"plugin_protocol_version", info.ProtocolVersion, "host_protocol_version", connectors.ProtocolVersion)
 	}
 	return nil
+}
+
+// readOnly reports a plugin that negotiated a protocol version without
+// the writes.
+func (proc *process) readOnly() bool {
+	return proc.version != 0 && proc.version < connectors.ProtocolVersion
+}
+
+// allowed is info without the write capabilities of a read-only plugin:
+// whatever it declares, it cannot be asked to write.
+func (proc *process) allowed(info connectors.DescribeResponse) connectors.DescribeResponse {
+	if proc.readOnly() {
+		info.Capabilities = slices.DeleteFunc(slices.Clone(info.Capabilities), func(c connectors.Capability) bool {
+			return c == connectors.CapLogCall || c == connectors.CapCreateContact
+		})
+	}
+	return info
 }
 
 // env is the plugin's environment: the host's, the plugin log level (the

@@ -417,7 +417,7 @@ func (p *Plugin) CreateContact(ctx context.Context, req *connectors.CreateContac
 func (p *Plugin) readOnly() bool {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return p.proc != nil && p.proc.version != 0 && p.proc.version < connectors.ProtocolVersion
+	return p.proc != nil && p.proc.readOnly()
 }
 
 func (p *Plugin) cannotWrite(op string) error {
