@@ -130,6 +130,51 @@ type call struct {
 	body   any
 	search bool // counts against the search limit
 	change bool // a changed-since search: also counts against its share
+	// unsafe marks a request that is not idempotent (a create): once it
+	// may have reached HubSpot, a network failure or a 5xx is not retried
+	// but reported with an unknownOutcome cause (write.go decides what to
+	// do); a 429, or a failure to connect, is still retried, as HubSpot
+	// applied nothing.
+	unsafe bool
+}
+
+// unknownOutcome is the cause of an unsafe request's error when HubSpot
+// may or may not have applied it: its answer was lost (a dropped
+// connection, a timeout, a cancelled call) or was a 5xx, which a gateway
+// may send after HubSpot did the work.
+type unknownOutcome struct{ cause error }
+
+// unknownOutcomeText is unknownOutcome's text, which the messages of the
+// errors it causes contain.
+const unknownOutcomeText = "HubSpot may or may not have applied it"
+
+func (e *unknownOutcome) Error() string { return unknownOutcomeText }
+func (e *unknownOutcome) Unwrap() error { return e.cause }
+
+// isUnknownOutcome reports whether err is an unsafe request's failure
+// whose outcome is unknown.
+func isUnknownOutcome(err error) bool {
+	var u *unknownOutcome
+	return errors.As(err, &u)
+}
+
+// statusError is the cause of an error HubSpot answered with a 4xx
+// status, for callers that handle some (a 409, a 404) themselves.
+type statusError struct {
+	status int
+	api    apiError
+}
+
+func (e *statusError) Error() string { return e.api.describe(e.status) }
+
+// httpStatus returns the 4xx status and body of an error HubSpot
+// answered, or 0.
+func httpStatus(err error) (int, *apiError) {
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.status, &se.api
+	}
+	return 0, nil
 }
 
 // apiError is HubSpot's error body.
@@ -180,12 +225,19 @@ func (cl *client) do(ctx context.Context, c call, out any) error {
 		}
 		resp, err := req.Execute(c.method, c.path)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctxError(c.op, ctx)
-			}
 			reason := "network failure"
 			if isTimeout(err) {
 				reason = "timeout"
+			}
+			if c.unsafe && !notSent(err) {
+				if ctx.Err() != nil {
+					reason, err = "the call ended", ctx.Err()
+				}
+				return &connectors.Error{Class: connectors.ClassUnavailable, Op: c.op, Err: &unknownOutcome{cause: err},
+					Message: fmt.Sprintf("%s %s at %s got no answer (%s: %s): %s", c.method, c.path, cl.host, reason, redactURL(err), unknownOutcomeText)}
+			}
+			if ctx.Err() != nil {
+				return ctxError(c.op, ctx)
 			}
 			if retries < cl.maxRetries {
 				cl.log.Debug("retrying HubSpot request", "op", c.op, "path", c.path, "reason", reason, "error", err)
@@ -229,6 +281,9 @@ func (cl *client) do(ctx context.Context, c call, out any) error {
 			cl.pause(c.search, wait)
 			cl.log.Debug("HubSpot rate limit reached; pausing", "op", c.op, "policy", ae.PolicyName, "wait", wait)
 			continue
+		case status >= 500 && c.unsafe:
+			return &connectors.Error{Class: connectors.ClassUnavailable, Op: c.op, Err: &unknownOutcome{},
+				Message: fmt.Sprintf("%s: %s", ae.describe(status), unknownOutcomeText)}
 		case status >= 500:
 			if retries < cl.maxRetries {
 				cl.log.Debug("retrying HubSpot request", "op", c.op, "path", c.path, "status", status)
@@ -243,14 +298,18 @@ func (cl *client) do(ctx context.Context, c call, out any) error {
 		case status == http.StatusUnauthorized:
 			return connectors.Errorf(connectors.ClassUnauthorized, c.op,
 				"%s: HubSpot refused the token; check token: in the connector's config (a private app token, not an API key)", ae.describe(status))
+		case status == http.StatusForbidden && c.unsafe:
+			return connectors.Errorf(connectors.ClassUnauthorized, c.op,
+				"%s: the token lacks a scope; give the private app crm.objects.contacts.write (logging calls and creating contacts need it)",
+				ae.describe(status))
 		case status == http.StatusForbidden:
 			return connectors.Errorf(connectors.ClassUnauthorized, c.op,
 				"%s: the token lacks a scope; give the private app crm.objects.contacts.read and crm.objects.companies.read", ae.describe(status))
 		case status == http.StatusNotFound:
 			return connectors.Errorf(connectors.ClassBadConfig, c.op,
-				"%s for %s %s%s: is base_url the HubSpot API's root (%s)?", ae.describe(status), c.method, cl.base, c.path, DefaultBaseURL)
+				"%w for %s %s%s: is base_url the HubSpot API's root (%s)?", &statusError{status, ae}, c.method, cl.base, c.path, DefaultBaseURL)
 		default:
-			return connectors.Errorf(connectors.ClassInvalidRequest, c.op, "%s", ae.describe(status))
+			return connectors.Errorf(connectors.ClassInvalidRequest, c.op, "%w", &statusError{status, ae})
 		}
 	}
 }
@@ -368,6 +427,14 @@ func ctxErrorOr(op string, ctx context.Context, err error) error {
 		return ctxError(op, ctx)
 	}
 	return err
+}
+
+// notSent reports whether a request failed before any of it reached
+// HubSpot: the connection could not be made.
+func notSent(err error) bool {
+	var oe *net.OpError
+	var de *net.DNSError
+	return errors.As(err, &de) || (errors.As(err, &oe) && oe.Op == "dial")
 }
 
 func isTimeout(err error) bool {

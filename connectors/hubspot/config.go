@@ -45,6 +45,22 @@ type fileConfig struct {
 	RateLimit     rateLimitConfig        `yaml:"rate_limit"`
 	Fields        map[string]fieldConfig `yaml:"fields"`
 	CompanyFields map[string]fieldConfig `yaml:"company_fields"`
+	// LogCall and CreateContact turn the writes on (write.go).
+	LogCall       logCallConfig       `yaml:"log_call"`
+	CreateContact createContactConfig `yaml:"create_contact"`
+}
+
+// logCallConfig is the log_call block.
+type logCallConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// KeyProperty is the custom call property (single-line text) that
+	// holds each log's idempotency key.
+	KeyProperty string `yaml:"key_property"`
+}
+
+// createContactConfig is the create_contact block.
+type createContactConfig struct {
+	Enabled bool `yaml:"enabled"`
 }
 
 // rateLimitConfig is the client-side rate limit.
@@ -79,6 +95,23 @@ type settings struct {
 	fields                []conf.Field // contacts, sorted by name; Source is the property
 	companyFields         []conf.Field // companies, sorted by name
 	parser                *phone.Parser
+	// writes (write.go)
+	logCall       bool
+	keyProperty   string
+	createContact bool
+}
+
+// capabilities are what the configuration lets the connector do.
+func (s *settings) capabilities() []connectors.Capability {
+	caps := []connectors.Capability{connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies,
+		connectors.CapChangedSince}
+	if s.logCall {
+		caps = append(caps, connectors.CapLogCall)
+	}
+	if s.createContact {
+		caps = append(caps, connectors.CapCreateContact)
+	}
+	return caps
 }
 
 // propertyRE is what a HubSpot property's internal name looks like.
@@ -95,6 +128,7 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Prob
 			ChangeSearchPerSecond: DefaultChangeSearchPerSecond},
 		ChangePollInterval: conf.Duration(DefaultChangePollInterval),
 		SearchLag:          conf.Duration(DefaultSearchLag),
+		LogCall:            logCallConfig{KeyProperty: DefaultKeyProperty},
 	}
 	problems := conf.Decode(req.Config, &fc)
 	add := func(path, format string, args ...any) {
@@ -112,6 +146,10 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Prob
 		changePollInterval:    fc.ChangePollInterval.Std(),
 		searchLag:             fc.SearchLag.Std(),
 		changeSearchPerSecond: fc.RateLimit.ChangeSearchPerSecond,
+
+		logCall:       fc.LogCall.Enabled,
+		keyProperty:   strings.TrimSpace(fc.LogCall.KeyProperty),
+		createContact: fc.CreateContact.Enabled,
 	}
 
 	if u, err := url.Parse(s.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -162,6 +200,15 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Prob
 	if s.searchLag < 0 || s.searchLag > maxSearchLag {
 		add("search_lag", "search_lag must be between 0s and %s, got %s: how long HubSpot's search takes to show a change (a few seconds)",
 			maxSearchLag, s.searchLag)
+	}
+	switch kp := s.keyProperty; {
+	case !propertyRE.MatchString(kp):
+		add("log_call.key_property", "key_property %q is not a HubSpot internal property name (lower case letters, digits and _): "+
+			"create a single-line text call property in HubSpot (Settings > Properties > Call properties) and give its internal name, "+
+			"or leave key_property out to use %s", fc.LogCall.KeyProperty, DefaultKeyProperty)
+	case strings.HasPrefix(kp, "hs_") || kp == propOwner:
+		add("log_call.key_property", "key_property %q is one of HubSpot's own call properties, which hold the call's details: "+
+			"create a custom single-line text call property for the key (like %s) and name it here", kp, DefaultKeyProperty)
 	}
 	var fieldProblems []connectors.Problem
 	s.fields, fieldProblems = parseFields("fields", fc.Fields)

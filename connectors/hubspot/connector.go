@@ -44,6 +44,8 @@ type Connector struct {
 	log   hclog.Logger
 	clock clock
 	state atomic.Pointer[state]
+	// locks serialise the writes of one key or number (write.go).
+	locks keyedMutex
 }
 
 // state is one configuration and its client.
@@ -51,6 +53,7 @@ type state struct {
 	set   *settings
 	api   *client
 	feeds map[string]*changeFeed // changed-since lists, by object type
+	mem   *writeMemory           // the writes' memory (write.go), kept across Configures of one account
 }
 
 // New returns an unconfigured HubSpot connector logging to logger (nil: no
@@ -66,15 +69,20 @@ func newConnector(logger hclog.Logger, clk clock) *Connector {
 	return &Connector{log: logger, clock: clk}
 }
 
-// Describe implements connectors.Connector.
+// Describe implements connectors.Connector. The writes are declared once
+// a configuration enables them.
 func (c *Connector) Describe(context.Context, *connectors.DescribeRequest) (*connectors.DescribeResponse, error) {
+	caps := (&settings{}).capabilities()
+	if st := c.state.Load(); st != nil {
+		caps = st.set.capabilities()
+	}
 	return &connectors.DescribeResponse{
 		Name:            "hubspot",
 		Version:         Version,
 		ProtocolVersion: connectors.ProtocolVersion,
-		Capabilities: []connectors.Capability{connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies,
-			connectors.CapChangedSince},
-		Description: "HubSpot CRM contacts and companies (search for live lookups and changed records, lists for the index)",
+		Capabilities:    caps,
+		Description: "HubSpot CRM contacts and companies (search for live lookups and changed records, lists for the index); " +
+			"logs calls and creates contacts when enabled",
 	}, nil
 }
 
@@ -92,6 +100,11 @@ func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequ
 		return &connectors.ConfigureResponse{}, nil
 	}
 	st := &state{set: s, api: newClient(s, c.log, c.clock), feeds: newChangeFeeds(s)}
+	if old := c.state.Load(); old != nil && old.set.baseURL == s.baseURL && old.set.token == s.token {
+		st.mem = old.mem
+	} else {
+		st.mem = newWriteMemory(c.clock.now())
+	}
 	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	err := st.api.do(pctx, call{op: "Configure", method: http.MethodGet, path: pathContacts,
@@ -107,6 +120,14 @@ func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequ
 			return nil, ctxError("Configure", ctx)
 		}
 		c.log.Warn("could not check the HubSpot token now; will keep trying on use", "base_url", s.baseURL, "error", err)
+	}
+	if s.logCall && err == nil {
+		// A missing key property stops only the logging, so it is a
+		// warning here (and Check's failure), not a refused
+		// configuration that would stop the lookups too.
+		if err := c.checkKeyProperty(pctx, st, "Configure"); err != nil {
+			c.log.Warn("cannot log calls until this is fixed", "error", err)
+		}
 	}
 	c.state.Store(st)
 	c.log.Info("configured", "base_url", s.baseURL, "fields", len(s.fields), "company_fields", len(s.companyFields))
@@ -132,6 +153,17 @@ func (c *Connector) Check(ctx context.Context, _ *connectors.CheckRequest) (*con
 	}
 	resp := &connectors.CheckResponse{Records: -1,
 		Detail: fmt.Sprintf("HubSpot at %s accepts the token", st.set.baseURL)}
+	if st.set.logCall {
+		err := c.checkKeyProperty(ctx, st, "Check")
+		switch connectors.ClassOf(err) {
+		case "":
+			resp.Detail += fmt.Sprintf("; call property %s exists", st.set.keyProperty)
+		case connectors.ClassUnauthorized:
+			resp.Detail += fmt.Sprintf("; call property %s not checked: %v", st.set.keyProperty, err)
+		default:
+			return nil, err
+		}
+	}
 	var p page
 	err = st.api.do(ctx, call{op: "Check", method: http.MethodPost, path: pathSearchContact, search: true,
 		body: searchBody{FilterGroups: []filterGroup{}, Properties: []string{propFirstName}, Limit: 1}}, &p)
@@ -199,18 +231,16 @@ func (c *Connector) LookupByPhone(ctx context.Context, req *connectors.LookupReq
 	if limit <= 0 {
 		limit = defaultLookupLimit
 	}
-	var p page
-	err = st.api.do(ctx, call{op: "LookupByPhone", method: http.MethodPost, path: pathSearchContact, search: true,
-		body: searchBody{
-			FilterGroups: lookupGroups(q),
-			Properties:   contactProperties(st.set),
-			Limit:        min(maxSearchLimit, max(2*limit, 20)),
-			After:        "0",
-		}}, &p)
+	matches, err := c.lookup(ctx, st, "LookupByPhone", q, limit)
 	if err != nil {
 		return nil, err
 	}
+	return &connectors.LookupResponse{Matches: matches}, nil
+}
 
+// matches reads a phone search's answer: the contacts one of whose numbers
+// truly matches q, strongest first then by id, at most limit.
+func (c *Connector) matches(st *state, q phone.Number, p *page, limit int) []connectors.Match {
 	type hit struct {
 		match connectors.Match
 		id    int64
@@ -239,11 +269,11 @@ func (c *Connector) LookupByPhone(ctx context.Context, req *connectors.LookupReq
 	if len(hits) > limit {
 		hits = hits[:limit]
 	}
-	resp := &connectors.LookupResponse{Matches: make([]connectors.Match, len(hits))}
+	out := make([]connectors.Match, len(hits))
 	for i, h := range hits {
-		resp.Matches[i] = h.match
+		out[i] = h.match
 	}
-	return resp, nil
+	return out
 }
 
 // ListContacts implements connectors.Connector: contacts in HubSpot's id

@@ -10,7 +10,7 @@
 //	max_retries: 3                     # retries of a 5xx or a network failure
 //	page_size: 100                     # list page size, 1-100 (HubSpot's cap)
 //	change_poll_interval: 5s           # least time between two changed-since searches of a type
-//	search_lag: 10s                    # how late search may show a change
+//	search_lag: 10s                    # how late search may show a change (also the writes' guard window)
 //	rate_limit:
 //	  requests_per_10s: 100            # HubSpot: 100 (Free/Starter) to 190 (Pro/Enterprise)
 //	  search_per_second: 5             # HubSpot: 5 search requests a second
@@ -19,9 +19,15 @@
 //	  balance: {property: account_balance, type: number}  # string | number | bool | date
 //	company_fields:
 //	  tier: {property: customer_tier}
+//	log_call:                          # write calls (capability log_call)
+//	  enabled: true                    # default false
+//	  key_property: switchboard_call_key  # custom call property holding each log's key
+//	create_contact:                    # create contacts (capability create_contact)
+//	  enabled: true                    # default false
 //
 // The private app needs the crm.objects.contacts.read and
-// crm.objects.companies.read scopes.
+// crm.objects.companies.read scopes, and crm.objects.contacts.write to log
+// calls or create contacts.
 //
 // # Lookups
 //
@@ -52,6 +58,36 @@
 // change_poll_interval (default 5s; sooner polls are answered from the last
 // search), looking back search_lag (default 10s) for late-searchable
 // changes; see changes.go.
+//
+// # Writes
+//
+// With log_call enabled, LogCall creates a call engagement
+// (POST /crm/v3/objects/calls) associated with the contact (type 194) and
+// the company (182): hs_timestamp the call's start (UTC, milliseconds),
+// hs_call_duration the talk time in milliseconds, hs_call_direction,
+// hs_call_from_number and hs_call_to_number, hs_call_status (answered:
+// COMPLETED; missed and voicemail: NO_ANSWER, a voicemail's title saying
+// so), hs_call_title, hs_call_body (the host's Markdown, as is),
+// hs_call_recording_url and hubspot_owner_id when known, and the request's
+// key in key_property. That property must exist: create it in HubSpot
+// (Settings > Properties > Call properties, single-line text, internal
+// name as key_property). Configure warns and Check fails while it does not;
+// a write that meets HubSpot's "Property ... does not exist" is bad_config.
+//
+// With create_contact enabled, CreateContact looks the number up as
+// LookupByPhone does and answers the contact found (Existing), or creates
+// one (POST /crm/v3/objects/contacts: firstname, lastname, phone in E.164,
+// hubspot_owner_id, the company as primary company) and answers it as
+// lookups will; a 409 naming an existing contact answers that one.
+//
+// HubSpot has no idempotency key, so both writes guard themselves: a lock
+// per key (or number), a memory of what this process wrote, a search
+// before creating, and, while search_lag says a search miss proves nothing
+// (after a start, or after an attempt whose answer was lost or was a 5xx),
+// a retryable unavailable error instead of a second record. A create is
+// never retried inside the connector once it may have reached HubSpot.
+// See write.go for the reasoning. A logged call costs two requests (one a
+// search), a retry of a call this process logged none.
 //
 // # Rate limits and errors
 //

@@ -80,6 +80,12 @@ func (s *Server) rateLimited(policy string) reply {
 // Fault is one scripted misbehaviour, used up by one request to its route.
 // The request has passed the token check and the rate limits.
 type Fault struct {
+	// AfterApply serves the request first, so that a write is applied,
+	// and only then misbehaves: Drop loses the answer, Status replaces it
+	// (a gateway's 502 or 504 in front of a HubSpot that did the work),
+	// Delay holds the answer. The client cannot tell whether it was
+	// applied.
+	AfterApply bool
 	// Delay holds the request this long (real time) first; with no Status
 	// and no Drop the request is then served normally.
 	Delay time.Duration
@@ -115,6 +121,22 @@ func (s *Server) Delay(route string, n int, d time.Duration) { s.faults.Delay(ro
 
 // Drop closes the connection of the next n requests to route unanswered.
 func (s *Server) Drop(route string, n int) { s.faults.Drop(route, n) }
+
+// LoseAnswer serves the next n requests to route (a create is applied)
+// and then closes their connections unanswered.
+func (s *Server) LoseAnswer(route string, n int) {
+	s.Script(route, slices.Repeat([]Fault{{AfterApply: true, Drop: true}}, n)...)
+}
+
+// FailAfterApply serves the next requests to route (a create is applied)
+// and then answers them with the statuses, one each, instead.
+func (s *Server) FailAfterApply(route string, statuses ...int) {
+	faults := make([]Fault, len(statuses))
+	for i, st := range statuses {
+		faults[i] = Fault{AfterApply: true, Status: st}
+	}
+	s.Script(route, faults...)
+}
 
 // PendingFaults returns how many scripted faults are still queued.
 func (s *Server) PendingFaults() int { return s.faults.Pending() }

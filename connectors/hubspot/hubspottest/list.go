@@ -68,7 +68,7 @@ func propertyList(q url.Values, key string) []string {
 
 // render builds the JSON of a record: the asked-for properties (the type's
 // defaults when none are asked for) that exist, null when unset, and
-// always createdate, the last-modified date and hs_object_id.
+// always the created and last-modified dates and hs_object_id.
 func (s *Server) render(t ObjectType, id string, props map[string]string, createdAt, updatedAt time.Time, archived bool, want []string) objectJSON {
 	if len(want) == 0 {
 		want = defaultProps[t]
@@ -77,7 +77,7 @@ func (s *Server) render(t ObjectType, id string, props map[string]string, create
 		ID: id, Properties: map[string]*string{},
 		CreatedAt: formatTime(createdAt), UpdatedAt: formatTime(updatedAt), Archived: archived,
 	}
-	for _, p := range append(slices.Clone(want), propCreateDate, lastModifiedProp(t), propObjectID) {
+	for _, p := range append(slices.Clone(want), createDateProp(t), lastModifiedProp(t), propObjectID) {
 		if !s.knows(t, p) {
 			continue // HubSpot leaves out properties that do not exist
 		}
@@ -111,6 +111,14 @@ func (s *Server) associationsOf(o *object, want []string) map[string]association
 		case o.typ == Companies && other == Contacts:
 			for _, c := range s.companyContacts(o) {
 				res = append(res, associationJSON{ID: c, Type: AssocCompanyToContact})
+			}
+		case o.typ == Calls && other == Contacts:
+			for _, c := range o.contacts {
+				res = append(res, associationJSON{ID: c, Type: AssocCallToContact})
+			}
+		case o.typ == Calls && other == Companies:
+			for _, c := range o.companies {
+				res = append(res, associationJSON{ID: c, Type: AssocCallToCompany})
 			}
 		}
 		if len(res) > 0 {

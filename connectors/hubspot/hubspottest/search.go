@@ -183,8 +183,8 @@ func (s *Server) candidates(t ObjectType, groups []filterGroup) []*object {
 // ignoring case, except by the range operators (LT, LTE, GT, GTE,
 // BETWEEN), which compare numbers and instants as such.
 var numericProps = map[string]bool{
-	propObjectID: true, PropAssociatedCompany: true, propCreateDate: true,
-	"lastmodifieddate": true, "hs_lastmodifieddate": true,
+	propObjectID: true, PropAssociatedCompany: true, propCreateDate: true, propCallCreateDate: true,
+	"lastmodifieddate": true, "hs_lastmodifieddate": true, PropCallTimestamp: true, PropCallDuration: true,
 }
 
 // searchOffset reads a search's after: an offset, as a string or a number.

@@ -18,12 +18,18 @@ const (
 	RouteList   = "GET /crm/v3/objects/{objectType}"
 	RouteGet    = "GET /crm/v3/objects/{objectType}/{objectId}"
 	RouteSearch = "POST /crm/v3/objects/{objectType}/search"
+	// RouteCreate creates a contact, company or call.
+	RouteCreate = "POST /crm/v3/objects/{objectType}"
+	// RouteProperty reads one property's definition.
+	RouteProperty = "GET /crm/v3/properties/{objectType}/{propertyName}"
 	// AnyRoute scripts a fault for whichever request comes next.
 	AnyRoute = fakeapi.AnyRoute
 )
 
 // Routes lists the routes the fake serves.
-func Routes() []string { return []string{RouteList, RouteGet, RouteSearch} }
+func Routes() []string {
+	return []string{RouteList, RouteGet, RouteSearch, RouteCreate, RouteProperty}
+}
 
 // Defaults for zero Options fields.
 const (
@@ -51,7 +57,10 @@ type Options struct {
 	// DailyLimit is how many requests a token may make per UTC day
 	// (default 250,000; Unlimited for none).
 	DailyLimit int
-	// SearchLag is how long a write takes to show in search (default 0).
+	// SearchLag is how long a write takes to show in search, for every
+	// object type, calls included (default 0, which the read-side tests
+	// and benchmarks rely on; HubSpot's is a few seconds, so tests of
+	// writes should set it, on a clock of their own, Now).
 	SearchLag time.Duration
 	// Region is the region numbers without a country code are read in for
 	// the computed searchable phone properties (default "US").
@@ -164,7 +173,7 @@ func (s *Server) Reset() {
 }
 
 func (s *Server) reset() {
-	s.store = map[ObjectType]*objectStore{Contacts: newObjectStore(), Companies: newObjectStore()}
+	s.store = map[ObjectType]*objectStore{Contacts: newObjectStore(), Companies: newObjectStore(), Calls: newObjectStore()}
 	s.nextID = 1
 	s.faults.Reset()
 	s.limits = map[string]*tokenLimits{}
@@ -217,17 +226,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, route string, par
 		rep := s.rateLimited(policy)
 		return &rep, hdr
 	}
-	if f, ok := s.faults.Next(route); ok {
-		if f.Delay > 0 && !s.lb.Wait(f.Delay) {
-			return nil, nil
-		}
-		if f.Drop {
-			fakeapi.DropConnection(w)
-			return nil, nil
-		}
-		if f.Status != 0 {
-			rep := s.faultReply(f)
-			return &rep, hdr
+	f, faulty := s.faults.Next(route)
+	if faulty && !f.AfterApply {
+		if rep, done := s.misbehave(w, f); done {
+			return rep, hdr
 		}
 	}
 	typ, ok := parseObjectType(params["objectType"])
@@ -236,23 +238,63 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, route string, par
 			fmt.Sprintf("Unable to infer object type from: %s", params["objectType"]))
 		return &rep, hdr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var rep reply
-	switch route {
-	case RouteList:
-		rep = s.list(typ, r.URL.Query())
-	case RouteGet:
-		rep = s.get(typ, params["objectId"], r.URL.Query())
-	case RouteSearch:
-		rep = s.search(typ, body)
+	rep := s.handle(r, route, params, typ, body)
+	if faulty && f.AfterApply {
+		if rep, done := s.misbehave(w, f); done {
+			return rep, hdr
+		}
 	}
 	return &rep, hdr
+}
+
+// misbehave applies a fault: it waits out its delay, then drops the
+// connection (nil, true), answers its status (the reply, true), or lets
+// the request be answered normally (nil, false). A close during the delay
+// is a dropped connection.
+func (s *Server) misbehave(w http.ResponseWriter, f Fault) (*reply, bool) {
+	if f.Delay > 0 && !s.lb.Wait(f.Delay) {
+		return nil, true
+	}
+	if f.Drop {
+		fakeapi.DropConnection(w)
+		return nil, true
+	}
+	if f.Status != 0 {
+		rep := s.faultReply(f)
+		return &rep, true
+	}
+	return nil, false
+}
+
+// handle runs the route's handler under mu.
+func (s *Server) handle(r *http.Request, route string, params map[string]string, typ ObjectType, body []byte) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch route {
+	case RouteList:
+		return s.list(typ, r.URL.Query())
+	case RouteGet:
+		return s.get(typ, params["objectId"], r.URL.Query())
+	case RouteSearch:
+		return s.search(typ, body)
+	case RouteCreate:
+		return s.create(typ, body)
+	case RouteProperty:
+		return s.property(typ, params["propertyName"])
+	}
+	return s.apiErrorLocked(http.StatusNotFound, CategoryObjectNotFound, "no API route for "+route)
 }
 
 // match finds the route of a request and its path parameters; "" when the
 // fake has no such route.
 func match(method, path string) (string, map[string]string) {
+	if rest, ok := strings.CutPrefix(path, "/crm/v3/properties/"); ok {
+		parts := strings.Split(rest, "/")
+		if len(parts) == 2 && parts[0] != "" && parts[1] != "" && method == http.MethodGet {
+			return RouteProperty, map[string]string{"objectType": parts[0], "propertyName": parts[1]}
+		}
+		return "", nil
+	}
 	rest, ok := strings.CutPrefix(path, "/crm/v3/objects/")
 	if !ok {
 		return "", nil
@@ -266,6 +308,8 @@ func match(method, path string) (string, map[string]string) {
 	switch {
 	case len(parts) == 1 && method == http.MethodGet:
 		return RouteList, map[string]string{"objectType": parts[0]}
+	case len(parts) == 1 && method == http.MethodPost:
+		return RouteCreate, map[string]string{"objectType": parts[0]}
 	case len(parts) == 2 && parts[1] == "search" && method == http.MethodPost:
 		return RouteSearch, map[string]string{"objectType": parts[0]}
 	case len(parts) == 2 && method == http.MethodGet:

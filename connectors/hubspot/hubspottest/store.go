@@ -16,6 +16,9 @@ type ObjectType string
 const (
 	Contacts  ObjectType = "contacts"
 	Companies ObjectType = "companies"
+	// Calls are call engagements (activities), logged against contacts
+	// and companies.
+	Calls ObjectType = "calls"
 )
 
 // parseObjectType reads an object type as HubSpot accepts it in paths: by
@@ -26,6 +29,8 @@ func parseObjectType(s string) (ObjectType, bool) {
 		return Contacts, true
 	case "companies", "company", "0-2":
 		return Companies, true
+	case "calls", "call", "0-48":
+		return Calls, true
 	}
 	return "", false
 }
@@ -36,7 +41,29 @@ const (
 	AssocContactToCompanyPrimary = "contact_to_company"
 	AssocContactToCompany        = "contact_to_company_unlabeled"
 	AssocCompanyToContact        = "company_to_contact"
+	AssocCallToContact           = "call_to_contact"
+	AssocCallToCompany           = "call_to_company"
 )
+
+// HubSpot-defined association type ids, as a create request's
+// associations name them (category HUBSPOT_DEFINED).
+const (
+	// AssocTypeContactToCompanyPrimary makes the company the contact's
+	// primary one; AssocTypeContactToCompany is the unlabelled
+	// association. The fake makes a contact's first company its primary
+	// one either way.
+	AssocTypeContactToCompanyPrimary = 1
+	AssocTypeContactToCompany        = 279
+	AssocTypeCallToContact           = 194
+	AssocTypeCallToCompany           = 182
+)
+
+// assocTypes says, per object type being created, which record type each
+// HUBSPOT_DEFINED association type id points at.
+var assocTypes = map[ObjectType]map[int]ObjectType{
+	Contacts: {AssocTypeContactToCompanyPrimary: Companies, AssocTypeContactToCompany: Companies},
+	Calls:    {AssocTypeCallToContact: Contacts, AssocTypeCallToCompany: Companies},
+}
 
 // Computed and default properties.
 const (
@@ -45,14 +72,38 @@ const (
 	PropAssociatedCompany = "associatedcompanyid"
 	propObjectID          = "hs_object_id"
 	propCreateDate        = "createdate"
+	propCallCreateDate    = "hs_createdate"
+)
+
+// Call properties (HubSpot's own; a custom one must be defined first, see
+// DefineCallProperty).
+const (
+	PropCallTimestamp    = "hs_timestamp" // required
+	PropCallTitle        = "hs_call_title"
+	PropCallBody         = "hs_call_body"
+	PropCallDirection    = "hs_call_direction" // INBOUND or OUTBOUND
+	PropCallDuration     = "hs_call_duration"  // milliseconds
+	PropCallFrom         = "hs_call_from_number"
+	PropCallTo           = "hs_call_to_number"
+	PropCallStatus       = "hs_call_status" // COMPLETED, NO_ANSWER, BUSY, FAILED or CANCELED
+	PropCallRecordingURL = "hs_call_recording_url"
+	PropOwner            = "hubspot_owner_id"
 )
 
 // lastModifiedProp is the type's "last modified" property.
 func lastModifiedProp(t ObjectType) string {
-	if t == Companies {
-		return "hs_lastmodifieddate"
+	if t == Contacts {
+		return "lastmodifieddate"
 	}
-	return "lastmodifieddate"
+	return "hs_lastmodifieddate"
+}
+
+// createDateProp is the type's "created" property.
+func createDateProp(t ObjectType) string {
+	if t == Calls {
+		return propCallCreateDate
+	}
+	return propCreateDate
 }
 
 // standardProps are the properties every account has, by type; filters on
@@ -68,6 +119,11 @@ var standardProps = map[ObjectType][]string{
 	Companies: {
 		"name", "domain", "phone", "website", "hubspot_owner_id", "city", "country", "industry",
 		propCreateDate, "hs_lastmodifieddate", propObjectID,
+	},
+	Calls: {
+		PropCallTimestamp, PropCallTitle, PropCallBody, PropCallDirection, PropCallDuration, PropCallFrom, PropCallTo,
+		PropCallStatus, PropCallRecordingURL, PropOwner,
+		propCallCreateDate, "hs_lastmodifieddate", propObjectID,
 	},
 }
 
@@ -88,9 +144,11 @@ type Object struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	Archived  bool
-	// Companies (contacts only) are the ids of the associated companies,
-	// the first being the primary one.
+	// Companies are the ids of the associated companies: a contact's, the
+	// first being its primary one, or a call's.
 	Companies []string
+	// Contacts (calls only) are the ids of the associated contacts.
+	Contacts []string
 }
 
 // version is a record as search sees it from a point in time on.
@@ -110,8 +168,8 @@ type object struct {
 	// createdAt, updatedAt and archived are the current ones.
 	createdAt, updatedAt time.Time
 	archived             bool
-	companies            []string // associated companies (contacts), primary first
-	contacts             []string // associated contacts (companies)
+	companies            []string // associated companies (contacts, primary first; calls)
+	contacts             []string // associated contacts (companies, calls)
 	// versions is the history search reads, oldest first; versions that
 	// can no longer be seen are trimmed.
 	versions []version
@@ -124,6 +182,8 @@ type objectStore struct {
 	byID  map[int64]*object
 	order []int64         // every id, ascending
 	known map[string]bool // property names that exist
+	// defined are the properties defined with DefineProperty, by name.
+	defined map[string]Property
 	// eq indexes, for search, every value a version of a record has held,
 	// for the properties searched with EQ so far: property → lower-cased
 	// value → record ids. It may name records that no longer match; search
@@ -132,7 +192,8 @@ type objectStore struct {
 }
 
 func newObjectStore() *objectStore {
-	return &objectStore{byID: map[int64]*object{}, known: map[string]bool{}, eq: map[string]map[string][]int64{}}
+	return &objectStore{byID: map[int64]*object{}, known: map[string]bool{}, defined: map[string]Property{},
+		eq: map[string]map[string][]int64{}}
 }
 
 // add stores o, keeping order sorted (appending is the common case).
@@ -215,7 +276,9 @@ func parseID(id string) (int64, error) {
 
 // Put stores records with the ids they carry, replacing any with the same
 // id. For contacts, Companies sets the associations (the companies need not
-// exist yet). It fails on a record without a numeric id.
+// exist yet); for calls, Contacts and Companies do. Like a record that
+// HubSpot holds, a record put defines the properties it has. It fails on a
+// record without a numeric id.
 func (s *Server) Put(t ObjectType, objs ...Object) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -246,12 +309,21 @@ func (s *Server) putLocked(t ObjectType, objs []Object) error {
 				s.unlinkCompanies(old)
 			}
 		}
-		if t == Contacts {
+		if t == Contacts || t == Calls {
 			for _, c := range in.Companies {
 				if _, err := parseID(c); err != nil {
 					return err
 				}
 				o.companies = appendUnique(o.companies, c)
+			}
+		}
+		if t == Calls {
+			o.contacts = nil
+			for _, c := range in.Contacts {
+				if _, err := parseID(c); err != nil {
+					return err
+				}
+				o.contacts = appendUnique(o.contacts, c)
 			}
 		}
 		o.props = s.withComputed(o, in.Properties)
@@ -268,7 +340,8 @@ func (s *Server) putLocked(t ObjectType, objs []Object) error {
 }
 
 // Create stores a new record with the next free id and returns the id.
-// It panics on an unknown object type.
+// It panics on an unknown object type. (The API's create is
+// POST /crm/v3/objects/{objectType}; this is for seeding.)
 func (s *Server) Create(t ObjectType, props map[string]string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -344,10 +417,19 @@ func (s *Server) Get(t ObjectType, id string) (Object, bool) {
 	if err != nil {
 		return Object{}, false
 	}
-	return Object{
+	return s.export(o), true
+}
+
+// export copies a stored record out. Callers hold mu.
+func (s *Server) export(o *object) Object {
+	out := Object{
 		ID: o.idString(), Properties: maps.Clone(o.props), CreatedAt: o.createdAt, UpdatedAt: o.updatedAt,
 		Archived: o.archived, Companies: slices.Clone(o.companies),
-	}, true
+	}
+	if o.typ == Calls {
+		out.Contacts = slices.Clone(o.contacts)
+	}
+	return out
 }
 
 // Len returns how many records of the type are stored, archived ones
@@ -445,7 +527,7 @@ func (s *Server) withComputed(o *object, in map[string]string) map[string]string
 		}
 	}
 	props[propObjectID] = o.idString()
-	props[propCreateDate] = formatTime(o.createdAt)
+	props[createDateProp(o.typ)] = formatTime(o.createdAt)
 	props[lastModifiedProp(o.typ)] = formatTime(o.updatedAt)
 	for k := range props {
 		s.store[o.typ].known[k] = true
