@@ -38,6 +38,8 @@ type fileConfig struct {
 	ConnectTimeout   conf.Duration               `yaml:"connect_timeout"`
 	StatementTimeout conf.Duration               `yaml:"statement_timeout"`
 	MaxPageSize      int                         `yaml:"max_page_size"`
+	LogCall          *logCallConfig              `yaml:"log_call"`
+	CreateContact    *createContactConfig        `yaml:"create_contact"`
 }
 
 // columnsConfig maps a contact's attributes to columns: of the table, or
@@ -128,6 +130,10 @@ type settings struct {
 
 	lookup, listContacts, listCompanies *namedQuery // queries mode
 
+	// The writes (write_config.go); nil when not configured.
+	logCall       *logCallSettings
+	createContact *createContactSettings
+
 	maxConns         int32
 	connectTimeout   time.Duration
 	statementTimeout time.Duration
@@ -152,7 +158,7 @@ func (s *settings) capabilities() []connectors.Capability {
 		add(true, connectors.CapListContacts)
 		add(s.contacts.companyID.set(), connectors.CapListCompanies)
 		add(s.contacts.updatedAt.set(), connectors.CapChangedSince)
-		return caps
+		return append(caps, s.writeCapabilities()...)
 	}
 	add(s.lookup != nil, connectors.CapLookup)
 	add(s.listContacts != nil, connectors.CapListContacts)
@@ -164,6 +170,18 @@ func (s *settings) capabilities() []connectors.Capability {
 		}
 	}
 	add(since, connectors.CapChangedSince)
+	return append(caps, s.writeCapabilities()...)
+}
+
+// writeCapabilities are the writes the configuration enables.
+func (s *settings) writeCapabilities() []connectors.Capability {
+	var caps []connectors.Capability
+	if s.logCall != nil {
+		caps = append(caps, connectors.CapLogCall)
+	}
+	if s.createContact != nil {
+		caps = append(caps, connectors.CapCreateContact)
+	}
 	return caps
 }
 
@@ -299,6 +317,8 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Prob
 			"add the query or remove company_columns")
 	}
 
+	problems = append(problems, s.parseWrites(req.Config, fc)...)
+
 	if req.DefaultRegion == "" {
 		add("", "no default phone region: set phone.default_region in the host configuration (e.g. GB)")
 	} else if p, err := phone.NewParser(req.DefaultRegion); err != nil {
@@ -330,39 +350,12 @@ func parseTableName(name string) (pgx.Identifier, error) {
 // parseQuery finds the named parameters sql uses, with pgx's own lexer
 // (the one that will rewrite it), and checks them against allowed.
 func parseQuery(key, sql string, allowed []string) (*namedQuery, []string) {
-	q := &namedQuery{key: key, path: "queries." + key, sql: sql, params: map[string]bool{}}
-	// Each allowed name gets a distinct sentinel; the rewritten arguments
-	// then say which names the query uses, and nil marks a name not
-	// allowed.
-	sentinels := pgx.NamedArgs{}
-	for _, name := range allowed {
-		sentinels[name] = name
-	}
-	_, args, _ := sentinels.RewriteQuery(context.Background(), nil, sql, nil)
-	unknown := false
-	for _, a := range args {
-		if name, ok := a.(string); ok {
-			q.params[name] = true
-		} else {
-			unknown = true
-		}
-	}
+	q := &namedQuery{key: key, path: "queries." + key, sql: sql}
 	var msgs []string
-	allowedText := "@" + strings.Join(allowed, ", @")
-	if unknown {
-		// Strict rewriting with only the used names names an unknown one.
-		used := pgx.StrictNamedArgs{}
-		for name := range q.params {
-			used[name] = name
-		}
-		_, _, err := used.RewriteQuery(context.Background(), nil, sql, nil)
-		name := "?"
-		if err != nil {
-			if f := strings.Fields(err.Error()); len(f) > 1 {
-				name = f[1]
-			}
-		}
-		msgs = append(msgs, fmt.Sprintf("unknown parameter @%s: the %s query may use %s", name, key, allowedText))
+	var unknown string
+	q.params, unknown = namedParams(sql, allowed)
+	if unknown != "" {
+		msgs = append(msgs, fmt.Sprintf("unknown parameter @%s: the %s query may use %s", unknown, key, paramsText(allowed)))
 	}
 	if key != "lookup" {
 		for _, need := range []string{paramAfter, paramLimit} {
@@ -377,6 +370,48 @@ func parseQuery(key, sql string, allowed []string) (*namedQuery, []string) {
 	}
 	return q, msgs
 }
+
+// namedParams finds the named parameters sql uses, with pgx's own lexer
+// (the one that will rewrite it): the set of those in allowed, and the
+// name of one that is not ("" when none).
+func namedParams(sql string, allowed []string) (map[string]bool, string) {
+	params := map[string]bool{}
+	// Each allowed name gets a distinct sentinel; the rewritten arguments
+	// then say which names the query uses, and nil marks a name not
+	// allowed.
+	sentinels := pgx.NamedArgs{}
+	for _, name := range allowed {
+		sentinels[name] = name
+	}
+	_, args, _ := sentinels.RewriteQuery(context.Background(), nil, sql, nil)
+	unknown := false
+	for _, a := range args {
+		if name, ok := a.(string); ok {
+			params[name] = true
+		} else {
+			unknown = true
+		}
+	}
+	if !unknown {
+		return params, ""
+	}
+	// Strict rewriting with only the used names names an unknown one.
+	used := pgx.StrictNamedArgs{}
+	for name := range params {
+		used[name] = name
+	}
+	_, _, err := used.RewriteQuery(context.Background(), nil, sql, nil)
+	name := "?"
+	if err != nil {
+		if f := strings.Fields(err.Error()); len(f) > 1 {
+			name = f[1]
+		}
+	}
+	return params, name
+}
+
+// paramsText lists parameter names for messages: "@e164, @national".
+func paramsText(names []string) string { return "@" + strings.Join(names, ", @") }
 
 // parseContactColumns validates columns: and fields:.
 func (s *settings) parseContactColumns(fc fileConfig, tableMode bool) []connectors.Problem {

@@ -52,17 +52,20 @@ func newConnector(logger hclog.Logger) *Connector {
 	return &Connector{log: logger}
 }
 
-// allCapabilities are what the connector can do with a configuration that
-// maps everything; Describe reports them before Configure.
+// allCapabilities are what the connector can read with a configuration
+// that maps everything; Describe reports them before Configure. The
+// writes (log_call, create_contact) are declared only by a block that
+// configures them.
 var allCapabilities = []connectors.Capability{
 	connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince,
 }
 
 // Describe implements connectors.Connector. Before Configure it lists
-// every capability the connector can have; after, those the configured
-// block gives it (lookup only with a phone_key or a lookup query,
-// changed_since only with updated_at, ...), or, when a block was only
-// validated, that block's.
+// every read capability the connector can have; after, those the
+// configured block gives it (lookup only with a phone_key or a lookup
+// query, changed_since only with updated_at, log_call and create_contact
+// only with their blocks, ...), or, when a block was only validated, that
+// block's.
 func (c *Connector) Describe(context.Context, *connectors.DescribeRequest) (*connectors.DescribeResponse, error) {
 	caps := allCapabilities
 	if st := c.st.Load(); st != nil {
@@ -75,7 +78,7 @@ func (c *Connector) Describe(context.Context, *connectors.DescribeRequest) (*con
 		Version:         Version,
 		ProtocolVersion: connectors.ProtocolVersion,
 		Capabilities:    append([]connectors.Capability(nil), caps...),
-		Description:     "contacts and companies from a PostgreSQL table or your own SQL (lookups need a phone_key column or a lookup query)",
+		Description:     "contacts and companies from a PostgreSQL table or your own SQL (lookups need a phone_key column or a lookup query); logs calls and creates contacts when configured to",
 	}, nil
 }
 
@@ -122,7 +125,7 @@ func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequ
 		go old.pool.Close()
 	}
 	c.log.Info("connected to PostgreSQL", "server", s.where(), "reads", s.source(),
-		"capabilities", capsText(caps))
+		"writes", p.writesText(), "capabilities", capsText(caps))
 	return &connectors.ConfigureResponse{}, nil
 }
 
@@ -187,6 +190,9 @@ func (c *Connector) Check(ctx context.Context, _ *connectors.CheckRequest) (*con
 	} else {
 		detail += "; no live lookups (use mode: index)"
 	}
+	if w := st.plan.writesText(); w != "nothing" {
+		detail += "; writes " + w
+	}
 	resp.Detail = detail
 	return resp, nil
 }
@@ -199,4 +205,26 @@ func (c *Connector) Close() {
 	if st := c.st.Swap(nil); st != nil {
 		st.pool.Close()
 	}
+}
+
+// writesText says what the plan writes, for logs and Check.
+func (p *plan) writesText() string {
+	var parts []string
+	into := func(what, where string) {
+		if strings.HasPrefix(where, "table ") {
+			parts = append(parts, what+" into "+where)
+		} else {
+			parts = append(parts, what+" with "+where)
+		}
+	}
+	if p.logCall != nil {
+		into("call logs", p.logCall.where)
+	}
+	if p.createContact != nil {
+		into("new contacts", p.createContact.where)
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, " and ")
 }

@@ -57,6 +57,74 @@
 // Identifiers from the configuration (table and column names) are quoted
 // with pgx.Identifier.Sanitize; nothing from a request ever becomes SQL.
 //
+// # Writing: logging calls, creating contacts
+//
+// Two optional blocks make the connector write (contract version 2). It
+// declares log_call and create_contact in Describe only when a configured
+// (or validated) block has them.
+//
+//	log_call:
+//	  table: call_logs              # the connector writes the INSERT into a table ...
+//	  columns:                      # field: column; key and contact_id or company_id required
+//	    key: call_key               # text, with a unique index (Configure checks the catalog)
+//	    contact_id: contact_id
+//	    company_id: company_id
+//	    started_at: started_at      # timestamptz, timestamp, date or text
+//	    talk_seconds: talk_seconds  # integer, numeric or text
+//	    body: body                  # also call_id, direction, from, to, answered_at, ended_at,
+//	                                # outcome, agent_id, agent_name, owner_id, recording_url, title
+//	  id_column: id                 # the log's id LogCall answers (default: the key column)
+//	  # ... or runs your SQL instead of table and columns:
+//	  # sql: INSERT INTO activity (ext_key, person_id, note) VALUES (@key, @contact_id, @body)
+//	  #      ON CONFLICT (ext_key) DO NOTHING RETURNING id
+//	  # existing_sql: SELECT id FROM activity WHERE ext_key = @key
+//	create_contact:                 # into the contacts table read above; or your SQL:
+//	  # sql: INSERT INTO people (name, phone) VALUES (@first_name || ' ' || @last_name, @phone) RETURNING id
+//
+// LogCall is idempotent on the key. In table mode it runs
+//
+//	INSERT INTO call_logs (call_key, ...) VALUES (@key, ...) ON CONFLICT (call_key) DO NOTHING RETURNING id
+//
+// and, when that returns no row (the key was logged before), SELECT id
+// FROM call_logs WHERE call_key = @key, answered with Existing. The
+// unique index makes concurrent logs of one key write one row, which is
+// why Configure and Check refuse a key column without one. With sql, the
+// first column of its row is the id; no row (or a unique violation, for
+// a plain INSERT) runs existing_sql, whose row is the logged key's.
+// PostgreSQL checks ON CONFLICT's target only when the statement runs.
+// A log names a contact, a company or both; when the block can name only
+// one kind, the contact is used when both are given.
+//
+// Every value is a bind parameter, sent as text for PostgreSQL to read
+// into the column's (or the parameter's) type: times as RFC 3339 in UTC,
+// talk_seconds as a number, and an empty value or a zero time as NULL.
+// Table mode checks the columns at Configure: the key in a text column
+// (or a varchar of at least 200), times in a time or text column,
+// talk_seconds in a number or text column, and no NOT NULL column without
+// a default left unmapped.
+//
+// CreateContact is idempotent on the number. In one transaction it takes
+// pg_advisory_xact_lock on a hash of the E.164 number, looks the number
+// up as LookupByPhone does and answers the first contact found with
+// Existing; else it inserts the contact, looks the number up again and
+// answers the new contact as LookupByPhone returns it. A new contact the
+// lookup does not find is rolled back (a retry would make it again), so
+// create_contact needs lookups: a phone_key in table mode, queries.lookup
+// with sql. In table mode the row gets the names (first_name/last_name,
+// or name), the number in the first phone_key and phones columns, the
+// company_id (and the company's name as its other contacts have it),
+// the owner, and updated_at now(); the table must number the id (an
+// identity or a default). create_contact.sql may use @phone,
+// @first_name and @last_name (empty strings, never NULL), @company_id,
+// @owner_id and @key.
+//
+// Write errors are classified: an unreachable server or a passed deadline
+// is unavailable (the host retries); a constraint refusing the row, a
+// column too narrow or SQL that no longer runs is bad_config, with what
+// to change; a missing privilege is unauthorized; a value PostgreSQL
+// cannot read into its column, or a record a foreign key does not find,
+// is invalid_request.
+//
 // # Connections, deadlines, errors
 //
 // A pgx pool (max_conns, default 4; connect_timeout 5s) with

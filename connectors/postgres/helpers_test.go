@@ -16,7 +16,11 @@ import (
 	"github.com/switchboard-hq/switchboard/connectors/postgres/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := pgtest.Main(m)
+	removePluginBuild()
+	os.Exit(code)
+}
 
 // testCtx is a context for one test's database calls.
 func testCtx(t testing.TB) context.Context {

@@ -25,6 +25,10 @@ type plan struct {
 	// contacts and companies page the records.
 	contacts  *listPlan
 	companies *listPlan
+
+	// The writes (write_plan.go); nil when not configured.
+	logCall       *logCallPlan
+	createContact *createContactPlan
 }
 
 // listPlan is how one kind of record is paged.
@@ -66,14 +70,32 @@ const (
 )
 
 // makePlan checks the configuration against the database over conn and
-// builds its SQL. Problems are the configuration's fault (a missing table
+// builds its SQL, the writes' included. Problems are the configuration's fault (a missing table
 // or column, SQL that does not prepare) and carry its paths; an error is
 // anything else (the connection failed).
 func (s *settings) makePlan(ctx context.Context, conn *pgx.Conn) (*plan, []connectors.Problem, error) {
+	var (
+		p        *plan
+		problems []connectors.Problem
+		err      error
+	)
 	if s.tableMode() {
-		return s.tablePlan(ctx, conn)
+		p, problems, err = s.tablePlan(ctx, conn)
+	} else {
+		p, problems, err = s.queriesPlan(ctx, conn)
 	}
-	return s.queriesPlan(ctx, conn)
+	if err != nil {
+		return nil, nil, err
+	}
+	logCall, createContact, more, err := s.writePlans(ctx, conn, len(problems) == 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if problems = append(problems, more...); len(problems) > 0 {
+		return nil, problems, nil
+	}
+	p.logCall, p.createContact = logCall, createContact
+	return p, nil, nil
 }
 
 // tablePlan reads the table's columns and builds the SQL for them.

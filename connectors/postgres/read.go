@@ -53,8 +53,25 @@ func (c *Connector) LookupByPhone(ctx context.Context, req *connectors.LookupReq
 		// cannot be among them.
 		return &connectors.LookupResponse{}, nil
 	}
-	args := pgx.NamedArgs{paramE164: q.E164, paramNational: q.National, paramRaw: req.Raw, paramLimit: limit}
-	rows, err := st.pool.Query(ctx, st.plan.lookup, args)
+	matches, err := st.lookup(ctx, op, st.pool, q, req.Raw, limit)
+	if err != nil {
+		return nil, err
+	}
+	return &connectors.LookupResponse{Matches: matches}, nil
+}
+
+// querier runs a query: the pool, or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// lookup runs the lookup SQL for q over db and returns at most limit
+// records that really have the number (core/phone's Match against the
+// row's numbers), strongest match first. raw is the number as the phone
+// system sent it (@raw).
+func (st *state) lookup(ctx context.Context, op string, db querier, q phone.Number, raw string, limit int) ([]connectors.Match, error) {
+	args := pgx.NamedArgs{paramE164: q.E164, paramNational: q.National, paramRaw: raw, paramLimit: limit}
+	rows, err := db.Query(ctx, st.plan.lookup, args)
 	if err != nil {
 		return nil, st.set.classify(ctx, op, err)
 	}
@@ -96,11 +113,11 @@ func (c *Connector) LookupByPhone(ctx context.Context, req *connectors.LookupReq
 	if len(hits) > limit {
 		hits = hits[:limit]
 	}
-	resp := &connectors.LookupResponse{Matches: make([]connectors.Match, len(hits))}
+	matches := make([]connectors.Match, len(hits))
 	for i, h := range hits {
-		resp.Matches[i] = h.match
+		matches[i] = h.match
 	}
-	return resp, nil
+	return matches, nil
 }
 
 // ListContacts implements connectors.Connector: contacts in id order,
