@@ -8,13 +8,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchboard-hq/switchboard/connectors/hubspot/hubspottest"
 	"github.com/switchboard-hq/switchboard/connectors/postgres/pgtest"
 	"github.com/switchboard-hq/switchboard/core/fakehipcall"
 )
@@ -247,4 +253,141 @@ func TestE2ECRMWrites(t *testing.T) {
 		t.Error("the short unknown call was logged")
 	}
 	h.logsHide(dsn)
+}
+
+// childPIDs lists the processes pid started (its plugins), from /proc.
+func childPIDs(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, s := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(s); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// TestE2ECRMWritesSIGKILL: 200 answered calls, half from a PostgreSQL
+// contact and half from a HubSpot contact, each logged in its own CRM,
+// while the host and its plugins are SIGKILLed at random moments (the
+// host restarted, the plugins restarted by the host): every call is logged
+// exactly once in PostgreSQL and in the fake HubSpot.
+func TestE2ECRMWritesSIGKILL(t *testing.T) {
+	t.Parallel()
+	n, hostKills, pluginKills := 200, 5, 8
+	if testing.Short() {
+		n, hostKills, pluginKills = 60, 2, 3
+	}
+	dsn := pgtest.NewDatabase(t)
+	crmTables(t, dsn)
+	hs := hubspottest.NewServer(hubspottest.Options{Token: hubspotToken, Region: "GB", SearchLag: 500 * time.Millisecond})
+	t.Cleanup(hs.Close)
+	hs.DefineCallProperty("switchboard_call_key")
+	if err := hs.Put(hubspottest.Contacts, hubspottest.Object{ID: "701", Properties: map[string]string{
+		"firstname": "Grace", "lastname": "Hopper", "phone": "+44 161 496 0777"}}); err != nil {
+		t.Fatal(err)
+	}
+	fake := fakehipcall.NewServer(fakehipcall.Options{Token: apiToken, RateLimit: fakehipcall.Unlimited})
+	t.Cleanup(fake.Close)
+	dir := t.TempDir()
+	_, pluginDir := binaries(t)
+	env := []string{"HIPCALL_BASE_URL=" + fake.URL(), "HIPCALL_TOKEN=" + apiToken, "WEBHOOK_TOKEN=" + webhookToken,
+		"SB_JOURNAL=" + filepath.Join(dir, "journal.db"), "SB_TEST_PG_DSN=" + dsn, "SB_PORT=0", "SB_PLUGIN_DIR=" + pluginDir,
+		"SB_TEST_HUBSPOT_URL=" + hs.URL(), "SB_TEST_HUBSPOT_TOKEN=" + hubspotToken}
+	body := strings.Replace(crmConfig, "routing:\n", `  - name: hs
+    plugin: hubspot
+    mode: index
+    config:
+      base_url: ${SB_TEST_HUBSPOT_URL}
+      token: ${SB_TEST_HUBSPOT_TOKEN}
+      search_lag: 2s
+      log_call: {enabled: true}
+routing:
+`, 1)
+	body = strings.Replace(body, `      - name: new-contact`, `      - name: hs-log
+        crm_log:
+          connector: hs
+      - name: new-contact`, 1)
+	cfg := writeConfig(t, dir, "crm-kill.yaml", body)
+
+	calls := make([]journalCall, n)
+	for i := range calls {
+		caller := "+442045205757" // Ada, in PostgreSQL
+		if i%2 == 1 {
+			caller = "+441614960777" // Grace, in HubSpot
+		}
+		c := journalCall{uuid: fmt.Sprintf("kill-%04d", i), answered: true}
+		c.body = hangup(c.uuid, caller, 60, "user", 0)
+		calls[i] = c
+	}
+	h := startHost(t, cfg, env...)
+	h.waitReady(30 * time.Second)
+	hosts := &liveHosts{addrs: []string{h.addr}}
+	logged := func() int { return pgCount(t, dsn, `SELECT count(*) FROM call_logs`) + len(hs.LoggedCalls()) }
+	res, posted := burst(t, calls, 4, hosts, time.Now().Add(3*time.Minute))
+
+	// Kill moments: spread over the logging (a random count of calls
+	// logged so far, deterministic seed), host and plugin kills mixed.
+	rng := rand.New(rand.NewPCG(12, uint64(n)))
+	kills := make([]int, hostKills+pluginKills)
+	for i := range kills {
+		kills[i] = rng.IntN(n * 9 / 10)
+	}
+	slices.Sort(kills)
+	order := rng.Perm(len(kills)) // order[i] < hostKills: a host kill
+	for i, at := range kills {
+		for give := time.Now().Add(20 * time.Second); logged() < at && time.Now().Before(give); {
+			time.Sleep(5 * time.Millisecond) // polls the progress
+		}
+		if order[i] < hostKills {
+			if err := h.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			hosts.set(0, "")
+			<-h.exited
+			t.Logf("kill %d: host SIGKILLed with %d calls logged", i+1, logged())
+			h = startHost(t, cfg, env...)
+			hosts.set(0, h.addr)
+			continue
+		}
+		kids := childPIDs(h.cmd.Process.Pid)
+		if len(kids) == 0 {
+			t.Logf("kill %d: no plugin running to kill", i+1)
+			continue
+		}
+		pid := kids[rng.IntN(len(kids))]
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Logf("kill %d: plugin %d: %v", i+1, pid, err)
+		} else {
+			t.Logf("kill %d: plugin %d SIGKILLed with %d calls logged", i+1, pid, logged())
+		}
+	}
+	<-posted
+	if got := res.ok.Load(); got != int64(n) {
+		t.Fatalf("%d of %d webhooks answered 200", got, n)
+	}
+	eventually(t, 3*time.Minute, func() (bool, string) {
+		pg, hsCalls := pgCount(t, dsn, `SELECT count(*) FROM call_logs`), len(hs.LoggedCalls())
+		return pg >= n/2 && hsCalls >= n/2, fmt.Sprintf("%d calls logged in PostgreSQL, %d in HubSpot; want %d each", pg, hsCalls, n/2)
+	})
+	pgLogs := callLogs(t, dsn) // reports a key logged twice
+	for i, c := range calls {
+		key := c.uuid + "/crm-log"
+		if i%2 == 1 {
+			if hsN := hs.CountCalls("switchboard_call_key", c.uuid+"/hs-log"); hsN != 1 {
+				t.Errorf("%s logged %d times in HubSpot, want 1", c.uuid, hsN)
+			}
+			continue
+		}
+		if l, ok := pgLogs[key]; !ok || l.contact != "1" {
+			t.Errorf("%s in PostgreSQL: %+v (logged %v), want once against contact 1", c.uuid, l, ok)
+		}
+	}
+	if len(pgLogs) != n/2 || len(hs.LoggedCalls()) != n/2 {
+		t.Errorf("%d logs in PostgreSQL and %d in HubSpot, want %d each", len(pgLogs), len(hs.LoggedCalls()), n/2)
+	}
+	h.logsHide(dsn, hubspotToken)
 }
