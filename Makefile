@@ -43,6 +43,8 @@ bench: build
 	$(GO) test $(BENCHFLAGS) -bench CSVFreshness1M -benchtime=10x -timeout 30m ./cmd/switchboard-connector-csv | tee -a bench-results/freshness.txt
 	$(GO) test $(BENCHFLAGS) -bench HubSpot -benchtime=2s -timeout 30m ./cmd/switchboard-connector-hubspot | tee bench-results/hubspot.txt
 	$(GO) test $(BENCHFLAGS) -bench SyncRequests -benchtime=1x -timeout 30m ./core/crmsync | tee bench-results/sync.txt
+	$(GO) test $(BENCHFLAGS) -bench PostgresLogCall -benchtime=2s -timeout 30m ./connectors/postgres | tee bench-results/writes.txt
+	$(GO) test $(BENCHFLAGS) -bench LogCall -timeout 30m ./connectors/hubspot | tee -a bench-results/writes.txt
 	$(GO) build -o $(BIN)/switchboard-bench ./cmd/switchboard-bench
 	$(BIN)/switchboard-bench -bin $(BIN) -out bench-results/load.md
 
