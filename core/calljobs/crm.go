@@ -196,4 +196,6 @@ func retryableWrite(err error) bool {
 }
 
 // isCRM reports a step that writes to a connector.
-func isCRM(k aftercall.Kind) bool { return k == aftercall.KindCRMLog || k == aftercall.KindCreateContact }
+func isCRM(k aftercall.Kind) bool {
+	return k == aftercall.KindCRMLog || k == aftercall.KindCreateContact
+}

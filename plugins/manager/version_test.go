@@ -15,7 +15,7 @@ import (
 // each side speaks and what to do.
 func TestProtocolNegotiation(t *testing.T) {
 	tests := []struct {
-		name     string
+		name       string
 		versions   string // FAKEPLUGIN_PROTOCOL_VERSION
 		wants      []string
 		negotiated int
