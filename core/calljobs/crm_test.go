@@ -75,7 +75,7 @@ func TestCRMSteps(t *testing.T) {
 	var learned []string
 	m, _ := NewMetrics(nil)
 	w := &ActionWorker{deps: Deps{Journal: j, Logger: nullLogger(), Metrics: m,
-		CRM: func(name string) (connectors.Connector, bool) { return crm, name == "crm" },
+		CRM:   func(name string) (connectors.Connector, bool) { return crm, name == "crm" },
 		Learn: func(source string, c connectors.Contact) { learned = append(learned, source+"/"+c.ID) }}}
 	var cancel *river.JobCancelError
 
