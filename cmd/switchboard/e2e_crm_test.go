@@ -9,10 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -104,14 +102,22 @@ type callLog struct {
 	key, contact, company, outcome string
 }
 
+// pgConn connects to dsn for the test.
+func pgConn(t *testing.T, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
 // callLogs reads call_logs by key.
 func callLogs(t *testing.T, dsn string) map[string]callLog {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := pgConn(t, dsn)
 	defer conn.Close(ctx)
 	rows, err := conn.Query(ctx, `SELECT call_key, coalesce(contact_id, ''), coalesce(company_id, ''), coalesce(outcome, '') FROM call_logs`)
 	if err != nil {
@@ -135,10 +141,7 @@ func callLogs(t *testing.T, dsn string) map[string]callLog {
 func pgCount(t *testing.T, dsn, query string, args ...any) int {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := pgConn(t, dsn)
 	defer conn.Close(ctx)
 	var n int
 	if err := conn.QueryRow(ctx, query, args...).Scan(&n); err != nil {
@@ -255,21 +258,6 @@ func TestE2ECRMWrites(t *testing.T) {
 	h.logsHide(dsn)
 }
 
-// childPIDs lists the processes pid started (its plugins), from /proc.
-func childPIDs(pid int) []int {
-	var out []int
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	for _, f := range tasks {
-		b, _ := os.ReadFile(f)
-		for _, s := range strings.Fields(string(b)) {
-			if n, err := strconv.Atoi(s); err == nil {
-				out = append(out, n)
-			}
-		}
-	}
-	return out
-}
-
 // TestE2ECRMWritesSIGKILL: 200 answered calls, half from a PostgreSQL
 // contact and half from a HubSpot contact, each logged in its own CRM,
 // while the host and its plugins are SIGKILLed at random moments (the
@@ -353,7 +341,7 @@ routing:
 			hosts.set(0, h.addr)
 			continue
 		}
-		kids := childPIDs(h.cmd.Process.Pid)
+		kids := h.pluginPIDs()
 		if len(kids) == 0 {
 			t.Logf("kill %d: no plugin running to kill", i+1)
 			continue
