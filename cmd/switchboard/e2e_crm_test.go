@@ -102,14 +102,13 @@ type callLog struct {
 	key, contact, company, outcome string
 }
 
-// pgConn connects to dsn for the test.
+// pgConn connects to dsn; the caller closes it.
 func pgConn(t *testing.T, dsn string) *pgx.Conn {
 	t.Helper()
 	conn, err := pgx.Connect(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
 }
 
