@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -377,4 +378,29 @@ routing:
 		t.Errorf("%d logs in PostgreSQL and %d in HubSpot, want %d each", len(pgLogs), len(hs.LoggedCalls()), n/2)
 	}
 	h.logsHide(dsn, hubspotToken)
+}
+
+// TestE2EValidateReadOnlyCRM: `switchboard validate` refuses a crm_log or
+// create_contact action aimed at the CSV connector, which cannot write, at
+// the action's file:line:col.
+func TestE2EValidateReadOnlyCRM(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(exampleConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(string(b), "path: sample/customers.csv", "path: {{root}}/configs/sample/customers.csv", 1)
+	body = strings.Replace(body, "  after_call:\n    actions:\n", `  after_call:
+    actions:
+      - name: crm-log
+        crm_log:
+          connector: customers
+      - name: new-contact
+        create_contact:
+          connector: customers
+          first_name: Caller
+`, 1)
+	cfg := writeConfig(t, t.TempDir(), "csv-writes.yaml", body)
+	cli(t, []string{"HIPCALL_TOKEN=local", "HIPCALL_BASE_URL=http://127.0.0.1:1/api/v3"}, "validate", "-config", cfg).mustExit(exitUsage).stderrHas(
+		"csv-writes.yaml:", `connector "customers" (csv`, "cannot log calls", "cannot create contacts", "the CSV connector is read-only")
 }
