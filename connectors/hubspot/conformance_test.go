@@ -1,7 +1,6 @@
 package hubspot
 
 import (
-	"bytes"
 	"sync"
 	"testing"
 
@@ -11,33 +10,41 @@ import (
 )
 
 // TestConformance runs the contract's conformance suite over the plugin
-// wire against a fake HubSpot seeded with the suite's dataset.
+// wire against a fake HubSpot seeded with the suite's dataset, with both
+// writes on (writeBlock: search_lag 0s, the fake's search lag being 0 too)
+// and the log key's call property defined.
 func TestConformance(t *testing.T) {
 	var mu sync.Mutex
 	fakes := map[string]*hubspottest.Server{} // by config block
+	fakeFor := func(t testing.TB, config []byte) *hubspottest.Server {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		s := fakes[string(config)]
+		if s == nil {
+			t.Fatal("no fake HubSpot for this config")
+		}
+		return s
+	}
 	connectortest.Run(t, connectortest.Suite{
 		New: func() connectors.Connector { return New(nil) },
 		Fixture: func(t testing.TB, data *connectortest.Records) []byte {
-			s := newFake(t, unlimited)
+			s := newFake(t, unlimited) // SearchLag 0: search sees every write at once
 			if err := seedDataset(s, data); err != nil {
 				t.Fatalf("seeding the fake HubSpot: %v", err)
 			}
-			block := blockFor(s, "")
+			s.DefineCallProperty(DefaultKeyProperty)
+			block := blockFor(s, writeBlock)
 			mu.Lock()
 			fakes[string(block)] = s
 			mu.Unlock()
 			return block
 		},
 		Stall: func(t testing.TB, config []byte) func() {
-			mu.Lock()
-			defer mu.Unlock()
-			for block, s := range fakes {
-				if bytes.Equal([]byte(block), config) {
-					return s.Stall()
-				}
-			}
-			t.Fatal("Stall: no fake HubSpot for this config")
-			return nil
+			return fakeFor(t, config).Stall()
+		},
+		CountLogs: func(t testing.TB, config []byte, key string) int {
+			return fakeFor(t, config).CountCalls(DefaultKeyProperty, key)
 		},
 		MaxPageSize: MaxPageSize,
 		BadConfigs: []connectortest.BadConfig{
