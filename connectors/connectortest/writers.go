@@ -67,7 +67,7 @@ func logRequest(key string) *connectors.LogCallRequest {
 		Call: connectors.CallRecord{
 			ID: "conformance-call", Direction: connectors.CallInbound, From: AdaPhone, To: "+442045200000",
 			StartedAt: start, AnsweredAt: start.Add(7 * time.Second), EndedAt: start.Add(102 * time.Second),
-			TalkSeconds: 95, Outcome: connectors.CallAnswered, AgentID: "17", AgentName: "Agent Seventeen", OwnerID: "u-17",
+			TalkSeconds: 95, Outcome: connectors.CallAnswered, AgentID: "17", AgentName: "Agent Seventeen", OwnerID: "17",
 			Title: "Inbound call", Body: "Call conformance-call · talked 95 s · logged by the conformance suite",
 		},
 	}
