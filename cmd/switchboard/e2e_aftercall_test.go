@@ -141,15 +141,16 @@ func TestE2EAfterCall(t *testing.T) {
 	h2 := startHost(t, cfg, env...)
 	h2.waitReady(30 * time.Second)
 	post(h2)
-	// A sentinel call posted after them: once its tag is there, the
-	// journal has worked (or, by uniqueness, skipped) everything before.
+	// A sentinel call posted after them: once its tag and its comment are
+	// there (two jobs, in either order), the journal has worked (or, by
+	// uniqueness, skipped) everything before.
 	fake.AddCall(map[string]any{"uuid": "sentinel", "direction": "inbound"})
 	if code := h2.hook("/hipcall/webhook/"+webhookToken, hangup("sentinel", numGrace, 5, "contact", 0)); code != 200 {
 		t.Fatalf("sentinel answered %d", code)
 	}
 	eventually(t, 30*time.Second, func() (bool, string) {
-		n := len(fake.Tags("sentinel"))
-		return n == 1, fmt.Sprintf("%d sentinel tags", n)
+		tags, comments := len(fake.Tags("sentinel")), len(fake.Comments("sentinel"))
+		return tags == 1 && comments == 1, fmt.Sprintf("%d sentinel tags, %d sentinel comments", tags, comments)
 	})
 	if ok, why := settled(); !ok {
 		t.Fatalf("after the restart: %s", why)
