@@ -56,6 +56,9 @@ type decoder struct {
 	// bad holds the paths that had a problem, so that validation does not
 	// pile follow-on problems onto them.
 	bad map[string]bool
+	// mayBeEmpty holds the scalars written as ${NAME:}: a secret there may
+	// be empty (the interpolator's).
+	mayBeEmpty map[*yaml.Node]bool
 }
 
 func newDecoder(file string, problems *Problems, failed map[*yaml.Node]bool) *decoder {
@@ -158,6 +161,8 @@ func (d *decoder) decode(path string, n *yaml.Node, v reflect.Value) {
 	switch {
 	case v.Type() == durationType:
 		d.duration(path, n, v)
+	case v.Type() == secretType:
+		d.secret(path, n, v)
 	case v.Kind() == reflect.Struct:
 		d.structure(path, n, v)
 	case v.Kind() == reflect.Slice:
@@ -479,6 +484,29 @@ func (d *decoder) str(path string, n *yaml.Node, v reflect.Value) {
 		return
 	}
 	v.SetString(n.Value)
+}
+
+// secret decodes a secret-valued setting. A secret that is written but
+// empty (an environment variable set to "", a null) is refused, never
+// taken as "off": `token: ${SB_RINGOSTAT_TOKEN}` with the variable
+// emptied by mistake would otherwise open the endpoint to anyone. To let
+// a secret be unset on purpose, write ${NAME:} (an explicit empty
+// default), or leave the key out.
+func (d *decoder) secret(path string, n *yaml.Node, v reflect.Value) {
+	if d.mayBeEmpty[n] && (isNull(n) || strings.TrimSpace(n.Value) == "") {
+		return
+	}
+	if n.Kind != yaml.ScalarNode {
+		d.str(path, n, v) // says it must be a single value
+		return
+	}
+	switch strings.TrimSpace(n.Value) {
+	case "", "~", "null", "Null", "NULL":
+		d.failf(path, n, "%s is written but empty: a secret must have a value (an environment variable set to \"\" counts as empty). "+
+			"Set it, or remove the key to turn the setting off (write ${NAME:} to allow an unset variable on purpose)", display(path))
+		return
+	}
+	d.str(path, n, v)
 }
 
 // integer decodes a whole number.

@@ -207,6 +207,9 @@ func encodeValue(v reflect.Value, cp *copier) (*yaml.Node, error) {
 				}
 				fv = fv.Elem()
 			}
+			if fv.Type() == secretType && fv.String() == "" {
+				continue // an unset secret is left out: written empty, it would not load
+			}
 			val, err := encodeValue(fv, cp)
 			if err != nil {
 				return nil, err

@@ -15,7 +15,11 @@ type interpolator struct {
 	problems *Problems
 	// failed collects the scalars with an unresolved reference.
 	failed map[*yaml.Node]bool
-	seen   map[*yaml.Node]bool
+	// mayBeEmpty collects the scalars written as one reference with an
+	// explicitly empty default (${NAME:}): the operator's way to say a
+	// secret may be left unset, which turns its setting off.
+	mayBeEmpty map[*yaml.Node]bool
+	seen       map[*yaml.Node]bool
 }
 
 func newInterpolator(file string, lookup func(string) (string, bool), problems *Problems) *interpolator {
@@ -23,8 +27,9 @@ func newInterpolator(file string, lookup func(string) (string, bool), problems *
 		file:     file,
 		lookup:   lookup,
 		problems: problems,
-		failed:   map[*yaml.Node]bool{},
-		seen:     map[*yaml.Node]bool{},
+		failed:     map[*yaml.Node]bool{},
+		mayBeEmpty: map[*yaml.Node]bool{},
+		seen:       map[*yaml.Node]bool{},
 	}
 }
 
@@ -55,6 +60,9 @@ func (in *interpolator) walk(n *yaml.Node) {
 func (in *interpolator) scalar(n *yaml.Node) {
 	if !strings.Contains(n.Value, "$") {
 		return
+	}
+	if v := strings.TrimSpace(n.Value); strings.HasPrefix(v, "${") && strings.HasSuffix(v, ":}") && strings.Count(v, "${") == 1 {
+		in.mayBeEmpty[n] = true
 	}
 	out, errs := expand(n.Value, in.lookup)
 	if len(errs) > 0 {

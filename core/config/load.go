@@ -58,7 +58,7 @@ func LoadBytes(name string, data []byte, baseDir string, env func(string) (strin
 	cfg := Default()
 	cfg.File, cfg.BaseDir = name, baseDir
 	d := newDecoder(name, problems, in.failed)
-	d.baseDir = baseDir
+	d.baseDir, d.mayBeEmpty = baseDir, in.mayBeEmpty
 	d.index[""] = nodeRef{value: root}
 	d.decode("", root, reflect.ValueOf(cfg).Elem())
 	d.fillPositions("", reflect.ValueOf(cfg).Elem())
