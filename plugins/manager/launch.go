@@ -133,7 +133,8 @@ func (m *Manager) describe(ctx context.Context, log hclog.Logger, spec Spec, pat
 	if err := ctx.Err(); err != nil || startTimeout <= 0 {
 		return nil, fmt.Errorf("starting plugin %q for connector %q: no time left: %w", spec.Plugin, spec.Name, context.Cause(ctx))
 	}
-	socketDir, err := os.MkdirTemp("", "switchboard-plugin-")
+	m.sweep.Do(func() { sweepSocketDirs(m.log) })
+	socketDir, err := newSocketDir()
 	if err != nil {
 		return nil, fmt.Errorf("connector %q: creating a directory for the plugin's socket: %w (check TMPDIR)", spec.Name, err)
 	}
@@ -223,16 +224,6 @@ func (proc *process) allowed(info connectors.DescribeResponse) connectors.Descri
 		})
 	}
 	return info
-}
-
-// env is the plugin's environment: the host's, the plugin log level (the
-// host's own), then spec.Env, later entries winning.
-func (m *Manager) env(spec Spec) []string {
-	env := os.Environ()
-	if lvl := m.log.GetLevel(); lvl != hclog.NoLevel {
-		env = append(env, wire.LogLevelEnv+"="+lvl.String())
-	}
-	return append(env, spec.Env...)
 }
 
 // verifySHA256 checks the binary against the pinned hash.

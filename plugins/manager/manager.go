@@ -102,9 +102,16 @@ type Spec struct {
 	// ValidateOnly is passed to Configure: the connector checks its block
 	// without opening files or connections (`switchboard validate`).
 	ValidateOnly bool
-	// Env is extra environment ("KEY=value") for the plugin process, on
-	// top of the host's own.
+	// Env is extra environment ("KEY=value") for the plugin process. The
+	// plugin does not inherit the host's environment: it gets PATH, HOME,
+	// TMPDIR, LANG, LC_ALL and TZ (where set), the variables PassEnv names
+	// and Env.
 	Env []string
+	// PassEnv names host environment variables passed to the plugin as
+	// they are (when set): those the plugin reads itself. Besides these,
+	// a top-level setting of Config whose key ends in "_env" (dsn_env:
+	// CRM_DSN) names a variable that is passed.
+	PassEnv []string
 	// Reattach, when set, attaches to a plugin already running in debug
 	// mode (see wire.DebugEnv) instead of launching the binary. When
 	// nil, the host's environment variable wire.ReattachEnv(Name) is
@@ -131,6 +138,9 @@ type Manager struct {
 	plugins map[*Plugin]struct{}
 	closed  bool
 	wg      sync.WaitGroup // one per running supervisor
+
+	// sweep removes dead hosts' socket directories, before the first launch.
+	sweep sync.Once
 }
 
 // New returns a Manager. It starts nothing until Start.

@@ -11,6 +11,8 @@
 //	exit_on: lookup            # os.Exit(3) in the middle of the call
 //	error_on: lookup           # return an error of class error_class
 //	error_class: rate_limited
+//	env_file: /tmp/env         # write its environment there at Configure (NUL-separated)
+//	token_env: FAKE_TOKEN      # names a variable it reads itself (like dsn_env); unused
 //
 // Methods are named describe, configure, check, lookup, list_companies and
 // list_contacts. Environment: FAKEPLUGIN_PROTOCOL_VERSION serves that
@@ -83,6 +85,8 @@ type config struct {
 	ExitOn           string   `yaml:"exit_on"`
 	ErrorOn          string   `yaml:"error_on"`
 	ErrorClass       string   `yaml:"error_class"`
+	EnvFile          string   `yaml:"env_file"`
+	TokenEnv         string   `yaml:"token_env"`
 }
 
 type fake struct {
@@ -138,6 +142,11 @@ func (f *fake) Configure(ctx context.Context, req *connectors.ConfigureRequest) 
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return &connectors.ConfigureResponse{Problems: []connectors.Problem{{Message: err.Error()}}}, nil
+	}
+	if cfg.EnvFile != "" {
+		if err := os.WriteFile(cfg.EnvFile, []byte(strings.Join(os.Environ(), "\x00")), 0o600); err != nil {
+			return nil, err
+		}
 	}
 	var problems []connectors.Problem
 	check := func(kind string, recs []record) {
