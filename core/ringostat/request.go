@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/switchboard-hq/switchboard/core/ringtime"
@@ -316,9 +318,9 @@ func (p jsonParams) number(name string) (value string, present bool, err error) 
 func (p jsonParams) get(name string) (value string, present bool, err error) {
 	raw, ok := p[name]
 	if !ok {
-		for k, v := range p {
+		for _, k := range slices.Sorted(maps.Keys(p)) { // sorted: the same spelling wins every time
 			if strings.EqualFold(k, name) {
-				raw, ok = v, true
+				raw, ok = p[k], true
 				break
 			}
 		}
@@ -353,21 +355,23 @@ type paramSources struct {
 	header      http.Header
 }
 
-// get finds name in the query, the form, then the headers (as name or
-// X-name, case-insensitively, '_' and '-' alike).
+// get finds name in the query, the form, then the headers (as name, else
+// X-name, case-insensitively, '_' and '-' alike). Of several spellings of
+// a name, the first in byte order wins.
 func (s paramSources) get(name string) (string, bool) {
 	for _, vals := range []url.Values{s.query, s.form} {
 		if v, ok := lookupFold(vals, name); ok {
 			return v, true
 		}
 	}
-	want := headerName(name)
-	for k, vs := range s.header {
-		if len(vs) == 0 {
-			continue
-		}
-		if h := headerName(k); h == want || h == "x-"+want {
-			return vs[0], true
+	// name before X-name, and keys in sorted order: the same header wins
+	// every time.
+	keys := slices.Sorted(maps.Keys(s.header))
+	for _, want := range []string{headerName(name), "x-" + headerName(name)} {
+		for _, k := range keys {
+			if vs := s.header[k]; len(vs) > 0 && headerName(k) == want {
+				return vs[0], true
+			}
 		}
 	}
 	return "", false
@@ -390,8 +394,8 @@ func lookupFold(vals url.Values, key string) (string, bool) {
 	if vs, ok := vals[key]; ok && len(vs) > 0 {
 		return vs[0], true
 	}
-	for k, vs := range vals {
-		if strings.EqualFold(k, key) && len(vs) > 0 {
+	for _, k := range slices.Sorted(maps.Keys(vals)) { // sorted: the same spelling wins every time
+		if vs := vals[k]; strings.EqualFold(k, key) && len(vs) > 0 {
 			return vs[0], true
 		}
 	}

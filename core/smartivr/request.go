@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -32,7 +33,8 @@ type request struct {
 // parseRequest decodes Hipcall's JSON tolerantly: only "caller" is
 // required (a string, possibly empty, or a JSON number); "number" and
 // "uuid" may be strings or numbers; "timestamp" may be a number or a
-// numeric string; keys are matched case-insensitively; unknown keys and
+// numeric string; keys are matched case-insensitively (of two spellings,
+// the later in byte order wins: "caller" over "Caller"); unknown keys and
 // optional values of the wrong type are reported, not fatal.
 func parseRequest(body []byte) (request, error) {
 	var req request
@@ -48,7 +50,11 @@ func parseRequest(body []byte) (request, error) {
 		return req, errNotObject
 	}
 	callerSeen := false
-	for key, raw := range fields {
+	// Keys in sorted order, so that spellings of one key differing in case
+	// ({"Caller":"1","caller":"2"}) read the same every time: the last one
+	// wins, which is the lower-case spelling when it is there.
+	for _, key := range slices.Sorted(maps.Keys(fields)) {
+		raw := fields[key]
 		switch strings.ToLower(key) {
 		case "caller":
 			s, present, err := ringtime.Stringish(raw)
