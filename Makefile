@@ -8,7 +8,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/switchboard-hq/switchboard/core/version.Version=$(VERSION)
 PLUGINS   := $(notdir $(wildcard cmd/switchboard-connector-*))
 
-.PHONY: all build plugins run test bench lint proto proto-check clean
+.PHONY: all build plugins run test bench lint proto proto-check fuzz clean
 
 all: build
 
@@ -30,6 +30,17 @@ run: build
 ## test: lint, then race-test everything, end-to-end tests included
 test: lint
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+## fuzz: every fuzz target (the HTTP request readers and the phone parser), FUZZTIME each (default 30s)
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./core/webhook:FuzzWebhookParse ./core/webhook:FuzzWebhookRequest \
+	./core/smartivr:FuzzSmartIVRRequest ./core/smartivr:FuzzSmartIVRParse ./core/ringostat:FuzzRingostatRequest \
+	./connectors/phone:FuzzParse ./connectors/phone:FuzzParseCaller ./connectors/phone:FuzzParseAll ./connectors/phone:FuzzSplitE164
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
+	  $(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME); \
+	done
 
 ## bench: Go benchmarks and loopback load tests; results in bench-results/
 BENCHFLAGS ?= -run '^$$' -benchmem -count=1
