@@ -24,9 +24,9 @@ type interpolator struct {
 
 func newInterpolator(file string, lookup func(string) (string, bool), problems *Problems) *interpolator {
 	return &interpolator{
-		file:     file,
-		lookup:   lookup,
-		problems: problems,
+		file:       file,
+		lookup:     lookup,
+		problems:   problems,
 		failed:     map[*yaml.Node]bool{},
 		mayBeEmpty: map[*yaml.Node]bool{},
 		seen:       map[*yaml.Node]bool{},
