@@ -91,7 +91,7 @@ func (w *ActionWorker) createContact(ctx context.Context, job *river.Job[ActionA
 	crm := a.Step.CRM
 	cc, ok := conn.(connectors.ContactCreator)
 	if !ok {
-		return w.writeFailed(log, a, &connectors.Error{Class: connectors.ClassUnsupported, Op: "CreateContact", Message: "the connector cannot create contacts"})
+		return w.writeFailed(log, a, connectors.Unsupported("CreateContact"))
 	}
 	resp, err := cc.CreateContact(ctx, crm.Create)
 	if err != nil {
@@ -152,7 +152,7 @@ func (w *ActionWorker) logCall(ctx context.Context, job *river.Job[ActionArgs], 
 	}
 	cl, ok := conn.(connectors.CallLogger)
 	if !ok {
-		return w.writeFailed(log, a, &connectors.Error{Class: connectors.ClassUnsupported, Op: "LogCall", Message: "the connector cannot log calls"})
+		return w.writeFailed(log, a, connectors.Unsupported("LogCall"))
 	}
 	resp, err := cl.LogCall(ctx, &req)
 	if err != nil {
@@ -185,14 +185,7 @@ func (w *ActionWorker) writeFailed(log hclog.Logger, a ActionArgs, err error) er
 }
 
 func retryableWrite(err error) bool {
-	if errors.Is(err, connectors.ErrNotRunning) || errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	switch connectors.ClassOf(err) {
-	case connectors.ClassUnavailable, connectors.ClassRateLimited:
-		return true
-	}
-	return false
+	return connectors.Retryable(err) || errors.Is(err, connectors.ErrNotRunning) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // isCRM reports a step that writes to a connector.
