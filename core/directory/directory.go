@@ -11,7 +11,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/sony/gobreaker/v2"
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
@@ -45,7 +44,10 @@ type Source struct {
 	// Name is the connector instance name (unique; used in results, logs
 	// and metrics).
 	Name string
-	// Connector answers for the source.
+	// Connector answers for the source. A connector that is a replaceable
+	// process (a supervised plugin) implements Generational, so that a
+	// live source's circuit breaker closes as soon as a new process takes
+	// over.
 	Connector connectors.Connector
 	// Mode is ModeIndex (the default when empty) or ModeLive.
 	Mode Mode
@@ -67,6 +69,16 @@ type Source struct {
 	// BreakerCooldown is how long an open breaker skips the source before
 	// letting one trial call through (default DefaultBreakerCooldown).
 	BreakerCooldown time.Duration
+}
+
+// Generational is implemented by a connector standing for a process that
+// can be replaced, such as a supervised plugin (plugins/manager.Plugin):
+// Generation changes whenever a new process takes over from one that died
+// or hung. A live source's circuit breaker judges the process it was
+// opened by: after a replacement the next lookup goes to the new process
+// at once rather than after the breaker's cooldown.
+type Generational interface {
+	Generation() uint64
 }
 
 // CacheOptions sizes the lookup cache.
@@ -153,7 +165,7 @@ type Directory struct {
 type source struct {
 	Source
 	log     hclog.Logger
-	breaker *gobreaker.CircuitBreaker[*connectors.LookupResponse]
+	breaker *liveBreaker // live mode only
 
 	index     atomic.Pointer[Index]
 	built     chan struct{} // closed after the first successful build
@@ -329,7 +341,7 @@ func (d *Directory) newSource(cfg Source) (*source, error) {
 	}
 	s.stats.Name, s.stats.Mode = cfg.Name, cfg.Mode
 	if cfg.Mode == ModeLive {
-		s.breaker = newBreaker(s)
+		s.breaker = newLiveBreaker(s)
 		// A live source is ready as it is.
 		s.builtOnce.Do(func() { close(s.built) })
 	}

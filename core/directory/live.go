@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync/atomic"
 
 	"github.com/sony/gobreaker/v2"
 
@@ -18,6 +19,65 @@ type callerGone struct{ err error }
 
 func (e callerGone) Error() string { return "the lookup was cancelled: " + e.err.Error() }
 func (e callerGone) Unwrap() error { return e.err }
+
+// liveBreaker is a live source's circuit breaker, kept per process of a
+// connector that is Generational: when a new process replaces the one the
+// breaker judged (a hung plugin killed and relaunched by the manager's
+// watchdog), the breaker is replaced by a fresh, closed one, so that the
+// new process is asked at once instead of after the cooldown. gobreaker
+// has no reset, hence the swap.
+type liveBreaker struct {
+	s   *source
+	gen Generational // nil: the connector is not replaceable
+	cur atomic.Pointer[generationBreaker]
+}
+
+// generationBreaker is the breaker for the process of one generation.
+type generationBreaker struct {
+	cb  *gobreaker.CircuitBreaker[*connectors.LookupResponse]
+	gen uint64
+}
+
+func newLiveBreaker(s *source) *liveBreaker {
+	b := &liveBreaker{s: s}
+	b.gen, _ = s.Connector.(Generational)
+	first := &generationBreaker{cb: newBreaker(s)}
+	if b.gen != nil {
+		first.gen = b.gen.Generation()
+	}
+	b.cur.Store(first)
+	return b
+}
+
+// current returns the breaker for the connector's current process,
+// replacing the previous one if the process changed.
+func (b *liveBreaker) current() *gobreaker.CircuitBreaker[*connectors.LookupResponse] {
+	cur := b.cur.Load()
+	if b.gen == nil {
+		return cur.cb
+	}
+	g := b.gen.Generation()
+	if g == cur.gen {
+		return cur.cb
+	}
+	next := &generationBreaker{cb: newBreaker(b.s), gen: g}
+	if !b.cur.CompareAndSwap(cur, next) {
+		return b.cur.Load().cb // another lookup swapped it
+	}
+	if st := cur.cb.State(); st != gobreaker.StateClosed {
+		b.s.log.Info("the connector's process was replaced: circuit breaker closed, asking the new process",
+			"was", st.String(), "generation", g)
+	}
+	return next.cb
+}
+
+// State is the current breaker's state.
+func (b *liveBreaker) State() gobreaker.State { return b.current().State() }
+
+// Execute runs fn through the current breaker.
+func (b *liveBreaker) Execute(fn func() (*connectors.LookupResponse, error)) (*connectors.LookupResponse, error) {
+	return b.current().Execute(fn)
+}
 
 func newBreaker(s *source) *gobreaker.CircuitBreaker[*connectors.LookupResponse] {
 	failures := uint32(s.BreakerFailures)

@@ -86,6 +86,16 @@ func (p *Plugin) Restarts() int {
 	return p.restarts
 }
 
+// Generation identifies the process behind the plugin: it changes
+// whenever a new process replaces one that died or hung (it is Restarts).
+// A caller that judges the plugin's health from its answers (the
+// directory's circuit breaker) starts afresh when it changes.
+func (p *Plugin) Generation() uint64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return uint64(p.restarts)
+}
+
 // Pid is the current process id, 0 while down.
 func (p *Plugin) Pid() int {
 	p.mu.RLock()
