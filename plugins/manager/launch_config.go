@@ -22,6 +22,9 @@ type LaunchConfig struct {
 	// Path is an explicit plugin binary; empty means the plugin is found in
 	// the plugin directory.
 	Path string `yaml:"path" resolve:"path"`
+	// AllowOutsideDir lets Path name a binary outside the plugin directory
+	// (symbolic links resolved); without it such a launch is refused.
+	AllowOutsideDir bool `yaml:"allow_outside_dir"`
 	// SHA256 pins the binary's checksum (64 hex digits), or is empty.
 	SHA256 string `yaml:"sha256"`
 	// Reattach attaches to a plugin running in debug mode instead of
@@ -68,5 +71,5 @@ func (c *LaunchConfig) Check() connectors.Problems {
 
 // Spec is the launch specification for the connector named name.
 func (c LaunchConfig) Spec(name string) Spec {
-	return Spec{Name: name, Plugin: c.Plugin, Path: c.Path, SHA256: c.SHA256, Reattach: c.Reattach}
+	return Spec{Name: name, Plugin: c.Plugin, Path: c.Path, AllowOutsideDir: c.AllowOutsideDir, SHA256: c.SHA256, Reattach: c.Reattach}
 }

@@ -91,6 +91,11 @@ type Spec struct {
 	// Dir. A relative path is taken from the working directory: the host
 	// resolves it against its config file's directory first.
 	Path string
+	// AllowOutsideDir lets the binary be outside Dir. Without it, a binary
+	// whose real path (symbolic links resolved) is not inside Dir's real
+	// path is refused: whoever can edit the config must not thereby be able
+	// to run any program on the machine.
+	AllowOutsideDir bool
 	// SHA256, when set, pins the binary's hex SHA-256; a launch of any
 	// other binary is refused.
 	SHA256 string
@@ -194,7 +199,12 @@ func executable(info fs.FileInfo) bool {
 
 // Resolve returns the absolute path of the binary spec runs: spec.Path
 // when set, else <Dir>/switchboard-connector-<spec.Plugin>. It fails with
-// a message naming the path tried when there is no runnable file there.
+// a message naming the path tried when there is no runnable file there,
+// and, unless spec.AllowOutsideDir, when the binary is not inside Dir once
+// symbolic links are resolved (a link in Dir pointing elsewhere, a path
+// with ../ climbing out of it, or another directory altogether). The path
+// returned is the binary's real path (symbolic links resolved): what was
+// checked is what runs, even if a link is changed afterwards.
 func (m *Manager) Resolve(spec Spec) (string, error) {
 	path := spec.Path
 	if path == "" {
@@ -222,7 +232,41 @@ func (m *Manager) Resolve(spec Spec) (string, error) {
 	case !executable(info):
 		return "", fmt.Errorf("plugin %q for connector %q: %s is not executable; rebuild it with `make build` or chmod +x it", spec.Plugin, spec.Name, path)
 	}
-	return path, nil
+	realPath, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", fmt.Errorf("plugin %q for connector %q: %w", spec.Plugin, spec.Name, err)
+	}
+	if !spec.AllowOutsideDir {
+		if err := m.checkInsideDir(spec, path, realPath); err != nil {
+			return "", err
+		}
+	}
+	return realPath, nil
+}
+
+// checkInsideDir refuses a binary whose real path is not inside the plugin
+// directory's real path.
+func (m *Manager) checkInsideDir(spec Spec, path, realPath string) error {
+	const fix = "move the binary into the plugin directory (plugins.dir), or set allow_outside_dir: true on the connector to run it from where it is"
+	if m.opts.Dir == "" {
+		return fmt.Errorf("connector %q: refusing to run %s: no plugin directory is configured to check it against; %s", spec.Name, path, fix)
+	}
+	dir, err := filepath.Abs(m.opts.Dir)
+	if err == nil {
+		dir, err = filepath.EvalSymlinks(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("connector %q: refusing to run %s: cannot read the plugin directory %s: %w; fix plugins.dir, or set allow_outside_dir: true on the connector", spec.Name, path, m.opts.Dir, err)
+	}
+	if rel, err := filepath.Rel(dir, realPath); err == nil && rel != "." && rel != ".." &&
+		!strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel) {
+		return nil
+	}
+	what := path
+	if realPath != path {
+		what = fmt.Sprintf("%s (which is %s)", path, realPath)
+	}
+	return fmt.Errorf("connector %q: refusing to run plugin binary %s: it is outside the plugin directory %s; %s", spec.Name, what, dir, fix)
 }
 
 // Start launches the plugin for spec, waits for the handshake, calls
@@ -232,7 +276,8 @@ func (m *Manager) Resolve(spec Spec) (string, error) {
 //
 // A config the connector rejects yields a *ConfigError listing every
 // problem. Start fails without launching anything when the binary is
-// missing or does not match spec.SHA256.
+// missing, is outside the plugin directory without spec.AllowOutsideDir,
+// or does not match spec.SHA256 (ValidateOnly included).
 func (m *Manager) Start(ctx context.Context, spec Spec) (*Plugin, error) {
 	if spec.Name == "" {
 		spec.Name = spec.Plugin
@@ -280,10 +325,12 @@ func (m *Manager) Start(ctx context.Context, spec Spec) (*Plugin, error) {
 // Inspect launches the plugin binary at path, asks it to describe itself
 // and stops it again, without configuring or supervising it (for
 // `switchboard plugins`). It fails like Start on a binary that is missing
-// or fails the handshake.
+// or fails the handshake. The caller names the binary (found by Discover,
+// checked by Resolve, or given on the command line), so it may be outside
+// the plugin directory.
 func (m *Manager) Inspect(ctx context.Context, path string) (*connectors.DescribeResponse, error) {
 	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), BinaryPrefix), ".exe")
-	spec := Spec{Name: name, Plugin: name, Path: path}
+	spec := Spec{Name: name, Plugin: name, Path: path, AllowOutsideDir: true}
 	if m.isClosed() {
 		return nil, fmt.Errorf("inspecting plugin %q: the plugin manager has been shut down", name)
 	}
