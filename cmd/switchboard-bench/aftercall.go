@@ -235,7 +235,7 @@ func benchAfterCall(report io.Writer, bin, work string, numbers []string, burst 
 // histQuantile is the upper bound of the bucket holding the q-quantile of
 // a histogram on the host's /metrics (every label set summed).
 func histQuantile(addr, name string, q float64) time.Duration {
-	resp, err := http.Get("http://" + addr + "/metrics")
+	resp, err := http.Get("http://" + adminOf(addr) + "/metrics")
 	if err != nil {
 		return 0
 	}

@@ -222,7 +222,23 @@ routing:
 	return p
 }
 
-var servingRE = regexp.MustCompile(`serving: addr=(\S+)`)
+// servingRE reads the "serving" line: the public address, then (hosts
+// since the admin listener) the admin one, which serves /readyz and
+// /metrics; older builds serve them on the public one.
+var servingRE = regexp.MustCompile(`serving: addr=(\S+)(?: admin=(\S+))?`)
+
+// admins are the admin addresses of the started hosts, by public address.
+var admins = map[string]string{}
+
+// adminOf is the address serving addr's /readyz and /metrics.
+func adminOf(addr string) string {
+	pidsMu.Lock()
+	defer pidsMu.Unlock()
+	if a := admins[addr]; a != "" {
+		return a
+	}
+	return addr
+}
 
 // pids are the started processes by address, for cpuTime.
 var (
@@ -303,13 +319,13 @@ func startProcess(bin string, args, env []string) (string, func()) {
 	stderr, err := cmd.StderrPipe()
 	check(err, "pipe")
 	check(cmd.Start(), "start "+bin)
-	addrc := make(chan string, 1)
+	addrc := make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
 				select {
-				case addrc <- m[1]:
+				case addrc <- m[1:]:
 				default:
 				}
 			}
@@ -329,9 +345,10 @@ func startProcess(bin string, args, env []string) (string, func()) {
 		})
 	}
 	select {
-	case addr := <-addrc:
+	case m := <-addrc:
+		addr := m[0]
 		pidsMu.Lock()
-		pids[addr] = cmd.Process.Pid
+		pids[addr], admins[addr] = cmd.Process.Pid, m[1]
 		pidsMu.Unlock()
 		return addr, stop
 	case <-time.After(60 * time.Second):
@@ -344,7 +361,7 @@ func startProcess(bin string, args, env []string) (string, func()) {
 func waitReady(addr string) {
 	deadline := time.Now().Add(120 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := http.Get("http://" + adminOf(addr) + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {

@@ -247,7 +247,7 @@ func postWebhook(c *http.Client, url, body string) int {
 
 // scrape sums a metric's samples on the host's /metrics.
 func scrape(addr, name string) float64 {
-	resp, err := http.Get("http://" + addr + "/metrics")
+	resp, err := http.Get("http://" + adminOf(addr) + "/metrics")
 	if err != nil {
 		return 0
 	}

@@ -28,7 +28,7 @@ import (
 func runFakeHipcall(ctx context.Context, env *cliEnv, args []string) int {
 	fs := flag.NewFlagSet("fake-hipcall", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	listen := fs.String("listen", "127.0.0.1:5009", "loopback address to listen on")
+	listen := fs.String("listen", "127.0.0.1:5010", "loopback address to listen on")
 	token := fs.String("token", "", "bearer token to require (default: accept any non-empty token)")
 	rateLimit := fs.Int("rate-limit", fakehipcall.DefaultRateLimit, "requests per minute per token, as Hipcall allows (0: no limit)")
 	retryAfter := fs.Bool("retry-after", false, "send Retry-After with rate-limit 429s")
@@ -80,7 +80,7 @@ func runFakeHipcall(ctx context.Context, env *cliEnv, args []string) int {
 func checkLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("-listen %q: %w (use host:port, such as 127.0.0.1:5009)", addr, err)
+		return fmt.Errorf("-listen %q: %w (use host:port, such as 127.0.0.1:5010)", addr, err)
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("-listen %q is not a loopback address: the fake only serves on 127.0.0.1, ::1 or localhost", addr)

@@ -86,6 +86,7 @@ type hostProc struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	addr   string
+	admin  string // the admin listener: /readyz, /metrics
 	logs   *syncBuffer
 	exited chan struct{}
 }
@@ -93,7 +94,7 @@ type hostProc struct {
 // syncBuffer collects a child process's output while the test reads it.
 type syncBuffer = connectortest.SyncBuffer
 
-var servingRE = regexp.MustCompile(`serving: addr=(\S+)`)
+var servingRE = regexp.MustCompile(`serving: addr=(\S+) admin=(\S+)`)
 
 // startHost runs `switchboard serve -config cfg` with env, waits until it
 // listens and is ready, and stops it when the test ends.
@@ -114,7 +115,7 @@ func startHost(t testing.TB, cfg string, env ...string) *hostProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	addrc := make(chan string, 1)
+	addrc := make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64*1024), 1024*1024)
@@ -123,7 +124,7 @@ func startHost(t testing.TB, cfg string, env ...string) *hostProc {
 			h.logs.Write([]byte(line + "\n"))
 			if m := servingRE.FindStringSubmatch(line); m != nil {
 				select {
-				case addrc <- m[1]:
+				case addrc <- m[1:]:
 				default:
 				}
 			}
@@ -137,7 +138,8 @@ func startHost(t testing.TB, cfg string, env ...string) *hostProc {
 		}
 	})
 	select {
-	case h.addr = <-addrc:
+	case addrs := <-addrc:
+		h.addr, h.admin = addrs[0], addrs[1]
 	case <-h.exited:
 		t.Fatalf("switchboard serve exited before serving:\n%s", h.logs.String())
 	case <-time.After(30 * time.Second):
@@ -164,11 +166,14 @@ func (h *hostProc) stop() {
 
 func (h *hostProc) url(path string) string { return "http://" + h.addr + path }
 
+// adminURL is path on the admin listener.
+func (h *hostProc) adminURL(path string) string { return "http://" + h.admin + path }
+
 // waitReady polls /readyz until it answers 200.
 func (h *hostProc) waitReady(within time.Duration) {
 	h.t.Helper()
 	eventually(h.t, within, func() (bool, string) {
-		resp, err := http.Get(h.url("/readyz"))
+		resp, err := http.Get(h.adminURL("/readyz"))
 		if err != nil {
 			return false, err.Error()
 		}
@@ -216,7 +221,7 @@ func (h *hostProc) ivr(body string, auth ...string) (int, string) {
 // contain every given label fragment).
 func (h *hostProc) metric(name string, fragments ...string) float64 {
 	h.t.Helper()
-	resp, err := http.Get(h.url("/metrics"))
+	resp, err := http.Get(h.adminURL("/metrics"))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -8,7 +8,7 @@
 //	switchboard lookup   [-config switchboard.yaml] [-json] [-number N] [-for hipcall|ringostat] NUMBER
 //	switchboard plugins  [-config switchboard.yaml] [-dir DIR]
 //	switchboard plugins describe [-config switchboard.yaml] [-dir DIR] [-path BIN] [-json] NAME
-//	switchboard fake-hipcall [-listen 127.0.0.1:5009] [-token T]
+//	switchboard fake-hipcall [-listen 127.0.0.1:5010] [-token T]
 //	switchboard sync     [-config switchboard.yaml] [-dry-run] [-full] [-companies] [-contacts] [-connector NAME] [-json]
 //	switchboard calls    [-config switchboard.yaml] [-since 24h] [-failed] [-json] [-limit N]
 //	switchboard calls retry [-config switchboard.yaml] [-force] JOB_ID|UUID/STEP

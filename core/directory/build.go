@@ -267,10 +267,21 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 // are missing and their last build error, and which are held (degraded:
 // they answer from their previous index).
 func (d *Directory) Ready() (ready bool, why string) {
-	var missing []string
+	notReady, degraded := d.Health()
+	if all := append(notReady, degraded...); len(all) > 0 {
+		return false, strings.Join(all, "; ")
+	}
+	return true, ""
+}
+
+// Health sorts what is wrong into what keeps rings from being answered
+// from CRM data (notReady: an index not built yet) and what leaves them
+// answered, perhaps from older data (degraded: a failed connector check, a
+// held rebuild). Ready is Health with both lists joined.
+func (d *Directory) Health() (notReady, degraded []string) {
 	for _, s := range d.sources {
 		if why := s.checkFailure(); why != "" {
-			missing = append(missing, why)
+			degraded = append(degraded, why)
 		}
 		if s.Mode != ModeIndex {
 			continue
@@ -280,7 +291,7 @@ func (d *Directory) Ready() (ready bool, why string) {
 		s.mu.Unlock()
 		if s.index.Load() != nil {
 			if held != nil {
-				missing = append(missing, fmt.Sprintf("source %q degraded: a rebuild is held since %s: %s; "+
+				degraded = append(degraded, fmt.Sprintf("source %q degraded: a rebuild is held since %s: %s; "+
 					"answering from the previous index until a rebuild confirms or recovers (see the log)",
 					s.Name, held.since.Format(time.RFC3339), held.describe(d.maxShrink)))
 			}
@@ -290,12 +301,20 @@ func (d *Directory) Ready() (ready bool, why string) {
 		if lastErr != nil {
 			msg += fmt.Sprintf(" (last attempt failed: %v)", lastErr)
 		}
-		missing = append(missing, msg)
+		notReady = append(notReady, msg)
 	}
-	if len(missing) > 0 {
-		return false, strings.Join(missing, "; ")
+	return notReady, degraded
+}
+
+// AnswersFromIndex reports whether the named source answers rings from a
+// built index (so without its connector).
+func (d *Directory) AnswersFromIndex(name string) bool {
+	for _, s := range d.sources {
+		if s.Name == name {
+			return s.Mode == ModeIndex && s.index.Load() != nil
+		}
 	}
-	return true, ""
+	return false
 }
 
 // WaitReady waits until Ready or until ctx ends (an error saying what is

@@ -146,6 +146,36 @@ routing: {default: {hipcall: "1"}}
 			},
 		},
 		{
+			name: "lookup endpoints on an open listener need credentials",
+			yaml: `server: {listen: "0.0.0.0:5008"}
+phone: {default_region: GB}
+connectors: [{name: crm, plugin: csv, path: no-such-plugin}]
+hipcall:
+  smart_ivr: {path: /ivr}
+ringostat: {enabled: true}
+routing: {default: {hipcall: "1"}}
+`,
+			want: []string{
+				`c.yaml:3:14: connector "crm": plugin "csv" for connector "crm" not found`,
+				`c.yaml:5:14: hipcall.smart_ivr is served without credentials on server.listen "0.0.0.0:5008", which other machines reach, and its answers come from CRM data: set basic_auth (Hipcall's Smart IVR sends Basic Auth), listen on 127.0.0.1, or set insecure_no_auth: true if something in front of Switchboard authenticates`,
+				`c.yaml:6:12: ringostat is served without credentials on server.listen "0.0.0.0:5008", which other machines reach, and its answers come from CRM data: set token (or basic_auth), listen on 127.0.0.1, or set insecure_no_auth: true if something in front of Switchboard authenticates`,
+			},
+		},
+		{
+			name: "open listener with credentials or insecure_no_auth",
+			yaml: `server: {listen: ":5008", admin: {listen: ":5009", insecure_no_auth: true}}
+phone: {default_region: GB}
+connectors: [{name: crm, plugin: csv, path: no-such-plugin}]
+hipcall:
+  smart_ivr: {basic_auth: {username: hipcall, password: pw}}
+ringostat: {enabled: true, insecure_no_auth: true}
+routing: {default: {hipcall: "1"}}
+`,
+			want: []string{
+				`c.yaml:3:14: connector "crm": plugin "csv" for connector "crm" not found`,
+			},
+		},
+		{
 			name: "endpoint paths",
 			yaml: `phone: {default_region: GB}
 connectors: [{name: crm, plugin: csv, path: no-such-plugin}]

@@ -73,9 +73,18 @@ func endpointChecks(cfg *config.Config) connectors.Problems {
 	}
 	all = append(all, named{endpoint{on: cfg.Hipcall.Webhook.Enabled, path: cfg.Hipcall.Webhook.Path}, "hipcall.webhook"})
 	wt := cfg.Server.WriteTimeout
+	open := !server.LoopbackOnly(cfg.Server.Listen)
 	for i, e := range all {
 		if !e.on {
 			continue
+		}
+		// A front end's answers come from the CRM (who is a customer, a
+		// VIP, their manager's number): never to anyone who reaches the
+		// port. (The webhook receiver checks its own, stricter, rule.)
+		if open && e.authHint != "" && !e.auth && !e.insecure {
+			ps.Addf(e.section, "is served without credentials on server.listen %q, which other machines reach, and its answers come from CRM data: "+
+				"%s, listen on 127.0.0.1, or set insecure_no_auth: true if something in front of Switchboard authenticates",
+				cfg.Server.Listen, e.authHint)
 		}
 		if e.deadline > 0 && wt > 0 && e.deadline >= wt {
 			ps.Addf(e.section+".deadline", "(%s) must be shorter than server.write_timeout (%s), or the answer could not be written in time: raise server.write_timeout or lower the deadline",

@@ -118,7 +118,8 @@ func (h *Host) webhookOptions() *server.WebhookOptions {
 	if h.Webhook == nil {
 		return nil
 	}
-	return &server.WebhookOptions{Path: h.Config.Hipcall.Webhook.Path, Handler: h.Webhook}
+	wh := h.Config.Hipcall.Webhook
+	return &server.WebhookOptions{Path: wh.Path, Handler: h.Webhook, InsecureNoAuth: wh.InsecureNoAuth && !wh.HasAuth()}
 }
 
 // startWebhook starts the webhook workers; the returned func drains them

@@ -31,6 +31,11 @@ type endpoint struct {
 	on       bool
 	path     string
 	deadline time.Duration // 0: answers at once (the webhook)
+	// auth says credentials are configured; insecure that the operator
+	// turned them off on purpose (insecure_no_auth).
+	auth, insecure bool
+	// authHint says which keys give it credentials ("basic_auth").
+	authHint string
 }
 
 // frontEnds are the phone systems the host answers. A new phone system is
@@ -41,11 +46,15 @@ var frontEnds = []frontEnd{
 		target:  func(*phone.Parser) routing.Target { return smartivr.Target() },
 		endpoint: func(cfg *config.Config) endpoint {
 			s := cfg.Hipcall.SmartIVR
-			return endpoint{on: s.Enabled, path: s.Path, deadline: s.Deadline}
+			return endpoint{on: s.Enabled, path: s.Path, deadline: s.Deadline, auth: s.HasAuth(), insecure: s.InsecureNoAuth,
+				authHint: "set basic_auth (Hipcall's Smart IVR sends Basic Auth)"}
 		},
 		mount: func(h *Host) (server.Mount, error) {
-			return smartivr.New(smartivr.Options{Config: h.Config.Hipcall.SmartIVR,
+			c := h.Config.Hipcall.SmartIVR
+			m, err := smartivr.New(smartivr.Options{Config: c,
 				DefaultExtension: h.Router.Default(smartivr.TargetName), Directory: h.Directory, Router: h.Router})
+			m.InsecureNoAuth = c.InsecureNoAuth && !c.HasAuth()
+			return m, err
 		},
 	},
 	{
@@ -53,11 +62,15 @@ var frontEnds = []frontEnd{
 		target:  ringostat.Target,
 		endpoint: func(cfg *config.Config) endpoint {
 			s := cfg.Ringostat
-			return endpoint{on: s.Enabled, path: s.Path, deadline: s.Deadline}
+			return endpoint{on: s.Enabled, path: s.Path, deadline: s.Deadline, auth: s.HasAuth(), insecure: s.InsecureNoAuth,
+				authHint: "set token (or basic_auth)"}
 		},
 		mount: func(h *Host) (server.Mount, error) {
-			return ringostat.New(ringostat.Options{Config: h.Config.Ringostat,
+			c := h.Config.Ringostat
+			m, err := ringostat.New(ringostat.Options{Config: c,
 				Default: h.Router.Default(ringostat.TargetName), Directory: h.Directory, Router: h.Router})
+			m.InsecureNoAuth = c.InsecureNoAuth && !c.HasAuth()
+			return m, err
 		},
 	},
 }

@@ -205,19 +205,30 @@ func checkCapabilities(c *config.Connector, info connectors.DescribeResponse) er
 	return nil
 }
 
-// Ready reports whether every plugin is up and every index built, with the
-// reasons when not.
+// Ready reports whether rings are answered from CRM data, for /readyz:
+// not ready (false) when a live source's plugin is down or an index is not
+// built yet, with the reasons; ready with reasons when degraded: answered,
+// but from an index whose plugin is down (changes wait), a held rebuild,
+// or a source whose check fails.
 func (h *Host) Ready() (bool, []string) {
-	var why []string
+	var notReady, degraded []string
 	for _, p := range h.Plugins {
-		if !p.Up() {
-			why = append(why, fmt.Sprintf("plugin %s is down (restarts: %d)", p.Name(), p.Restarts()))
+		if p.Up() {
+			continue
 		}
+		if h.Directory.AnswersFromIndex(p.Name()) {
+			degraded = append(degraded, fmt.Sprintf("plugin %s is down (restarts: %d): rings are answered from its index; changes wait until it is back",
+				p.Name(), p.Restarts()))
+			continue
+		}
+		notReady = append(notReady, fmt.Sprintf("plugin %s is down (restarts: %d)", p.Name(), p.Restarts()))
 	}
-	if ok, reason := h.Directory.Ready(); !ok {
-		why = append(why, reason)
+	nr, dg := h.Directory.Health()
+	notReady, degraded = append(notReady, nr...), append(degraded, dg...)
+	if len(notReady) > 0 {
+		return false, append(notReady, degraded...)
 	}
-	return len(why) == 0, why
+	return true, degraded
 }
 
 // Decide looks a number up and routes it for target (a phone system's
@@ -277,7 +288,7 @@ func (h *Host) Serve(ctx context.Context) error {
 	go func() {
 		select {
 		case <-srv.Serving():
-			h.Logger.Info("serving", "addr", srv.Addr(), "connectors", h.connectorNames())
+			h.Logger.Info("serving", "addr", srv.Addr(), "admin", srv.AdminAddr(), "connectors", h.connectorNames())
 		case <-ctx.Done():
 		}
 	}()

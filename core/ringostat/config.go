@@ -64,9 +64,19 @@ type Config struct {
 	BasicAuth *conf.BasicAuth `yaml:"basic_auth"`
 	// Token, when set, is required on every request as the last path
 	// segment (<Path>/<Token>) or the "token" query parameter. Compared in
-	// constant time and never logged.
+	// constant time and never logged. One of BasicAuth and Token is
+	// required when server.listen is reachable from other machines (the
+	// answers tell who is a customer and their manager's number) unless
+	// InsecureNoAuth.
 	Token conf.Secret `yaml:"token"`
+	// InsecureNoAuth serves the endpoint without credentials on a
+	// listener other machines reach: only when something in front of
+	// Switchboard authenticates. Logged loudly at start.
+	InsecureNoAuth bool `yaml:"insecure_no_auth"`
 }
+
+// HasAuth reports whether the endpoint asks for credentials.
+func (c Config) HasAuth() bool { return c.BasicAuth != nil || c.Token != "" }
 
 // DefaultConfig is the section when nothing is written.
 func DefaultConfig() Config {

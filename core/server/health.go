@@ -15,12 +15,18 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSONBytes(w, http.StatusOK, healthyBody)
 }
 
-// readyz answers 200 when Options.Ready says the host can route calls
-// (plugins up, indexes loaded) and 503 with the reasons otherwise.
+// readyz answers 200 when Options.Ready says the host routes calls from
+// CRM data ("degraded", with the reasons, when it does with something
+// wrong) and 503 with the reasons otherwise.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ready, reasons := true, []string(nil)
 	if s.opts.Ready != nil {
 		ready, reasons = s.opts.Ready()
+	}
+	if ready && len(reasons) > 0 {
+		Annotate(r, "degraded", reasons)
+		writeJSON(w, http.StatusOK, statusBody{Status: "degraded", Reasons: reasons})
+		return
 	}
 	if ready {
 		writeJSON(w, http.StatusOK, statusBody{Status: "ready"})

@@ -20,6 +20,8 @@ type metrics struct {
 	requests     *prometheus.CounterVec
 	duration     *prometheus.HistogramVec
 	authFailures *prometheus.CounterVec
+	limited      *prometheus.CounterVec
+	connsRefused prometheus.Counter
 }
 
 // newMetrics registers the server's collectors and then the mounts' own
@@ -28,7 +30,7 @@ func newMetrics(reg prometheus.Registerer, mounts []Mount) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_http_requests_total",
-			Help: "HTTP requests served, by endpoint and status code.",
+			Help: "HTTP requests served, by endpoint and status code (\"cut\": the answer could not be written).",
 		}, []string{"endpoint", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "switchboard_http_request_seconds",
@@ -39,8 +41,16 @@ func newMetrics(reg prometheus.Registerer, mounts []Mount) (*metrics, error) {
 			Name: "switchboard_http_auth_failures_total",
 			Help: "Requests refused for wrong or missing credentials, by endpoint.",
 		}, []string{"endpoint"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_http_rate_limited_total",
+			Help: "Requests over their source's rate limit (server.limits.rate), by endpoint; a front end answered its fallback, others 429.",
+		}, []string{"endpoint"}),
+		connsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_http_connections_refused_total",
+			Help: "Connections closed at once because their source held server.limits.conns open already.",
+		}),
 	}
-	all := []prometheus.Collector{m.requests, m.duration, m.authFailures}
+	all := []prometheus.Collector{m.requests, m.duration, m.authFailures, m.limited, m.connsRefused}
 	for _, mt := range mounts {
 		all = append(all, mt.Collectors...)
 	}

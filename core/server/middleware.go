@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -30,9 +32,25 @@ type requestInfoKey struct{}
 
 // Annotate adds key/value pairs to the log line the server writes for r,
 // once, when the answer is sent: a request's story is one value, told
-// once. It never logs by itself and does nothing outside a request the
-// server serves. Never pass credentials.
+// once. Strings, string lists and errors are escaped (no raw control
+// characters: a caller number cannot forge log lines) and cut at
+// MaxLogValue bytes with the full length noted. It never logs by itself
+// and does nothing outside a request the server serves. Never pass
+// credentials.
 func Annotate(r *http.Request, kv ...any) {
+	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+		for i, v := range kv {
+			if i%2 == 1 {
+				v = logValue(v)
+			}
+			info.fields = append(info.fields, v)
+		}
+	}
+}
+
+// annotateRaw adds pairs as they are (the server's own, such as a panic's
+// stack).
+func annotateRaw(r *http.Request, kv ...any) {
 	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
 		info.fields = append(info.fields, kv...)
 	}
@@ -49,7 +67,8 @@ func RaiseLevel(r *http.Request, level hclog.Level) {
 
 // Logger is the endpoint's own logger ("http.<name>"), for the rare line
 // that is not the request's (a debug detail); outside a request the
-// server serves it discards.
+// server serves it discards. Pass values that come from the request
+// through LogValue.
 func Logger(r *http.Request) hclog.Logger {
 	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
 		return info.log
@@ -58,10 +77,12 @@ func Logger(r *http.Request) hclog.Logger {
 }
 
 // StatusRecorder is a ResponseWriter that remembers the status a handler
-// wrote (http.StatusOK once it writes a body without a status).
+// wrote (http.StatusOK once it writes a body without a status) and
+// whether the answer could be written at all.
 type StatusRecorder struct {
 	http.ResponseWriter
-	status int
+	status   int
+	writeErr error
 }
 
 // Status is the status written, or 0 before anything was.
@@ -75,12 +96,17 @@ func (rec *StatusRecorder) WriteHeader(code int) {
 	rec.ResponseWriter.WriteHeader(code)
 }
 
-// Write remembers http.StatusOK when no status was written, and writes b.
+// Write remembers http.StatusOK when no status was written, writes b, and
+// remembers the first failure (the connection cut or timed out).
 func (rec *StatusRecorder) Write(b []byte) (int, error) {
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
-	return rec.ResponseWriter.Write(b)
+	n, err := rec.ResponseWriter.Write(b)
+	if err != nil && rec.writeErr == nil {
+		rec.writeErr = err
+	}
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the connection.
@@ -92,9 +118,9 @@ func (rec *StatusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // chain wraps an endpoint's handler in the shared middleware, outermost
-// first: logging and metrics, panic recovery, method check, auth, body
-// limit.
-func (s *Server) chain(ep Mount) http.Handler {
+// first: logging and metrics, panic recovery, the source's rate limit
+// (public listener), method check, auth, body limit and deadline.
+func (s *Server) chain(ep endpoint) http.Handler {
 	h := ep.Handler
 	if ep.Authorize != nil {
 		h = s.authorize(ep.Name, ep.Authorize, h)
@@ -103,7 +129,7 @@ func (s *Server) chain(ep Mount) http.Handler {
 		h = restorePath(h)
 	}
 	if ep.LimitBody {
-		h = s.limitBody(h)
+		h = s.limitBody(ep.Deadline, h)
 	}
 	if ep.BasicAuth != nil {
 		h = s.requireAuth(ep.Name, newAuthenticator(ep.BasicAuth), h)
@@ -111,32 +137,60 @@ func (s *Server) chain(ep Mount) http.Handler {
 	if len(ep.Methods) > 0 {
 		h = allowMethods(ep.Methods, h)
 	}
+	if ep.on == public && s.limiter != nil && !ep.Unlimited {
+		h = s.rateLimit(ep.Name, ep.OnLimited, h)
+	}
 	h = s.recoverPanics(ep.OnPanic, h)
-	out := s.instrument(ep.Name, ep.Level, h)
+	out := s.instrument(ep.Name, ep.Level, ep.Name == "not_found", h)
 	if ep.Prefix {
 		out = hidePath(ep.Path, out)
 	}
 	return out
 }
 
-// instrument counts, times and logs every request in one line.
-func (s *Server) instrument(name string, level hclog.Level, next http.Handler) http.Handler {
+// statusCut is the status label and log value of a request whose answer
+// could not be written (the client went away, or a timeout cut it).
+const statusCut = "cut"
+
+// instrument counts, times and logs every request in one line, with the
+// client's address (ClientAddr) and the real outcome: an answer that
+// could not be written is status "cut", whatever the handler meant to
+// send. unknownPath logs the path with its long segments hidden (a
+// mistyped path may hold a token).
+func (s *Server) instrument(name string, level hclog.Level, unknownPath bool, next http.Handler) http.Handler {
 	observe := s.metrics.duration.WithLabelValues(name)
 	log := s.log.Named(name)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &requestInfo{level: level, log: log}
 		rec := &StatusRecorder{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+		client, peer := clientAddr(r, s.trusted)
+		ctx := context.WithValue(context.WithValue(r.Context(), requestInfoKey{}, info), clientKey{}, client)
+		r = r.WithContext(ctx)
 
 		next.ServeHTTP(rec, r)
+		// Send the answer now rather than after this returns, to learn
+		// whether it reached the connection (every answer has its
+		// Content-Length set, so this changes nothing on the wire).
+		if rec.writeErr == nil && rec.status != 0 {
+			if err := http.NewResponseController(rec).Flush(); err != nil {
+				rec.writeErr = err
+			}
+		}
 
 		elapsed := time.Since(start)
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK
 		}
-		s.metrics.requests.WithLabelValues(name, strconv.Itoa(status)).Inc()
+		code := strconv.Itoa(status)
+		if rec.writeErr != nil {
+			code = statusCut
+			if info.level < hclog.Warn {
+				info.level = hclog.Warn
+			}
+		}
+		s.metrics.requests.WithLabelValues(name, code).Inc()
 		observe.Observe(elapsed.Seconds())
 
 		lvl := info.level
@@ -146,17 +200,57 @@ func (s *Server) instrument(name string, level hclog.Level, next http.Handler) h
 		if !levelEnabled(s.log, lvl) {
 			return
 		}
-		fields := make([]any, 0, 14+len(info.fields))
+		path := r.URL.Path
+		if unknownPath {
+			path = hideLongSegments(path)
+		}
+		fields := make([]any, 0, 20+len(info.fields))
 		fields = append(fields,
 			"endpoint", name,
 			"method", r.Method,
-			"path", r.URL.Path,
-			"status", status,
+			"path", LogValue(path),
+			"status", code,
 			"duration", elapsed,
-			"remote", r.RemoteAddr,
+			"remote", remote(r.RemoteAddr, client, peer),
 		)
+		if client != peer {
+			fields = append(fields, "via", r.RemoteAddr)
+		}
+		if rec.writeErr != nil {
+			fields = append(fields, "answer", status, "cut", LogValue(rec.writeErr.Error()))
+		}
 		fields = append(fields, info.fields...)
 		s.log.Log(lvl, "request", fields...)
+	})
+}
+
+// remote is the log's remote field: the peer's host:port, or the client
+// a trusted proxy forwarded for.
+func remote(raw string, client, peer netip.Addr) string {
+	if client == peer || !client.IsValid() {
+		return raw
+	}
+	return client.String()
+}
+
+// rateLimit answers onLimited (or 429) when the client's source is over
+// server.limits.rate, counted by endpoint.
+func (s *Server) rateLimit(name string, onLimited func(http.ResponseWriter, *http.Request), next http.Handler) http.Handler {
+	limited := s.metrics.limited.WithLabelValues(name)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.limiter.allow(ClientAddr(r), time.Now()) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		limited.Inc()
+		Annotate(r, "limited", "rate")
+		RaiseLevel(r, hclog.Warn)
+		if onLimited != nil {
+			onLimited(w, r)
+			return
+		}
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusTooManyRequests, errorBody{Error: "too many requests from your address: slow down"})
 	})
 }
 
@@ -189,7 +283,7 @@ func (s *Server) recoverPanics(onPanic func(http.ResponseWriter, *http.Request),
 			if v == http.ErrAbortHandler { // let net/http abort the response as asked
 				panic(v)
 			}
-			Annotate(r, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			annotateRaw(r, "panic", LogValue(fmt.Sprint(v)), "stack", string(debug.Stack()))
 			RaiseLevel(r, hclog.Error)
 			if rec, ok := w.(*StatusRecorder); ok && rec.status != 0 {
 				return // the answer is already on its way
@@ -264,16 +358,28 @@ func refuse(w http.ResponseWriter, r *http.Request, failures prometheus.Counter,
 }
 
 // limitBody caps the request body; reading past the cap fails with
-// *http.MaxBytesError.
-func (s *Server) limitBody(next http.Handler) http.Handler {
+// *http.MaxBytesError. With a deadline, the body must have arrived by
+// then (measured from when the handler starts): a slower body fails
+// ReadBody with ErrSlowBody while there is still time to answer, instead
+// of the server's read timeout cutting the connection with no answer.
+func (s *Server) limitBody(deadline time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+		if deadline > 0 {
+			// Not every ResponseWriter can (httptest's cannot): then the
+			// server's read timeout is the bound.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(deadline))
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, s.opts.MaxBodyBytes)))
 	})
 }
 
 // ErrBodyTooLarge reports a body over the limit (ReadBody wraps it).
 var ErrBodyTooLarge = errors.New("request body too large")
+
+// ErrSlowBody reports a body that did not arrive in time (ReadBody wraps
+// it).
+var ErrSlowBody = errors.New("request body arrived too slowly")
 
 type bodyLimitKey struct{}
 
@@ -293,6 +399,8 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	switch {
 	case errors.As(err, &mbe), err == nil && int64(len(body)) > limit:
 		return nil, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, fmt.Errorf("%w: %d bytes had arrived when the time to answer ran short", ErrSlowBody, len(body))
 	case err != nil:
 		return nil, fmt.Errorf("read request body: %w", err)
 	}

@@ -15,8 +15,8 @@ import (
 // end (core/smartivr, core/ringostat), the webhook receiver, or anything
 // else that answers HTTP. The server wraps Handler in the shared
 // middleware, outermost first: one log line and the metrics per request,
-// panic recovery, the method check, Basic Auth (constant time), the body
-// limit, then Authorize. A front end never writes its own request log
+// panic recovery, the source's rate limit, the method check, Basic Auth
+// (constant time), the body limit and deadline, then Authorize. A front end never writes its own request log
 // line: it adds to the server's with Annotate and RaiseLevel.
 type Mount struct {
 	// Name labels the metrics (endpoint="...") and the log line. Required,
@@ -48,8 +48,21 @@ type Mount struct {
 	Level hclog.Level
 	// OnPanic answers after a recovered panic (default: 500 JSON).
 	OnPanic func(w http.ResponseWriter, r *http.Request)
+	// OnLimited answers a request over its source's rate limit
+	// (server.limits; default: 429 with Retry-After). A phone system's
+	// front end answers its fallback here: a ring is never refused.
+	OnLimited func(w http.ResponseWriter, r *http.Request)
+	// Unlimited exempts the endpoint from the rate limit: for a sender
+	// that never retries a refused request (Hipcall's webhooks).
+	Unlimited bool
+	// InsecureNoAuth says the operator turned authentication off on
+	// purpose (insecure_no_auth): logged loudly at start when the
+	// listener is reachable from other machines.
+	InsecureNoAuth bool
 	// Deadline, when set, is how long Handler may take to decide; it must
 	// stay below Options.WriteTimeout, or the answer could not be written.
+	// The request body must arrive within it too: a body still arriving
+	// then fails ReadBody with ErrSlowBody, in time to answer.
 	Deadline time.Duration
 	// Collectors are the endpoint's own metrics, registered by New in
 	// Options.Registry.
@@ -64,9 +77,18 @@ type Mount struct {
 // cut off.
 func (o *Options) checkMounts() []error {
 	var errs []error
-	mounts := make([]Mount, len(o.Mounts))
 	owner, named := map[string]string{}, map[string]bool{}
-	for i, m := range o.Mounts {
+	o.Mounts, errs = checkMountList(o.Mounts, o.WriteTimeout, owner, named, errs)
+	o.AdminMounts, errs = checkMountList(o.AdminMounts, o.WriteTimeout, map[string]string{}, named, errs)
+	return errs
+}
+
+// checkMountList checks one listener's mounts (paths unique in owner,
+// names unique in named, across listeners) and returns them with their
+// defaults filled in.
+func checkMountList(list []Mount, writeTimeout time.Duration, owner map[string]string, named map[string]bool, errs []error) ([]Mount, []error) {
+	mounts := make([]Mount, len(list))
+	for i, m := range list {
 		if m.BasicAuth != nil {
 			ba := *m.BasicAuth
 			m.BasicAuth = &ba
@@ -100,10 +122,9 @@ func (o *Options) checkMounts() []error {
 		if m.BasicAuth != nil && (m.BasicAuth.Username == "" || m.BasicAuth.Password == "") {
 			errs = append(errs, fmt.Errorf("%s basic auth needs both a username and a password: set both or remove basic_auth", m.Name))
 		}
-		if m.Deadline > 0 && m.Deadline >= o.WriteTimeout {
-			errs = append(errs, fmt.Errorf("%s deadline %v must be below the server write timeout %v: raise write_timeout or lower the deadline", m.Name, m.Deadline, o.WriteTimeout))
+		if m.Deadline > 0 && m.Deadline >= writeTimeout {
+			errs = append(errs, fmt.Errorf("%s deadline %v must be below the server write timeout %v: raise write_timeout or lower the deadline", m.Name, m.Deadline, writeTimeout))
 		}
 	}
-	o.Mounts = mounts
-	return errs
+	return mounts, errs
 }

@@ -20,9 +20,13 @@ type Options struct {
 	// /metrics: the phone-system front ends and the webhook receiver, each
 	// built by its own package.
 	Mounts []Mount
+	// AdminMounts are the admin listener's endpoints besides /healthz,
+	// /readyz and /metrics (the console); Config.Admin.BasicAuth, when
+	// set, is added to those that have no auth of their own.
+	AdminMounts []Mount
 
-	// Ready reports readiness for /readyz and why not; nil means always
-	// ready.
+	// Ready reports readiness for /readyz and why not; ready with reasons
+	// is "degraded" (200). nil means always ready.
 	Ready func() (bool, []string)
 	// Registry receives the server's metrics and is served at /metrics.
 	// nil uses a private registry. Process and Go collectors are the
@@ -60,6 +64,13 @@ func (o Options) withDefaults() (Options, error) {
 		errs = append(errs, fmt.Errorf("max_body_bytes is %d: set a positive size or leave it out for the default", o.MaxBodyBytes))
 	}
 
+	if o.Admin.BasicAuth != nil {
+		for i := range o.AdminMounts {
+			if o.AdminMounts[i].BasicAuth == nil && o.AdminMounts[i].Authorize == nil {
+				o.AdminMounts[i].BasicAuth = o.Admin.BasicAuth
+			}
+		}
+	}
 	errs = append(errs, o.checkMounts()...)
 	if len(errs) > 0 {
 		return o, fmt.Errorf("server: invalid options: %w", errors.Join(errs...))

@@ -106,13 +106,18 @@ func TestMethodNotAllowed(t *testing.T) {
 		{http.MethodGet, "/echo", "POST"},
 		{http.MethodPut, "/echo", "POST"},
 		{http.MethodPost, "/healthz", "GET, HEAD"},
-		{http.MethodDelete, "/readyz", "GET, HEAD"},
-		{http.MethodPost, "/metrics", "GET, HEAD"},
+		{http.MethodDelete, "admin /readyz", "GET, HEAD"},
+		{http.MethodPost, "admin /metrics", "GET, HEAD"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			f := newFixture(t)
-			rec := f.Do(tc.method, tc.path, `{"caller":"+905061234567"}`, nil)
+			do := f.Do
+			path, onAdmin := strings.CutPrefix(tc.path, "admin ")
+			if onAdmin {
+				do = f.DoAdmin
+			}
+			rec := do(tc.method, path, `{"caller":"+905061234567"}`, nil)
 			if rec.Code != http.StatusMethodNotAllowed {
 				t.Fatalf("status = %d, want 405", rec.Code)
 			}
@@ -139,14 +144,19 @@ func TestProbes(t *testing.T) {
 	}{
 		{name: "healthz", path: "/healthz", wantCode: 200, wantBody: `{"status":"ok"}`},
 		{name: "healthz while not ready", path: "/healthz", ready: func() (bool, []string) { return false, []string{"x"} }, wantCode: 200, wantBody: `{"status":"ok"}`},
-		{name: "readyz without Ready func", path: "/readyz", wantCode: 200, wantBody: `{"status":"ready"}`},
-		{name: "readyz ready", path: "/readyz", ready: func() (bool, []string) { return true, nil }, wantCode: 200, wantBody: `{"status":"ready"}`},
-		{name: "readyz not ready", path: "/readyz", ready: func() (bool, []string) {
+		{name: "admin healthz", path: "admin /healthz", wantCode: 200, wantBody: `{"status":"ok"}`},
+		{name: "readyz is not on the public listener", path: "/readyz", wantCode: 404, wantBody: `{"error":"not found"}`},
+		{name: "metrics are not on the public listener", path: "/metrics", wantCode: 404, wantBody: `{"error":"not found"}`},
+		{name: "readyz without Ready func", path: "admin /readyz", wantCode: 200, wantBody: `{"status":"ready"}`},
+		{name: "readyz ready", path: "admin /readyz", ready: func() (bool, []string) { return true, nil }, wantCode: 200, wantBody: `{"status":"ready"}`},
+		{name: "readyz not ready", path: "admin /readyz", ready: func() (bool, []string) {
 			return false, []string{"plugin customers not running", "index crm not loaded"}
 		}, wantCode: 503, wantBody: `{"status":"not ready","reasons":["plugin customers not running","index crm not loaded"]}`},
-		{name: "readyz not ready without reasons", path: "/readyz", ready: func() (bool, []string) { return false, nil },
+		{name: "readyz degraded", path: "admin /readyz", ready: func() (bool, []string) { return true, []string{"plugin crm is down: answered from its index"} },
+			wantCode: 200, wantBody: `{"status":"degraded","reasons":["plugin crm is down: answered from its index"]}`},
+		{name: "readyz not ready without reasons", path: "admin /readyz", ready: func() (bool, []string) { return false, nil },
 			wantCode: 503, wantBody: `{"status":"not ready","reasons":["not ready (no reason given)"]}`},
-		{name: "readyz panics", path: "/readyz", ready: func() (bool, []string) { panic("boom") },
+		{name: "readyz panics", path: "admin /readyz", ready: func() (bool, []string) { panic("boom") },
 			wantCode: 500, wantBody: `{"error":"internal error"}`},
 		{name: "unknown path", path: "/nope", wantCode: 404, wantBody: `{"error":"not found"}`},
 		{name: "mount path with trailing slash", path: "/echo/", wantCode: 404, wantBody: `{"error":"not found"}`},
@@ -154,7 +164,12 @@ func TestProbes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, func(o *server.Options) { o.Ready = tc.ready })
-			rec := f.Do(http.MethodGet, tc.path, "", nil)
+			do := f.Do
+			path, onAdmin := strings.CutPrefix(tc.path, "admin ")
+			if onAdmin {
+				do = f.DoAdmin
+			}
+			rec := do(http.MethodGet, path, "", nil)
 			if rec.Code != tc.wantCode || rec.Body.String() != tc.wantBody {
 				t.Errorf("got %d %s, want %d %s", rec.Code, rec.Body.String(), tc.wantCode, tc.wantBody)
 			}

@@ -17,17 +17,24 @@ type WebhookOptions struct {
 	Path string
 	// Handler answers the events. Required.
 	Handler http.Handler
+	// InsecureNoAuth: the receiver takes events without credentials (see
+	// Mount.InsecureNoAuth).
+	InsecureNoAuth bool
 }
 
 // Mount mounts the receiver: POST only, body capped, every path under the
 // configured one served too (a token may be the last segment) and never
-// logged.
+// logged. It is not rate-limited: Hipcall never sends a refused webhook
+// again, so a limit would lose calls; its credentials, the connection cap
+// and the body limit are its guards.
 func (o WebhookOptions) Mount() Mount {
 	return Mount{
-		Name:      "webhook",
-		Path:      o.Path,
-		Methods:   []string{http.MethodPost},
-		LimitBody: true,
+		Name:           "webhook",
+		Path:           o.Path,
+		Methods:        []string{http.MethodPost},
+		LimitBody:      true,
+		Unlimited:      true,
+		InsecureNoAuth: o.InsecureNoAuth,
 		// The webhook handler logs one line per event itself.
 		Level:   hclog.Debug,
 		Prefix:  true,

@@ -20,9 +20,18 @@ type Config struct {
 	Path string `yaml:"path"`
 	// Deadline is the time allowed for an answer, at most MaxDeadline.
 	Deadline time.Duration `yaml:"deadline"`
-	// BasicAuth, when set, is required on every request.
+	// BasicAuth, when set, is required on every request. It is required
+	// when server.listen is reachable from other machines (the answers
+	// tell who is a customer) unless InsecureNoAuth.
 	BasicAuth *conf.BasicAuth `yaml:"basic_auth"`
+	// InsecureNoAuth serves the endpoint without credentials on a
+	// listener other machines reach: only when something in front of
+	// Switchboard authenticates. Logged loudly at start.
+	InsecureNoAuth bool `yaml:"insecure_no_auth"`
 }
+
+// HasAuth reports whether the endpoint asks for credentials.
+func (c Config) HasAuth() bool { return c.BasicAuth != nil }
 
 // DefaultConfig is the section when nothing is written.
 func DefaultConfig() Config {

@@ -61,6 +61,22 @@ func (f *Fixture) Serve(req *http.Request) *httptest.ResponseRecorder {
 	return rec
 }
 
+// ServeAdmin sends req through the server's admin handler.
+func (f *Fixture) ServeAdmin(req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	f.Srv.AdminHandler().ServeHTTP(rec, req)
+	return rec
+}
+
+// DoAdmin serves one request on the admin listener (/metrics, /readyz).
+func (f *Fixture) DoAdmin(method, path, body string, header http.Header) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	return f.ServeAdmin(req)
+}
+
 // Do serves one request with body and header.
 func (f *Fixture) Do(method, path, body string, header http.Header) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
