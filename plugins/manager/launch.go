@@ -4,15 +4,19 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -121,8 +125,10 @@ func (m *Manager) describe(ctx context.Context, log hclog.Logger, spec Spec, pat
 	if spec.Reattach != nil {
 		return m.reattach(ctx, log, spec)
 	}
+	var pin string
 	if spec.SHA256 != "" {
-		if err := verifySHA256(spec, path); err != nil {
+		var err error
+		if pin, err = parsePin(spec, path); err != nil {
 			return nil, err
 		}
 	}
@@ -139,7 +145,19 @@ func (m *Manager) describe(ctx context.Context, log hclog.Logger, spec Spec, pat
 		return nil, fmt.Errorf("connector %q: creating a directory for the plugin's socket: %w (check TMPDIR)", spec.Name, err)
 	}
 
-	cmd := exec.Command(path)
+	exe := path
+	if pin != "" {
+		if exe, err = pinnedCopy(spec, path, pin, socketDir); err != nil {
+			_ = os.RemoveAll(socketDir)
+			return nil, err
+		}
+	}
+	if beforeExec != nil {
+		beforeExec(path)
+	}
+
+	cmd := exec.Command(exe)
+	cmd.Args[0] = path // the plugin's name for itself, copy or not
 	cmd.Env = append(m.env(spec), plugin.EnvUnixSocketDir+"="+socketDir)
 	setSysProcAttr(cmd)
 	tail := &tailWriter{max: 2048}
@@ -160,6 +178,10 @@ func (m *Manager) describe(ctx context.Context, log hclog.Logger, spec Spec, pat
 	rpc, err := client.Client()
 	if err != nil {
 		proc.kill(false)
+		if exe != path && errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("connector %q: cannot run the verified copy of %s (%s): %w; a pinned plugin runs from a private copy in the temporary directory, which must allow running programs: point TMPDIR at a directory that is not mounted noexec",
+				spec.Name, path, exe, err)
+		}
 		return nil, handshakeError(spec, path, startTimeout, err, tail.String())
 	}
 	proc.rpc = rpc
@@ -226,27 +248,65 @@ func (proc *process) allowed(info connectors.DescribeResponse) connectors.Descri
 	return info
 }
 
-// verifySHA256 checks the binary against the pinned hash.
-func verifySHA256(spec Spec, path string) error {
+// parsePin returns spec's SHA-256 pin as lower-case hex, or why it is not
+// one.
+func parsePin(spec Spec, path string) (string, error) {
 	want := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(spec.SHA256), "sha256:"))
 	if len(want) != sha256.Size*2 || strings.Trim(want, "0123456789abcdef") != "" {
-		return fmt.Errorf("connector %q: sha256 pin %q is not a hex SHA-256 (64 hex digits); fix it in the config (sha256sum %s prints it)", spec.Name, spec.SHA256, path)
+		return "", fmt.Errorf("connector %q: sha256 pin %q is not a hex SHA-256 (64 hex digits); fix it in the config (sha256sum %s prints it)", spec.Name, spec.SHA256, path)
 	}
-	f, err := os.Open(path)
+	return want, nil
+}
+
+// beforeExec, when set (by tests), is called with the binary's path after
+// a pinned binary was verified and just before the plugin is run.
+var beforeExec func(path string)
+
+// pinnedCopy copies the binary at path into dir (the plugin's private
+// socket directory, mode 0700, removed when the process is killed) while
+// hashing what it copies, checks the hash against pin and returns the
+// copy: that is what runs, so the bytes checked are the bytes run, even if
+// the file at path is replaced or rewritten in between.
+//
+// Running the verified bytes through /proc/self/fd/N of the descriptor
+// that was hashed would need no copy, but only on Linux, and it does not
+// close the window: the descriptor's file can still be rewritten in place
+// between the hash and the exec. The copy is in a directory only this
+// host's user can write to.
+//
+// The copy is written with syscall.ForkLock held for reading, so that no
+// process forked meanwhile (another plugin launched by another goroutine)
+// inherits its descriptor open for writing, which would make running it
+// fail with ETXTBSY ("text file busy").
+func pinnedCopy(spec Spec, path, pin, dir string) (string, error) {
+	src, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("connector %q: verifying the plugin binary: %w", spec.Name, err)
+		return "", fmt.Errorf("connector %q: verifying the plugin binary: %w", spec.Name, err)
 	}
-	defer f.Close()
+	defer src.Close()
+	binDir := filepath.Join(dir, "bin")
+	if err := os.Mkdir(binDir, 0o700); err != nil {
+		return "", fmt.Errorf("connector %q: copying the pinned plugin binary: %w (check TMPDIR)", spec.Name, err)
+	}
+	exe := filepath.Join(binDir, filepath.Base(path))
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return fmt.Errorf("connector %q: verifying the plugin binary %s: %w", spec.Name, path, err)
+	syscall.ForkLock.RLock()
+	dst, err := os.OpenFile(exe, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o500)
+	if err == nil {
+		_, err = io.Copy(io.MultiWriter(dst, h), src)
+		if cerr := dst.Close(); err == nil {
+			err = cerr
+		}
 	}
-	got := hex.EncodeToString(h.Sum(nil))
-	if got != want {
-		return fmt.Errorf("connector %q: refusing to launch %s: its sha256 is %s but the config pins %s; "+
-			"if the plugin was rebuilt or upgraded on purpose, update the pin", spec.Name, path, got, want)
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return "", fmt.Errorf("connector %q: copying the pinned plugin binary %s: %w (check TMPDIR)", spec.Name, path, err)
 	}
-	return nil
+	if got := hex.EncodeToString(h.Sum(nil)); got != pin {
+		return "", fmt.Errorf("connector %q: refusing to launch %s: its sha256 is %s but the config pins %s; "+
+			"if the plugin was rebuilt or upgraded on purpose, update the pin", spec.Name, path, got, pin)
+	}
+	return exe, nil
 }
 
 var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)

@@ -17,7 +17,8 @@
 // Methods are named describe, configure, check, lookup, list_companies and
 // list_contacts. Environment: FAKEPLUGIN_PROTOCOL_VERSION serves that
 // protocol version (or those comma-separated versions) instead of the
-// current one; FAKEPLUGIN_EXIT_AT_START=1 exits before the handshake.
+// current one; FAKEPLUGIN_EXIT_AT_START=1 exits before the handshake;
+// FAKEPLUGIN_NAME is the name it describes itself with (default fake).
 package main
 
 import (
@@ -127,8 +128,12 @@ func (f *fake) Describe(ctx context.Context, _ *connectors.DescribeRequest) (*co
 	if err := f.misbehave(ctx, "describe", "Describe"); err != nil {
 		return nil, err
 	}
+	name := os.Getenv("FAKEPLUGIN_NAME")
+	if name == "" {
+		name = "fake"
+	}
 	return &connectors.DescribeResponse{
-		Name:            "fake",
+		Name:            name,
 		Version:         "0.0.1-test",
 		ProtocolVersion: connectors.ProtocolVersion,
 		Capabilities:    []connectors.Capability{connectors.CapLookup, connectors.CapListCompanies, connectors.CapListContacts},
