@@ -141,7 +141,7 @@ func (s *Server) chain(ep endpoint) http.Handler {
 		h = s.rateLimit(ep.Name, ep.OnLimited, h)
 	}
 	h = s.recoverPanics(ep.OnPanic, h)
-	out := s.instrument(ep.Name, ep.Level, ep.Name == "not_found", h)
+	out := s.instrument(ep, h)
 	if ep.Prefix {
 		out = hidePath(ep.Path, out)
 	}
@@ -155,9 +155,10 @@ const statusCut = "cut"
 // instrument counts, times and logs every request in one line, with the
 // client's address (ClientAddr) and the real outcome: an answer that
 // could not be written is status "cut", whatever the handler meant to
-// send. unknownPath logs the path with its long segments hidden (a
-// mistyped path may hold a token).
-func (s *Server) instrument(name string, level hclog.Level, unknownPath bool, next http.Handler) http.Handler {
+// send. The catch-all for unknown paths logs them with their long
+// segments hidden (a mistyped path may hold a token).
+func (s *Server) instrument(ep endpoint, next http.Handler) http.Handler {
+	name, level, unknownPath := ep.Name, ep.Level, ep.Name == "not_found"
 	observe := s.metrics.duration.WithLabelValues(name)
 	log := s.log.Named(name)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -194,7 +195,7 @@ func (s *Server) instrument(name string, level hclog.Level, unknownPath bool, ne
 		observe.Observe(elapsed.Seconds())
 
 		lvl := info.level
-		if status >= 500 && lvl < hclog.Error {
+		if status >= 500 && lvl < hclog.Error && !(status == http.StatusServiceUnavailable && ep.notReadyIsNews) {
 			lvl = hclog.Error
 		}
 		if !levelEnabled(s.log, lvl) {

@@ -33,6 +33,9 @@ const (
 type endpoint struct {
 	Mount
 	on listener
+	// notReadyIsNews: a 503 is an answer, not a failure (/readyz while an
+	// index loads): logged at the endpoint's level, not as an ERROR.
+	notReadyIsNews bool
 }
 
 var probe = []string{http.MethodGet, http.MethodHead}
@@ -40,9 +43,9 @@ var probe = []string{http.MethodGet, http.MethodHead}
 // publicEndpoints are the public listener's routes: /healthz (for a load
 // balancer; it tells nothing), then Options.Mounts.
 func (s *Server) publicEndpoints() []endpoint {
-	eps := []endpoint{{Mount{Name: "healthz", Path: pathHealthz, Methods: probe, Level: hclog.Debug, Handler: http.HandlerFunc(s.healthz)}, public}}
+	eps := []endpoint{{Mount{Name: "healthz", Path: pathHealthz, Methods: probe, Level: hclog.Debug, Handler: http.HandlerFunc(s.healthz)}, public, false}}
 	for _, m := range s.opts.Mounts {
-		eps = append(eps, endpoint{m, public})
+		eps = append(eps, endpoint{m, public, false})
 	}
 	return eps
 }
@@ -53,12 +56,12 @@ func (s *Server) publicEndpoints() []endpoint {
 func (s *Server) adminEndpoints() []endpoint {
 	ba := s.opts.Admin.BasicAuth
 	eps := []endpoint{
-		{Mount{Name: "admin_healthz", Path: pathHealthz, Methods: probe, Level: hclog.Debug, Handler: http.HandlerFunc(s.healthz)}, admin},
-		{Mount{Name: "readyz", Path: pathReadyz, Methods: probe, Level: hclog.Debug, BasicAuth: ba, Handler: http.HandlerFunc(s.readyz)}, admin},
-		{Mount{Name: "metrics", Path: pathMetrics, Methods: probe, Level: hclog.Debug, BasicAuth: ba, Handler: s.metricsHandler()}, admin},
+		{Mount{Name: "admin_healthz", Path: pathHealthz, Methods: probe, Level: hclog.Debug, Handler: http.HandlerFunc(s.healthz)}, admin, false},
+		{Mount{Name: "readyz", Path: pathReadyz, Methods: probe, Level: hclog.Debug, BasicAuth: ba, Handler: http.HandlerFunc(s.readyz)}, admin, true},
+		{Mount{Name: "metrics", Path: pathMetrics, Methods: probe, Level: hclog.Debug, BasicAuth: ba, Handler: s.metricsHandler()}, admin, false},
 	}
 	for _, m := range s.opts.AdminMounts {
-		eps = append(eps, endpoint{m, admin})
+		eps = append(eps, endpoint{m, admin, false})
 	}
 	return eps
 }
@@ -78,7 +81,7 @@ func (s *Server) routes(eps []endpoint) http.Handler {
 	if len(eps) > 0 {
 		on = eps[0].on
 	}
-	missing := s.chain(endpoint{Mount{Name: "not_found", Level: hclog.Debug, Handler: http.HandlerFunc(notFound)}, on})
+	missing := s.chain(endpoint{Mount{Name: "not_found", Level: hclog.Debug, Handler: http.HandlerFunc(notFound)}, on, false})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h, ok := table[r.URL.Path]; ok {
 			h.ServeHTTP(w, r)

@@ -483,3 +483,16 @@ func TestTLSReloadsChangedCertificate(t *testing.T) {
 		t.Error("a broken renewal was not logged")
 	}
 }
+
+// TestNotReadyIsNotAnError: /readyz polled while an index loads answers
+// 503 without an ERROR line per poll.
+func TestNotReadyIsNotAnError(t *testing.T) {
+	f := servertest.New(t, server.Options{Ready: func() (bool, []string) { return false, []string{"index of source \"crm\" not built yet"} }})
+	if rec := f.DoAdmin(http.MethodGet, "/readyz", "", nil); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz = %d", rec.Code)
+	}
+	lines := f.RequestLines(t)
+	if len(lines) != 1 || lines[0]["@level"] != "debug" {
+		t.Errorf("a 503 from /readyz logged as %v, want one debug line", lines)
+	}
+}
