@@ -2,6 +2,11 @@
 // API answers) whose fields may be absent, null, or sent as another JSON
 // type than expected (a number as a string, a string id as a number).
 // Its readers never fail: what cannot be read is left zero.
+//
+// DuplicateKeys is the one rule for member names: an object that holds
+// the same name twice, compared case-insensitively (FoldKey), is
+// ambiguous, and the request readers (webhook, Smart IVR, Ringostat)
+// refuse it rather than pick one of its values.
 package lenient
 
 import (

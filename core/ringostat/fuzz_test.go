@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/lenient"
+	"github.com/switchboard-hq/switchboard/core/ringtime"
 	"github.com/switchboard-hq/switchboard/core/ringtime/ringtimetest"
 	"github.com/switchboard-hq/switchboard/core/routing"
 	"github.com/switchboard-hq/switchboard/core/server"
@@ -89,6 +91,10 @@ var fuzzRequests = [][3]string{
 	{"application/json", "caller=%2B905061234567", `{"call_id":"pkv"}`},
 	{"", "", `{"Caller":"1","CALLER":"+905061234567"}`},
 	{"", "Caller=1&CALLER=%2B905061234567", ""},
+	{"", "caller=%2B905061234567&caller=%2B905061234567", ""},
+	{"", "", `{"caller":"+905061234567","caller":"+905061234567"}`},
+	{"application/json", "", `{"jsonrpc":"2.0","method":"route","params":{"caller":"+905061234567","CALLER":"1"},"id":7}`},
+	{"application/x-www-form-urlencoded", "", "caller=%2B905061234567&Caller=1"},
 	{"", "", `{"caller":"%2B905061234567%"}`},
 	{"", "", `{"caller":"\u0000+905061234567\r\n"}`},
 	{"", "", "{\"caller\":\"\xff\"}"},
@@ -259,34 +265,85 @@ func containsInt(list []int, n int) bool {
 	return false
 }
 
-// TestRingostatSpellings: parameters differing only in case, and a header
-// sent both as name and X-name, read the same every time (they once
-// depended on map order).
+// TestRingostatSpellings: a parameter written twice, in any case, in the
+// place it is taken from makes the request ambiguous: it is refused the
+// same way every time (the reader once took one spelling by map order,
+// then the first in byte order). Where the name is written once, the
+// documented precedence holds: query, form, headers; a header as name,
+// then X-name.
 func TestRingostatSpellings(t *testing.T) {
 	opts, _ := Options{}.withDefaults()
+	phoneOpts, _ := Options{Config: Config{NumberParam: "phone_from"}}.withDefaults()
+	withHeaders := func(r *http.Request, kv ...string) *http.Request {
+		for i := 0; i < len(kv); i += 2 {
+			r.Header[kv[i]] = append(r.Header[kv[i]], kv[i+1])
+		}
+		return r
+	}
+	get := func(target string) *http.Request { return httptest.NewRequest(http.MethodGet, ringoPath+target, nil) }
+	post := func(target, ct, body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, ringoPath+target, strings.NewReader(body))
+		if ct != "" {
+			r.Header.Set("Content-Type", ct)
+		}
+		return r
+	}
 	for _, tc := range []struct {
 		name  string
+		opts  *Options
 		build func() *http.Request
-		want  string
+		want  string // the caller read; "" means ambiguous
 	}{
-		{"json", func() *http.Request {
-			return httptest.NewRequest(http.MethodPost, ringoPath, strings.NewReader(`{"CALLER":"1","Caller":"2"}`))
+		{"json case", &opts, func() *http.Request { return post("", "", `{"CALLER":"1","Caller":"2"}`) }, ""},
+		{"json exact repeat", &opts, func() *http.Request { return post("", "", `{"caller":"1","caller":"1"}`) }, ""},
+		{"json uuid", &opts, func() *http.Request { return post("", "", `{"caller":"1","uuid":"a","Uuid":"b"}`) }, ""},
+		{"json nested", &opts, func() *http.Request { return post("", "", `{"caller":"1","extra":{"a":1,"A":2}}`) }, ""},
+		{"jsonrpc params", &opts, func() *http.Request {
+			return post("", "", `{"jsonrpc":"2.0","method":"route","params":{"caller":"1","Caller":"2"},"id":1}`)
+		}, ""},
+		{"jsonrpc envelope", &opts, func() *http.Request {
+			return post("", "", `{"jsonrpc":"2.0","method":"route","Method":"other","params":{"caller":"1"},"id":1}`)
+		}, ""},
+		{"query case", &opts, func() *http.Request { return get("?Caller=2&CALLER=1") }, ""},
+		{"query exact repeat", &opts, func() *http.Request { return get("?caller=1&caller=2") }, ""},
+		{"query uuid", &opts, func() *http.Request { return get("?caller=1&uuid=a&UUID=b") }, ""},
+		{"query call_id", &opts, func() *http.Request { return get("?caller=1&call_id=a&Call_Id=b") }, ""},
+		{"form case", &opts, func() *http.Request { return post("", "application/x-www-form-urlencoded", "caller=1&Caller=2") }, ""},
+		{"header repeated", &opts, func() *http.Request { return withHeaders(get(""), "Caller", "1", "Caller", "2") }, ""},
+		{"header '_' and '-'", &phoneOpts, func() *http.Request {
+			return withHeaders(get(""), "Phone-From", "1", "Phone_from", "2")
+		}, ""},
+		{"X-header repeated", &opts, func() *http.Request { return withHeaders(get(""), "X-Caller", "1", "X-Caller", "2") }, ""},
+		{"json body, number in an ambiguous query", &opts, func() *http.Request { return post("?caller=1&Caller=2", "", `{"uuid":"u"}`) }, ""},
+
+		{"one spelling, any case", &opts, func() *http.Request { return get("?CALLER=1") }, "1"},
+		{"query over form", &opts, func() *http.Request {
+			return post("?caller=1", "application/x-www-form-urlencoded", "caller=2&Caller=3")
 		}, "1"},
-		{"query", func() *http.Request { return httptest.NewRequest(http.MethodGet, ringoPath+"?Caller=2&CALLER=1", nil) }, "1"},
-		{"header", func() *http.Request {
-			r := httptest.NewRequest(http.MethodGet, ringoPath, nil)
-			r.Header.Set("X-Caller", "2")
-			r.Header.Set("Caller", "1")
-			return r
-		}, "1"},
+		{"query over headers", &opts, func() *http.Request { return withHeaders(get("?caller=1"), "Caller", "2", "Caller", "3") }, "1"},
+		{"header over X-header", &opts, func() *http.Request { return withHeaders(get(""), "X-Caller", "2", "Caller", "1") }, "1"},
+		{"json over query", &opts, func() *http.Request { return post("?caller=2&Caller=3", "", `{"Caller":"1"}`) }, "1"},
+		{"other parameters repeated", &opts, func() *http.Request { return get("?caller=1&tag=a&tag=b&Tag=c") }, "1"},
 	} {
-		for range 20 {
-			r := tc.build()
-			body, _ := server.ReadBody(r)
-			req, perr := parseRequest(r, body, &opts)
-			if perr != nil || req.call.Caller != tc.want {
-				t.Fatalf("%s: caller %q (%v), want %q", tc.name, req.call.Caller, perr, tc.want)
+		t.Run(tc.name, func(t *testing.T) {
+			for range 20 {
+				r := tc.build()
+				body, _ := server.ReadBody(r)
+				req, perr := parseRequest(r, body, tc.opts)
+				if tc.want != "" {
+					if perr != nil || req.call.Caller != tc.want {
+						t.Fatalf("caller %q (%v), want %q", req.call.Caller, perr, tc.want)
+					}
+					continue
+				}
+				if perr == nil || perr.problem != lenient.ProblemDuplicateKey || perr.reason != ringtime.FallbackMalformed ||
+					perr.code != rpcInvalidRequest || req.call.Caller != "" {
+					t.Fatalf("read %+v (%+v), want an ambiguous, malformed request and no caller read", req.call, perr)
+				}
+				if !strings.Contains(perr.msg, "twice") && !strings.Contains(perr.msg, "times") {
+					t.Fatalf("message %q does not say what is repeated", perr.msg)
+				}
 			}
-		}
+		})
 	}
 }

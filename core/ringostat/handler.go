@@ -156,11 +156,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // checkToken checks the token (Mount.Authorize): the last path segment or
 // the token query parameter, compared in constant time. It returns what is
-// wrong, or "".
+// wrong, or "". A token parameter sent twice (in any case) is ambiguous
+// and refused, whatever its values.
 func (h *handler) checkToken(r *http.Request) string {
 	offered, found := strings.CutPrefix(r.URL.Path, h.opts.Path+"/")
 	if !found {
-		offered, found = lookupFold(r.URL.Query(), TokenParam)
+		var err error
+		if offered, found, err = lookupFold(r.URL.Query(), TokenParam, "the query string"); err != nil {
+			return "ambiguous_token"
+		}
 	}
 	sum := sha256.Sum256([]byte(offered))
 	if found && subtle.ConstantTimeCompare(sum[:], h.token[:]) == 1 {
@@ -175,6 +179,9 @@ func (h *handler) checkToken(r *http.Request) string {
 // fail answers a request that could not be routed: a JSON-RPC error when
 // the answer is JSON-RPC, else the default destination.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, rpc *rpcCall, perr *requestError) {
+	if perr.problem != "" {
+		server.Annotate(r, "problem", perr.problem)
+	}
 	if h.opts.Import != ImportJSONRPC {
 		h.fallback(w, r, rpc, perr.reason, perr.msg)
 		return

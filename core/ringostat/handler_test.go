@@ -5,6 +5,7 @@ import (
 
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/lenient"
 	"github.com/switchboard-hq/switchboard/core/ringtime"
 	"github.com/switchboard-hq/switchboard/core/ringtime/ringtimetest"
 	"github.com/switchboard-hq/switchboard/core/routing"
@@ -416,6 +418,9 @@ func TestRingostatAuth(t *testing.T) {
 		{name: "basic missing", user: "ringo", path: ringoPath, wantCode: 401, wantAuth: "missing"},
 		{name: "both, both right", user: "ringo", token: ringoToken, path: ringoPath + "/" + ringoToken, authorization: basic("ringo", "s3cret-pw"), wantCode: 200},
 		{name: "both, token missing", user: "ringo", token: ringoToken, path: ringoPath, authorization: basic("ringo", "s3cret-pw"), wantCode: 401, wantAuth: "missing_token"},
+		{name: "token in query twice", token: ringoToken, path: ringoPath + "?token=" + ringoToken + "&token=" + ringoToken, wantCode: 401, wantAuth: "ambiguous_token"},
+		{name: "token in query in two cases", token: ringoToken, path: ringoPath + "?token=" + ringoToken + "&TOKEN=nope", wantCode: 401, wantAuth: "ambiguous_token"},
+		{name: "token in path wins over an ambiguous query", token: ringoToken, path: ringoPath + "/" + ringoToken + "?token=a&Token=b", wantCode: 200},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -555,6 +560,70 @@ func TestRingostatFallbacks(t *testing.T) {
 				t.Errorf("answers{%s} = %v, want 1", tc.outcome, got)
 			}
 		})
+	}
+}
+
+// TestRingostatDuplicateKeys: a request naming a parameter twice (a JSON
+// key, a query or form parameter, a header; compared case-insensitively)
+// is ambiguous: it gets the default (a JSON-RPC error in the jsonrpc
+// import), is never looked up, and is counted as malformed and logged
+// problem=duplicate_key, whichever spelling would name a known caller.
+func TestRingostatDuplicateKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		build func() *http.Request
+	}{
+		{"json", func() *http.Request {
+			return httptest.NewRequest(http.MethodPost, ringoPath, strings.NewReader(`{"caller":"+905061234567","Caller":"+441234567890"}`))
+		}},
+		{"jsonrpc", func() *http.Request {
+			return httptest.NewRequest(http.MethodPost, ringoPath,
+				strings.NewReader(`{"jsonrpc":"2.0","method":"route","params":{"CALLER":"+441234567890","caller":"+905061234567"},"id":7}`))
+		}},
+		{"query", func() *http.Request {
+			return httptest.NewRequest(http.MethodGet, ringoPath+"?caller=%2B905061234567&Caller=%2B905061234567", nil)
+		}},
+		{"form", func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, ringoPath, strings.NewReader("caller=%2B905061234567&caller=%2B441234567890"))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		}},
+		{"header", func() *http.Request {
+			r := httptest.NewRequest(http.MethodGet, ringoPath, nil)
+			r.Header["Caller"] = []string{"+905061234567", "+441234567890"}
+			return r
+		}},
+	} {
+		for _, imp := range []Import{ImportText, ImportJSON, ImportJSONRPC} {
+			t.Run(tc.name+"/"+string(imp), func(t *testing.T) {
+				f := newRingoFixture(t, func(o *Options) { o.Import, o.Default = imp, "reception" })
+				f.dir.LookupFn = func(_ context.Context, raw string) directory.Result { return ringtimetest.KnownLookup(raw) }
+				rec := f.Serve(tc.build())
+				id := "null" // an ambiguous JSON-RPC call's id is not read either
+				if imp == ImportJSONRPC {
+					var got struct {
+						ID    json.RawMessage
+						Error *rpcError
+					}
+					if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &got) != nil || got.Error == nil ||
+						got.Error.Code != rpcInvalidRequest || string(got.ID) != id || !strings.Contains(got.Error.Message, "ambiguous") {
+						t.Fatalf("answer %d %s, want a JSON-RPC invalid request error with id %s", rec.Code, rec.Body.String(), id)
+					}
+				} else {
+					wantAnswer(t, rec, imp, answerBody(imp, "reception", id))
+				}
+				if n := len(f.dir.Calls()); n != 0 {
+					t.Errorf("directory asked %d times for an ambiguous request", n)
+				}
+				if got := f.ringoFallbacks(t, ringtime.FallbackMalformed); got != 1 {
+					t.Errorf("fallbacks{malformed} = %v, want 1", got)
+				}
+				lines := f.RequestLines(t)
+				if len(lines) != 1 || lines[0]["problem"] != lenient.ProblemDuplicateKey || lines[0]["fallback"] != ringtime.FallbackMalformed {
+					t.Errorf("request log lines = %v, want one with problem=duplicate_key, fallback=malformed", lines)
+				}
+			})
+		}
 	}
 }
 

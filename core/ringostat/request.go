@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"mime"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
+	"github.com/switchboard-hq/switchboard/core/lenient"
 	"github.com/switchboard-hq/switchboard/core/ringtime"
 	"github.com/switchboard-hq/switchboard/core/routing"
 )
@@ -65,12 +64,21 @@ type requestError struct {
 	reason string
 	code   int
 	msg    string
+	// problem, when set, is logged as problem=<problem>
+	// (lenient.ProblemDuplicateKey).
+	problem string
 }
 
 func (e *requestError) Error() string { return e.msg }
 
 func malformed(code int, format string, args ...any) *requestError {
 	return &requestError{reason: ringtime.FallbackMalformed, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// ambiguous is the error for a request that names a parameter or a JSON
+// key twice: it is malformed, as no spelling is picked.
+func ambiguous(err error) *requestError {
+	return &requestError{reason: ringtime.FallbackMalformed, code: rpcInvalidRequest, msg: err.Error(), problem: lenient.ProblemDuplicateKey}
 }
 
 // parseRequest reads a request in the configured submission type (in
@@ -126,7 +134,8 @@ func isJSONRPC(body []byte) bool {
 }
 
 // parseHTTPParams reads the parameters from the query string, then a form
-// body (POST and PUT), then the headers.
+// body (POST and PUT), then the headers. A parameter sent twice in the
+// place it is taken from is ambiguous (paramSources.get).
 func parseHTTPParams(r *http.Request, body []byte, opts *Options) (request, *requestError) {
 	req := request{submission: SubmissionHTTP}
 	var form url.Values
@@ -137,9 +146,16 @@ func parseHTTPParams(r *http.Request, body []byte, opts *Options) (request, *req
 		}
 	}
 	sources := paramSources{r.URL.Query(), form, r.Header}
-	caller, ok := sources.get(opts.NumberParam)
+	caller, ok, err := sources.get(opts.NumberParam)
+	if err != nil {
+		return req, ambiguous(err)
+	}
+	uuid, callID, err := sources.ids()
+	if err != nil {
+		return req, ambiguous(err)
+	}
 	req.call.Caller = cleanValue(caller)
-	req.call.UUID, req.callID = sources.ids()
+	req.call.UUID, req.callID = uuid, callID
 	if !ok {
 		return req, missingNumber(opts.NumberParam, "the query string, form body or headers")
 	}
@@ -179,7 +195,11 @@ func parseJSONObject(r *http.Request, body []byte, opts *Options, tolerant bool)
 		return req, nil
 	case tolerant:
 		sources := paramSources{r.URL.Query(), nil, r.Header}
-		if caller, ok := sources.get(opts.NumberParam); ok {
+		caller, ok, err := sources.get(opts.NumberParam)
+		if err != nil {
+			return req, ambiguous(err)
+		}
+		if ok {
 			req.call.Caller = cleanValue(caller)
 			return req, nil
 		}
@@ -187,7 +207,9 @@ func parseJSONObject(r *http.Request, body []byte, opts *Options, tolerant bool)
 	return req, missingNumber(opts.NumberParam, "the JSON body")
 }
 
-// decodeObject decodes a JSON object body into its members.
+// decodeObject decodes a JSON object body into its members. A body in
+// which any object holds a key twice, compared case-insensitively
+// (lenient.DuplicateKeys), is ambiguous and refused.
 func decodeObject(body []byte) (map[string]json.RawMessage, *requestError) {
 	if len(body) == 0 {
 		return nil, malformed(rpcInvalidRequest, "body is empty: expected a JSON object")
@@ -202,6 +224,9 @@ func decodeObject(body []byte) (map[string]json.RawMessage, *requestError) {
 	}
 	if fields == nil {
 		return nil, malformed(rpcInvalidRequest, "body is null, not a JSON object")
+	}
+	if err := lenient.DuplicateKeys(body); err != nil {
+		return nil, ambiguous(err)
 	}
 	return fields, nil
 }
@@ -301,7 +326,9 @@ func rpcParams(raw json.RawMessage) (jsonParams, *requestError) {
 // is not a valid parameter name.
 const positionalNumber = "\x00number"
 
-// jsonParams are JSON members, matched case-insensitively.
+// jsonParams are JSON members, matched case-insensitively
+// (lenient.FoldKey). They come from a body decodeObject checked: no two
+// of their names fold alike, so at most one matches.
 type jsonParams map[string]json.RawMessage
 
 // number returns the caller's number: the positional one, or the member
@@ -318,9 +345,10 @@ func (p jsonParams) number(name string) (value string, present bool, err error) 
 func (p jsonParams) get(name string) (value string, present bool, err error) {
 	raw, ok := p[name]
 	if !ok {
-		for _, k := range slices.Sorted(maps.Keys(p)) { // sorted: the same spelling wins every time
-			if strings.EqualFold(k, name) {
-				raw, ok = p[k], true
+		want := lenient.FoldKey(name)
+		for k, v := range p {
+			if lenient.FoldKey(k) == want {
+				raw, ok = v, true
 				break
 			}
 		}
@@ -356,55 +384,91 @@ type paramSources struct {
 }
 
 // get finds name in the query, the form, then the headers (as name, else
-// X-name, case-insensitively, '_' and '-' alike). Of several spellings of
-// a name, the first in byte order wins.
-func (s paramSources) get(name string) (string, bool) {
-	for _, vals := range []url.Values{s.query, s.form} {
-		if v, ok := lookupFold(vals, name); ok {
-			return v, true
+// X-name, '_' and '-' alike), names compared case-insensitively
+// (lenient.FoldKey). The first place that has the name decides: when it
+// has it more than once (two spellings, "caller" and "Caller", or one
+// repeated), the parameter is ambiguous: found is true and err says so.
+func (s paramSources) get(name string) (value string, found bool, err error) {
+	for _, src := range []struct {
+		vals  url.Values
+		where string
+	}{{s.query, "the query string"}, {s.form, "the form body"}} {
+		if v, ok, err := lookupFold(src.vals, name, src.where); ok || err != nil {
+			return v, ok, err
 		}
 	}
-	// name before X-name, and keys in sorted order: the same header wins
-	// every time.
-	keys := slices.Sorted(maps.Keys(s.header))
-	for _, want := range []string{headerName(name), "x-" + headerName(name)} {
-		for _, k := range keys {
-			if vs := s.header[k]; len(vs) > 0 && headerName(k) == want {
-				return vs[0], true
-			}
+	for _, want := range []string{name, "X-" + name} {
+		if v, ok, err := lookupHeader(s.header, want); ok || err != nil {
+			return v, ok, err
 		}
 	}
-	return "", false
+	return "", false, nil
 }
 
-// ids returns the call's uuid (or call_id) and call_id.
-func (s paramSources) ids() (uuid, callID string) {
-	callID, _ = s.get("call_id")
+// ids returns the call's uuid (or call_id) and call_id; err when one of
+// them is ambiguous.
+func (s paramSources) ids() (uuid, callID string, err error) {
+	callID, _, err = s.get("call_id")
+	if err != nil {
+		return "", "", err
+	}
 	for _, name := range uuidParams {
-		if v, ok := s.get(name); ok && v != "" {
-			return cleanValue(v), cleanValue(callID)
+		v, ok, err := s.get(name)
+		if err != nil {
+			return "", "", err
+		}
+		if ok && v != "" {
+			return cleanValue(v), cleanValue(callID), nil
 		}
 	}
-	return "", cleanValue(callID)
+	return "", cleanValue(callID), nil
 }
 
-// lookupFold returns the first value of key in vals, matching the key
-// exactly first, then case-insensitively.
-func lookupFold(vals url.Values, key string) (string, bool) {
-	if vs, ok := vals[key]; ok && len(vs) > 0 {
-		return vs[0], true
-	}
-	for _, k := range slices.Sorted(maps.Keys(vals)) { // sorted: the same spelling wins every time
-		if vs := vals[k]; strings.EqualFold(k, key) && len(vs) > 0 {
-			return vs[0], true
+// lookupFold returns the value of the parameter key in vals (found in
+// where), its name compared case-insensitively (lenient.FoldKey). A
+// parameter there more than once is ambiguous: found is true and err
+// says so.
+func lookupFold(vals url.Values, key, where string) (value string, found bool, err error) {
+	want := lenient.FoldKey(key)
+	n := 0
+	for k, vs := range vals {
+		if len(vs) > 0 && lenient.FoldKey(k) == want {
+			value, n = vs[0], n+len(vs)
 		}
 	}
-	return "", false
+	return checkOnce(key, where, value, n)
 }
 
-// headerName lower-cases a header name and writes '_' as '-'.
+// lookupHeader returns the header name's value, its name compared
+// case-insensitively with '_' and '-' alike. A header sent more than once
+// is ambiguous: found is true and err says so.
+func lookupHeader(h http.Header, name string) (value string, found bool, err error) {
+	want := headerName(name)
+	n := 0
+	for k, vs := range h {
+		if len(vs) > 0 && headerName(k) == want {
+			value, n = vs[0], n+len(vs)
+		}
+	}
+	return checkOnce(name, "the headers", value, n)
+}
+
+// checkOnce turns n values of a parameter into the lookup's answer.
+func checkOnce(name, where, value string, n int) (string, bool, error) {
+	switch n {
+	case 0:
+		return "", false, nil
+	case 1:
+		return value, true, nil
+	}
+	return "", true, fmt.Errorf("parameter %q is sent %d times in %s (names are compared case-insensitively): the request is ambiguous, so none is used",
+		name, n, where)
+}
+
+// headerName folds a header name's case (lenient.FoldKey) and writes '_'
+// as '-'.
 func headerName(s string) string {
-	return strings.ReplaceAll(strings.ToLower(s), "_", "-")
+	return strings.ReplaceAll(lenient.FoldKey(s), "_", "-")
 }
 
 // cleanValue trims a parameter and undoes percent-encoding left in it

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/lenient"
 	"github.com/switchboard-hq/switchboard/core/ringtime/ringtimetest"
 	"github.com/switchboard-hq/switchboard/core/routing"
 	"github.com/switchboard-hq/switchboard/core/server"
@@ -38,6 +39,8 @@ var fuzzBodies = []string{
 	`{"caller":"+905061234567","Caller":null}`,
 	`{"CALLER":"+905061234567","cAlLeR":"3"}`,
 	`{"caller":"+905061234567","caller":"2"}`,
+	`{"caller":"+905061234567","extra":{"a":[{"k":1,"K":2}]}}`,
+	`{"\u0063aller":"+905061234567","caller":"+905061234567"}`,
 	`{"caller":"\u0000+905061234567\u001b"}`,
 	"{\"caller\":\"\xff\xfe\"}",
 	"\x00", "{\"caller\":\"1\"}\x00",
@@ -131,6 +134,9 @@ func FuzzSmartIVRParse(f *testing.F) {
 				t.Fatalf("%q: read %+v (%v), then %+v (%v)", body, req, err, again, err2)
 			}
 		}
+		if dup := json.Valid(body) && lenient.DuplicateKeys(body) != nil; dup != errors.Is(err, lenient.ErrDuplicateKey) {
+			t.Fatalf("%q: error %v, but duplicate keys: %v", body, err, dup)
+		}
 		if err != nil {
 			if !json.Valid(body) && errors.Is(err, errNotObject) {
 				t.Fatalf("%q: invalid JSON reported as %v", body, err)
@@ -149,24 +155,30 @@ func FuzzSmartIVRParse(f *testing.F) {
 	})
 }
 
-// TestParseSmartIVRSpellings: keys differing only in case read the same
-// every time (they once depended on map order); the lower-case one wins.
+// TestParseSmartIVRSpellings: a key written twice, in any case, makes the
+// body ambiguous: it is refused the same way every time (the reader once
+// took one spelling by map order, then the later in byte order).
 func TestParseSmartIVRSpellings(t *testing.T) {
-	for _, tc := range []struct{ body, want string }{
-		{`{"Caller":"1","caller":"2"}`, "2"},
-		{`{"caller":"2","Caller":"1"}`, "2"},
-		{`{"CALLER":"1","cAlLeR":"2"}`, "2"},
+	for _, body := range []string{
+		`{"Caller":"1","caller":"2"}`,
+		`{"caller":"2","Caller":"1"}`,
+		`{"CALLER":"1","cAlLeR":"2"}`,
+		`{"caller":"1","Caller":null}`,
+		`{"caller":"1","caller":"2"}`,
+		`{"caller":"1","uuid":"a","UUID":"b"}`,
+		`{"caller":"1","extra":{"x":1,"X":2}}`,
 	} {
 		for range 20 {
-			req, err := parseRequest([]byte(tc.body))
-			if err != nil || req.call.Caller != tc.want {
-				t.Fatalf("%s: caller %q (%v), want %q", tc.body, req.call.Caller, err, tc.want)
+			req, err := parseRequest([]byte(body))
+			if !errors.Is(err, lenient.ErrDuplicateKey) || req.call != (routing.Call{}) {
+				t.Fatalf("%s: read %+v (%v), want ErrDuplicateKey and nothing read", body, req.call, err)
 			}
 		}
 	}
-	for range 20 {
-		if _, err := parseRequest([]byte(`{"caller":"1","Caller":null}`)); err != nil {
-			t.Fatalf("caller present in its lower-case spelling: %v", err)
+	// One spelling, whatever its case, is not ambiguous.
+	for _, body := range []string{`{"CALLER":"1"}`, `{"Caller":"1","UUID":"u","Number":"2","TimeStamp":3}`} {
+		if req, err := parseRequest([]byte(body)); err != nil || req.call.Caller != "1" {
+			t.Fatalf("%s: read %+v (%v)", body, req.call, err)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/switchboard-hq/switchboard/core/lenient"
 	"github.com/switchboard-hq/switchboard/core/ringtime"
 	"github.com/switchboard-hq/switchboard/core/server"
 )
@@ -111,6 +112,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	server.Annotate(r, "caller_raw", req.call.Caller, "uuid", req.call.UUID)
 	if err != nil {
+		if errors.Is(err, lenient.ErrDuplicateKey) {
+			// Ambiguous, so malformed: no spelling of the key is picked.
+			server.Annotate(r, "problem", lenient.ProblemDuplicateKey)
+		}
 		h.fallback(w, r, ringtime.FallbackMalformed, err.Error())
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/lenient"
 	"github.com/switchboard-hq/switchboard/core/ringtime"
 	"github.com/switchboard-hq/switchboard/core/ringtime/ringtimetest"
 	"github.com/switchboard-hq/switchboard/core/routing"
@@ -161,6 +162,43 @@ func TestSmartIVRBodies(t *testing.T) {
 			}
 			if tc.wantFallback != "" && lines[0]["fallback"] != tc.wantFallback {
 				t.Errorf("logged fallback %v, want %q", lines[0]["fallback"], tc.wantFallback)
+			}
+		})
+	}
+}
+
+// TestSmartIVRDuplicateKeys: a body holding a key twice (compared
+// case-insensitively) is ambiguous: it is answered the default extension,
+// never looked up, counted as malformed and logged problem=duplicate_key,
+// whichever spelling would name a known caller.
+func TestSmartIVRDuplicateKeys(t *testing.T) {
+	for _, body := range []string{
+		`{"caller":"+905061234567","Caller":"+441234567890"}`,
+		`{"Caller":"+441234567890","caller":"+905061234567"}`,
+		`{"CALLER":"+905061234567","caller":"+905061234567"}`,
+		`{"caller":"+905061234567","caller":"+905061234567"}`,
+		`{"caller":"+905061234567","uuid":"a","UUID":"b"}`,
+		`{"caller":"+905061234567","extra":{"list":[{"k":1,"K":2}]}}`,
+	} {
+		t.Run(body, func(t *testing.T) {
+			f := newFixture(t)
+			wantExtension(t, f.ivr(body), testDefaultExt)
+			if got := f.fallbacks(t, ringtime.FallbackMalformed); got != 1 {
+				t.Errorf("fallbacks{reason=malformed} = %v, want 1", got)
+			}
+			if asked := f.dir.Calls(); len(asked) != 0 {
+				t.Errorf("directory asked %q for an ambiguous body", asked)
+			}
+			lines := f.RequestLines(t)
+			if len(lines) != 1 {
+				t.Fatalf("got %d request log lines, want 1: %v", len(lines), lines)
+			}
+			l := lines[0]
+			if l["problem"] != lenient.ProblemDuplicateKey || l["fallback"] != ringtime.FallbackMalformed || l["extension"] != testDefaultExt {
+				t.Errorf("log line %v, want problem=duplicate_key, fallback=malformed, the default extension", l)
+			}
+			if reason := fmt.Sprint(l["reason"]); !strings.Contains(reason, "twice") {
+				t.Errorf("logged reason %q does not say a key is there twice", reason)
 			}
 		})
 	}
@@ -357,7 +395,7 @@ func TestSmartIVRLogLine(t *testing.T) {
 		t.Fatalf("got %d request log lines, want 1", len(lines))
 	}
 	want := map[string]any{
-		"@level": "info", "endpoint": "smart_ivr", "status": float64(200),
+		"@level": "info", "endpoint": "smart_ivr", "status": "200",
 		"caller": knownCaller, "caller_raw": "905061234567", "uuid": "a2b7bf8f",
 		"extension": knownExt, "rule": "known", "source": "customers", "via": "index",
 		"match": "exact", "outcome": ringtime.OutcomeRule,

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/switchboard-hq/switchboard/core/lenient"
 	"github.com/switchboard-hq/switchboard/core/ringtime"
 	"github.com/switchboard-hq/switchboard/core/routing"
 )
@@ -33,9 +33,11 @@ type request struct {
 // parseRequest decodes Hipcall's JSON tolerantly: only "caller" is
 // required (a string, possibly empty, or a JSON number); "number" and
 // "uuid" may be strings or numbers; "timestamp" may be a number or a
-// numeric string; keys are matched case-insensitively (of two spellings,
-// the later in byte order wins: "caller" over "Caller"); unknown keys and
-// optional values of the wrong type are reported, not fatal.
+// numeric string; keys are matched case-insensitively (lenient.FoldKey);
+// unknown keys and optional values of the wrong type are reported, not
+// fatal. A body in which any object holds a key twice ("caller" and
+// "Caller", or "caller" twice) is ambiguous and refused with an error
+// that errors.Is lenient.ErrDuplicateKey: no spelling is picked.
 func parseRequest(body []byte) (request, error) {
 	var req request
 	var fields map[string]json.RawMessage
@@ -49,13 +51,14 @@ func parseRequest(body []byte) (request, error) {
 	if fields == nil { // the body was `null`
 		return req, errNotObject
 	}
+	if err := lenient.DuplicateKeys(body); err != nil {
+		return req, err
+	}
 	callerSeen := false
-	// Keys in sorted order, so that spellings of one key differing in case
-	// ({"Caller":"1","caller":"2"}) read the same every time: the last one
-	// wins, which is the lower-case spelling when it is there.
-	for _, key := range slices.Sorted(maps.Keys(fields)) {
-		raw := fields[key]
-		switch strings.ToLower(key) {
+	// No two keys fold alike (DuplicateKeys): each field is set once at
+	// most, whatever the map's order.
+	for key, raw := range fields {
+		switch lenient.FoldKey(key) {
 		case "caller":
 			s, present, err := ringtime.Stringish(raw)
 			if err != nil {

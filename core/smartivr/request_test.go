@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/switchboard-hq/switchboard/core/lenient"
 	"github.com/switchboard-hq/switchboard/core/routing"
 )
 
@@ -35,6 +36,12 @@ func TestParseSmartIVR(t *testing.T) {
 		{body: `{"caller":false}`, wantAnyErr: true},
 		{body: `{"caller":"1"`, wantAnyErr: true},
 		{body: ``, wantAnyErr: true},
+		{body: `{"Caller":"1","caller":"2"}`, wantErr: lenient.ErrDuplicateKey},
+		{body: `{"caller":"1","caller":"1"}`, wantErr: lenient.ErrDuplicateKey},
+		{body: `{"caller":"1","UUID":"a","uuid":"b"}`, wantErr: lenient.ErrDuplicateKey},
+		{body: `{"caller":"1","extra":{"a":1,"A":2}}`, wantErr: lenient.ErrDuplicateKey},
+		{body: `{"caller":"1","\u212a":1,"k":2}`, wantErr: lenient.ErrDuplicateKey},
+		{body: `{"CALLER":"1","Uuid":"a"}`, want: routing.Call{Caller: "1", UUID: "a"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.body, func(t *testing.T) {

@@ -108,7 +108,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	f.Do(http.MethodPost, defaultPath, `not json`, servertest.BasicHeader("u", "p"))
 	f.Do(http.MethodGet, "/nowhere", "", nil)
 
-	rec := f.Do(http.MethodGet, "/metrics", "", nil)
+	rec := f.DoAdmin(http.MethodGet, "/metrics", "", nil) // /metrics is on the admin listener
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /metrics = %d", rec.Code)
 	}

@@ -212,6 +212,13 @@ func boolOrNil(b *bool) any {
 // ErrNotJSON reports a body that is not a JSON object.
 var ErrNotJSON = errors.New("body is not a JSON object")
 
+// ErrDuplicateKey reports a body in which an object holds the same key
+// twice, compared case-insensitively ({"uuid":"1","UUID":"2"}, or "uuid"
+// twice): it is ambiguous, and refused rather than read one way or the
+// other (lenient.DuplicateKeys). The error is a *lenient.DuplicateKeyError
+// saying where.
+var ErrDuplicateKey = lenient.ErrDuplicateKey
+
 // legacyNames maps the older format's event names to the current ones.
 var legacyNames = map[string]string{
 	"call::init":    CallInit,
@@ -220,7 +227,9 @@ var legacyNames = map[string]string{
 }
 
 // Parse reads a webhook body. It fails only when the body is not a JSON
-// object (ErrNotJSON); any event name, and any shape of data, is accepted.
+// object (ErrNotJSON) or when an object in it, at any depth, holds a key
+// twice (ErrDuplicateKey); any event name, and any shape of data, is
+// accepted.
 func Parse(body []byte) (*Event, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil || top == nil {
@@ -228,6 +237,9 @@ func Parse(body []byte) (*Event, error) {
 			err = errors.New("null")
 		}
 		return nil, fmt.Errorf("%w: %v", ErrNotJSON, err)
+	}
+	if err := lenient.DuplicateKeys(body); err != nil {
+		return nil, err
 	}
 	ev := &Event{}
 	raw, hasEvent := top["event"]

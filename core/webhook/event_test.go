@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -155,6 +156,40 @@ func TestParseRefusesNonObjects(t *testing.T) {
 		if _, err := Parse([]byte(body)); !errors.Is(err, ErrNotJSON) {
 			t.Errorf("Parse(%q) error = %v, want ErrNotJSON", body, err)
 		}
+	}
+}
+
+// TestParseRefusesDuplicateKeys: an object holding a key twice, compared
+// case-insensitively, anywhere in the body, makes it ambiguous: Parse
+// refuses it (ErrDuplicateKey, saying where) instead of reading one
+// spelling, every time.
+func TestParseRefusesDuplicateKeys(t *testing.T) {
+	for _, tc := range []struct{ body, where string }{
+		{`{"event":"call_init","Event":"call_hangup","data":{"uuid":"1"}}`, "top-level"},
+		{`{"event":"call_init","event":"call_hangup","data":{"uuid":"1"}}`, "top-level"},
+		{`{"event":"call_init","data":{"uuid":"1","UUID":"2"}}`, "at data"},
+		{`{"event":"call_init","data":{"uuid":"1","uuid":"1"}}`, "at data"},
+		{`{"event":"call_init","data":{"uuid":"1","Direction":"inbound","direction":"outbound"}}`, "at data"},
+		{`{"event":"call_init","data":{"uuid":"1","call_flow":[{"action":"a"},{"action":"b","ACTION":"c"}]}}`, "at data.call_flow[1]"},
+		{`{"event":"call_init","data":{"uuid":"1"},"Data":{"uuid":"2"}}`, "top-level"},
+		{`{"event":"call_init","data":{"uuid":"1"},"payload":{"uuid":"2","Uuid":"3"}}`, "at payload"},
+		{`{"event_type":"call::init","uuid":"L1","UUID":"L2"}`, "top-level"},
+		{`{"event":"contact_create","data":{"id":"55","custom":{"Name":"a","name":"b"}}}`, "at data.custom"},
+	} {
+		for range 10 {
+			ev, err := Parse([]byte(tc.body))
+			if !errors.Is(err, ErrDuplicateKey) || errors.Is(err, ErrNotJSON) || ev != nil {
+				t.Fatalf("Parse(%s) = %+v, %v; want ErrDuplicateKey", tc.body, ev, err)
+			}
+			if !strings.Contains(err.Error(), tc.where) {
+				t.Fatalf("Parse(%s): %q does not say %q", tc.body, err, tc.where)
+			}
+		}
+	}
+	// The same name in different objects is no duplicate.
+	ev, err := Parse([]byte(`{"event":"call_init","data":{"uuid":"1","call_flow":[{"action":"a"},{"action":"b"}],"x":{"uuid":"2"}}}`))
+	if err != nil || ev.UUID() != "1" || len(ev.Call.CallFlow) != 2 {
+		t.Fatalf("Parse: %+v, %v", ev, err)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard-hq/switchboard/core/lenient"
 )
 
 // fuzzBodies are webhook bodies every fuzz target starts from: the
@@ -34,6 +36,10 @@ var fuzzBodies = []string{
 	`{"event":"call_init","data":"oops"}`,
 	`{"event":"call_init","data":{"started_at":1774435191,"ended_at":"2026-03-25 10:39:51","call_duration":1e400}}`,
 	`{"event":" CALL_Init ","Event":"call_hangup","data":{"UUID":"1","uuid":"2","uuid":"3"}}`,
+	`{"event":"call_init","data":{"uuid":"1","UUID":"2"}}`,
+	`{"event":"call_init","data":{"uuid":"1","call_flow":[{"action":"a","Action":"b"}]}}`,
+	`{"event":"call_init","data":{"uuid":"1"},"event":"call_init"}`,
+	`{"event":"call_init","data":{"\u0075uid":"1","uuid":"2"}}`,
 	`{"event":"call_init","data":{"uuid":" \u0000x\u001b ","caller_number":"\ud800"}}`,
 	"{\"event\":\"call_init\",\"data\":{\"uuid\":\"\xff\xfe\"}}",
 	`{"event":12345678901234567890123,"data":{"call_duration":-99999999999999999999}}`,
@@ -48,17 +54,24 @@ func FuzzWebhookParse(f *testing.F) {
 		ev, err := Parse(body)
 		trimmed := bytes.TrimSpace(body)
 		isObject := json.Valid(body) && len(trimmed) > 0 && trimmed[0] == '{'
+		dup := isObject && lenient.DuplicateKeys(body) != nil
 		if err != nil {
-			if !errors.Is(err, ErrNotJSON) || ev != nil {
-				t.Fatalf("%q: error %v (event %+v), want only ErrNotJSON", body, err, ev)
+			if ev != nil || errors.Is(err, ErrNotJSON) == errors.Is(err, ErrDuplicateKey) {
+				t.Fatalf("%q: error %v (event %+v), want only ErrNotJSON or ErrDuplicateKey", body, err, ev)
 			}
-			if isObject {
+			if isObject && !dup {
 				t.Fatalf("%q: a JSON object refused: %v", body, err)
+			}
+			if dup != errors.Is(err, ErrDuplicateKey) {
+				t.Fatalf("%q: error %v, duplicate keys %v", body, err, dup)
+			}
+			if _, again := Parse(body); again == nil || again.Error() != err.Error() {
+				t.Fatalf("%q: refused with %v, then %v", body, err, again)
 			}
 			return
 		}
-		if !isObject {
-			t.Fatalf("%q: not a JSON object but parsed: %+v", body, ev)
+		if !isObject || dup {
+			t.Fatalf("%q: not a JSON object, or ambiguous (%v), but parsed: %+v", body, dup, ev)
 		}
 		checkEvent(t, body, ev)
 		again, err := Parse(body)

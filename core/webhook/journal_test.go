@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -63,5 +64,36 @@ func TestJournalRecordsBeforeAnswering(t *testing.T) {
 	}
 	if f.p.dedup.Has(dedupKey(CallInit, "c-2")) {
 		t.Error("an event that was refused is marked seen: Hipcall's next attempt would be dropped as a duplicate")
+	}
+}
+
+// TestDuplicateKeysRefused: a body holding a key twice (compared
+// case-insensitively) is answered 400 saying it is ambiguous, logged as
+// refused with reason=duplicate_key like a body that is not JSON, and
+// neither journaled, counted as an event, nor handled.
+func TestDuplicateKeysRefused(t *testing.T) {
+	j := &memJournal{}
+	f := newFixture(t, func(o *Options) { o.Journal = j })
+	target := "/hipcall/webhook/" + testToken
+	for _, body := range []string{
+		`{"event":"call_init","data":{"uuid":"a","UUID":"b","direction":"inbound","caller_number":"1"}}`,
+		`{"event":"call_init","Event":"call_hangup","data":{"uuid":"a"}}`,
+		`{"event":"call_init","data":{"uuid":"a","uuid":"a"}}`,
+	} {
+		rec := f.post(target, body)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "ambiguous") {
+			t.Errorf("%s: %d %s, want 400 saying the body is ambiguous", body, rec.Code, rec.Body)
+		}
+	}
+	if n := strings.Count(f.logs.String(), "webhook refused: status=400 reason=duplicate_key"); n != 3 {
+		t.Errorf("%d refusals logged with reason=duplicate_key, want 3:\n%s", n, f.logs)
+	}
+	if len(j.bodies) != 0 || f.h.count() != 0 {
+		t.Errorf("journaled %q, handled %d: want nothing", j.bodies, f.h.count())
+	}
+	for _, name := range append(slices.Clone(KnownEvents), "unknown") {
+		if got := value(f.p.metrics.events.WithLabelValues(name)); got != 0 {
+			t.Errorf("events{event=%s} = %v, want 0", name, got)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/switchboard-hq/switchboard/core/server"
 	"io"
 	"net/http"
 	"runtime/debug"
@@ -14,6 +13,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-hq/switchboard/core/lenient"
+	"github.com/switchboard-hq/switchboard/core/server"
 )
 
 // Defaults applied by New to zero Options fields.
@@ -292,6 +294,13 @@ func (p *Processor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev, err := Parse(body)
+	if errors.Is(err, ErrDuplicateKey) {
+		// Ambiguous: refused like a body that is not JSON, never read one
+		// way or the other.
+		p.log.Warn("webhook refused", "status", http.StatusBadRequest, "reason", lenient.ProblemDuplicateKey, "error", err, "bytes", len(body))
+		reply(w, http.StatusBadRequest, `{"error":"body is ambiguous: a JSON object in it holds the same key twice (keys are compared case-insensitively)"}`)
+		return
+	}
 	if err != nil {
 		p.log.Warn("webhook refused", "status", http.StatusBadRequest, "reason", "not_json", "error", err, "bytes", len(body))
 		reply(w, http.StatusBadRequest, `{"error":"body is not a JSON object"}`)
