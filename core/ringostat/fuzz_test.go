@@ -120,6 +120,9 @@ func FuzzRingostatRequest(f *testing.F) {
 	}
 	f.Add(uint8(0), uint8(1), "", "", []byte(nil), "+905061234567", "")
 	f.Add(uint8(0), uint8(1), "", "", []byte(nil), "1", "+905061234567")
+	// Submission and import jsonrpc: an object that is no JSON-RPC request
+	// once passed for a notification (204).
+	f.Add(uint8(22), uint8(1), "", "", []byte(`{}`), "", "")
 	f.Fuzz(func(t *testing.T, config, method uint8, contentType, query string, body []byte, caller, xCaller string) {
 		c := cs[int(config)%len(cs)]
 		m := fuzzMethods[int(method)%len(fuzzMethods)]

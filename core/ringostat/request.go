@@ -50,6 +50,14 @@ type rpcCall struct {
 // notification reports whether the call has no id: it gets no answer.
 func (c *rpcCall) notification() bool { return c != nil && c.id == nil }
 
+// answerInvalid makes an invalid request without an id answered, with id
+// null, rather than taken for a notification.
+func (c *rpcCall) answerInvalid() {
+	if c.id == nil {
+		c.id = nullID
+	}
+}
+
 // responseID is the id to answer c with: nil (null) when there is no call.
 func (c *rpcCall) responseID() json.RawMessage {
 	if c == nil {
@@ -259,11 +267,15 @@ func parseJSONRPC(body []byte, opts *Options) (request, *requestError) {
 	} else {
 		call.id = nil // a notification
 	}
+	// Without a valid version and method this is no JSON-RPC request, so
+	// no notification either, id or not: it is answered (id null).
 	if v, ok := fields["jsonrpc"]; !ok || string(bytes.TrimSpace(v)) != `"2.0"` {
+		call.answerInvalid()
 		return req, malformed(rpcInvalidRequest, `"jsonrpc" must be "2.0"`)
 	}
 	raw, ok := fields["method"]
 	if !ok || json.Unmarshal(raw, &call.method) != nil {
+		call.answerInvalid()
 		return req, malformed(rpcInvalidRequest, `"method" must be a string`)
 	}
 	if opts.JSONRPCMethod != "" && call.method != opts.JSONRPCMethod {
