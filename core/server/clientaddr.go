@@ -76,15 +76,13 @@ func clientAddr(r *http.Request, trusted prefixes) (client, peer netip.Addr) {
 	return client, peer
 }
 
-type clientKey struct{}
-
 // ClientAddr is the address r came from, as the server decided: the peer,
 // or the address a trusted proxy forwarded for (server.trusted_proxies).
 // Allow lists and limits use it. Outside a request the server serves, it
 // is the peer.
 func ClientAddr(r *http.Request) netip.Addr {
-	if ip, ok := r.Context().Value(clientKey{}).(netip.Addr); ok {
-		return ip
+	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+		return info.client
 	}
 	return peerAddr(r.RemoteAddr)
 }

@@ -26,6 +26,7 @@ type requestInfo struct {
 	level  hclog.Level
 	fields []any
 	log    hclog.Logger
+	client netip.Addr // ClientAddr
 }
 
 type requestInfoKey struct{}
@@ -163,20 +164,17 @@ func (s *Server) instrument(ep endpoint, next http.Handler) http.Handler {
 	log := s.log.Named(name)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{level: level, log: log}
-		rec := &StatusRecorder{ResponseWriter: w}
 		client, peer := clientAddr(r, s.trusted)
-		ctx := context.WithValue(context.WithValue(r.Context(), requestInfoKey{}, info), clientKey{}, client)
-		r = r.WithContext(ctx)
+		info := &requestInfo{level: level, log: log, client: client}
+		rec := &StatusRecorder{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 
 		next.ServeHTTP(rec, r)
 		// Send the answer now rather than after this returns, to learn
 		// whether it reached the connection (every answer has its
 		// Content-Length set, so this changes nothing on the wire).
 		if rec.writeErr == nil && rec.status != 0 {
-			if err := http.NewResponseController(rec).Flush(); err != nil {
-				rec.writeErr = err
-			}
+			rec.writeErr = flush(w)
 		}
 
 		elapsed := time.Since(start)
@@ -223,6 +221,20 @@ func (s *Server) instrument(ep endpoint, next http.Handler) http.Handler {
 		fields = append(fields, info.fields...)
 		s.log.Log(lvl, "request", fields...)
 	})
+}
+
+// flush sends what w holds and reports whether it reached the
+// connection. net/http's writer has FlushError (what
+// http.ResponseController calls, without allocating a controller);
+// others are flushed without an answer.
+func flush(w http.ResponseWriter) error {
+	switch f := w.(type) {
+	case interface{ FlushError() error }:
+		return f.FlushError()
+	case http.Flusher:
+		f.Flush()
+	}
+	return nil
 }
 
 // remote is the log's remote field: the peer's host:port, or the client
