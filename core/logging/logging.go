@@ -38,15 +38,17 @@ func (c *Config) Check() connectors.Problems {
 	return ps
 }
 
-// New builds the host's logger, writing to out (nil: stderr).
+// New builds the host's logger, writing to out (nil: stderr). Every value
+// it logs is escaped and bounded (Safe): a caller number, a plugin's
+// output or an error quoting a request cannot forge or flood log lines.
 func New(c Config, out io.Writer) hclog.Logger {
 	if out == nil {
 		out = os.Stderr
 	}
-	return hclog.New(&hclog.LoggerOptions{
+	return Safe(hclog.New(&hclog.LoggerOptions{
 		Name:       "switchboard",
 		Level:      hclog.LevelFromString(c.Level),
 		Output:     out,
 		JSONFormat: c.Format == "json",
-	})
+	}))
 }
