@@ -45,15 +45,31 @@ type process struct {
 	// socketDir holds the plugin's unix socket, which go-plugin removes
 	// only when the plugin exits cleanly; kill removes the directory.
 	socketDir string
-	log       hclog.Logger
+	// pgid is the process group the plugin leads (Linux; 0: none, as for
+	// a reattached plugin): whatever it starts is killed with it.
+	pgid int
+	log  hclog.Logger
 }
 
-// exited reports whether the process has ended.
-func (p *process) exited() bool { return p.client.Exited() }
+// leaderPollInterval is how often kill checks whether the plugin process
+// has ended while it stops gracefully.
+const leaderPollInterval = 20 * time.Millisecond
 
-// kill ends the process. graceful asks the plugin to stop first (bounded
-// by gracefulKillTimeout); otherwise it is SIGKILLed at once. kill returns
-// when the process is gone and go-plugin has cleaned up.
+// exited reports whether the process has ended. go-plugin says so only
+// once the plugin's output pipes are closed, which a process the plugin
+// started may hold open after the plugin is gone; its own pid says so at
+// once.
+func (p *process) exited() bool {
+	return p.client.Exited() || (p.pgid != 0 && processExited(p.pid))
+}
+
+// kill ends the process and every process it started (its process
+// group). graceful asks the plugin to stop first, bounded by
+// gracefulKillTimeout; once the plugin has ended, or when that time is
+// up, the whole group is SIGKILLed. Otherwise the group is SIGKILLed at
+// once. kill returns when the process is gone and go-plugin has cleaned
+// up: go-plugin waits for the plugin's output pipes to close, which a
+// process it started and that holds them would otherwise hold up forever.
 func (p *process) kill(graceful bool) {
 	defer os.RemoveAll(p.socketDir)
 	if !graceful {
@@ -65,19 +81,38 @@ func (p *process) kill(graceful bool) {
 		close(done)
 	}()
 	if graceful {
-		select {
-		case <-done:
-			return
-		case <-time.After(gracefulKillTimeout):
-			p.signalKill()
+		grace := time.NewTimer(gracefulKillTimeout)
+		defer grace.Stop()
+		poll := time.NewTicker(leaderPollInterval)
+		defer poll.Stop()
+	wait:
+		for {
+			select {
+			case <-done:
+				// The plugin has exited and been reaped; what it started
+				// may still run. (The group's id cannot have been reused
+				// while any member lives: see killRecordedGroup.)
+				killGroup(p.pgid)
+				return
+			case <-poll.C:
+				if p.pgid != 0 && processExited(p.pid) {
+					break wait
+				}
+			case <-grace.C:
+				break wait
+			}
 		}
+		p.signalKill()
 	}
 	<-done
 }
 
-// signalKill SIGKILLs the process unless it has already been reaped
-// (os.Process knows, so a recycled pid is never hit).
+// signalKill SIGKILLs the process and its process group. The process
+// itself is killed through os.Process, which knows whether it has been
+// reaped, so a recycled pid is never hit; the group's id stays reserved
+// while the process is a zombie or any member lives.
 func (p *process) signalKill() {
+	killGroup(p.pgid)
 	if p.cmd != nil && p.cmd.Process != nil { // nil for a reattached plugin
 		_ = p.cmd.Process.Kill()
 	}
@@ -176,6 +211,15 @@ func (m *Manager) describe(ctx context.Context, log hclog.Logger, spec Spec, pat
 	proc := &process{client: client, cmd: cmd, started: time.Now(), socketDir: socketDir, log: log}
 
 	rpc, err := client.Client()
+	if cmd.Process != nil { // started, even if the handshake failed
+		proc.pid = cmd.Process.Pid
+		if ownGroups {
+			proc.pgid = proc.pid
+			if rerr := recordGroup(socketDir, proc.pgid); rerr != nil {
+				log.Warn("cannot record the plugin's process group; if the host is killed outright, what the plugin started may outlive it", "error", rerr)
+			}
+		}
+	}
 	if err != nil {
 		proc.kill(false)
 		if exe != path && errors.Is(err, fs.ErrPermission) {
@@ -185,9 +229,6 @@ func (m *Manager) describe(ctx context.Context, log hclog.Logger, spec Spec, pat
 		return nil, handshakeError(spec, path, startTimeout, err, tail.String())
 	}
 	proc.rpc = rpc
-	if cmd.Process != nil {
-		proc.pid = cmd.Process.Pid
-	}
 
 	if err := proc.dispense(ctx, spec, path); err != nil {
 		return nil, err

@@ -25,13 +25,21 @@ func TestMain(m *testing.M) { plugintest.Main(m, hostModeEnv, hostMain) }
 // pluginDir is the plugin directory holding the fake plugin ("fake").
 func pluginDir() string { return filepath.Dir(plugintest.FakePlugin()) }
 
+// hostChildEnv, set for the host (hostMain), makes its plugin start a
+// child and write the child's pid to the file it names.
+const hostChildEnv = "MANAGER_TEST_HOST_CHILD_PID_FILE"
+
 // hostMain is the test binary acting as the switchboard host: it starts
 // the fake plugin through a Manager, prints the plugin's pid and waits for
 // stdin to close. The test SIGKILLs it to see the plugin go too.
 func hostMain(dir string) {
 	m := New(Options{Config: Config{Dir: dir}, Logger: hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Warn})})
 	defer m.Shutdown()
-	p, err := m.Start(context.Background(), Spec{Name: "host-test", Plugin: "fake", Config: []byte(baseConfig)})
+	spec := Spec{Name: "host-test", Plugin: "fake", Config: []byte(baseConfig)}
+	if path := os.Getenv(hostChildEnv); path != "" {
+		spec.Env = []string{"FAKEPLUGIN_CHILD_PID_FILE=" + path}
+	}
+	p, err := m.Start(context.Background(), spec)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "host:", err)
 		return

@@ -15,6 +15,9 @@ const (
 	// socketDirOwner is the file in a socket directory naming the host
 	// that made it: its pid and host name, one a line.
 	socketDirOwner = "host.pid"
+	// socketDirGroup is the file in a socket directory naming the
+	// plugin's process group: "<pgid> <start time of its leader>".
+	socketDirGroup = "plugin.pgid"
 )
 
 // newSocketDir creates a directory for a plugin's unix socket and records
@@ -32,6 +35,53 @@ func newSocketDir() (string, error) {
 	return dir, nil
 }
 
+// recordGroup records in a plugin's socket directory the process group
+// the plugin leads (its pid), with the leader's start time, so that if
+// the host is killed outright the next host's sweep can kill what the
+// plugin started: the kernel's death signal kills only the plugin itself.
+// A host killed between the plugin's start and this record leaves its
+// group unrecorded.
+func recordGroup(dir string, pgid int) error {
+	rec := strconv.Itoa(pgid) + " " + strconv.FormatUint(processStart(pgid), 10) + "\n"
+	return os.WriteFile(filepath.Join(dir, socketDirGroup), []byte(rec), 0o600)
+}
+
+// killRecordedGroup SIGKILLs the process group recorded in the socket
+// directory of a dead host, if any, and returns its id (0: none).
+//
+// Pid reuse: the group's id is its leader's pid. While any process of the
+// group lives, the kernel gives that number to no new process, so a group
+// with members is the plugin's. Once the leader is gone the id could name
+// a new group only after every member has ended (and the pids wrapped
+// around): the kill then hits that other group's members. That is the
+// residual risk; it needs the whole group gone, the pid reused as a group
+// leader, and that leader gone too, all between the host's death and the
+// sweep. A live process holding the id is checked against the recorded
+// start time, so a leader that is not the plugin is never killed.
+func killRecordedGroup(dir string) int {
+	raw, err := os.ReadFile(filepath.Join(dir, socketDirGroup))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(raw))
+	if len(f) != 2 {
+		return 0
+	}
+	pgid, err := strconv.Atoi(f[0])
+	if err != nil || pgid <= 1 || pgid == os.Getpid() {
+		return 0
+	}
+	start, err := strconv.ParseUint(f[1], 10, 64)
+	if err != nil {
+		return 0
+	}
+	if !processExited(pgid) && processStart(pgid) != start {
+		return 0 // the pid is another process's now
+	}
+	killGroup(pgid)
+	return pgid
+}
+
 // ownerRecord is the content of socketDirOwner for a host with pid.
 func ownerRecord(pid int) string {
 	hostname, _ := os.Hostname()
@@ -41,9 +91,13 @@ func ownerRecord(pid int) string {
 // sweepSocketDirs removes the socket directories in the temporary
 // directory that a host killed outright (SIGKILL, power loss) left
 // behind: those whose owner file names a process of this machine that is
-// no longer alive. A directory without an owner file (made by an older
-// switchboard, or by a host between creating it and writing the file), of
-// another machine (a shared /tmp), or whose owner is alive is left alone.
+// no longer alive. The process group such a directory records (what the
+// plugin started, which outlives it) is killed first. A directory without
+// an owner file (made by an older switchboard, or by a host between
+// creating it and writing the file), of another machine (a shared /tmp),
+// or whose owner is alive is left alone. (A dead host's pid given to a
+// new process makes the directory look alive: it is left, never wrongly
+// swept.)
 func sweepSocketDirs(log hclog.Logger) {
 	dirs, err := filepath.Glob(filepath.Join(os.TempDir(), socketDirPattern+"*"))
 	if err != nil {
@@ -57,6 +111,9 @@ func sweepSocketDirs(log hclog.Logger) {
 		pid, owner, ok := readOwner(filepath.Join(dir, socketDirOwner))
 		if !ok || owner != hostname || pid == os.Getpid() || processAlive(pid) {
 			continue
+		}
+		if pgid := killRecordedGroup(dir); pgid != 0 {
+			log.Warn("killed the processes a plugin of a dead host left running", "dir", dir, "host_pid", pid, "pgid", pgid)
 		}
 		if err := os.RemoveAll(dir); err != nil {
 			log.Warn("cannot remove a plugin socket directory left by a dead host", "dir", dir, "host_pid", pid, "error", err)

@@ -18,7 +18,9 @@
 // list_contacts. Environment: FAKEPLUGIN_PROTOCOL_VERSION serves that
 // protocol version (or those comma-separated versions) instead of the
 // current one; FAKEPLUGIN_EXIT_AT_START=1 exits before the handshake;
-// FAKEPLUGIN_NAME is the name it describes itself with (default fake).
+// FAKEPLUGIN_NAME is the name it describes itself with (default fake);
+// FAKEPLUGIN_CHILD_PID_FILE=path starts a child process (sleep 300) that
+// holds the plugin's stdout and stderr, writes its pid there, then serves.
 package main
 
 import (
@@ -27,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +47,12 @@ func main() {
 	if os.Getenv("FAKEPLUGIN_EXIT_AT_START") == "1" {
 		fmt.Fprintln(os.Stderr, "fakeplugin: refusing to start (FAKEPLUGIN_EXIT_AT_START=1)")
 		os.Exit(2)
+	}
+	if path := os.Getenv("FAKEPLUGIN_CHILD_PID_FILE"); path != "" {
+		if err := startChild(path); err != nil {
+			fmt.Fprintln(os.Stderr, "fakeplugin: starting a child:", err)
+			os.Exit(2)
+		}
 	}
 	if v := os.Getenv("FAKEPLUGIN_PROTOCOL_VERSION"); v != "" {
 		// A comma-separated list serves several versions ("1,2").
@@ -66,6 +75,18 @@ func main() {
 		return
 	}
 	plugins.Serve(New)
+}
+
+// startChild starts a long-running child, as a connector might start a
+// helper, that holds the plugin's stdout and stderr open, and writes its
+// pid to path.
+func startChild(path string) error {
+	child := exec.Command("sleep", "300")
+	child.Stdout, child.Stderr = os.Stdout, os.Stderr
+	if err := child.Start(); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(strconv.Itoa(child.Process.Pid)), 0o600)
 }
 
 type record struct {
