@@ -247,9 +247,11 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Prob
 		s.dsn = dsn
 		cfg, err := pgxpool.ParseConfig(dsn)
 		if err != nil {
-			add(dsnPath, "the connection string from %s cannot be read: %s; write it as "+
-				"postgres://user:password@host:5432/database?sslmode=disable or as key=value pairs",
-				s.dsnSource, redact(err.Error(), dsn))
+			// Never the string itself: it holds the password.
+			add(dsnPath, "the connection string from %s cannot be read, %s (the string is not shown: it holds the password); fix it, written as "+
+				"postgres://user:password@host:5432/database?sslmode=disable (percent-encode special characters in the password) "+
+				"or as key=value pairs (quote a value with spaces or quotes in single quotes, escaping ' and \\ with \\)",
+				s.dsnSource, dsnParseProblem(err, dsn))
 		} else {
 			s.poolCfg = cfg
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strings"
 	"time"
 
@@ -157,33 +156,4 @@ func (s *settings) source() string {
 		return "table " + s.tableName
 	}
 	return "the configured queries"
-}
-
-// redact removes the DSN and its password from msg. pgx already keeps
-// passwords out of its errors; this is the second line of defence, and it
-// prefers a mangled message to a leaked secret.
-func redact(msg, dsn string) string {
-	if dsn == "" {
-		return msg
-	}
-	secrets := []string{dsn}
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			secrets = append(secrets, pw, url.QueryEscape(pw), url.PathEscape(pw))
-		}
-	}
-	for _, f := range strings.Fields(dsn) { // key=value form
-		if k, v, ok := strings.Cut(f, "="); ok && strings.EqualFold(k, "password") {
-			v = strings.Trim(v, "'")
-			if v != "" {
-				secrets = append(secrets, v)
-			}
-		}
-	}
-	for _, sec := range secrets {
-		if sec != "" {
-			msg = strings.ReplaceAll(msg, sec, "xxxxx")
-		}
-	}
-	return msg
 }
