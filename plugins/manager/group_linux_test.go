@@ -163,8 +163,9 @@ func TestDeadHostsPluginChildrenAreKilled(t *testing.T) {
 }
 
 // TestSweepSparesAReusedGroupID: a recorded group whose id is now held by
-// a live process that is not the recorded leader (another start time) is
-// left alone; the recorded leader itself is killed.
+// a live process that is not the recorded leader (another start time), or
+// recorded in an earlier boot, is left alone; the recorded leader itself
+// is killed.
 func TestSweepSparesAReusedGroupID(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
@@ -187,7 +188,7 @@ func TestSweepSparesAReusedGroupID(t *testing.T) {
 		t.Fatal("cannot read the leader's start time")
 	}
 
-	stale := func(start uint64) string {
+	stale := func(start uint64, boot string) string {
 		dir, err := os.MkdirTemp(tmp, socketDirPattern)
 		if err != nil {
 			t.Fatal(err)
@@ -195,23 +196,30 @@ func TestSweepSparesAReusedGroupID(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, socketDirOwner), []byte(ownerRecord(dead.Process.Pid)), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		rec := strconv.Itoa(pgid) + " " + strconv.FormatUint(start, 10) + "\n"
-		if err := os.WriteFile(filepath.Join(dir, socketDirGroup), []byte(rec), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, socketDirGroup), []byte(groupRecord(pgid, start, boot)), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		return dir
 	}
 
-	dir := stale(started + 1)
-	sweepSocketDirs(hclog.NewNullLogger())
-	if plugintest.ProcessGone(pgid) {
-		t.Fatal("the sweep killed a group whose leader is not the one recorded")
+	boot := bootID()
+	if boot == "" {
+		t.Fatal("cannot read the boot id")
 	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("the stale directory is still there (stat: %v)", err)
+	for what, dir := range map[string]string{
+		"whose leader is not the one recorded": stale(started+1, boot),
+		"of an earlier boot":                   stale(started, "another-boot"),
+	} {
+		sweepSocketDirs(hclog.NewNullLogger())
+		if plugintest.ProcessGone(pgid) {
+			t.Fatalf("the sweep killed a group %s", what)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("the stale directory of a group %s is still there (stat: %v)", what, err)
+		}
 	}
 
-	stale(started)
+	stale(started, boot)
 	sweepSocketDirs(hclog.NewNullLogger())
 	plugintest.Eventually(t, 2*time.Second, "the recorded group's leader survived the sweep",
 		func() bool { return plugintest.ProcessGone(pgid) })

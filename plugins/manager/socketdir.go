@@ -16,7 +16,7 @@ const (
 	// that made it: its pid and host name, one a line.
 	socketDirOwner = "host.pid"
 	// socketDirGroup is the file in a socket directory naming the
-	// plugin's process group: "<pgid> <start time of its leader>".
+	// plugin's process group: "<pgid> <start time of its leader> <boot id>".
 	socketDirGroup = "plugin.pgid"
 )
 
@@ -36,14 +36,19 @@ func newSocketDir() (string, error) {
 }
 
 // recordGroup records in a plugin's socket directory the process group
-// the plugin leads (its pid), with the leader's start time, so that if
-// the host is killed outright the next host's sweep can kill what the
-// plugin started: the kernel's death signal kills only the plugin itself.
-// A host killed between the plugin's start and this record leaves its
-// group unrecorded.
+// the plugin leads (its pid), with the leader's start time and the boot,
+// so that if the host is killed outright the next host's sweep can kill
+// what the plugin started: the kernel's death signal kills only the plugin
+// itself. A host killed between the plugin's start and this record leaves
+// its group unrecorded.
 func recordGroup(dir string, pgid int) error {
-	rec := strconv.Itoa(pgid) + " " + strconv.FormatUint(processStart(pgid), 10) + "\n"
+	rec := groupRecord(pgid, processStart(pgid), bootID())
 	return os.WriteFile(filepath.Join(dir, socketDirGroup), []byte(rec), 0o600)
+}
+
+// groupRecord is the content of socketDirGroup.
+func groupRecord(pgid int, start uint64, boot string) string {
+	return strconv.Itoa(pgid) + " " + strconv.FormatUint(start, 10) + " " + boot + "\n"
 }
 
 // killRecordedGroup SIGKILLs the process group recorded in the socket
@@ -57,14 +62,16 @@ func recordGroup(dir string, pgid int) error {
 // residual risk; it needs the whole group gone, the pid reused as a group
 // leader, and that leader gone too, all between the host's death and the
 // sweep. A live process holding the id is checked against the recorded
-// start time, so a leader that is not the plugin is never killed.
+// start time, so a leader that is not the plugin is never killed, and a
+// record of an earlier boot (a /tmp that survived a power loss) is
+// ignored.
 func killRecordedGroup(dir string) int {
 	raw, err := os.ReadFile(filepath.Join(dir, socketDirGroup))
 	if err != nil {
 		return 0
 	}
 	f := strings.Fields(string(raw))
-	if len(f) != 2 {
+	if len(f) != 3 || f[2] != bootID() {
 		return 0
 	}
 	pgid, err := strconv.Atoi(f[0])

@@ -68,3 +68,13 @@ func processStart(pid int) uint64 {
 	start, _ := strconv.ParseUint(f[19], 10, 64) // field 22, starttime
 	return start
 }
+
+// bootID names this boot of the machine ("" when unknown): a recorded
+// pid means nothing after a reboot.
+func bootID() string {
+	raw, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(raw))
+}

@@ -20,3 +20,6 @@ func processExited(int) bool { return false }
 
 // processStart cannot tell here.
 func processStart(int) uint64 { return 0 }
+
+// bootID cannot tell here.
+func bootID() string { return "" }
