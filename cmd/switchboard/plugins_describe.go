@@ -71,7 +71,7 @@ func runPluginsDescribe(ctx context.Context, env *cliEnv, args []string) int {
 	m := manager.New(manager.Options{Config: manager.Config{Dir: pluginDir}, Logger: hclog.New(&hclog.LoggerOptions{Output: env.stderr, Level: hclog.Warn})})
 	defer m.Shutdown()
 
-	bin, err := m.Resolve(manager.Spec{Name: name, Plugin: name, Path: *path})
+	bin, err := m.Resolve(manager.Spec{Name: name, Plugin: name, Path: *path, AllowOutsideDir: *path != ""})
 	if err != nil {
 		printError(env, err)
 		return exitFailed
