@@ -154,7 +154,11 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hipcall: %w", err)
 	}
-	rc := resty.NewWithClient(o.HTTPClient).
+	base, err := url.Parse(o.BaseURL) // checked by withDefaults
+	if err != nil {
+		return nil, fmt.Errorf("hipcall: base URL: %w", err)
+	}
+	rc := resty.NewWithClient(tokenStaysHome(o.HTTPClient, base)).
 		SetBaseURL(o.BaseURL).
 		SetAuthToken(o.Token).
 		SetHeader("Accept", "application/json").

@@ -20,7 +20,8 @@ var Regions = []string{RegionGlobal, RegionTurkey}
 // APIConfig is the hipcall.api section: how Switchboard reaches Hipcall's
 // REST API (Insight Cards, the CRM sync).
 type APIConfig struct {
-	// BaseURL is the API base with /api/v3; it wins over Region.
+	// BaseURL is the API base with /api/v3; it wins over Region. It must
+	// be https, save to a loopback host (a local fake).
 	BaseURL string `yaml:"base_url"`
 	// Region picks the base URL when BaseURL is empty: global or tr.
 	Region string `yaml:"region"`
@@ -51,10 +52,12 @@ func (c *APIConfig) Check() connectors.Problems {
 		u, err := url.Parse(c.BaseURL)
 		switch {
 		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			ps.Addf("base_url", "must be an absolute http(s) URL such as %q, got %q", BaseURLGlobal, c.BaseURL)
+			ps.Addf("base_url", "must be an absolute http(s) URL such as %q, got %q", BaseURLGlobal, shownURL(c.BaseURL, nil))
+		case sendsTokenInClear(u):
+			ps.Addf("base_url", "%s, such as %q, got %q", httpAdvice, BaseURLGlobal, shownURL(c.BaseURL, u))
 		case !strings.HasSuffix(strings.TrimRight(u.Path, "/"), apiRoot):
 			// Without it every request is a 404 that reads like a missing record.
-			ps.Addf("base_url", "must end with %s, Hipcall's API root, such as %q, got %q", apiRoot, BaseURLGlobal, c.BaseURL)
+			ps.Addf("base_url", "must end with %s, Hipcall's API root, such as %q, got %q", apiRoot, BaseURLGlobal, shownURL(c.BaseURL, u))
 		}
 	}
 	conf.OneOf(&ps, "region", &c.Region, Regions...)

@@ -162,23 +162,7 @@ func (c *Client) fetchOnce(ctx context.Context, u, base *url.URL, withToken bool
 	if withToken {
 		req.Header.Set("Authorization", "Bearer "+c.opts.Token)
 	}
-	hc := *c.opts.HTTPClient
-	next := hc.CheckRedirect
-	hc.CheckRedirect = func(r *http.Request, via []*http.Request) error {
-		// net/http copies the header to the redirect's request before
-		// this runs; a redirect away from the API's origin must not
-		// carry the token, whatever net/http's own domain rule allows.
-		if !sameOrigin(r.URL, base) {
-			r.Header.Del("Authorization")
-		}
-		if next != nil {
-			return next(r, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
+	hc := tokenStaysHome(c.opts.HTTPClient, base)
 	start := time.Now()
 	resp, err := hc.Do(req)
 	if err != nil {

@@ -285,3 +285,53 @@ func TestFetchTokenOnlyToTheAPIOrigin(t *testing.T) {
 		})
 	}
 }
+
+// TestAPITokenOnlyToTheAPIOrigin: an API call that Hipcall (or anything
+// between) redirects keeps its token within the API's origin: net/http
+// alone would send it on to another port of the same host, or from https
+// to http on the same name.
+func TestAPITokenOnlyToTheAPIOrigin(t *testing.T) {
+	otherSeen, apiSeen := &authLog{}, &authLog{}
+	const page = `{"data":[],"meta":{"count":0}}`
+	other := httptest.NewServer(otherSeen.wrap(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(page))
+	}))
+	defer other.Close()
+	var apiURL string
+	api := httptest.NewServer(apiSeen.wrap(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("sort") {
+		case "away":
+			http.Redirect(w, r, other.URL+"/api/v3/companies", http.StatusFound)
+		case "hop":
+			http.Redirect(w, r, apiURL+"/api/v3/companies", http.StatusFound)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(page))
+		}
+	}))
+	defer api.Close()
+	apiURL = api.URL
+	c, err := hipcall.New(hipcall.Options{BaseURL: api.URL + "/api/v3", Token: token, MaxRetries: hipcall.NoRetries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		sort               string
+		wantAPI, wantOther []string
+	}{
+		{"away", []string{"Bearer " + token}, []string{""}},
+		{"hop", []string{"Bearer " + token, "Bearer " + token}, nil},
+	} {
+		before, beforeOther := len(apiSeen.get()), len(otherSeen.get())
+		if _, err := c.ListCompanies(context.Background(), hipcall.ListOptions{Sort: tt.sort}); err != nil {
+			t.Fatalf("%s: ListCompanies: %v", tt.sort, err)
+		}
+		if got := apiSeen.get()[before:]; strings.Join(got, "|") != strings.Join(tt.wantAPI, "|") {
+			t.Errorf("%s: the API saw Authorization %q, want %q", tt.sort, got, tt.wantAPI)
+		}
+		if got := otherSeen.get()[beforeOther:]; strings.Join(got, "|") != strings.Join(tt.wantOther, "|") {
+			t.Errorf("%s: the other origin saw Authorization %q, want %q", tt.sort, got, tt.wantOther)
+		}
+	}
+}

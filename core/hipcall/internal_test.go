@@ -107,6 +107,12 @@ func TestOptionsValidation(t *testing.T) {
 		{"no token", Options{}, "token is empty", ""},
 		{"bad region", Options{Token: "t", Region: "eu"}, `unknown region "eu"`, ""},
 		{"relative url", Options{Token: "t", BaseURL: "/api/v3"}, "not an absolute http(s) URL", ""},
+		{"http to Hipcall", Options{Token: "t", BaseURL: "http://use.hipcall.com/api/v3"}, "must use https", ""},
+		{"http to a private address", Options{Token: "t", BaseURL: "http://192.168.1.10/api/v3"}, "must use https", ""},
+		{"http password not shown", Options{Token: "t", BaseURL: "http://u:pw-s3cret@hipcall.example/api/v3"}, `"http://u:xxxxx@hipcall.example/api/v3" must use https`, ""},
+		{"http to localhost", Options{Token: "t", BaseURL: "http://localhost:8080/api/v3"}, "", "http://localhost:8080/api/v3"},
+		{"http to ::1", Options{Token: "t", BaseURL: "http://[::1]:8080/api/v3"}, "", "http://[::1]:8080/api/v3"},
+		{"https anywhere", Options{Token: "t", BaseURL: "https://hipcall.example/api/v3"}, "", "https://hipcall.example/api/v3"},
 		{"bad waits", Options{Token: "t", RetryWaitMin: time.Second, RetryWaitMax: time.Millisecond}, "RetryWaitMax", ""},
 	}
 	for _, tt := range tests {

@@ -49,7 +49,9 @@ const NoRetries = -1
 // Options configure a Client. Only Token and a BaseURL or Region are needed.
 type Options struct {
 	// BaseURL is the API base, with /api/v3 ("https://use.hipcall.com/api/v3").
-	// It wins over Region.
+	// It wins over Region. It must be https, save to a loopback host
+	// (127.0.0.0/8, ::1, localhost: a local fake), as the token is sent
+	// with every request.
 	BaseURL string
 	// Region picks the base URL when BaseURL is empty: "global" (default)
 	// or "tr".
@@ -119,8 +121,11 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.BaseURL != "" {
 		u, err := url.Parse(o.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("base URL %q is not an absolute http(s) URL: use e.g. %s", o.BaseURL, BaseURLGlobal))
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			errs = append(errs, fmt.Errorf("base URL %q is not an absolute http(s) URL: use e.g. %s", shownURL(o.BaseURL, nil), BaseURLGlobal))
+		case sendsTokenInClear(u):
+			errs = append(errs, fmt.Errorf("base URL %q %s: use e.g. %s", shownURL(o.BaseURL, u), httpAdvice, BaseURLGlobal))
 		}
 		o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	}
