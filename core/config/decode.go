@@ -59,6 +59,9 @@ type decoder struct {
 	// mayBeEmpty holds the scalars written as ${NAME:}: a secret there may
 	// be empty (the interpolator's).
 	mayBeEmpty map[*yaml.Node]bool
+	// secretsSeen holds the collections of connector blocks emptySecrets
+	// has checked (aliases lead to one several times).
+	secretsSeen map[*yaml.Node]bool
 }
 
 func newDecoder(file string, problems *Problems, failed map[*yaml.Node]bool) *decoder {
@@ -397,7 +400,77 @@ func (d *decoder) raw(path string, p nodeRef, v reflect.Value) {
 		return
 	}
 	d.duplicates(path, n, 0)
+	d.emptySecrets(path, n, 0)
 	v.Set(reflect.ValueOf(n))
+}
+
+// emptySecrets reports every scalar in a connector's block whose key
+// names a secret (secretSetting) and that is written but empty after
+// interpolation: "", blanks, or a null (~, null, nothing) — most often a
+// ${NAME} whose variable is set to "". The plugin would otherwise get an
+// empty password or token, and a plugin that takes empty as "no
+// authentication" would fail open, as the host's own secrets may not
+// (secret). ${NAME:}, an explicitly empty default, allows it on purpose.
+func (d *decoder) emptySecrets(path string, n *yaml.Node, depth int) {
+	n = deref(n) // an alias (a merge key's too) is checked where it leads, once
+	if n == nil || depth > maxAliasDepth || d.secretsSeen[n] {
+		return
+	}
+	if d.secretsSeen == nil {
+		d.secretsSeen = map[*yaml.Node]bool{}
+	}
+	d.secretsSeen[n] = true
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			child := join(path, k.Value)
+			if k.Kind == yaml.ScalarNode && k.ShortTag() != tagMerge && secretSetting(k.Value) &&
+				allowedEmpty(v) && !d.failed[deref(v)] && !d.mayBeEmpty[v] && !d.mayBeEmpty[deref(v)] {
+				d.problems.Addf(refPos(d.file, nodeRef{key: k, value: v}),
+					"%s is written but empty: a secret must have a value (an environment variable set to \"\" counts as empty). "+
+						"Set it (or the variable it names), or write ${NAME:} to allow an empty value on purpose", display(child))
+				continue
+			}
+			d.emptySecrets(child, v, depth+1)
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			d.emptySecrets(join(path, strconv.Itoa(i)), item, depth+1)
+		}
+	}
+}
+
+// emptyScalar reports whether a scalar is empty or null as written or
+// interpolated: "", blanks, ~, null, Null, NULL, or no value at all.
+func emptyScalar(n *yaml.Node) bool {
+	if isNull(n) {
+		return true
+	}
+	switch strings.TrimSpace(n.Value) {
+	case "", "~", "null", "Null", "NULL":
+		return true
+	}
+	return false
+}
+
+// secretSetting reports whether a connector setting's key names a value
+// that must not be empty: looksSecret's words, less the bare "key", which
+// also names columns and properties ("phone_key", log_call's "key",
+// "key_property") whose empty value may be meant. Keys ending in _env
+// ("dsn_env") name an environment variable, not the secret: the plugin
+// reads and checks the variable itself.
+func secretSetting(key string) bool {
+	k := strings.ToLower(key)
+	if !looksSecret(k) || strings.HasSuffix(k, "_env") {
+		return false
+	}
+	for _, w := range secretKeyWords {
+		if w != "key" && strings.Contains(k, w) {
+			return true
+		}
+	}
+	return strings.Contains(k, "apikey") || strings.Contains(k, "private_key") || strings.Contains(k, "access_key")
 }
 
 // duplicates reports keys written twice anywhere in a connector's block:

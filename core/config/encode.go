@@ -152,6 +152,11 @@ func (cp *copier) copy(n *yaml.Node, secret bool) (*yaml.Node, error) {
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
+			if cp.redact && secretSetting(n.Content[i].Value) && allowedEmpty(n.Content[i+1]) {
+				// An empty secret allowed by ${NAME:} is left out, as the
+				// host's unset secrets are: written empty, it would not load.
+				continue
+			}
 			k, err := cp.copy(n.Content[i], false)
 			if err != nil {
 				return nil, err
@@ -176,6 +181,14 @@ func (cp *copier) copy(n *yaml.Node, secret bool) (*yaml.Node, error) {
 		}
 	}
 	return out, nil
+}
+
+// allowedEmpty reports whether a connector setting's value is an empty
+// scalar (which decoding let through only because it was written
+// ${NAME:}).
+func allowedEmpty(v *yaml.Node) bool {
+	v = deref(v)
+	return v != nil && (v.Kind == yaml.ScalarNode || v.Kind == 0) && emptyScalar(v)
 }
 
 // encodeValue builds the YAML of a configuration value, following the yaml
