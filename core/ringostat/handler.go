@@ -96,6 +96,9 @@ func New(o Options) (server.Mount, error) {
 		OnPanic: func(w http.ResponseWriter, r *http.Request) {
 			h.fallback(w, r, nil, ringtime.FallbackPanic, "panic while serving the request")
 		},
+		OnLimited: func(w http.ResponseWriter, r *http.Request) {
+			h.fallback(w, r, nil, ringtime.FallbackRateLimited, "the source is over server.limits.rate")
+		},
 		Handler: h,
 	}
 	if o.Token != "" {

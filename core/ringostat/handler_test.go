@@ -729,3 +729,22 @@ func TestRender(t *testing.T) {
 		}
 	}
 }
+
+// TestRingostatOverRateLimit (issue 13): a source over server.limits.rate
+// gets the default, never an error, counted as rate_limited.
+func TestRingostatOverRateLimit(t *testing.T) {
+	f := newRingoFixture(t, func(o *Options) { o.Default = "380440000000" }, func(o *server.Options) {
+		o.Limits = server.LimitsConfig{Rate: 0.001, Burst: 1}
+	})
+	first := f.Do(http.MethodGet, ringoPath+"?caller="+ringtimetest.KnownCaller, "", nil)
+	second := f.Do(http.MethodGet, ringoPath+"?caller="+ringtimetest.KnownCaller, "", nil)
+	if first.Code != 200 || first.Body.String() != ringoKnownDest {
+		t.Errorf("first = %d %q, want %s", first.Code, first.Body.String(), ringoKnownDest)
+	}
+	if second.Code != 200 || second.Body.String() != "380440000000" {
+		t.Errorf("over the limit = %d %q, want the default", second.Code, second.Body.String())
+	}
+	if got := f.ringoFallbacks(t, "rate_limited"); got != 1 {
+		t.Errorf("rate_limited fallbacks = %v, want 1", got)
+	}
+}

@@ -50,10 +50,13 @@ const (
 	FallbackPanic         = "panic"
 	FallbackLookupError   = "lookup_error"
 	FallbackOversize      = "oversize"
+	// FallbackRateLimited: the source sent more than server.limits.rate
+	// allows; a ring is answered, never refused.
+	FallbackRateLimited = "rate_limited"
 )
 
 // FallbackReasons are the shared reasons, in the order they are shown.
-var FallbackReasons = []string{FallbackMalformed, FallbackInvalidNumber, FallbackDeadline, FallbackPanic, FallbackLookupError, FallbackOversize}
+var FallbackReasons = []string{FallbackMalformed, FallbackInvalidNumber, FallbackDeadline, FallbackPanic, FallbackLookupError, FallbackOversize, FallbackRateLimited}
 
 // Result is what a lookup and decision came to.
 type Result struct {

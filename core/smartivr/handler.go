@@ -92,6 +92,9 @@ func New(o Options) (server.Mount, error) {
 		OnPanic: func(w http.ResponseWriter, r *http.Request) {
 			h.fallback(w, r, ringtime.FallbackPanic, "panic while serving the request")
 		},
+		OnLimited: func(w http.ResponseWriter, r *http.Request) {
+			h.fallback(w, r, ringtime.FallbackRateLimited, "the source is over server.limits.rate")
+		},
 		Handler: h,
 	}, nil
 }

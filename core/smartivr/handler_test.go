@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-hq/switchboard/core/ringtime"
 	"github.com/switchboard-hq/switchboard/core/ringtime/ringtimetest"
 	"github.com/switchboard-hq/switchboard/core/routing"
+	"github.com/switchboard-hq/switchboard/core/server"
 	"github.com/switchboard-hq/switchboard/core/server/servertest"
 )
 
@@ -427,5 +428,23 @@ func TestSmartIVRDisabled(t *testing.T) {
 	f := newFixture(t, func(s *setup) { s.ivr = nil })
 	if rec := f.ivr(`{"caller":"+905061234567"}`); rec.Code != http.StatusNotFound {
 		t.Errorf("disabled Smart IVR answered %d, want 404", rec.Code)
+	}
+}
+
+// TestSmartIVROverRateLimit (issue 13): a source over server.limits.rate
+// gets the default extension, never an error, counted as rate_limited.
+func TestSmartIVROverRateLimit(t *testing.T) {
+	f := newFixture(t, withServer(func(o *server.Options) {
+		o.Limits = server.LimitsConfig{Rate: 0.001, Burst: 2, Exempt: []string{"127.0.0.0/8"}}
+	}))
+	body := `{"caller":"` + knownCaller + `"}`
+	wantExtension(t, f.ivr(body), knownExt)
+	wantExtension(t, f.ivr(body), knownExt)
+	wantExtension(t, f.ivr(body), testDefaultExt) // httptest's 192.0.2.1 is not exempt
+	if got := f.fallbacks(t, "rate_limited"); got != 1 {
+		t.Errorf("rate_limited fallbacks = %v, want 1", got)
+	}
+	if got := len(f.router.seen()); got != 2 {
+		t.Errorf("the router saw %d calls; a limited ring must not reach it", got)
 	}
 }

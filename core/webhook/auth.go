@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/switchboard-hq/switchboard/core/server"
 )
 
 // AuthOptions say how a webhook request proves it comes from Hipcall. Every
@@ -69,7 +71,7 @@ func newAuth(path string, o AuthOptions) (*auth, error) {
 // check returns 0 when r may post, else the status to answer (401 or 403)
 // and the reason.
 func (a *auth) check(r *http.Request) (int, string) {
-	if len(a.allowFrom) > 0 && !a.allowed(r.RemoteAddr) {
+	if len(a.allowFrom) > 0 && !a.allowed(server.ClientAddr(r)) {
 		return http.StatusForbidden, authSourceDenied
 	}
 	if a.token != nil {
@@ -112,16 +114,13 @@ func (a *auth) offeredToken(r *http.Request) (string, bool) {
 	return "", false
 }
 
-// allowed reports whether the connection's address is in the allowlist.
-func (a *auth) allowed(remote string) bool {
-	ap, err := netip.ParseAddrPort(remote)
-	var addr netip.Addr
-	if err == nil {
-		addr = ap.Addr()
-	} else if addr, err = netip.ParseAddr(remote); err != nil {
+// allowed reports whether the client's address (the connection's, or
+// the one a trusted proxy forwarded for: server.trusted_proxies) is in the
+// allowlist.
+func (a *auth) allowed(addr netip.Addr) bool {
+	if !addr.IsValid() {
 		return false
 	}
-	addr = addr.Unmap()
 	for _, p := range a.allowFrom {
 		if p.Contains(addr) {
 			return true

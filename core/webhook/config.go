@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/conf"
+	"github.com/switchboard-hq/switchboard/core/server"
 )
 
 // Limits of the hipcall.webhook section.
@@ -99,17 +100,7 @@ func (c *Config) Check() connectors.Problems {
 }
 
 // parseAllow reads an allow_from entry: a network, or a single address.
-func parseAllow(s string) (netip.Prefix, error) {
-	s = strings.TrimSpace(s)
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.Masked(), nil
-	}
-	ip, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return netip.PrefixFrom(ip, ip.BitLen()), nil
-}
+func parseAllow(s string) (netip.Prefix, error) { return server.ParsePrefix(s) }
 
 // tokenChar reports whether r may appear in a token, which travels in a
 // URL path or query unescaped.

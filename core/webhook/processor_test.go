@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-hq/switchboard/connectors/connectortest"
+	"github.com/switchboard-hq/switchboard/core/server"
 )
 
 const testToken = "0123456789abcdef-token"
@@ -318,6 +319,44 @@ func TestOneLogLinePerEvent(t *testing.T) {
 	for _, want := range []string{"event=call_init", "uuid=log-1", "direction=inbound", "outcome=pushed", "latency="} {
 		if !strings.Contains(f.logs.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, f.logs)
+		}
+	}
+}
+
+// TestAllowFromBehindTrustedProxy (issue 13): behind a proxy listed in
+// server.trusted_proxies, allow_from judges the address the proxy
+// forwarded for, not the proxy's; a forwarded address from an untrusted
+// peer is ignored.
+func TestAllowFromBehindTrustedProxy(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.Auth = AuthOptions{AllowFrom: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}}
+	})
+	srv, err := server.New(server.Options{Config: server.Config{TrustedProxies: []string{"10.0.0.0/8"}},
+		Mounts: []server.Mount{server.WebhookOptions{Path: "/hipcall/webhook", Handler: f.p}.Mount()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, peer, xff string
+		want            int
+	}{
+		{"Hipcall through the proxy", "10.1.2.3:5000", "203.0.113.7", 200},
+		{"someone else through the proxy", "10.1.2.3:5000", "198.51.100.1", 403},
+		{"spoofed header through the proxy", "10.1.2.3:5000", "203.0.113.7, 198.51.100.1", 403},
+		{"the proxy itself is not allowed", "10.1.2.3:5000", "", 403},
+		{"header from an untrusted peer is ignored", "198.51.100.1:5000", "203.0.113.7", 403},
+		{"Hipcall directly", "203.0.113.7:5000", "", 200},
+	}
+	for i, tc := range cases {
+		req := httptest.NewRequest(http.MethodPost, "/hipcall/webhook", strings.NewReader(callInit(fmt.Sprintf("u%d", i))))
+		req.RemoteAddr = tc.peer
+		if tc.xff != "" {
+			req.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, rec.Code, tc.want)
 		}
 	}
 }
