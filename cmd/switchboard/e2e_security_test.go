@@ -50,3 +50,32 @@ func TestE2EValidateOpenLookups(t *testing.T) {
 	allowed := open + "hipcall:\n  smart_ivr:\n    insecure_no_auth: true\n"
 	cli(t, nil, "validate", "-config", writeConfig(t, dir, "allowed.yaml", allowed)).mustExit(0).stdoutHas("OK")
 }
+
+// TestE2ESmartIVRRateLimited (issue 13): with the per-source limit on for
+// loopback too, rings over it get the default extension, never an error,
+// and the metrics count them.
+func TestE2ESmartIVRRateLimited(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := strings.Replace(liveConfig("index", ""), `listen: "127.0.0.1:${SB_PORT}"`,
+		`listen: "127.0.0.1:${SB_PORT}"
+  limits: {rate: 0.01, burst: 3, exempt: []}`, 1)
+	h := startHost(t, writeConfig(t, dir, "limited.yaml", cfg))
+	var exts []string
+	for range 5 {
+		code, ext := h.ivr(`{"caller":"+442045205757"}`)
+		if code != http.StatusOK {
+			t.Fatalf("a ring over the limit got %d", code)
+		}
+		exts = append(exts, ext)
+	}
+	if want := []string{"1093", "1093", "1093", extDefault, extDefault}; strings.Join(exts, ",") != strings.Join(want, ",") {
+		t.Errorf("extensions %v, want %v", exts, want)
+	}
+	if n := h.metric("switchboard_http_rate_limited_total", `endpoint="smart_ivr"`); n != 2 {
+		t.Errorf("rate limited = %v, want 2", n)
+	}
+	if n := h.metric("switchboard_smart_ivr_fallbacks_total", `reason="rate_limited"`); n != 2 {
+		t.Errorf("rate_limited fallbacks = %v, want 2", n)
+	}
+}
