@@ -4,7 +4,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestE2EAdminListener (issue 13): /metrics and /readyz are served on the
@@ -77,5 +79,42 @@ func TestE2ESmartIVRRateLimited(t *testing.T) {
 	}
 	if n := h.metric("switchboard_smart_ivr_fallbacks_total", `reason="rate_limited"`); n != 2 {
 		t.Errorf("rate_limited fallbacks = %v, want 2", n)
+	}
+}
+
+// TestE2EReadyzDegradedWhilePluginDown (issue 13): in index mode a plugin
+// that is down leaves rings answered from the index, so /readyz answers
+// 200 "degraded" naming it, not 503; in live mode the same is 503.
+func TestE2EReadyzDegradedWhilePluginDown(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		mode, status string
+		code         int
+		ext          string
+	}{
+		{"index", `"status":"degraded"`, http.StatusOK, "1093"},
+		{"live", `"status":"not ready"`, http.StatusServiceUnavailable, extDefault},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
+			// A slow restart keeps the plugin down long enough to look.
+			cfg := strings.Replace(liveConfig(tc.mode, ""), "restart_backoff_min: 50ms\n  restart_backoff_max: 1s",
+				"restart_backoff_min: 30s\n  restart_backoff_max: 30s", 1)
+			h := startHost(t, writeConfig(t, t.TempDir(), "cfg.yaml", cfg))
+			pids := h.pluginPIDs()
+			if len(pids) != 1 {
+				t.Fatalf("plugin pids %v", pids)
+			}
+			if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, 20*time.Second, func() (bool, string) {
+				code, body := h.readyz()
+				return code == tc.code && strings.Contains(body, tc.status) && strings.Contains(body, "plugin customers is down"), body
+			})
+			if _, ext := h.ivr(`{"caller":"+442045205757"}`); ext != tc.ext {
+				t.Errorf("while the plugin is down: extension %q, want %q", ext, tc.ext)
+			}
+		})
 	}
 }
