@@ -1,62 +1,16 @@
 package fakehipcall
 
 import (
-	"context"
-	"slices"
-	"sync"
 	"time"
+
+	"github.com/switchboard-hq/switchboard/connectors/fakeapi"
 )
 
-// Clock is a fake clock whose Sleep advances it at once. Share one between
-// the fake server (Options.Now) and the client (hipcall.Options.Now and
-// Sleep) to test waits of seconds or minutes instantly.
-type Clock struct {
-	mu    sync.Mutex
-	now   time.Time
-	slept []time.Duration
-}
+// Clock is a fake clock whose Sleep advances it at once (fakeapi.Clock).
+// Share one between the fake server (Options.Now) and the client
+// (hipcall.Options.Now and Sleep) to test waits of seconds or minutes
+// instantly.
+type Clock = fakeapi.Clock
 
 // NewClock returns a Clock set to start.
-func NewClock(start time.Time) *Clock { return &Clock{now: start} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// Sleep advances the clock by d and records d, unless ctx has ended.
-func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.slept = append(c.slept, d)
-	return nil
-}
-
-// Slept returns every duration passed to Sleep, in order.
-func (c *Clock) Slept() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.slept)
-}
-
-// TotalSlept returns the sum of every duration passed to Sleep.
-func (c *Clock) TotalSlept() time.Duration {
-	var total time.Duration
-	for _, d := range c.Slept() {
-		total += d
-	}
-	return total
-}
+func NewClock(start time.Time) *Clock { return fakeapi.NewClock(start) }
