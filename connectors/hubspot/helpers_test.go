@@ -3,7 +3,6 @@ package hubspot
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/connectortest"
+	"github.com/switchboard-hq/switchboard/connectors/fakeapi"
 	"github.com/switchboard-hq/switchboard/connectors/hubspot/hubspottest"
 )
 
@@ -71,38 +71,9 @@ func blockFor(s *hubspottest.Server, extra string) []byte {
 }
 
 // fakeClock is a clock whose sleeps advance it at once.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	slept []time.Duration
-}
+type fakeClock = fakeapi.Clock
 
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.slept = append(c.slept, d)
-	return nil
-}
-
-func (c *fakeClock) Slept() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.slept...)
-}
-
-func (c *fakeClock) clock() clock { return clock{now: c.Now, sleep: c.Sleep} }
+func newFakeClock() *fakeClock { return fakeapi.NewClock(time.Now()) }
 
 // syncBuffer is a goroutine-safe log sink.
 type syncBuffer = connectortest.SyncBuffer
@@ -117,7 +88,7 @@ func configured(t testing.TB, block []byte, clk *fakeClock, logs *syncBuffer) *C
 	}
 	cl := realClock
 	if clk != nil {
-		cl = clk.clock()
+		cl = clock{now: clk.Now, sleep: clk.Sleep}
 	}
 	c := newConnector(logger, cl)
 	resp, err := c.Configure(context.Background(), &connectors.ConfigureRequest{Config: block, DefaultRegion: "GB"})
