@@ -51,10 +51,11 @@ func serveDebug(newConnector func(logger hclog.Logger) connectors.Connector, out
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Level: lvl, Output: os.Stderr})
 	impl := newConnector(logger)
-	name := filepath.Base(os.Args[0])
-	if d, err := impl.Describe(context.Background(), &connectors.DescribeRequest{}); err == nil && d.Name != "" {
-		name = d.Name
+	described := ""
+	if d, err := impl.Describe(context.Background(), &connectors.DescribeRequest{}); err == nil {
+		described = d.Name
 	}
+	names := debugNamesFor(os.Args, described)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -76,7 +77,7 @@ func serveDebug(newConnector func(logger hclog.Logger) connectors.Connector, out
 		if rc == nil {
 			return errors.New("the plugin did not start serving")
 		}
-		printReattach(out, name, wire.ReattachFrom(rc))
+		printReattach(out, names, wire.ReattachFrom(rc))
 	case <-closeCh:
 		return errors.New("the plugin stopped before it served")
 	}
@@ -84,24 +85,72 @@ func serveDebug(newConnector func(logger hclog.Logger) connectors.Connector, out
 	return nil
 }
 
+// debugNames are the names the debug-mode hint needs. The host finds a
+// reattach config under its connector's name (connectors[].name), which
+// the plugin cannot know: the author may pass it as the first argument,
+// and otherwise the hint shows the common case, a connector named like
+// its plugin, and says how to name the variable for any other name.
+type debugNames struct {
+	// plugin is what a config's plugin: key names: the binary's name
+	// after "switchboard-connector-", else the name the connector
+	// describes itself with, else the binary's name.
+	plugin string
+	// connector is the connector's name in the config: the first
+	// argument, else plugin.
+	connector string
+	// given is true when connector came from the argument.
+	given bool
+}
+
+// debugNamesFor reads the names from the plugin's arguments and the name
+// its connector describes itself with.
+func debugNamesFor(args []string, described string) debugNames {
+	var n debugNames
+	if len(args) > 0 {
+		base := strings.TrimSuffix(filepath.Base(args[0]), ".exe")
+		if plugin, ok := strings.CutPrefix(base, binaryPrefix); ok && plugin != "" {
+			n.plugin = plugin
+		} else if described != "" {
+			n.plugin = described
+		} else {
+			n.plugin = base
+		}
+	}
+	n.connector = n.plugin
+	if len(args) > 1 && args[1] != "" {
+		n.connector, n.given = args[1], true
+	}
+	return n
+}
+
+// binaryPrefix starts a plugin binary's name (plugins/manager.BinaryPrefix,
+// which this package cannot import).
+const binaryPrefix = "switchboard-connector-"
+
 // printReattach tells the author how to attach a host to the plugin. The
 // last line is the config alone, for scripts.
-func printReattach(w io.Writer, name string, r wire.Reattach) {
+func printReattach(w io.Writer, n debugNames, r wire.Reattach) {
 	raw, _ := json.Marshal(r)
+	named := fmt.Sprintf("here: the connector named %q", n.connector)
+	if !n.given {
+		named = fmt.Sprintf("here for a connector named %q like its plugin; for another name, run the plugin "+
+			"with that name as its argument, or name the variable %s<NAME> yourself", n.connector, wire.ReattachEnvPrefix)
+	}
 	fmt.Fprintf(w, `Connector plugin %[1]q is running in debug mode (pid %[2]d); stop it with Ctrl-C.
 Attach a switchboard host to it (instead of the host launching the plugin) through the
-environment, naming the connector as your config does (here: a connector named %[1]q):
+environment variable named after the connector's name in your config, connectors[].name
+(%[3]s):
 
-  export %[3]s='%[4]s'
+  export %[4]s='%[5]s'
 
 or with the reattach key of the connector's entry in the config:
 
   connectors:
-    - name: %[1]s
+    - name: %[6]s
       plugin: %[1]s
-      reattach: %[4]s
+      reattach: %[5]s
 
-Run the plugin under a debugger the same way: %[5]s=1 dlv exec <plugin binary>
-`, name, r.Pid, ReattachEnv(name), raw, DebugEnv)
+Run the plugin under a debugger the same way: %[7]s=1 dlv exec <plugin binary> [-- <connector name>]
+`, n.plugin, r.Pid, named, ReattachEnv(n.connector), raw, n.connector, DebugEnv)
 	fmt.Fprintf(w, "%s\n", raw)
 }

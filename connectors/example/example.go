@@ -3,7 +3,8 @@
 // create contacts. It exists to be read (docs/writing-a-connector.md walks
 // through it) and copied; CI keeps it passing the conformance suite
 // (connectors/connectortest). The reads are in this file, the writes in
-// write.go.
+// write.go. Describe, Configure, the cursors and the ranking of matches
+// come from the connector SDK (connectors/sdk).
 //
 // # Configuration
 //
@@ -27,70 +28,54 @@ package example
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchboard-hq/switchboard/connectors"
-	"github.com/switchboard-hq/switchboard/connectors/conf"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
+	"github.com/switchboard-hq/switchboard/connectors/sdk"
 )
 
 // Version is the connector's release version.
 const Version = "0.1.0"
 
-// Page sizes for List calls.
-const (
-	defaultPageSize = 100
-	maxPageSize     = 1000
-)
-
-// Connector serves one JSON file. It is safe for concurrent use: every
-// read uses the data loaded by the last successful Configure (or made by
-// the last CreateContact), which is never changed once stored, only
-// replaced.
+// Connector serves one JSON file. sdk.Base gives it Describe, Configure
+// and Current; every read uses the data of the current configuration,
+// which is never changed once stored, only replaced (by a Configure, or a
+// CreateContact).
 type Connector struct {
-	log  hclog.Logger
-	data atomic.Pointer[data]
-	// mu serialises the writes, and Configure with them: a write
-	// checks, appends and remembers as one step (see write.go).
+	*sdk.Base[config]
+	log hclog.Logger
+	// mu serialises the writes, and Configure with them: a write checks,
+	// appends and remembers as one step (see write.go).
 	mu sync.Mutex
 }
 
-// data is one loaded file: records sorted by ID, and an index of numbers.
-type data struct {
-	path      string
-	parser    *phone.Parser
-	companies []connectors.Company
-	contacts  []connectors.Contact
-	numbers   [][]phone.Number // numbers[i] are contacts[i].Phones, parsed
-	byKey     map[string][]int // E.164 or national number → contact indexes
-
-	// The writes' files, "" when not configured.
-	logFile, newContactsFile string
-	// logged maps each logged call's key to its log's ID. Only the writes
-	// use it, under Connector.mu.
-	logged map[string]string
-}
-
-// config is the connector's YAML block.
+// config is the connector's YAML block, and what Open made of it.
 type config struct {
 	Path            string `yaml:"path"`
 	LogFile         string `yaml:"log_file"`
 	NewContactsFile string `yaml:"new_contacts_file"`
+
+	data atomic.Pointer[data] // the loaded files; CreateContact replaces it
 }
 
-// file is the JSON file's shape.
-type file struct {
-	Companies []connectors.Company `json:"companies"`
-	Contacts  []connectors.Contact `json:"contacts"`
+// data is one loaded file: records sorted by ID, and an index of numbers.
+type data struct {
+	parser    *phone.Parser
+	companies []connectors.Company
+	contacts  []connectors.Contact
+	byKey     map[string][]int // E.164 or national number → contact indexes
+	// logged maps each logged call's key to its log's ID. Only the writes
+	// use it, under Connector.mu.
+	logged map[string]string
 }
 
 // New returns an unconfigured connector; it is what plugins.Serve wants.
@@ -98,153 +83,126 @@ func New(logger hclog.Logger) connectors.Connector {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Connector{log: logger}
+	c := &Connector{log: logger}
+	c.Base = &sdk.Base[config]{
+		Name: "example", Version: Version,
+		Description: "contacts and companies from a JSON file (the example connector)",
+		Capabilities: []connectors.Capability{
+			connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince},
+		Capable: capable, Check: check, Open: c.open,
+	}
+	return c
 }
 
-// Describe implements connectors.Connector. The writes are declared only
-// once Configure has named their files: the host describes a connector
-// again after configuring it.
-func (c *Connector) Describe(context.Context, *connectors.DescribeRequest) (*connectors.DescribeResponse, error) {
-	caps := []connectors.Capability{
-		connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince,
+// capable declares the writes a block turns on: the host describes a
+// connector again after configuring it.
+func capable(cfg *config) (caps []connectors.Capability) {
+	if cfg.LogFile != "" {
+		caps = append(caps, connectors.CapLogCall)
 	}
-	if d := c.data.Load(); d != nil {
-		if d.logFile != "" {
-			caps = append(caps, connectors.CapLogCall)
-		}
-		if d.newContactsFile != "" {
-			caps = append(caps, connectors.CapCreateContact)
-		}
+	if cfg.NewContactsFile != "" {
+		caps = append(caps, connectors.CapCreateContact)
 	}
-	return &connectors.DescribeResponse{
-		Name:            "example",
-		Version:         Version,
-		ProtocolVersion: connectors.ProtocolVersion,
-		Capabilities:    caps,
-		Description:     "contacts and companies from a JSON file (the example connector)",
-	}, nil
+	return caps
 }
 
-// Configure implements connectors.Connector: it checks the block and,
-// unless only validating, loads the files.
-func (c *Connector) Configure(_ context.Context, req *connectors.ConfigureRequest) (*connectors.ConfigureResponse, error) {
-	var cfg config
-	problems := conf.Decode(req.Config, &cfg)
-	if cfg.Path == "" && len(problems) == 0 {
-		problems = append(problems, conf.Problemf("path", "missing path: the JSON file to serve"))
+// check checks a decoded block (with ValidateOnly too).
+func check(s *sdk.Setup, cfg *config) {
+	if s.Require("path", cfg.Path, "the JSON file to serve") {
+		s.ExistingFile("path", &cfg.Path)
 	}
 	if cfg.LogFile != "" && cfg.LogFile == cfg.NewContactsFile {
-		problems = append(problems, conf.Problemf("new_contacts_file", "the same file as log_file: give each write its own file"))
+		s.Addf("new_contacts_file", "the same file as log_file: give each write its own file")
 	}
-	if len(problems) > 0 || req.ValidateOnly {
-		return &connectors.ConfigureResponse{Problems: problems}, nil
-	}
-	for _, p := range []*string{&cfg.Path, &cfg.LogFile, &cfg.NewContactsFile} {
-		if *p != "" && !filepath.IsAbs(*p) {
-			*p = filepath.Join(req.BaseDir, *p)
-		}
-	}
-	// No write may run while the files are read, or the new data would
-	// miss it.
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d, problems := load(cfg, req.DefaultRegion)
-	if len(problems) > 0 {
-		return &connectors.ConfigureResponse{Problems: problems}, nil
-	}
-	c.data.Store(d)
-	c.log.Info("loaded", "path", cfg.Path, "contacts", len(d.contacts), "companies", len(d.companies), "logged_calls", len(d.logged))
-	return &connectors.ConfigureResponse{}, nil
+	s.Resolve(&cfg.LogFile)
+	s.Resolve(&cfg.NewContactsFile)
 }
 
-// load reads and indexes the files; a problem names the key of the file
+// Configure implements connectors.Connector: sdk.Base's, holding mu so
+// that no write runs while the files are read (the new data would miss
+// it).
+func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequest) (*connectors.ConfigureResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Base.Configure(ctx, req)
+}
+
+// open reads and indexes the files; a problem names the key of the file
 // that failed.
-func load(cfg config, region string) (*data, connectors.Problems) {
-	raw, err := os.ReadFile(cfg.Path)
-	if err != nil {
-		return nil, connectors.Problems{conf.Problemf("path", "cannot read %s: %v", cfg.Path, err)}
+func (c *Connector) open(_ context.Context, s *sdk.Setup, cfg *config) error {
+	var f struct {
+		Companies []connectors.Company `json:"companies"`
+		Contacts  []connectors.Contact `json:"contacts"`
 	}
-	var f file
-	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, connectors.Problems{conf.Problemf("path", "%s is not a JSON file of companies and contacts: %v", cfg.Path, err)}
-	}
-	parser, err := phone.NewParser(region)
-	if err != nil {
-		return nil, connectors.Problems{conf.Problemf("", "the host's default region: %v", err)}
+	if raw, err := os.ReadFile(cfg.Path); err != nil {
+		s.Addf("path", "cannot read %s: %v", cfg.Path, err)
+	} else if err := json.Unmarshal(raw, &f); err != nil {
+		s.Addf("path", "%s is not a JSON file of companies and contacts: %v", cfg.Path, err)
 	}
 	if cfg.NewContactsFile != "" {
 		err := readLines(cfg.NewContactsFile, func(line []byte) error {
 			var ct connectors.Contact
-			if err := json.Unmarshal(line, &ct); err != nil {
-				return err
-			}
+			err := json.Unmarshal(line, &ct)
 			f.Contacts = append(f.Contacts, ct)
-			return nil
+			return err
 		})
 		if err != nil {
-			return nil, connectors.Problems{conf.Problemf("new_contacts_file", "%v", err)}
+			s.Addf("new_contacts_file", "%v", err)
 		}
 	}
 	logged := map[string]string{}
 	if cfg.LogFile != "" {
 		err := readLines(cfg.LogFile, func(line []byte) error {
 			var l logLine
-			if err := json.Unmarshal(line, &l); err != nil {
-				return err
-			}
-			if _, ok := logged[l.Key]; !ok { // the first log of a key is the one
+			err := json.Unmarshal(line, &l)
+			if _, ok := logged[l.Key]; !ok && err == nil { // the first log of a key is the one
 				logged[l.Key] = l.ID
 			}
-			return nil
+			return err
 		})
 		if err != nil {
-			return nil, connectors.Problems{conf.Problemf("log_file", "%v", err)}
+			s.Addf("log_file", "%v", err)
 		}
 	}
-	d := &data{path: cfg.Path, parser: parser, companies: f.Companies, contacts: f.Contacts,
-		logFile: cfg.LogFile, newContactsFile: cfg.NewContactsFile, logged: logged}
+	if len(s.Problems) > 0 {
+		return nil
+	}
+	d := &data{parser: s.Parser, companies: f.Companies, logged: logged}
 	sort.Slice(d.companies, func(i, j int) bool { return d.companies[i].ID < d.companies[j].ID })
-	sort.Slice(d.contacts, func(i, j int) bool { return d.contacts[i].ID < d.contacts[j].ID })
-	for i := range d.contacts {
-		d.numbers = append(d.numbers, d.complete(&d.contacts[i]))
-	}
-	d.byKey = index(d.numbers)
-	return d, nil
+	d = d.withContacts(f.Contacts...)
+	cfg.data.Store(d)
+	c.log.Info("loaded", "path", cfg.Path, "contacts", len(d.contacts), "companies", len(d.companies), "logged_calls", len(logged))
+	return nil
 }
 
-// complete fills in what the file leaves out of a contact (its company's
-// name, its numbers' E.164 forms and extensions) and returns its numbers,
-// parsed.
-func (d *data) complete(ct *connectors.Contact) []phone.Number {
-	if co := d.company(ct.CompanyID); co != nil && ct.CompanyName == "" {
-		ct.CompanyName = co.Name
-	}
-	nums := make([]phone.Number, len(ct.Phones))
-	for j := range ct.Phones {
-		n, err := d.parser.Parse(ct.Phones[j].Raw)
-		if err != nil {
-			continue // an unreadable number matches nothing
+// withContacts returns a copy of d with more contacts, each completed
+// (its company's name, its numbers' E.164 forms and extensions), sorted by
+// ID and indexed by number. Reads may be using d, so nothing of it is
+// changed. (Copying and re-indexing is fine for a file served from memory;
+// a CRM inserts one record.)
+func (d *data) withContacts(more ...connectors.Contact) *data {
+	next := *d
+	next.contacts = append(append([]connectors.Contact(nil), d.contacts...), more...)
+	sort.SliceStable(next.contacts, func(i, j int) bool { return next.contacts[i].ID < next.contacts[j].ID })
+	next.byKey = map[string][]int{}
+	for i := range next.contacts {
+		ct := &next.contacts[i]
+		if co := d.company(ct.CompanyID); co != nil && ct.CompanyName == "" {
+			ct.CompanyName = co.Name
 		}
-		nums[j] = n
-		ct.Phones[j].E164, ct.Phones[j].Extension = n.E164, n.Extension
-	}
-	return nums
-}
-
-// index maps every E.164 and national number to the contacts holding it
-// (indexes into numbers, which are the contacts' parsed numbers).
-func index(numbers [][]phone.Number) map[string][]int {
-	byKey := map[string][]int{}
-	for i, nums := range numbers {
-		for _, n := range nums {
-			for _, key := range []string{n.E164, n.National} {
-				if key != "" {
-					byKey[key] = append(byKey[key], i)
+		ct.Phones = append([]connectors.Phone(nil), ct.Phones...)
+		for j := range ct.Phones {
+			if n, err := d.parser.Parse(ct.Phones[j].Raw); err == nil {
+				ct.Phones[j].E164, ct.Phones[j].Extension = n.E164, n.Extension
+				for _, key := range []string{n.E164, n.National} {
+					if key != "" {
+						next.byKey[key] = append(next.byKey[key], i)
+					}
 				}
 			}
 		}
 	}
-	return byKey
+	return &next
 }
 
 // company returns the company with the ID, or nil.
@@ -265,128 +223,85 @@ func (d *data) contact(id string) *connectors.Contact {
 	return nil
 }
 
-// loaded returns the data, or an error before the first Configure.
-func (c *Connector) loaded(op string) (*data, error) {
-	if d := c.data.Load(); d != nil {
-		return d, nil
+// loaded returns the current configuration and its data, or the
+// not-configured error before the first Configure.
+func (c *Connector) loaded(op string) (*config, *data, error) {
+	cfg, err := c.Current(op)
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil, connectors.Errorf(connectors.ClassBadConfig, op, "not configured: call Configure first")
+	return cfg, cfg.data.Load(), nil
 }
 
 // Check implements connectors.Connector.
 func (c *Connector) Check(context.Context, *connectors.CheckRequest) (*connectors.CheckResponse, error) {
-	d, err := c.loaded("Check")
+	cfg, d, err := c.loaded("Check")
 	if err != nil {
 		return nil, err
 	}
-	return &connectors.CheckResponse{
-		Records: int64(len(d.contacts)),
-		Detail:  fmt.Sprintf("%d contacts, %d companies from %s", len(d.contacts), len(d.companies), d.path),
-	}, nil
+	return &connectors.CheckResponse{Records: int64(len(d.contacts)),
+		Detail: fmt.Sprintf("%d contacts, %d companies from %s", len(d.contacts), len(d.companies), cfg.Path)}, nil
 }
 
 // LookupByPhone implements connectors.Connector: every contact with a
-// number matching the query (phone.Match), strongest first.
+// number matching the query, strongest first.
 func (c *Connector) LookupByPhone(_ context.Context, req *connectors.LookupRequest) (*connectors.LookupResponse, error) {
-	d, err := c.loaded("LookupByPhone")
+	_, d, err := c.loaded("LookupByPhone")
 	if err != nil {
 		return nil, err
 	}
-	matches := d.lookup(phone.Number{E164: req.E164, National: req.National, Raw: req.Raw})
-	if req.Limit > 0 && len(matches) > req.Limit {
-		matches = matches[:req.Limit]
-	}
-	return &connectors.LookupResponse{Matches: matches}, nil
+	return &connectors.LookupResponse{Matches: d.lookup(req)}, nil
 }
 
-// lookup returns the contacts with a number matching query, strongest
-// first. CreateContact uses it too, so that "a contact has this number"
-// means the same for both.
-func (d *data) lookup(query phone.Number) []connectors.Match {
-	seen := map[int]bool{}
-	var matches []connectors.Match
-	candidates := append(append([]int(nil), d.byKey[query.E164]...), d.byKey[query.National]...)
-	for _, i := range candidates {
-		if seen[i] {
-			continue
-		}
-		seen[i] = true
-		best := -1
-		var kind connectors.MatchKind
-		for j, n := range d.numbers[i] {
-			if k := phone.Match(query, n, 0); k.Strength() > kind.Strength() {
-				best, kind = j, k
-			}
-		}
-		if best >= 0 {
-			ct := d.contacts[i]
-			matches = append(matches, connectors.Match{Contact: &ct, Kind: kind, Phone: ct.Phones[best]})
-		}
+// lookup returns the contacts with a number matching the request's,
+// strongest first: the index finds the candidates, sdk.Rank decides.
+// CreateContact uses it too, so that "a contact has this number" means
+// the same for both.
+func (d *data) lookup(req *connectors.LookupRequest) []connectors.Match {
+	var candidates []connectors.Contact
+	for _, i := range append(d.byKey[req.E164], d.byKey[req.National]...) {
+		candidates = append(candidates, d.contacts[i])
 	}
-	sort.SliceStable(matches, func(a, b int) bool { return matches[a].Kind.Strength() > matches[b].Kind.Strength() })
-	return matches
+	return sdk.Rank(d.parser, req, candidates, nil)
 }
 
 // ListContacts implements connectors.Connector.
 func (c *Connector) ListContacts(_ context.Context, req *connectors.ListRequest) (*connectors.ListContactsResponse, error) {
-	d, err := c.loaded("ListContacts")
+	_, d, err := c.loaded("ListContacts")
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := pageOf(d.contacts, req, func(ct connectors.Contact) (string, bool) {
-		return ct.ID, !ct.UpdatedAt.Before(req.ChangedSince)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &connectors.ListContactsResponse{Contacts: page, NextCursor: next}, nil
+	page, next, err := pageOf(d.contacts, req, "ListContacts", func(ct connectors.Contact) (string, time.Time) { return ct.ID, ct.UpdatedAt })
+	return &connectors.ListContactsResponse{Contacts: page, NextCursor: next}, err
 }
 
 // ListCompanies implements connectors.Connector.
 func (c *Connector) ListCompanies(_ context.Context, req *connectors.ListRequest) (*connectors.ListCompaniesResponse, error) {
-	d, err := c.loaded("ListCompanies")
+	_, d, err := c.loaded("ListCompanies")
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := pageOf(d.companies, req, func(co connectors.Company) (string, bool) {
-		return co.ID, !co.UpdatedAt.Before(req.ChangedSince)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &connectors.ListCompaniesResponse{Companies: page, NextCursor: next}, nil
+	page, next, err := pageOf(d.companies, req, "ListCompanies", func(co connectors.Company) (string, time.Time) { return co.ID, co.UpdatedAt })
+	return &connectors.ListCompaniesResponse{Companies: page, NextCursor: next}, err
 }
 
-// pageOf returns the page of records (sorted by ID) after the cursor: the
-// cursor is the base64 of the last ID returned (keyset paging), so a
-// reload between pages neither repeats nor skips a record. keep gives a
-// record's ID and whether it passes the ChangedSince filter.
-func pageOf[T any](records []T, req *connectors.ListRequest, keep func(T) (string, bool)) ([]T, string, error) {
-	after := ""
-	if req.Cursor != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(req.Cursor)
-		if err != nil {
-			return nil, "", connectors.Errorf(connectors.ClassInvalidRequest, "List",
-				"cursor %q was not issued by this connector: start again with an empty cursor", req.Cursor)
-		}
-		after = string(raw)
+// pageOf returns the page of records (sorted by ID) after the cursor, of
+// those changed at or after req.ChangedSince: keyset paging, so a reload
+// between pages neither repeats nor skips a record. key gives a record's
+// ID and UpdatedAt.
+func pageOf[T any](records []T, req *connectors.ListRequest, op string, key func(T) (string, time.Time)) ([]T, string, error) {
+	pos, err := sdk.DecodeCursor[string](op, req.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
-	size := req.PageSize
-	if size <= 0 {
-		size = defaultPageSize
-	}
-	size = min(size, maxPageSize)
-	start := sort.Search(len(records), func(i int) bool { id, _ := keep(records[i]); return id > after })
-	var page []T
-	for i := start; i < len(records); i++ {
-		if _, ok := keep(records[i]); !ok {
-			continue
+	size := sdk.PageSize(req)
+	start := sort.Search(len(records), func(i int) bool { id, _ := key(records[i]); return id > pos.After })
+	var rows []T
+	for i := start; i < len(records) && len(rows) <= size; i++ {
+		if _, at := key(records[i]); !at.Before(req.ChangedSince) {
+			rows = append(rows, records[i])
 		}
-		if len(page) == size { // a record follows the full page: say where to go on
-			last, _ := keep(page[size-1])
-			return page, base64.RawURLEncoding.EncodeToString([]byte(last)), nil
-		}
-		page = append(page, records[i])
 	}
-	return page, "", nil
+	page, next := sdk.NextPage(rows, size, func(r T) string { id, _ := key(r); return id }, "")
+	return page, next, nil
 }

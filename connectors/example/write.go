@@ -37,8 +37,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
-	"sort"
 	"time"
 
 	"github.com/switchboard-hq/switchboard/connectors"
@@ -64,11 +62,11 @@ func (c *Connector) LogCall(ctx context.Context, req *connectors.LogCallRequest)
 	const op = "LogCall"
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d, err := c.loaded(op)
+	cfg, d, err := c.loaded(op)
 	switch {
 	case err != nil:
 		return nil, err
-	case d.logFile == "":
+	case cfg.LogFile == "":
 		return nil, connectors.Errorf(connectors.ClassUnsupported, op, "this connector does not log calls: set its log_file")
 	case req.Key == "":
 		return nil, connectors.Errorf(connectors.ClassInvalidRequest, op, "no key: a call is logged under its idempotency key")
@@ -89,8 +87,8 @@ func (c *Connector) LogCall(ctx context.Context, req *connectors.LogCallRequest)
 	}
 	line := logLine{ID: fmt.Sprintf("log-%d", len(d.logged)+1), Key: req.Key,
 		ContactID: req.ContactID, CompanyID: req.CompanyID, Call: req.Call}
-	if err := appendLine(d.logFile, line); err != nil {
-		return nil, connectors.Errorf(connectors.ClassUnavailable, op, "cannot write %s: %w", d.logFile, err)
+	if err := appendLine(cfg.LogFile, line); err != nil {
+		return nil, connectors.Errorf(connectors.ClassUnavailable, op, "cannot write %s: %w", cfg.LogFile, err)
 	}
 	d.logged[req.Key] = line.ID
 	return &connectors.LogCallResponse{ID: line.ID}, nil
@@ -103,11 +101,11 @@ func (c *Connector) CreateContact(ctx context.Context, req *connectors.CreateCon
 	const op = "CreateContact"
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d, err := c.loaded(op)
+	cfg, d, err := c.loaded(op)
 	if err != nil {
 		return nil, err
 	}
-	if d.newContactsFile == "" {
+	if cfg.NewContactsFile == "" {
 		return nil, connectors.Errorf(connectors.ClassUnsupported, op, "this connector does not create contacts: set its new_contacts_file")
 	}
 	number, err := d.parser.Parse(req.Phone)
@@ -116,7 +114,7 @@ func (c *Connector) CreateContact(ctx context.Context, req *connectors.CreateCon
 	}
 	// The number is looked up as LookupByPhone does: a contact a lookup
 	// would find already has it.
-	if matches := d.lookup(number); len(matches) > 0 {
+	if matches := d.lookup(&connectors.LookupRequest{E164: number.E164, National: number.National, Raw: req.Phone}); len(matches) > 0 {
 		return &connectors.CreateContactResponse{Contact: *matches[0].Contact, Existing: true}, nil
 	}
 	if req.CompanyID != "" && d.company(req.CompanyID) == nil {
@@ -131,25 +129,12 @@ func (c *Connector) CreateContact(ctx context.Context, req *connectors.CreateCon
 		Phones:    []connectors.Phone{{Raw: req.Phone, Label: "phone"}},
 		UpdatedAt: time.Now().UTC(),
 	}
-	if err := appendLine(d.newContactsFile, ct); err != nil {
-		return nil, connectors.Errorf(connectors.ClassUnavailable, op, "cannot write %s: %w", d.newContactsFile, err)
+	if err := appendLine(cfg.NewContactsFile, ct); err != nil {
+		return nil, connectors.Errorf(connectors.ClassUnavailable, op, "cannot write %s: %w", cfg.NewContactsFile, err)
 	}
-	next := d.withContact(ct)
-	c.data.Store(next)
+	next := d.withContacts(ct)
+	cfg.data.Store(next)
 	return &connectors.CreateContactResponse{Contact: *next.contact(ct.ID)}, nil
-}
-
-// withContact returns a copy of d with one more contact. Reads may be
-// using d, so nothing of it is changed. (Copying and re-indexing is fine
-// for a file served from memory; a CRM inserts one record.)
-func (d *data) withContact(ct connectors.Contact) *data {
-	next := *d
-	nums := d.complete(&ct)
-	i := sort.Search(len(d.contacts), func(i int) bool { return d.contacts[i].ID > ct.ID })
-	next.contacts = slices.Insert(slices.Clone(d.contacts), i, ct)
-	next.numbers = slices.Insert(slices.Clone(d.numbers), i, nums)
-	next.byKey = index(next.numbers)
-	return &next
 }
 
 // newContactID returns an ID no contact has: "new-<n>".

@@ -1,0 +1,21 @@
+// Package sdk holds what every connector would otherwise write for itself,
+// so that a connector is its config struct, a check, and its queries:
+//
+//   - Base: Describe and Configure (strict YAML decoding with paths
+//     through connectors/conf, every problem at once, ValidateOnly, an
+//     atomic swap on re-Configure, the not-configured error) for a
+//     connector whose configuration is a struct of its own.
+//   - DecodeCursor, EncodeCursor, NextPage: keyset paging cursors that
+//     hold a typed key (int64 or string), so that an INTEGER id is never
+//     compared with a TEXT cursor, and that turn a malformed cursor into a
+//     ClassInvalidRequest error.
+//   - Rank: the honest end of a loose lookup query. It parses the numbers
+//     of the candidate records with connectors/phone, keeps those that
+//     really match the caller (phone.Match) and orders them strongest
+//     first, as the LookupResponse wants them.
+//
+// It imports only the contract (connectors), connectors/conf and
+// connectors/phone: an out-of-tree connector that uses it pulls in none of
+// the host. docs/writing-a-connector.md builds a connector with it;
+// connectors/example and examples/sqlite-crm use all of it.
+package sdk
