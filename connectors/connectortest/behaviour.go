@@ -244,7 +244,7 @@ func (r *runner) testLargePage(t *testing.T) {
 		t.Skip("the connector does not list contacts")
 	}
 	n := min(r.s.MaxPageSize, 1000)
-	data := LargeDataset(n, largePageBytes/n+1)
+	data := r.dataset(LargeDataset(n, largePageBytes/n+1))
 	block := r.s.Fixture(t, data)
 	c := r.serve(t)
 	if !r.configure(t, c.host, block) {

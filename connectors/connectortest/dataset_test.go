@@ -29,3 +29,22 @@ func TestDatasetNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestNewDatasetNumbers checks MatchDataset's and PagingDataset's
+// numbers as TestDatasetNumbers does the others'.
+func TestNewDatasetNumbers(t *testing.T) {
+	p, err := phone.NewParser(Region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*Records{MatchDataset(), PagingDataset()} {
+		for _, c := range d.Contacts {
+			for _, ph := range c.Phones {
+				n, err := p.Parse(ph.Raw)
+				if err != nil || n.E164 != ph.E164 {
+					t.Errorf("contact %s: %q reads as %+v (%v); the dataset says %q", c.ID, ph.Raw, n, err, ph.E164)
+				}
+			}
+		}
+	}
+}

@@ -20,8 +20,9 @@
 // # What the fixture must do
 //
 // The suite owns the data. Suite.Fixture is called with a *Records (the
-// standard Dataset, and once more a LargeDataset for the big-page test)
-// and must, every time:
+// standard Dataset, a LargeDataset for the big-page test, MatchDataset for
+// the matching check, PagingDataset for paging_under_change) and must,
+// every time:
 //
 //  1. Create a FRESH backend holding exactly those records and nothing
 //     else: a CSV file in t.TempDir(), a new PostgreSQL database
@@ -50,6 +51,9 @@
 //     writes on: the suite checks the writes the connector declares once
 //     configured, and refuses the others.
 //
+// A CRM without record owners sets Suite.NoOwners: every dataset then
+// comes without OwnerID, and the suite expects none back.
+//
 // Fields are not part of the dataset: connectors map them differently and
 // test them in their own tests.
 //
@@ -66,10 +70,28 @@
 //     number, exact matches, the matched phone, misses as empty answers,
 //     the ambiguous shared number returning both contacts, Limit honoured.
 //     Without CapLookup, LookupByPhone must fail with ClassUnsupported.
+//   - matching (with CapLookup): on a fresh backend holding MatchDataset,
+//     lookups of numbers that share their last 7 or more digits, or their
+//     national digits, with numbers of other countries answer exactly the
+//     records phone.Match(query, record, 0) matches, with its kind: a
+//     record sharing only the last digits is no match, equal national
+//     digits of different written countries are no national match, a
+//     national-only record meets a caller of its inferred country as
+//     national, a caller of unknown country meets nationally, a stored
+//     extension does not stop an exact match, and no answer is a suffix
+//     match (LookupRequest cannot ask for one: suffix matching is the
+//     host's configured fallback on its own index). With
+//     Suite.ExactOnly, national matches may be missed, never mis-kinded.
 //   - list (with CapListContacts / CapListCompanies): paging to the end at
 //     several page sizes with no duplicate and no gap, records equal to the
 //     dataset, pages no larger than asked, a garbage cursor rejected with
 //     ClassInvalidRequest. Without the capability: ClassUnsupported.
+//   - paging_under_change (with CapListContacts and Suite.Mutate): on a
+//     fresh backend holding PagingDataset, pages of 3 while Mutate
+//     inserts records (before the first, between listed ones, after the
+//     last) and updates records (listed and not yet) between pages: every
+//     record present the whole time comes exactly once, inserted ones at
+//     most once. Without Mutate it is skipped, saying so.
 //   - changed_since (with CapChangedSince): every record has an UpdatedAt;
 //     a ChangedSince list returns exactly the records whose UpdatedAt is at
 //     or after it; a time after the newest returns nothing.
@@ -77,6 +99,17 @@
 //     error. With Suite.Stall (a backend that can be made to hang), a call
 //     under a short deadline must also RETURN in the connector (not only in
 //     the host, which gRPC gives for free) soon after the deadline.
+//   - errors (with Suite.Faults): while the backend refuses the
+//     credentials, rate limits or is down, Check and every declared read
+//     fail with ClassUnauthorized, ClassRateLimited or ClassUnavailable,
+//     and work again once it recovers. A fault the harness cannot make
+//     is skipped, saying so. (A bad block is the config check's: problems
+//     in the ConfigureResponse, never an error.)
+//   - leaks: in process, Configure→Check→reads→Configure→Close four
+//     times; afterwards no goroutine the cycles started (counted by a
+//     pprof label they inherit) may still run, and /proc/self/fd must be
+//     back to its count, within 5 s of polling. Close is Close() or
+//     Close() error, if the connector has one.
 //   - large: a page over gRPC's 4 MB default goes through the wire.
 //   - concurrency: lookups and lists from several goroutines at once agree
 //     with serial answers (run the suite with -race).

@@ -56,9 +56,70 @@ type Suite struct {
 	// CallTimeout bounds every call the suite makes (default 10s).
 	CallTimeout time.Duration
 
+	// NoOwners declares a CRM without record owners: the datasets the
+	// fixture gets carry no OwnerID, and the suite expects none back.
+	NoOwners bool
+
+	// ExactOnly declares a connector that finds records by E.164 alone (a
+	// key column of E.164 numbers, such as the PostgreSQL connector's
+	// phone_key): the matching check then does not ask it to find
+	// national matches (a record stored without a country code that is
+	// not valid in the region, or a caller of unknown country), but still
+	// fails every match it reports with the wrong kind.
+	ExactOnly bool
+
+	// Mutate, when set, changes the backend between the pages of a
+	// listing (the paging_under_change check): it inserts ch.Insert and
+	// updates ch.Update in the backend Fixture loaded for config, and
+	// returns once the connector can see the change. A connector that
+	// reads its backend only at Configure calls ch.Reconfigure. Without
+	// it the check is skipped, saying so in the log.
+	Mutate func(t testing.TB, config []byte, ch Change)
+
+	// Faults makes the backend fail in one way until restore is called:
+	// refuse the credentials (FaultUnauthorized), ask the client to slow
+	// down (FaultRateLimited), fail or be unreachable (FaultUnavailable).
+	// The errors check then expects every read to fail with the matching
+	// connectors error class, and to succeed again after restore. A fault
+	// the backend cannot produce is left out, and its check is skipped,
+	// saying so in the log. config is the block Fixture returned for the
+	// standard dataset.
+	Faults map[Fault]func(t testing.TB, config []byte) (restore func())
+
+	// NoLeakCheck turns the leaks check off. Leave it unset: it is for
+	// connectors whose library keeps process-wide goroutines or files
+	// the check cannot tell from leaks; say why where it is set.
+	NoLeakCheck string
+
 	// only, when set, runs that one check (the suite's own tests).
 	only string
 }
+
+// Change is what Suite.Mutate applies to the backend mid-listing.
+type Change struct {
+	// Insert are new contacts (IDs the backend does not hold yet, of
+	// the dataset's width, each of an existing company).
+	Insert []connectors.Contact
+	// Update are contacts the backend holds, with a new LastName and a
+	// later UpdatedAt.
+	Update []connectors.Contact
+	// After is the whole dataset once the change is applied, for a
+	// backend that is simplest rewritten whole (a file).
+	After *Records
+	// Reconfigure sends the connector under test its block again, for a
+	// connector that reads its backend only at Configure.
+	Reconfigure func() error
+}
+
+// Fault is a way the backend fails, for Suite.Faults.
+type Fault string
+
+// Faults and the error class each must produce.
+const (
+	FaultUnauthorized Fault = "unauthorized" // connectors.ClassUnauthorized
+	FaultRateLimited  Fault = "rate_limited" // connectors.ClassRateLimited
+	FaultUnavailable  Fault = "unavailable"  // connectors.ClassUnavailable
+)
 
 // BadConfig is a block Configure must reject.
 type BadConfig struct {

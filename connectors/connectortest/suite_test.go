@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/example"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
 // brokenEnv names the variant TestBrokenConnectorChild runs the suite on.
@@ -31,6 +32,129 @@ type broken struct {
 	stalled chan struct{} // non-nil while the backend "hangs"
 	config  []byte        // the last block configured
 	n       int           // the bugs' own counter
+	fault   Fault         // the backend's failure, "" when healthy
+	leaked  []*os.File    // files the leaking Configure opened
+}
+
+// failing returns the error the backend's fault makes a call fail with:
+// classified, or plain for the bug that forgets to classify.
+func (b *broken) failing(op string) error {
+	b.mu.Lock()
+	f := b.fault
+	b.mu.Unlock()
+	if f == "" {
+		return nil
+	}
+	if b.bug == "unclassified_errors" {
+		return fmt.Errorf("%s: the backend answered %s", op, f)
+	}
+	class := map[Fault]connectors.Class{FaultUnauthorized: connectors.ClassUnauthorized,
+		FaultRateLimited: connectors.ClassRateLimited, FaultUnavailable: connectors.ClassUnavailable}[f]
+	if b.bug == "rate_limit_as_unavailable" && f == FaultRateLimited {
+		class = connectors.ClassUnavailable
+	}
+	return connectors.Errorf(class, op, "the backend answered %s", f)
+}
+
+// injectFault makes the backend fail until the returned func is called.
+func (b *broken) injectFault(f Fault) func() {
+	b.mu.Lock()
+	b.fault = f
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		b.fault = ""
+		b.mu.Unlock()
+	}
+}
+
+// everyContact pages the example's contacts (the bugs that search them
+// all, as a connector that filters in memory does).
+func (b *broken) everyContact(ctx context.Context) ([]connectors.Contact, error) {
+	resp, err := b.Connector.ListContacts(ctx, &connectors.ListRequest{PageSize: 1000})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Contacts, nil
+}
+
+// digitsOf is the digits of s.
+func digitsOf(s string) string {
+	var out []byte
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			out = append(out, byte(r))
+		}
+	}
+	return string(out)
+}
+
+// looseMatches is what the matching bugs add to an answer: contacts whose
+// number ends in the query's last 7 digits (reported exact), or whose
+// national digits equal the query's whatever the country (reported
+// national).
+func (b *broken) looseMatches(ctx context.Context, req *connectors.LookupRequest, have []connectors.Match) ([]connectors.Match, error) {
+	all, err := b.everyContact(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := phone.NewParser(Region)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, m := range have {
+		seen[m.Key()] = true
+	}
+	q := digitsOf(req.E164 + req.National)
+	var out []connectors.Match
+	for i := range all {
+		ct := all[i]
+		for _, ph := range ct.Phones {
+			var hit connectors.MatchKind
+			switch b.bug {
+			case "last_7_digits":
+				d := digitsOf(ph.Raw)
+				if len(d) >= 7 && len(q) >= 7 && d[len(d)-7:] == q[len(q)-7:] {
+					hit = connectors.MatchExact
+				}
+			case "national_any_country":
+				if n, err := p.Parse(ph.Raw); err == nil && n.National != "" && n.National == req.National {
+					hit = connectors.MatchNational
+				}
+			}
+			if hit != "" && !seen["contact:"+ct.ID] {
+				seen["contact:"+ct.ID] = true
+				out = append(out, connectors.Match{Contact: &ct, Kind: hit, Phone: ph})
+			}
+		}
+	}
+	return out, nil
+}
+
+// offsetPage is the paging bug: the cursor is an offset into the
+// current records, so an insert before it repeats a record.
+func (b *broken) offsetPage(ctx context.Context, req *connectors.ListRequest) (*connectors.ListContactsResponse, error) {
+	all, err := b.everyContact(ctx)
+	if err != nil {
+		return nil, err
+	}
+	off := 0
+	if req.Cursor != "" {
+		if _, err := fmt.Sscanf(req.Cursor, "offset-%d", &off); err != nil {
+			return nil, connectors.Errorf(connectors.ClassInvalidRequest, "ListContacts", "bad cursor %q", req.Cursor)
+		}
+	}
+	size := req.PageSize
+	if size <= 0 {
+		size = 100
+	}
+	end := min(off+size, len(all))
+	resp := &connectors.ListContactsResponse{Contacts: all[min(off, end):end]}
+	if end < len(all) {
+		resp.NextCursor = fmt.Sprintf("offset-%d", end)
+	}
+	return resp, nil
 }
 
 // stall makes LookupByPhone and the List calls wait until release.
@@ -86,6 +210,16 @@ func (b *broken) Describe(ctx context.Context, req *connectors.DescribeRequest) 
 
 func (b *broken) Configure(ctx context.Context, req *connectors.ConfigureRequest) (*connectors.ConfigureResponse, error) {
 	resp, err := b.Connector.Configure(ctx, req)
+	if err == nil && !req.ValidateOnly && b.bug == "leaks" {
+		// A watcher that is never stopped, on a file never closed.
+		f, ferr := os.Open(os.Args[0])
+		if ferr == nil {
+			b.mu.Lock()
+			b.leaked = append(b.leaked, f)
+			b.mu.Unlock()
+		}
+		go func() { select {} }()
+	}
 	if err == nil && b.bug == "lax_config" {
 		resp.Problems = nil
 	}
@@ -176,6 +310,9 @@ func (b *broken) LookupByPhone(ctx context.Context, req *connectors.LookupReques
 	if err := b.wait(ctx); err != nil {
 		return nil, err
 	}
+	if err := b.failing("LookupByPhone"); err != nil {
+		return nil, err
+	}
 	switch b.bug {
 	case "panic":
 		panic("boom")
@@ -188,6 +325,20 @@ func (b *broken) LookupByPhone(ctx context.Context, req *connectors.LookupReques
 			resp.Matches[i].Kind = connectors.MatchNational
 		}
 	}
+	if err == nil && (b.bug == "last_7_digits" || b.bug == "national_any_country") {
+		more, err := b.looseMatches(ctx, req, resp.Matches)
+		if err != nil {
+			return nil, err
+		}
+		resp.Matches = append(resp.Matches, more...)
+	}
+	if err == nil && b.bug == "no_owners" {
+		for i := range resp.Matches {
+			if ct := resp.Matches[i].Contact; ct != nil {
+				ct.OwnerID = ""
+			}
+		}
+	}
 	return resp, err
 }
 
@@ -195,7 +346,12 @@ func (b *broken) ListContacts(ctx context.Context, req *connectors.ListRequest) 
 	if err := b.wait(ctx); err != nil {
 		return nil, err
 	}
+	if err := b.failing("ListContacts"); err != nil {
+		return nil, err
+	}
 	switch b.bug {
+	case "offset_paging":
+		return b.offsetPage(ctx, req)
 	case "accepts_any_cursor":
 		if strings.HasPrefix(req.Cursor, "!!") {
 			req.Cursor = ""
@@ -207,11 +363,26 @@ func (b *broken) ListContacts(ctx context.Context, req *connectors.ListRequest) 
 	if err == nil && b.bug == "gap" && resp.NextCursor != "" && len(resp.Contacts) > 1 {
 		resp.Contacts = resp.Contacts[:len(resp.Contacts)-1]
 	}
+	if err == nil && b.bug == "no_owners" {
+		for i := range resp.Contacts {
+			resp.Contacts[i].OwnerID = ""
+		}
+	}
 	return resp, err
+}
+
+func (b *broken) Check(ctx context.Context, req *connectors.CheckRequest) (*connectors.CheckResponse, error) {
+	if err := b.failing("Check"); err != nil {
+		return nil, err
+	}
+	return b.Connector.Check(ctx, req)
 }
 
 func (b *broken) ListCompanies(ctx context.Context, req *connectors.ListRequest) (*connectors.ListCompaniesResponse, error) {
 	if err := b.wait(ctx); err != nil {
+		return nil, err
+	}
+	if err := b.failing("ListCompanies"); err != nil {
 		return nil, err
 	}
 	return b.Connector.ListCompanies(ctx, req)
@@ -245,7 +416,39 @@ func suiteFor(bug string) Suite {
 			defer mu.Unlock()
 			return current.stall()
 		},
-		only: checkFor[bug],
+		Mutate: func(t testing.TB, config []byte, ch Change) {
+			exampleMutate(t, config, ch)
+		},
+		Faults: map[Fault]func(testing.TB, []byte) func(){
+			FaultUnauthorized: func(testing.TB, []byte) func() { return current.injectFault(FaultUnauthorized) },
+			FaultRateLimited:  func(testing.TB, []byte) func() { return current.injectFault(FaultRateLimited) },
+			FaultUnavailable:  func(testing.TB, []byte) func() { return current.injectFault(FaultUnavailable) },
+		},
+		NoOwners: bug == "control_no_owners",
+		only:     checkFor[bug],
+	}
+}
+
+// exampleMutate rewrites the example's JSON file with the changed
+// records and configures the connector again (it reads the file only at
+// Configure).
+func exampleMutate(t testing.TB, config []byte, ch Change) {
+	t.Helper()
+	var cfg struct {
+		Path string `yaml:"path"`
+	}
+	if err := yaml.Unmarshal(config, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(map[string]any{"companies": ch.After.Companies, "contacts": ch.After.Contacts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.Path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Reconfigure(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -273,6 +476,19 @@ var checkFor = map[string]string{
 	"create_duplicates":       "writes",
 	"undeclared_writes":       "writes",
 	"declares_without_writer": "writes",
+	// The stronger suite (issue 14): controls, then the bugs.
+	"control_matching":          "matching",
+	"control_paging":            "paging_under_change",
+	"control_errors":            "errors",
+	"control_leaks":             "leaks",
+	"control_no_owners":         "list",
+	"last_7_digits":             "matching",
+	"national_any_country":      "matching",
+	"offset_paging":             "paging_under_change",
+	"unclassified_errors":       "errors",
+	"rate_limit_as_unavailable": "errors",
+	"leaks":                     "leaks",
+	"no_owners":                 "list",
 }
 
 // TestSuiteFindsBugs runs the suite, in a child process, against the
@@ -302,6 +518,18 @@ func TestSuiteFindsBugs(t *testing.T) {
 		{"create_duplicates", "a retry must not create the contact twice"},
 		{"undeclared_writes", `LogCall of a connector that does not declare "log_call": error <nil>; want ClassUnsupported`},
 		{"declares_without_writer", "does not implement connectors.CallLogger"},
+		{"control_matching", ""},
+		{"control_paging", ""},
+		{"control_errors", ""},
+		{"control_leaks", ""},
+		{"control_no_owners", ""}, // a CRM without owners, declared: passes
+		{"last_7_digits", `contact 6001 ("+44 20 4520 5757") reported as a "exact" match; it is no match`},
+		{"national_any_country", `contact 6003 ("0532 520 57 57") reported as a "national" match; it is no match`},
+		{"offset_paging", "returned more than once"},
+		{"unclassified_errors", `class ""); want class unauthorized`},
+		{"rate_limit_as_unavailable", `(class "unavailable"); want class rate_limited`},
+		{"leaks", "goroutines started by the connector still run"},
+		{"no_owners", `owner ""; want "u-17"`},
 	}
 	for _, tt := range tests {
 		name := tt.bug
