@@ -22,6 +22,9 @@ func TestConformance(t *testing.T) {
 		New:       func() connectors.Connector { return example.New(nil) },
 		Fixture:   fixture,
 		CountLogs: countLogs,
+		Mutate:    mutate,
+		// No Faults: a local file cannot refuse credentials, rate limit
+		// or be unreachable; the suite skips those checks, saying so.
 		BadConfigs: []connectortest.BadConfig{
 			{Name: "missing_path", Config: []byte("{}\n"), Path: "path"},
 			{Name: "path_not_a_string", Config: []byte("path: [a, b]\n"), Path: "path"},
@@ -55,6 +58,36 @@ func fixture(t testing.TB, data *connectortest.Records) []byte {
 	}
 	return []byte(fmt.Sprintf("path: %q\nlog_file: %q\nnew_contacts_file: %q\n",
 		path, filepath.Join(dir, "calls.jsonl"), filepath.Join(dir, "new-contacts.jsonl")))
+}
+
+// mutate rewrites the JSON file with the changed records (ch.After) and
+// configures the connector again: it reads the file only at Configure.
+func mutate(t testing.TB, config []byte, ch connectortest.Change) {
+	t.Helper()
+	var cfg struct {
+		Path string `yaml:"path"`
+	}
+	if err := yaml.Unmarshal(config, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	contacts := make([]connectors.Contact, len(ch.After.Contacts))
+	for i, c := range ch.After.Contacts {
+		c.Phones = append([]connectors.Phone(nil), c.Phones...)
+		for j := range c.Phones {
+			c.Phones[j].E164 = ""
+		}
+		contacts[i] = c
+	}
+	raw, err := json.Marshal(map[string]any{"companies": ch.After.Companies, "contacts": contacts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.Path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Reconfigure(); err != nil {
+		t.Fatalf("configure again after the change: %v", err)
+	}
 }
 
 // countLogs counts the lines of the block's log_file with the key.

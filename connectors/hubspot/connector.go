@@ -129,9 +129,22 @@ func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequ
 			c.log.Warn("cannot log calls until this is fixed", "error", err)
 		}
 	}
-	c.state.Store(st)
+	if old := c.state.Swap(st); old != nil {
+		// The old client's keep-alive connections would otherwise stay
+		// open until their idle timeout, one set per Configure.
+		old.api.rc.GetClient().CloseIdleConnections()
+	}
 	c.log.Info("configured", "base_url", s.baseURL, "fields", len(s.fields), "company_fields", len(s.companyFields))
 	return &connectors.ConfigureResponse{}, nil
+}
+
+// Close closes the client's idle connections. The connector stays usable
+// (a later call opens new ones); the host need not call it, but tests and
+// the conformance suite's leak check do.
+func (c *Connector) Close() {
+	if st := c.state.Load(); st != nil {
+		st.api.rc.GetClient().CloseIdleConnections()
+	}
 }
 
 // current returns the configuration, or an error before Configure.

@@ -1,10 +1,14 @@
 package postgres
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/connectortest"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
 // badConfigs are blocks both fixtures' connectors must reject.
@@ -36,7 +40,73 @@ func TestConformanceTable(t *testing.T) {
 		BadConfigs:  badConfigs,
 		Stall:       stall,
 		MaxPageSize: defaultMaxPageSize,
+		// The phone_key column holds E.164 numbers: a number stored
+		// without a country code that is not valid in the region, or a
+		// caller of unknown country, cannot be found by design.
+		ExactOnly: true,
+		Mutate: func(t testing.TB, config []byte, ch connectortest.Change) {
+			mutate(t, config, ch, `INSERT INTO contacts (id, first_name, last_name, company_id, company, phone, mobile, email, owner, updated_at, phone_e164)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+				`UPDATE contacts SET last_name = $2, updated_at = $3 WHERE id = $1`)
+		},
 	})
+}
+
+// mutate inserts ch.Insert with insertSQL (the contact's id, first and
+// last name, company id and name, phone, mobile, email, owner, updated
+// at, and its E.164 numbers as an array; or, with 13 parameters, without
+// the company name and with tel_e164, cell_e164, tel_national and
+// cell_national) and applies
+// ch.Update with updateSQL (id, last name, updated at), in one
+// transaction, as another user of the CRM would between two pages.
+func mutate(t testing.TB, config []byte, ch connectortest.Change, insertSQL, updateSQL string) {
+	t.Helper()
+	ctx := testCtx(t)
+	conn, err := pgx.Connect(ctx, dsnOf(t, config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit: nothing to roll back
+	for _, c := range ch.Insert {
+		tel, cell := connectortest.PhoneRaw(&c, connectortest.LabelPhone), connectortest.PhoneRaw(&c, connectortest.LabelMobile)
+		args := []any{c.ID, c.FirstName, c.LastName, c.CompanyID, nullable(c.CompanyName), nullable(tel), nullable(cell),
+			nullable(first(c.Emails)), nullable(c.OwnerID), c.UpdatedAt}
+		keys := []string{}
+		var telE, cellE, telN, cellN any
+		for _, p := range c.Phones {
+			if p.E164 == "" {
+				continue
+			}
+			keys = append(keys, p.E164)
+			_, national, _ := phone.SplitE164(p.E164)
+			if p.Label == connectortest.LabelPhone {
+				telE, telN = p.E164, national
+			} else {
+				cellE, cellN = p.E164, national
+			}
+		}
+		if strings.Count(insertSQL, "$") == 13 {
+			args = append(append(args[:4:4], args[5:]...), telE, cellE, telN, cellN)
+		} else {
+			args = append(args, keys)
+		}
+		if _, err := tx.Exec(ctx, insertSQL, args...); err != nil {
+			t.Fatalf("insert contact %s: %v", c.ID, err)
+		}
+	}
+	for _, c := range ch.Update {
+		if _, err := tx.Exec(ctx, updateSQL, c.ID, c.LastName, c.UpdatedAt); err != nil {
+			t.Fatalf("update contact %s: %v", c.ID, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // loadWritable is loadTable's database made writable: the contacts
@@ -71,5 +141,10 @@ func TestConformanceQueries(t *testing.T) {
 		BadConfigs:  badConfigs,
 		Stall:       stall,
 		MaxPageSize: defaultMaxPageSize,
+		Mutate: func(t testing.TB, config []byte, ch connectortest.Change) {
+			mutate(t, config, ch, `INSERT INTO crm.people (person_no, given, family, org_no, tel, cell, mail, manager, changed,
+				tel_e164, cell_e164, tel_national, cell_national) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+				`UPDATE crm.people SET family = $2, changed = $3 WHERE person_no = $1`)
+		},
 	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/connectortest"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/connectors/postgres/pgtest"
 )
 
@@ -123,13 +124,25 @@ func loadQueryTables(t testing.TB, data *connectortest.Records) string {
 	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"crm", "orgs"}, []string{"org_no", "org_name", "changed"}, pgx.CopyFromRows(orgs)); err != nil {
 		t.Fatalf("loading the orgs: %v", err)
 	}
+	parser, err := phone.NewParser(connectortest.Region)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var people [][]any
 	for _, c := range data.Contacts {
+		// The keys as an operator's trigger would compute them: the
+		// number read in the region (a national-only number has no
+		// E.164 but still a national key).
 		e164 := func(label string) (any, any) {
 			for _, p := range c.Phones {
-				if p.Label == label && p.E164 != "" {
-					return p.E164, nationalOf(p.E164)
+				if p.Label != label {
+					continue
 				}
+				n, err := parser.Parse(p.Raw)
+				if err != nil {
+					return nil, nil
+				}
+				return nullable(n.E164), nullable(n.National)
 			}
 			return nil, nil
 		}
@@ -146,16 +159,6 @@ func loadQueryTables(t testing.TB, data *connectortest.Records) string {
 		t.Fatalf("loading the people: %v", err)
 	}
 	return dsn
-}
-
-// nationalOf is the national number of a +44 or +90 number (the dataset's).
-func nationalOf(e164 string) string {
-	for _, cc := range []string{"+44", "+90"} {
-		if strings.HasPrefix(e164, cc) {
-			return strings.TrimPrefix(e164, cc)
-		}
-	}
-	return ""
 }
 
 func nullable(s string) any {
