@@ -222,3 +222,16 @@ func (b *Base[C]) Parser() *phone.Parser {
 	}
 	return nil
 }
+
+// Close forgets the current configuration, closing it when *C is an
+// io.Closer: afterwards the connector answers as an unconfigured one until
+// it is configured again. It releases what Open opened when the connector
+// is done with (connectortest checks that nothing is left behind).
+func (b *Base[C]) Close() error {
+	if old := b.current.Swap(nil); old != nil {
+		if c, ok := any(old.cfg).(io.Closer); ok {
+			return c.Close()
+		}
+	}
+	return nil
+}

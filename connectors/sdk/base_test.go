@@ -167,6 +167,18 @@ func TestBaseLifecycle(t *testing.T) {
 	if d, _ := b.Describe(ctx, nil); d.Has(connectors.CapLogCall) {
 		t.Errorf("capabilities follow the block: %v", d.Capabilities)
 	}
+
+	// Close closes the current configuration and forgets it.
+	cur, _ := b.Current("Check")
+	if err := b.Close(); err != nil || !cur.closed {
+		t.Errorf("Close: %v; closed %v", err, cur.closed)
+	}
+	if _, err := b.Current("Check"); connectors.ClassOf(err) != connectors.ClassBadConfig {
+		t.Errorf("after Close: %v; want not configured", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("Close again: %v", err)
+	}
 }
 
 func TestBaseOpenError(t *testing.T) {

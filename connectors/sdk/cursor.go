@@ -125,3 +125,25 @@ func NextPage[T any, K Key](rows []T, size int, key func(T) K, state string) ([]
 	rows = rows[:size]
 	return rows, EncodeCursor(key(rows[size-1]), state)
 }
+
+// Page is one List call on a keyset, for a connector that needs no extra
+// state in its cursors: it decodes req.Cursor (DecodeCursor, so a bad
+// cursor is an invalid_request error of op), asks fetch for up to limit
+// records with keys above after, in key order (limit is one more than the
+// page, PageSize(req)+1: SELECT ... WHERE id > @after ORDER BY id LIMIT
+// @limit), and finishes the page (NextPage). after is the zero key on the
+// first page. An error of fetch is returned as it is.
+func Page[T any, K Key](op string, req *connectors.ListRequest, key func(T) K,
+	fetch func(after K, limit int) ([]T, error)) ([]T, string, error) {
+	pos, err := DecodeCursor[K](op, req.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	size := PageSize(req)
+	rows, err := fetch(pos.After, size+1)
+	if err != nil {
+		return nil, "", err
+	}
+	page, next := NextPage(rows, size, key, "")
+	return page, next, nil
+}

@@ -2,6 +2,7 @@ package sdk_test
 
 import (
 	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 
@@ -115,5 +116,41 @@ func TestNextPage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPage(t *testing.T) {
+	table := []string{"a", "b", "c", "d", "e"}
+	fetch := func(after string, limit int) ([]string, error) {
+		var rows []string
+		for _, id := range table {
+			if id > after && len(rows) < limit {
+				rows = append(rows, id)
+			}
+		}
+		return rows, nil
+	}
+	key := func(s string) string { return s }
+	var all []string
+	cursor := ""
+	for range 10 {
+		page, next, err := sdk.Page("ListContacts", &connectors.ListRequest{Cursor: cursor, PageSize: 2}, key, fetch)
+		if err != nil || len(page) > 2 {
+			t.Fatalf("page %v, %v", page, err)
+		}
+		all = append(all, page...)
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	if strings.Join(all, "") != "abcde" {
+		t.Errorf("paged %v", all)
+	}
+	if _, _, err := sdk.Page("ListContacts", &connectors.ListRequest{Cursor: "junk"}, key, fetch); connectors.ClassOf(err) != connectors.ClassInvalidRequest {
+		t.Errorf("bad cursor: %v", err)
+	}
+	boom := errors.New("boom")
+	if _, _, err := sdk.Page("ListContacts", &connectors.ListRequest{}, key, func(string, int) ([]string, error) { return nil, boom }); err != boom {
+		t.Errorf("fetch error: %v", err)
 	}
 }

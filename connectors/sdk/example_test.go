@@ -9,40 +9,46 @@ import (
 	"github.com/switchboard-hq/switchboard/connectors/sdk"
 )
 
-// A List call decodes its cursor with the type of its key, asks for one
-// row more than the page (LIMIT size+1, keys above After) and lets
-// NextPage cut the page and make the next cursor. A cursor holding a text
-// key, or one the connector never issued, is an invalid_request error.
-func ExampleDecodeCursor() {
+// A List call on a keyset: Page decodes the cursor with the type of the
+// key, asks for one row more than the page (keys above after, in order)
+// and makes the next cursor from the page's last key.
+func ExamplePage() {
 	ids := []int64{3, 7, 9, 12, 20} // the table, in key order
-	page := func(cursor string) ([]int64, string, error) {
-		pos, err := sdk.DecodeCursor[int64]("ListContacts", cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		var rows []int64 // SELECT id ... WHERE id > @after ORDER BY id LIMIT 3
+	fetch := func(after int64, limit int) ([]int64, error) {
+		var rows []int64 // SELECT id ... WHERE id > @after ORDER BY id LIMIT @limit
 		for _, id := range ids {
-			if id > pos.After && len(rows) < 3 {
+			if id > after && len(rows) < limit {
 				rows = append(rows, id)
 			}
 		}
-		page, next := sdk.NextPage(rows, 2, func(id int64) int64 { return id }, "")
-		return page, next, nil
+		return rows, nil
 	}
+	key := func(id int64) int64 { return id }
 	for cursor, n := "", 1; ; n++ {
-		rows, next, _ := page(cursor)
+		rows, next, _ := sdk.Page("ListContacts", &connectors.ListRequest{Cursor: cursor, PageSize: 2}, key, fetch)
 		fmt.Println("page", n, rows)
 		if next == "" {
 			break
 		}
 		cursor = next
 	}
-	_, _, err := page(sdk.EncodeCursor("7", ""))
-	fmt.Println(connectors.ClassOf(err))
 	// Output:
 	// page 1 [3 7]
 	// page 2 [9 12]
 	// page 3 [20]
+}
+
+// A cursor keeps its key's type: a connector paging by integer ids reads
+// an integer back, and a cursor holding text (or none of its own) is an
+// invalid_request error, never a comparison of an INTEGER with a TEXT.
+func ExampleDecodeCursor() {
+	next := sdk.EncodeCursor(int64(42), "")
+	pos, err := sdk.DecodeCursor[int64]("ListContacts", next)
+	fmt.Println(pos.After+1, err)
+	_, err = sdk.DecodeCursor[int64]("ListContacts", sdk.EncodeCursor("42", ""))
+	fmt.Println(connectors.ClassOf(err))
+	// Output:
+	// 43 <nil>
 	// invalid_request
 }
 

@@ -25,6 +25,20 @@ func Caller(p *phone.Parser, req *connectors.LookupRequest) phone.Number {
 	return n
 }
 
+// LastDigits returns the last n digits of the caller's national number
+// (all of them when it is shorter; "" when the request has no number), the
+// key of a loose query: a stored number holds them however it is written
+// ("+44 (0)20 4520 5757", "020-4520-5757 x12"), once spaces, dashes,
+// dots and brackets are taken out. Seven digits find a number among
+// millions with few strangers; Rank then drops the strangers.
+func LastDigits(p *phone.Parser, req *connectors.LookupRequest, n int) string {
+	caller := Caller(p, req)
+	if s := phone.Suffix(caller, n); s != "" {
+		return s
+	}
+	return caller.National
+}
+
 // Rank decides which candidates really have the caller's number. A loose
 // query (the last digits of the number, a CRM's fuzzy search) finds
 // candidates; Rank parses each stored number (Phone.Raw) with p, as the

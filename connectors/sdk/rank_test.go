@@ -148,3 +148,22 @@ func TestRankStrongestFirst(t *testing.T) {
 		t.Errorf("same_country: got %+v; want no match", got)
 	}
 }
+
+func TestLastDigits(t *testing.T) {
+	p := gb(t)
+	for _, tt := range []struct {
+		req  *connectors.LookupRequest
+		n    int
+		want string
+	}{
+		{caller, 7, "5205757"},
+		{caller, 20, "2045205757"},
+		{&connectors.LookupRequest{Raw: "+44 20 4520 5757"}, 4, "5757"},
+		{&connectors.LookupRequest{National: "999"}, 7, "999"},
+		{&connectors.LookupRequest{}, 7, ""},
+	} {
+		if got := sdk.LastDigits(p, tt.req, tt.n); got != tt.want {
+			t.Errorf("LastDigits(%+v, %d) = %q; want %q", tt.req, tt.n, got, tt.want)
+		}
+	}
+}
