@@ -290,18 +290,13 @@ func (c *Connector) ListCompanies(_ context.Context, req *connectors.ListRequest
 // between pages neither repeats nor skips a record. key gives a record's
 // ID and UpdatedAt.
 func pageOf[T any](records []T, req *connectors.ListRequest, op string, key func(T) (string, time.Time)) ([]T, string, error) {
-	pos, err := sdk.DecodeCursor[string](op, req.Cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	size := sdk.PageSize(req)
-	start := sort.Search(len(records), func(i int) bool { id, _ := key(records[i]); return id > pos.After })
-	var rows []T
-	for i := start; i < len(records) && len(rows) <= size; i++ {
-		if _, at := key(records[i]); !at.Before(req.ChangedSince) {
-			rows = append(rows, records[i])
+	id := func(r T) string { id, _ := key(r); return id }
+	return sdk.Page(op, req, id, func(after string, limit int) (rows []T, _ error) {
+		for i := sort.Search(len(records), func(i int) bool { return id(records[i]) > after }); i < len(records) && len(rows) < limit; i++ {
+			if _, at := key(records[i]); !at.Before(req.ChangedSince) {
+				rows = append(rows, records[i])
+			}
 		}
-	}
-	page, next := sdk.NextPage(rows, size, func(r T) string { id, _ := key(r); return id }, "")
-	return page, next, nil
+		return rows, nil
+	})
 }
