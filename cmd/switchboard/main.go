@@ -53,6 +53,7 @@ var commands = []command{
 	{"validate", "load and check a configuration and its plugins' configs, without serving", runValidate},
 	{"lookup", "look a number up and print the match and the routing decision", runLookup},
 	{"plugins", "list the plugins found and what they describe (plugins describe NAME: one in detail)", runPlugins},
+	{"connector", "run the read-only conformance checks live against a configured connector (connector test NAME)", runConnector},
 	{"fake-hipcall", "serve a fake Hipcall API on loopback and print the Insight Cards it receives", runFakeHipcall},
 	{"sync", "write the CRM's companies and contacts into Hipcall (by external_id, fewest requests)", runSync},
 	{"calls", "list recent calls and their post-call steps from the journal (calls retry JOB: run one again)", runCalls},
