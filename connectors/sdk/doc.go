@@ -13,9 +13,16 @@
 //     of the candidate records with connectors/phone, keeps those that
 //     really match the caller (phone.Match) and orders them strongest
 //     first, as the LookupResponse wants them.
+//   - ScanContacts, ScanCompanies: database/sql rows into records, each
+//     column by its name (id, first_name, ..., and the phone columns the
+//     connector names), NULLs as empty fields, integer ids as text, and
+//     an error that names the row and the column of a value of the wrong
+//     type.
 //
-// It imports only the contract (connectors), connectors/conf and
-// connectors/phone: an out-of-tree connector that uses it pulls in none of
-// the host. docs/writing-a-connector.md builds a connector with it;
-// connectors/example and examples/sqlite-crm use all of it.
+// Besides the standard library (database/sql, no driver) it imports only
+// the contract (connectors), connectors/conf and connectors/phone: an
+// out-of-tree connector that uses it pulls in none of the host.
+// docs/writing-a-connector.md builds a connector with it;
+// examples/sqlite-crm uses all of it, connectors/example all but the
+// scanning (it serves from memory).
 package sdk

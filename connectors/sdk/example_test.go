@@ -2,7 +2,9 @@ package sdk_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
@@ -102,4 +104,42 @@ func ExampleBase() {
 	// path: /nonexistent/crm.db does not exist: fix path or create the file
 	// path: / is a directory: path names a file
 	// LookupByPhone (bad_config): the mycrm connector is not configured: call Configure with its config block first
+}
+
+// A SQL-backed connector names its columns after the contact's fields
+// (aliasing those that are not: `co.name AS company`) and says which
+// columns hold numbers; ScanContacts reads the rows into contacts, NULLs
+// as empty fields and integer ids as text.
+func ExampleScanContacts() {
+	db, _ := sql.Open("sqlite", ":memory:")
+	defer db.Close()
+	db.SetMaxOpenConns(1) // one in-memory database
+	_, _ = db.Exec(`CREATE TABLE contacts (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT,
+			employer TEXT, email TEXT, phone TEXT, mobile TEXT, updated_at TEXT);
+		INSERT INTO contacts VALUES
+			(1001, 'Ada', 'Lovelace', 'Analytical Engines', 'ada@example.com', '+44 20 4520 5757', '07911 123456', '2024-03-01T09:00:00Z'),
+			(1002, 'Charles', 'Babbage', NULL, NULL, '020 7946 0999', NULL, NULL)`)
+	rows, err := db.QueryContext(context.Background(),
+		"SELECT id, first_name, last_name, employer AS company, email, phone, mobile, updated_at FROM contacts ORDER BY id")
+	if err != nil {
+		fmt.Println(err) // in a connector: sdk.Unavailable(ctx, op, "query the CRM database", err)
+		return
+	}
+	contacts, err := sdk.ScanContacts(rows, "phone", "mobile") // it closes rows
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, ct := range contacts {
+		fmt.Printf("%s %s (%s) %v, updated %s\n", ct.ID, ct.Name(), ct.CompanyName, ct.Emails, ct.UpdatedAt.Format(time.DateOnly))
+		for _, p := range ct.Phones {
+			fmt.Printf("\t%s: %s\n", p.Label, p.Raw)
+		}
+	}
+	// Output:
+	// 1001 Ada Lovelace (Analytical Engines) [ada@example.com], updated 2024-03-01
+	// 	phone: +44 20 4520 5757
+	// 	mobile: 07911 123456
+	// 1002 Charles Babbage () [], updated 0001-01-01
+	// 	phone: 020 7946 0999
 }
