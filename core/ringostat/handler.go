@@ -129,6 +129,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if req.rpc.notification() && h.opts.Import == ImportJSONRPC {
 			// JSON-RPC: a notification gets no response, error or not.
 			server.Annotate(r, "outcome", outcomeNotification)
+			ringtime.Answered(r, "", outcomeNotification, "", "")
 			h.metrics.answers.WithLabelValues(outcomeNotification).Inc()
 			Answer{Status: http.StatusNoContent}.write(w)
 			return
@@ -192,6 +193,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, rpc *rpcCall, per
 	ringtime.CountFallback(r, h.metrics.fallbacks, perr.reason)
 	h.metrics.answers.WithLabelValues(outcomeRPCError).Inc()
 	server.Annotate(r, "rpc_error", perr.code, "reason", perr.msg, "outcome", outcomeRPCError)
+	ringtime.Answered(r, "", outcomeRPCError, "", perr.msg)
 	renderRPCError(rpc.responseID(), perr.code, perr.msg).write(w)
 }
 
@@ -210,5 +212,6 @@ func (h *handler) answer(w http.ResponseWriter, r *http.Request, rpc *rpcCall, d
 	}
 	h.metrics.answers.WithLabelValues(outcome).Inc()
 	server.Annotate(r, "destination", dest, "rule", rule, "reason", reason, "outcome", outcome)
+	ringtime.Answered(r, dest, outcome, rule, reason)
 	Render(h.opts.Import, h.opts.ResponseKey, dest, rpc.responseID()).write(w)
 }

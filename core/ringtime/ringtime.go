@@ -72,6 +72,10 @@ type Result struct {
 // the client) went first; the goroutine then finishes on its own, its
 // context already cancelled, and its result is dropped.
 func Decide(ctx context.Context, deadline time.Duration, dir Lookuper, router Decider, call routing.Call, target string) (out Result, ok bool) {
+	rc := ringOf(ctx)
+	if rc != nil {
+		rc.noteCall(call.Caller, call.UUID)
+	}
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	done := make(chan Result, 1)
@@ -88,6 +92,9 @@ func Decide(ctx context.Context, deadline time.Duration, dir Lookuper, router De
 	}()
 	select {
 	case out = <-done:
+		if rc != nil { // here, not in the goroutine: a late one must not write
+			rc.noteResult(&out)
+		}
 		return out, true
 	case <-ctx.Done():
 		return Result{}, false
@@ -142,6 +149,7 @@ func fallbackReason(res directory.Result) string {
 func CountFallback(r *http.Request, fallbacks *prometheus.CounterVec, reason string) {
 	fallbacks.WithLabelValues(reason).Inc()
 	server.Annotate(r, "fallback", reason)
+	noteFallback(r, reason)
 	if reason == FallbackPanic || reason == FallbackDeadline {
 		server.RaiseLevel(r, hclog.Warn)
 	}

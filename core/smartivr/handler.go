@@ -149,6 +149,7 @@ func (h *handler) fallback(w http.ResponseWriter, r *http.Request, reason, detai
 // answer writes {"extension": ext} with HTTP 200 and logs the decision.
 func (h *handler) answer(w http.ResponseWriter, r *http.Request, ext, outcome, rule, reason string) {
 	server.Annotate(r, "extension", ext, "rule", rule, "reason", reason, "outcome", outcome)
+	ringtime.Answered(r, ext, outcome, rule, reason)
 	body := h.defaultBody
 	if ext != h.opts.DefaultExtension {
 		var err error
