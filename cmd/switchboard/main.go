@@ -57,6 +57,7 @@ var commands = []command{
 	{"fake-hipcall", "serve a fake Hipcall API on loopback and print the Insight Cards it receives", runFakeHipcall},
 	{"sync", "write the CRM's companies and contacts into Hipcall (by external_id, fewest requests)", runSync},
 	{"calls", "list recent calls and their post-call steps from the journal (calls retry JOB: run one again)", runCalls},
+	{"doctor", "diagnose the CRM data: unreadable and shared numbers, external_id collisions, values rules need", runDoctor},
 	{"version", "print the version", runVersion},
 }
 
