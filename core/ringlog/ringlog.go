@@ -243,6 +243,10 @@ type Filter struct {
 // fallback.
 const OutcomeFallback = "fallback"
 
+// Match reports whether f selects r (for a live feed; Recent filters
+// itself).
+func (f *Filter) Match(r *Record) bool { return f.match(r, Digits(f.Number)) }
+
 func (f *Filter) match(r *Record, digits string) bool {
 	switch {
 	case f.Outcome == OutcomeFallback && r.Fallback == "",

@@ -1,0 +1,552 @@
+package console
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/phone"
+	"github.com/switchboard-hq/switchboard/core/callview"
+	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/ringlog"
+	"github.com/switchboard-hq/switchboard/core/routing"
+	"github.com/switchboard-hq/switchboard/core/server"
+	"github.com/switchboard-hq/switchboard/core/server/servertest"
+)
+
+const xss = "<script>alert(1)</script>"
+
+type fakeExplainer struct{}
+
+func (fakeExplainer) Explain(_ context.Context, caller, target string) (directory.Result, routing.Explanation) {
+	res := directory.Result{Query: phone.Number{Raw: caller, E164: caller}, Via: directory.ViaIndex}
+	if caller == "+905061234567" {
+		m := connectors.Match{Contact: &connectors.Contact{ID: "C042", FirstName: "Ada", LastName: xss}, Kind: connectors.MatchExact}
+		res.Found, res.Match, res.Matches, res.Source = true, &m, []connectors.Match{m}, "customers"
+		return res, routing.Explanation{
+			Decision: routing.Decision{Target: target, Destination: "1093", Rule: "vip", Reason: `rule "vip" matched`},
+			Env:      map[string]any{"found": true, "caller": caller},
+			Steps:    []routing.Step{{Rule: "blocked", Matched: false}, {Rule: "vip", Matched: true, Destination: "1093"}},
+		}
+	}
+	if strings.Trim(caller, "+0123456789") != "" {
+		res.InvalidNumber, res.Query.E164 = errors.New("not a number"), ""
+	}
+	return res, routing.Explanation{Decision: routing.Decision{Target: target, Destination: "100", Default: true, Reason: "default: no rule matched (not found)"}}
+}
+
+type fakeCalls struct {
+	mu       sync.Mutex
+	call     callview.Call
+	retried  []int64
+	resolved []int64
+}
+
+func (f *fakeCalls) List(_ context.Context, flt callview.Filter) ([]callview.Call, int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return []callview.Call{f.call}, 0, nil
+}
+
+func (f *fakeCalls) Get(_ context.Context, uuid string) (*callview.Call, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if uuid != f.call.UUID {
+		return nil, fmt.Errorf("call %s: %w", uuid, callview.ErrNotFound)
+	}
+	c := f.call
+	c.Steps = append([]callview.Step(nil), f.call.Steps...)
+	return &c, nil
+}
+
+func (f *fakeCalls) setState(job int64, state string) {
+	for i := range f.call.Steps {
+		if f.call.Steps[i].JobID == job {
+			f.call.Steps[i].State = state
+		}
+	}
+}
+
+func (f *fakeCalls) Retry(_ context.Context, uuid string, job int64, force bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.retried = append(f.retried, job)
+	f.setState(job, callview.StateScheduled)
+	return nil
+}
+
+func (f *fakeCalls) Resolve(_ context.Context, uuid string, job int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.resolved = append(f.resolved, job)
+	f.setState(job, callview.StateDone)
+	return nil
+}
+
+type fakeHealth struct{}
+
+func (fakeHealth) Sources() []directory.SourceStats {
+	return []directory.SourceStats{
+		{Name: "customers", Mode: directory.ModeIndex, Ready: true, Records: 1200, Phones: 1500, LastSuccess: time.Now().Add(-90 * time.Second)},
+		{Name: "hubspot", Mode: directory.ModeLive, Ready: true, Breaker: "open", CheckError: errors.New("401 " + xss)},
+	}
+}
+
+func (fakeHealth) Plugins() []Plugin { return []Plugin{{Name: "hubspot", Up: false, Restarts: 3}} }
+
+func (fakeHealth) Skipped(name string) (int, int, bool) { return 2, 7, name == "customers" }
+
+type fixture struct {
+	log   *ringlog.Log
+	calls *fakeCalls
+	h     http.Handler
+	done  chan struct{}
+}
+
+func newFixture(t *testing.T, change ...func(*Options)) *fixture {
+	t.Helper()
+	f := &fixture{log: ringlog.New(100), done: make(chan struct{}), calls: &fakeCalls{call: callview.Call{
+		UUID: "call-1", CallerNumber: xss, Steps: []callview.Step{
+			{JobID: 7, Action: "comment", State: callview.StateFailed, Attempt: 3, MaxAttempts: 3, Error: "500 " + xss},
+			{JobID: 8, Action: "task", State: callview.StateDone},
+			{JobID: 9, Action: "comment", State: callview.StateHeld, OutcomeUnknown: true},
+		}}}}
+	t.Cleanup(func() { close(f.done) })
+	o := Options{Rings: f.log, Explainer: fakeExplainer{}, Targets: []string{"hipcall", "ringostat"}, Calls: f.calls, Health: fakeHealth{}, Done: f.done}
+	for _, c := range change {
+		c(&o)
+	}
+	m, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Path != "/console" || !m.Prefix || m.Name != "console" {
+		t.Fatalf("mount = %+v", m)
+	}
+	f.h = m.Handler
+	return f
+}
+
+func (f *fixture) add(caller, uuid, outcome string) uint64 {
+	r := &ringlog.Record{Time: time.Now(), FrontEnd: ringlog.FrontEndSmartIVR, UUID: uuid, Caller: caller, Outcome: outcome,
+		Destination: "100", Answer: "default", LookupLatency: 800 * time.Microsecond, Latency: 2 * time.Millisecond}
+	switch outcome {
+	case ringlog.OutcomeFound:
+		r.E164, r.Match, r.Source, r.MatchKind, r.Rule, r.Destination = caller, ringlog.Party{Kind: "contact", ID: "C042", First: "Ada", Last: xss}, "customers", "exact", "vip", "1093"
+	case ringlog.OutcomeAmbiguous:
+		r.Candidates = []ringlog.Party{{Kind: "contact", ID: "1", First: "Bo"}, {Kind: "company", ID: "2", Last: "Acme"}}
+	case ringlog.OutcomeInvalid:
+		r.NotE164, r.Fallback = "not a number", "invalid_number"
+	}
+	return f.log.Add(r)
+}
+
+func (f *fixture) get(t *testing.T, target string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+	return rec
+}
+
+func wantOK(t *testing.T, rec *httptest.ResponseRecorder, contentType string) string {
+	t.Helper()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+	}
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, contentType) {
+		t.Fatalf("Content-Type %q, want %s", ct, contentType)
+	}
+	return rec.Body.String()
+}
+
+// wantEscaped fails if the injected script appears unescaped.
+func wantEscaped(t *testing.T, body string) {
+	t.Helper()
+	if strings.Contains(body, xss) || strings.Contains(body, "<script>alert") {
+		t.Fatalf("the injected script is not escaped:\n%s", body)
+	}
+	if !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") && !strings.Contains(body, `\u003cscript\u003ealert(1)\u003c/script\u003e`) {
+		t.Fatalf("the injected caller is missing (escaped):\n%s", body)
+	}
+}
+
+func decode(t *testing.T, body string) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, body)
+	}
+	return v
+}
+
+func TestNewRequiresRings(t *testing.T) {
+	if _, err := New(Options{}); err == nil || !strings.Contains(err.Error(), "Options.Rings") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := New(Options{Rings: ringlog.New(1), Path: "/console/"}); err == nil {
+		t.Fatal("a path ending in / was accepted")
+	}
+}
+
+func TestCallsPage(t *testing.T) {
+	f := newFixture(t)
+	f.add("+905061234567", "call-1", ringlog.OutcomeFound)
+	f.add(xss, "call-2", ringlog.OutcomeInvalid)
+	f.add("+902120000000", "call-3", ringlog.OutcomeAmbiguous)
+	body := wantOK(t, f.get(t, "/console"), "text/html")
+	wantEscaped(t, body)
+	for _, want := range []string{`<main id="main"`, `<nav aria-label="Console">`, `<label for="f-number">`, `<th scope="col">Caller</th>`,
+		`id="ring-1" data-ring-id="1" data-outcome="found"`, `href="/console/ring/2"`, `id="live" data-state="connecting"`,
+		`src="/console/static/console.js"`, "Ada &lt;script&gt;", "ambiguous", "Acme", "fallback: invalid_number", `data-call-uuid="call-1"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	// Newest first.
+	if i3, i1 := strings.Index(body, `id="ring-3"`), strings.Index(body, `id="ring-1"`); i3 < 0 || i3 > i1 {
+		t.Error("rings are not newest first")
+	}
+	if got := f.get(t, "/console/"); got.Code != http.StatusOK {
+		t.Errorf("/console/ status %d", got.Code)
+	}
+}
+
+func TestCallsPageFiltersAndJSON(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	f := newFixture(t, func(o *Options) { o.Now = func() time.Time { return now } })
+	old := &ringlog.Record{Time: now.Add(-2 * time.Hour), Caller: "+905061234567", Outcome: ringlog.OutcomeFound}
+	f.log.Add(old)
+	f.log.Add(&ringlog.Record{Time: now.Add(-time.Minute), Caller: "+905061234567", E164: "+905061234567", Outcome: ringlog.OutcomeFound})
+	f.log.Add(&ringlog.Record{Time: now.Add(-time.Minute), Caller: "0212 000", Outcome: ringlog.OutcomeUnknown})
+	for _, tc := range []struct {
+		query string
+		ids   []float64
+	}{
+		{"", []float64{3, 2, 1}},
+		{"number=506+123", []float64{2, 1}},
+		{"outcome=unknown", []float64{3}},
+		{"window=15m", []float64{3, 2}},
+		{"from=2026-03-01T09:00:00Z&to=2026-03-01T11:00:00Z", []float64{1}},
+		{"number=%2B90506&window=1h", []float64{2}},
+	} {
+		v := decode(t, wantOK(t, f.get(t, "/console?format=json&"+tc.query), "application/json"))
+		var got []float64
+		for _, r := range v["rings"].([]any) {
+			got = append(got, r.(map[string]any)["id"].(float64))
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.ids) {
+			t.Errorf("%s: ids %v, want %v", tc.query, got, tc.ids)
+		}
+	}
+	v := decode(t, f.get(t, "/console?format=json&window=soon").Body.String())
+	if probs := v["filter"].(map[string]any)["problems"]; probs == nil {
+		t.Error("a bad window is not reported")
+	}
+	if j := v["journal"].(map[string]any); j["configured"] != true || len(j["calls"].([]any)) != 1 {
+		t.Errorf("journal = %v", j)
+	}
+}
+
+func TestCallsPageWithoutJournal(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Calls = nil })
+	body := wantOK(t, f.get(t, "/console"), "text/html")
+	if !strings.Contains(body, "The journal is not configured") || !strings.Contains(body, "No rings yet") {
+		t.Errorf("page:\n%s", body)
+	}
+}
+
+func TestRingPage(t *testing.T) {
+	f := newFixture(t)
+	id := f.add("+905061234567", "call-1", ringlog.OutcomeFound)
+	body := wantOK(t, f.get(t, fmt.Sprintf("/console/ring/%d", id)), "text/html")
+	wantEscaped(t, body)
+	for _, want := range []string{"explained now, with the current data and rules", `id="decision-hipcall"`, `id="decision-ringostat"`,
+		"rule &#34;vip&#34; matched", "<th scope=\"row\">blocked</th>", "did not match", "matched: 1093",
+		`id="retry-7"`, `id="resolve-7"`, `name="csrf"`, "Retry anyway", `data-job-id="8" data-state="done"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `id="retry-8"`) {
+		t.Error("a done step offers Retry")
+	}
+	v := decode(t, wantOK(t, f.get(t, fmt.Sprintf("/console/ring/%d?format=json", id)), "application/json"))
+	ex := v["explanation"].(map[string]any)
+	if ex["note"] != explainedNow || len(ex["decisions"].([]any)) != 2 || v["call"].(map[string]any)["uuid"] != "call-1" {
+		t.Errorf("json = %v", v)
+	}
+	for _, target := range []string{"/console/ring/99", "/console/ring/x", "/console/call/nobody"} {
+		if rec := f.get(t, target); rec.Code != http.StatusNotFound {
+			t.Errorf("%s: status %d, want 404", target, rec.Code)
+		}
+	}
+}
+
+func TestCallPage(t *testing.T) {
+	f := newFixture(t)
+	f.add("+905061234567", "call-1", ringlog.OutcomeFound)
+	f.add("+905061234567", "call-1", ringlog.OutcomeFound) // Hipcall asked twice
+	v := decode(t, wantOK(t, f.get(t, "/console/call/call-1?format=json"), "application/json"))
+	if len(v["rings"].([]any)) != 2 {
+		t.Errorf("rings = %v", v["rings"])
+	}
+	// A call the ring log no longer holds: the journal's story, explained by its caller number.
+	f2 := newFixture(t)
+	body := wantOK(t, f2.get(t, "/console/call/call-1"), "text/html")
+	wantEscaped(t, body)
+	if !strings.Contains(body, "holds no ring of this call") || !strings.Contains(body, `id="step-7"`) {
+		t.Errorf("page:\n%s", body)
+	}
+}
+
+// csrf reads the cookie and the form token from the call's page.
+func (f *fixture) csrf(t *testing.T) (*http.Cookie, string) {
+	t.Helper()
+	rec := f.get(t, "/console/call/call-1")
+	cookies := rec.Result().Cookies()
+	if len(cookies) != 1 || cookies[0].Name != csrfCookie || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("cookies = %v", cookies)
+	}
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		t.Fatal("no csrf token in the page")
+	}
+	return cookies[0], m[1]
+}
+
+func (f *fixture) post(target string, ck *http.Cookie, token string) *httptest.ResponseRecorder {
+	form := url.Values{}
+	if token != "" {
+		form.Set("csrf", token)
+	}
+	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ck != nil {
+		req.AddCookie(ck)
+	}
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestStepActionsCSRF(t *testing.T) {
+	f := newFixture(t)
+	ck, token := f.csrf(t)
+	other := &http.Cookie{Name: csrfCookie, Value: strings.Repeat("A", 43)}
+	for _, tc := range []struct {
+		name  string
+		ck    *http.Cookie
+		token string
+	}{
+		{"no token", ck, ""},
+		{"no cookie", nil, token},
+		{"wrong token", ck, token[:len(token)-2] + "xx"},
+		{"another browser's cookie", other, token},
+	} {
+		if rec := f.post("/console/call/call-1/step/7/retry", tc.ck, tc.token); rec.Code != http.StatusForbidden {
+			t.Errorf("%s: status %d, want 403", tc.name, rec.Code)
+		}
+	}
+	if len(f.calls.retried) != 0 {
+		t.Fatalf("a refused post retried: %v", f.calls.retried)
+	}
+	// Pressed twice: retried once, then nothing to do; both redirect.
+	for i, want := range []string{"step+7+retried", "nothing+to+do"} {
+		rec := f.post("/console/call/call-1/step/7/retry", ck, token)
+		if rec.Code != http.StatusSeeOther || !strings.Contains(rec.Header().Get("Location"), want) {
+			t.Errorf("press %d: status %d, Location %q", i+1, rec.Code, rec.Header().Get("Location"))
+		}
+	}
+	if fmt.Sprint(f.calls.retried) != "[7]" {
+		t.Errorf("retried = %v, want [7]", f.calls.retried)
+	}
+	for range 2 {
+		f.post("/console/call/call-1/step/9/resolve", ck, token)
+	}
+	if fmt.Sprint(f.calls.resolved) != "[9]" {
+		t.Errorf("resolved = %v, want [9]", f.calls.resolved)
+	}
+	if rec := f.post("/console/call/call-1/step/8/explode", ck, token); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown action: status %d", rec.Code)
+	}
+	if rec := f.post("/console/call/call-1/step/99/retry", ck, token); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown step: status %d", rec.Code)
+	}
+	// A process with another secret refuses this token.
+	g := newFixture(t, func(o *Options) { o.Secret = []byte("another secret") })
+	if rec := g.post("/console/call/call-1/step/7/retry", ck, token); rec.Code != http.StatusForbidden {
+		t.Errorf("another process's token: status %d", rec.Code)
+	}
+}
+
+func TestWhyPage(t *testing.T) {
+	f := newFixture(t)
+	body := wantOK(t, f.get(t, "/console/why?number="+url.QueryEscape("+905061234567")), "text/html")
+	for _, want := range []string{`<label for="why-number">`, "explained now", "C042", "hipcall: 1093", "ringostat: 1093", "exact match"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	body = wantOK(t, f.get(t, "/console/why?number="+url.QueryEscape(xss)), "text/html")
+	wantEscaped(t, body)
+	v := decode(t, wantOK(t, f.get(t, "/console/why?format=json&number=%2B902120000000"), "application/json"))
+	ex := v["explanation"].(map[string]any)
+	if ex["lookup"].(map[string]any)["outcome"] != "unknown" || ex["decisions"].([]any)[0].(map[string]any)["decision"].(map[string]any)["destination"] != "100" {
+		t.Errorf("json = %v", v)
+	}
+	if body := wantOK(t, f.get(t, "/console/why"), "text/html"); !strings.Contains(body, "Enter a number") {
+		t.Error("empty why page lacks its prompt")
+	}
+	g := newFixture(t, func(o *Options) { o.Explainer = nil })
+	if body := g.get(t, "/console/why?number=1").Body.String(); !strings.Contains(body, "explainer is not configured") {
+		t.Error("no explainer: not said")
+	}
+}
+
+func TestConnectorsPage(t *testing.T) {
+	f := newFixture(t)
+	body := wantOK(t, f.get(t, "/console/connectors"), "text/html")
+	for _, want := range []string{`<th scope="row">customers</th>`, "1200 records, 1500 numbers", "2 records, 7 numbers",
+		"1m30s ago", "down", "3 restarts", "open", "check fails: 401 &lt;script&gt;"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	v := decode(t, wantOK(t, f.get(t, "/console/connectors?format=json"), "application/json"))
+	cs := v["connectors"].([]any)
+	if len(cs) != 2 || cs[1].(map[string]any)["plugin"].(map[string]any)["restarts"].(float64) != 3 || cs[1].(map[string]any)["fresh_seconds"].(float64) != -1 {
+		t.Errorf("json = %v", v)
+	}
+	g := newFixture(t, func(o *Options) { o.Health = nil })
+	if body := g.get(t, "/console/connectors").Body.String(); !strings.Contains(body, "not configured") {
+		t.Error("no health: not said")
+	}
+}
+
+func TestStaticAndHeaders(t *testing.T) {
+	f := newFixture(t)
+	js := wantOK(t, f.get(t, "/console/static/console.js"), "text/javascript")
+	if !strings.Contains(js, "EventSource") || !strings.Contains(js, "htmx") {
+		t.Error("console.js lacks its EventSource or the note on htmx")
+	}
+	wantOK(t, f.get(t, "/console/static/console.css"), "text/css")
+	rec := f.get(t, "/console")
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("CSP = %q", csp)
+	}
+	if rec := f.get(t, "/console/static/nothing.js"); rec.Code != http.StatusNotFound {
+		t.Errorf("missing file: %d", rec.Code)
+	}
+}
+
+// TestMountedOnAdminListener serves the console from the server's admin
+// listener, behind its Basic Auth.
+func TestMountedOnAdminListener(t *testing.T) {
+	m, err := New(Options{Rings: ringlog.New(10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := servertest.New(t, server.Options{AdminMounts: []server.Mount{m}})
+	if rec := fx.DoAdmin(http.MethodGet, "/console/why", "", nil); rec.Code != http.StatusOK {
+		t.Fatalf("admin /console/why: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// readEvent reads one server-sent event (its id and data) from br.
+func readEvent(br *bufio.Reader) (id, data string, err error) {
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return "", "", err
+		}
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case line == "" && data != "":
+			return id, data, nil
+		case strings.HasPrefix(line, "id: "):
+			id = line[4:]
+		case strings.HasPrefix(line, "data: "):
+			data = line[6:]
+		}
+	}
+}
+
+func TestEventsFeed(t *testing.T) {
+	f := newFixture(t)
+	srv := httptest.NewServer(f.h)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/console/events?outcome=invalid", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	br := bufio.NewReader(resp.Body)
+	if line, err := br.ReadString('\n'); err != nil || line != ": connected\n" {
+		t.Fatalf("first line %q, %v", line, err) // subscribed: rings added now are sent
+	}
+	f.add("+905061234567", "call-1", ringlog.OutcomeFound) // filtered out
+	id := f.add(xss, "call-2", ringlog.OutcomeInvalid)
+	gotID, data, err := readEvent(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotID != fmt.Sprint(id) {
+		t.Errorf("event id %s, want %d (the found ring is filtered out)", gotID, id)
+	}
+	var ev liveEvent
+	if err := json.Unmarshal([]byte(data), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.ID != id || !strings.HasPrefix(ev.HTML, fmt.Sprintf(`<tr id="ring-%d"`, id)) || ev.Ring.Caller != xss {
+		t.Errorf("event = %+v", ev)
+	}
+	wantEscaped(t, ev.HTML)
+	wantEscaped(t, data)
+}
+
+func TestEventsResumeAndEnd(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.MaxStream = time.Hour })
+	for range 3 {
+		f.add("+905061234567", "call-1", ringlog.OutcomeFound)
+	}
+	srv := httptest.NewServer(f.h)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/console/events", nil)
+	req.Header.Set("Last-Event-ID", "1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	for _, want := range []string{"2", "3"} {
+		if id, _, err := readEvent(br); err != nil || id != want {
+			t.Fatalf("resumed event %q, %v; want %s", id, err, want)
+		}
+	}
+	close(f.done) // the host shuts down: the stream ends
+	f.done = make(chan struct{})
+	if _, err := io.ReadAll(br); err != nil {
+		t.Fatalf("stream did not end cleanly: %v", err)
+	}
+}
