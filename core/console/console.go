@@ -50,9 +50,12 @@ type Calls interface {
 	// Retry runs a failed or held step (job jobID of call uuid) again;
 	// force is required for a step whose outcome is unknown (Hipcall may
 	// already have its comment or task).
-	Retry(ctx context.Context, uuid string, jobID int64, force bool) error
-	// Resolve marks a held or failed step as handled by a person.
-	Resolve(ctx context.Context, uuid string, jobID int64) error
+	// It returns what was done, for the page (callview.Outcome.Message).
+	Retry(ctx context.Context, uuid string, jobID int64, force bool) (message string, err error)
+	// Resolve names the record (target "contact:<id>" or "company:<id>")
+	// a held step logs its call against and makes it run again
+	// (callview.Resolve).
+	Resolve(ctx context.Context, uuid string, jobID int64, target string) (message string, err error)
 }
 
 // Health describes the connectors.

@@ -79,20 +79,20 @@ func (f *fakeCalls) setState(job int64, state string) {
 	}
 }
 
-func (f *fakeCalls) Retry(_ context.Context, uuid string, job int64, force bool) error {
+func (f *fakeCalls) Retry(_ context.Context, uuid string, job int64, force bool) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.retried = append(f.retried, job)
 	f.setState(job, callview.StateScheduled)
-	return nil
+	return "queued", nil
 }
 
-func (f *fakeCalls) Resolve(_ context.Context, uuid string, job int64) error {
+func (f *fakeCalls) Resolve(_ context.Context, uuid string, job int64, target string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.resolved = append(f.resolved, job)
 	f.setState(job, callview.StateDone)
-	return nil
+	return "logged against " + target, nil
 }
 
 type fakeHealth struct{}

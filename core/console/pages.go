@@ -368,17 +368,19 @@ func (c *console) stepAction(w http.ResponseWriter, r *http.Request) {
 	case !actionable(step.State):
 		done = fmt.Sprintf("nothing to do: step %d is %s", job, step.State)
 	case action == "retry":
-		if err := c.opts.Calls.Retry(ctx, uuid, job, r.PostFormValue("force") == "1"); err != nil {
+		msg, err := c.opts.Calls.Retry(ctx, uuid, job, r.PostFormValue("force") == "1")
+		if err != nil {
 			http.Error(w, "retry failed: "+err.Error(), http.StatusBadGateway)
 			return
 		}
-		done = fmt.Sprintf("step %d retried", job)
+		done = fmt.Sprintf("step %d retried: %s", job, msg)
 	default:
-		if err := c.opts.Calls.Resolve(ctx, uuid, job); err != nil {
+		msg, err := c.opts.Calls.Resolve(ctx, uuid, job, r.PostFormValue("target"))
+		if err != nil {
 			http.Error(w, "resolve failed: "+err.Error(), http.StatusBadGateway)
 			return
 		}
-		done = fmt.Sprintf("step %d resolved", job)
+		done = fmt.Sprintf("step %d resolved: %s", job, msg)
 	}
 	http.Redirect(w, r, c.opts.Path+"/call/"+url.PathEscape(uuid)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
 }
