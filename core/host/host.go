@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,8 @@ import (
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
 	"github.com/switchboard-hq/switchboard/core/logging"
+	"github.com/switchboard-hq/switchboard/core/ringlog"
+	"github.com/switchboard-hq/switchboard/core/ringtime"
 	"github.com/switchboard-hq/switchboard/core/routing"
 	"github.com/switchboard-hq/switchboard/core/server"
 	"github.com/switchboard-hq/switchboard/core/webhook"
@@ -60,8 +63,19 @@ type Host struct {
 	// (aftercall.go).
 	AfterCall *aftercall.Actions
 
+	// Rings is the log of recent rings every front end records into, for
+	// the console (console.go).
+	Rings *ringlog.Log
+
 	// recorder is the webhook's journal, opened by Serve.
 	recorder *journalRecorder
+	// done is closed when Serve ends or Close runs: the console's live
+	// feeds end with it.
+	done     chan struct{}
+	doneOnce sync.Once
+	// closers release what the server's endpoints opened (the console's
+	// journal reader), at Close.
+	closers []func()
 	// cards pushes Insight Cards, nil when they are off.
 	cards *cards.Service
 
@@ -81,7 +95,7 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	h = &Host{Config: cfg, Logger: log, Registry: reg}
+	h = &Host{Config: cfg, Logger: log, Registry: reg, Rings: ringlog.New(0), done: make(chan struct{})}
 	var problems []config.Problem
 	h.Parser, err = phone.NewParser(cfg.Phone.DefaultRegion) // checked by config.Load
 	if err != nil {
@@ -261,10 +275,15 @@ func (h *Host) buildServer() (*server.Server, error) {
 			errs = append(errs, err)
 			continue
 		}
-		opts.Mounts = append(opts.Mounts, m)
+		opts.Mounts = append(opts.Mounts, ringtime.Recording(m, h.Rings))
 	}
 	if wh := h.webhookOptions(); wh != nil {
 		opts.Mounts = append(opts.Mounts, wh.Mount())
+	}
+	if m, err := h.consoleMount(); err != nil {
+		errs = append(errs, fmt.Errorf("console: %w", err))
+	} else {
+		opts.AdminMounts = append(opts.AdminMounts, m)
 	}
 	srv, err := server.New(opts)
 	if err != nil {
@@ -299,6 +318,10 @@ func (h *Host) Serve(ctx context.Context) error {
 	defer stopJournal() // after the webhook queue drained
 	stopWebhook := h.startWebhook(ctx)
 	defer h.startSync(ctx)() // scheduled sync (sync.go), stopped after the server
+	go func() {
+		<-ctx.Done()
+		h.doneOnce.Do(func() { close(h.done) }) // the console's live feeds end before the server waits for them
+	}()
 	err = srv.ListenAndServe(ctx)
 	stopWebhook() // after the server: no event arrives while the queue drains
 	return err
@@ -324,6 +347,10 @@ func (h *Host) WaitReady(ctx context.Context) error {
 
 // Close stops the directory and every plugin process.
 func (h *Host) Close() {
+	h.doneOnce.Do(func() { close(h.done) })
+	for _, c := range h.closers {
+		c()
+	}
 	if h.Directory != nil {
 		h.Directory.Close()
 	}
