@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,142 +14,50 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
-
-	"github.com/switchboard-hq/switchboard/core/calljobs"
+	"github.com/switchboard-hq/switchboard/core/callview"
 	"github.com/switchboard-hq/switchboard/core/config"
 	"github.com/switchboard-hq/switchboard/core/journal"
-	"github.com/switchboard-hq/switchboard/core/webhook"
 )
 
 // States of a post-call step (and of a call's planning job), as `calls`
-// shows them.
+// shows them (core/callview).
 const (
-	stateDone      = "done"      // completed; remote_id is Hipcall's id for a comment or task
-	stateScheduled = "scheduled" // waiting for its first attempt
-	stateRunning   = "running"   // an attempt is under way
-	stateRetrying  = "retrying"  // an attempt failed; it runs again (next_attempt_at)
-	stateFailed    = "failed"    // given up: an error retrying cannot fix, or too many attempts
-	stateHeld      = "held"      // a comment or task whose earlier attempt's outcome is unknown
-	stateWaiting   = "waiting"   // planning only: recorded, not yet queued (no host serving)
+	stateDone      = callview.StateDone
+	stateScheduled = callview.StateScheduled
+	stateRunning   = callview.StateRunning
+	stateRetrying  = callview.StateRetrying
+	stateFailed    = callview.StateFailed
+	stateHeld      = callview.StateHeld
+	stateWaiting   = callview.StateWaiting
 )
 
 // callView is one call in `calls -json` (documented in
-// docs/configuration.md, "Seeing what happened after calls"): fields are
-// always present, null or "" when unknown.
+// docs/configuration.md, "Seeing what happened after calls"): the fields
+// of callview.Call that the command has always printed, always present,
+// null or "" when unknown.
 type callView struct {
-	UUID string `json:"uuid"`
-	// HangupRecordedAt is when the call_hangup was recorded (received
-	// from Hipcall, or made by the reconciler); null when the journal holds
-	// none for the call.
+	UUID             string     `json:"uuid"`
 	HangupRecordedAt *time.Time `json:"hangup_recorded_at"`
-	// Direction and CustomerNumber are from the call_hangup's payload.
-	Direction      string `json:"direction"`
-	CustomerNumber string `json:"customer_number"`
-	// Backfilled: the reconciler made the call_hangup from Hipcall's calls
-	// list because the webhook never came.
-	Backfilled bool `json:"backfilled"`
-	// Events are the call's events recorded, in the order recorded
-	// (call_init, call_bridged, call_hangup).
-	Events []string `json:"events"`
-	// Card is what became of the call's Insight Card; null when no card
-	// was handled (cards off, or not yet).
-	Card *cardView `json:"card"`
-	// Planning is the call_hangup's job, which plans the steps; null when
-	// no call_hangup is recorded.
-	Planning *planView `json:"planning"`
-	// Steps are the post-call steps, in the order planned.
-	Steps []stepView `json:"steps"`
-
-	// lastSeen is when the call's latest job was recorded: the order of
-	// calls without a call_hangup.
-	lastSeen time.Time
-	// events are Events with when each was received, in any order until
-	// readCalls sorts them.
-	events []recordedEvent
+	Direction        string     `json:"direction"`
+	CustomerNumber   string     `json:"customer_number"`
+	Backfilled       bool       `json:"backfilled"`
+	Events           []string   `json:"events"`
+	Card             *cardView  `json:"card"`
+	Planning         *planView  `json:"planning"`
+	Steps            []stepView `json:"steps"`
 }
 
-// recordedEvent is one event of a call and when it was received.
-type recordedEvent struct {
-	name string
-	at   time.Time
-}
+type (
+	cardView = callview.Card
+	planView = callview.Planning
+	stepView = callview.Step
+)
 
-// addEvent notes one of the call's events, once.
-func (c *callView) addEvent(name string, at time.Time) {
-	for _, e := range c.events {
-		if e.name == name {
-			return
-		}
-	}
-	c.events = append(c.events, recordedEvent{name, at})
-}
-
-// cardView is a call's Insight Card.
-type cardView struct {
-	// Outcome is the card service's word: "pushed", or "skipped" (no
-	// card for this caller).
-	Outcome   string    `json:"outcome"`
-	HandledAt time.Time `json:"handled_at"`
-}
-
-// planView is a call_hangup's job.
-type planView struct {
-	// JobID is River's job id; 0 while the event waits in the intake.
-	JobID   int64  `json:"job_id"`
-	State   string `json:"state"`
-	Attempt int    `json:"attempt"`
-	Error   string `json:"error"`
-}
-
-// stepView is one post-call step.
-type stepView struct {
-	JobID       int64  `json:"job_id"`
-	Action      string `json:"action"`
-	Key         string `json:"key"`
-	Kind        string `json:"kind"`
-	State       string `json:"state"`
-	Attempt     int    `json:"attempt"`
-	MaxAttempts int    `json:"max_attempts"`
-	// Error is the last attempt's error ("" when none).
-	Error string `json:"error"`
-	// RemoteID is Hipcall's id of the comment or task, once done.
-	RemoteID string `json:"remote_id"`
-	// SentAt is when a comment or task was first marked sent.
-	SentAt *time.Time `json:"sent_at"`
-	// OutcomeUnknown: a comment or task is marked sent and not done, and
-	// the step stopped: Hipcall may or may not have it, so `calls retry`
-	// asks for -force.
-	OutcomeUnknown bool       `json:"outcome_unknown"`
-	NextAttemptAt  *time.Time `json:"next_attempt_at"`
-	FinishedAt     *time.Time `json:"finished_at"`
-}
-
-// sortKey orders calls, newest first: when the call_hangup was recorded,
-// else when the call's latest job was.
-func (c *callView) sortKey() time.Time {
-	if c.HangupRecordedAt != nil {
-		return *c.HangupRecordedAt
-	}
-	return c.lastSeen
-}
-
-// problem reports whether the call has a step (or planning) failed, held
-// or retrying: what `calls -failed` shows.
-func (c *callView) problem() bool {
-	if c.Planning != nil && (c.Planning.State == stateFailed || c.Planning.State == stateRetrying) {
-		return true
-	}
-	for _, s := range c.Steps {
-		switch s.State {
-		case stateFailed, stateHeld, stateRetrying:
-			return true
-		}
-	}
-	return false
+// viewOf is the call as `calls` shows it.
+func viewOf(c *callview.Call) *callView {
+	return &callView{UUID: c.UUID, HangupRecordedAt: c.HangupRecordedAt, Direction: c.Direction, CustomerNumber: c.CustomerNumber,
+		Backfilled: c.Backfilled, Events: c.Events, Card: c.Card, Planning: c.Planning, Steps: c.Steps}
 }
 
 // daysDuration is a flag.Value duration that also takes days ("7d").
@@ -236,26 +143,20 @@ func runCalls(ctx context.Context, env *cliEnv, args []string) int {
 		return code
 	}
 	defer r.Close()
-	now := time.Now()
-	calls, err := readCalls(ctx, r, now.Add(-since))
+	from := time.Now().Add(-since)
+	found, more, err := callview.List(ctx, r, callview.Filter{From: from, FailedOnly: *failed, Limit: *limit})
 	if err != nil {
 		printError(env, err)
 		return exitFailed
 	}
-	if *failed {
-		calls = slices.DeleteFunc(calls, func(c *callView) bool { return !c.problem() })
-	}
-	more := 0
-	if *limit > 0 && len(calls) > *limit {
-		more = len(calls) - *limit
-		calls = calls[:*limit]
+	calls := make([]*callView, len(found)) // [] rather than null when empty
+	for i := range found {
+		calls[i] = viewOf(&found[i])
 	}
 	if *asJSON {
-		out := make([]*callView, len(calls)) // [] rather than null when empty
-		copy(out, calls)
-		return printJSON(env, out)
+		return printJSON(env, calls)
 	}
-	printCalls(env.stdout, calls, now.Add(-since), *failed, more)
+	printCalls(env.stdout, calls, from, *failed, more)
 	return exitOK
 }
 
@@ -279,239 +180,6 @@ func warnNoWebhook(env *cliEnv, cfg *config.Config) {
 	if !cfg.Hipcall.Webhook.Enabled {
 		fmt.Fprintln(env.stderr, "switchboard: note: hipcall.webhook is not enabled in this configuration, so its host records no calls")
 	}
-}
-
-// listPage is how many jobs one query reads.
-const listPage = 500
-
-// eachJob calls fn for the jobs of kind created at or after cutoff, newest
-// first. Job ids grow with creation, so the listing stops at the first
-// page that reaches past the cutoff (by a minute, for the clocks of
-// several hosts).
-func eachJob(ctx context.Context, r *journal.Reader, kind string, cutoff time.Time, fn func(*rivertype.JobRow) error) error {
-	p := river.NewJobListParams().Kinds(kind).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(listPage)
-	for {
-		res, err := r.Jobs(ctx, p)
-		if err != nil {
-			return fmt.Errorf("journal: list %s jobs: %w", kind, err)
-		}
-		for _, j := range res.Jobs {
-			if j.CreatedAt.Before(cutoff) {
-				continue
-			}
-			if err := fn(j); err != nil {
-				return err
-			}
-		}
-		if len(res.Jobs) < listPage || res.Jobs[len(res.Jobs)-1].CreatedAt.Before(cutoff.Add(-time.Minute)) {
-			return nil
-		}
-		p = p.After(res.LastCursor)
-	}
-}
-
-// readCalls gathers the calls whose jobs were created since cutoff,
-// newest first.
-func readCalls(ctx context.Context, r *journal.Reader, cutoff time.Time) ([]*callView, error) {
-	byUUID := map[string]*callView{}
-	call := func(uuid string) *callView {
-		c := byUUID[uuid]
-		if c == nil {
-			c = &callView{UUID: uuid, Events: []string{}, Steps: []stepView{}}
-			byUUID[uuid] = c
-		}
-		return c
-	}
-	// Events, newest first: reversed per call below.
-	hangupID := map[string]int64{}
-	queued := map[[2]string]bool{} // (event, call uuid): unique in River
-	err := eachJob(ctx, r, calljobs.KindEvent, cutoff, func(j *rivertype.JobRow) error {
-		var a calljobs.EventArgs
-		if err := json.Unmarshal(j.EncodedArgs, &a); err != nil || a.UUID == "" {
-			return nil // not a call's event (or unreadable): nothing to show
-		}
-		queued[[2]string{a.Name, a.UUID}] = true
-		c := call(a.UUID)
-		c.addEvent(a.Name, a.Received)
-		if c.lastSeen.Before(j.CreatedAt) {
-			c.lastSeen = j.CreatedAt
-		}
-		if a.Name != webhook.CallHangup || hangupID[a.UUID] > j.ID {
-			return nil
-		}
-		hangupID[a.UUID] = j.ID
-		setHangup(c, a)
-		state, attempt, msg := jobState(j)
-		c.Planning = &planView{JobID: j.ID, State: state, Attempt: attempt, Error: msg}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	// Recorded events not yet in River's queue (SQLite, no host serving);
-	// the intake also keeps moved rows for a moment, which River holds.
-	waiting, err := r.Waiting(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range waiting {
-		var a calljobs.EventArgs
-		if w.Kind != calljobs.KindEvent || json.Unmarshal(w.Args, &a) != nil || a.UUID == "" || a.Received.Before(cutoff) ||
-			queued[[2]string{a.Name, a.UUID}] {
-			continue
-		}
-		queued[[2]string{a.Name, a.UUID}] = true
-		c := call(a.UUID)
-		c.addEvent(a.Name, a.Received)
-		if c.lastSeen.Before(a.Received) {
-			c.lastSeen = a.Received
-		}
-		if a.Name == webhook.CallHangup && c.Planning == nil {
-			setHangup(c, a)
-			c.Planning = &planView{State: stateWaiting}
-		}
-	}
-	effects, err := r.Effects().Since(ctx, cutoff.Add(-time.Hour))
-	if err != nil {
-		return nil, err
-	}
-	for k, ef := range effects {
-		if k.Step != calljobs.StepCard || ef.State != journal.EffectDone || ef.DoneAt.Before(cutoff) {
-			continue
-		}
-		// A call_init whose card the fast path handled leaves no job
-		// (journal.Provisional): its card's mark records it.
-		c := call(k.Call)
-		c.addEvent(webhook.CallInit, ef.SentAt)
-		c.Card = &cardView{Outcome: ef.RemoteID, HandledAt: ef.DoneAt.UTC()}
-		if c.lastSeen.Before(ef.DoneAt) {
-			c.lastSeen = ef.DoneAt
-		}
-	}
-	err = eachJob(ctx, r, calljobs.KindAction, cutoff, func(j *rivertype.JobRow) error {
-		var a calljobs.ActionArgs
-		if err := json.Unmarshal(j.EncodedArgs, &a); err != nil || a.UUID == "" {
-			return nil
-		}
-		c := call(a.UUID)
-		if c.lastSeen.Before(j.CreatedAt) {
-			c.lastSeen = j.CreatedAt
-		}
-		c.Steps = append(c.Steps, stepOf(j, a, effects))
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*callView, 0, len(byUUID))
-	for _, c := range byUUID {
-		// In the order received (a job's id is the order it was queued:
-		// a call_init's job may be queued after its call_hangup's).
-		slices.SortStableFunc(c.events, func(a, b recordedEvent) int { return a.at.Compare(b.at) })
-		for _, e := range c.events {
-			c.Events = append(c.Events, e.name)
-		}
-		if c.HangupRecordedAt != nil && c.HangupRecordedAt.Before(cutoff) {
-			continue // recorded before the window, queued or planned in it
-		}
-		slices.SortFunc(c.Steps, func(a, b stepView) int { return cmpInt64(a.JobID, b.JobID) })
-		out = append(out, c)
-	}
-	slices.SortFunc(out, func(a, b *callView) int {
-		if c := b.sortKey().Compare(a.sortKey()); c != 0 {
-			return c
-		}
-		return strings.Compare(a.UUID, b.UUID)
-	})
-	return out, nil
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// setHangup fills the call from its call_hangup.
-func setHangup(c *callView, a calljobs.EventArgs) {
-	at := a.Received.UTC()
-	c.HangupRecordedAt, c.Backfilled = &at, a.Backfilled
-	if ev, err := webhook.Parse(a.Body); err == nil && ev.Call != nil {
-		c.Direction, c.CustomerNumber = ev.Call.Direction, ev.Call.CustomerNumber()
-	}
-}
-
-// lastError is the job's last attempt's error, without the prefix River
-// gives the error of a cancelled job.
-func lastError(j *rivertype.JobRow) string {
-	if n := len(j.Errors); n > 0 {
-		return strings.TrimPrefix(j.Errors[n-1].Error, "JobCancelError: ")
-	}
-	return ""
-}
-
-// heldPrefix starts the error of a step calljobs held (outcome unknown).
-const heldPrefix = "held:"
-
-// jobState is where a job stands, as `calls` words it.
-func jobState(j *rivertype.JobRow) (state string, attempt int, msg string) {
-	msg = lastError(j)
-	switch j.State {
-	case rivertype.JobStateCompleted:
-		return stateDone, j.Attempt, ""
-	case rivertype.JobStateRunning:
-		state = stateRunning
-	case rivertype.JobStateRetryable:
-		state = stateRetrying
-	case rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStatePending:
-		state = stateScheduled
-		if j.Attempt > 0 && msg != "" {
-			state = stateRetrying // due again (or made available by `calls retry`)
-		}
-	case rivertype.JobStateCancelled:
-		state = stateFailed
-		if strings.HasPrefix(msg, heldPrefix) {
-			state = stateHeld
-		}
-	case rivertype.JobStateDiscarded:
-		state = stateFailed
-	default:
-		state = string(j.State)
-	}
-	return state, j.Attempt, msg
-}
-
-// stepOf describes a post-call step's job.
-func stepOf(j *rivertype.JobRow, a calljobs.ActionArgs, effects map[journal.EffectKey]journal.Effect) stepView {
-	state, attempt, msg := jobState(j)
-	s := stepView{JobID: j.ID, Action: a.Step.Action, Key: a.Key, Kind: string(a.Step.Kind), State: state,
-		Attempt: attempt, MaxAttempts: j.MaxAttempts, Error: msg, FinishedAt: j.FinalizedAt}
-	if s.FinishedAt != nil {
-		t := s.FinishedAt.UTC()
-		s.FinishedAt = &t
-	}
-	if state == stateScheduled || state == stateRetrying {
-		t := j.ScheduledAt.UTC()
-		s.NextAttemptAt = &t
-	}
-	if !a.Step.Kind.Idempotent() {
-		ef, ok := effects[journal.EffectKey{Call: a.UUID, Step: a.Key}]
-		if ok {
-			t := ef.SentAt.UTC()
-			s.SentAt = &t
-		}
-		switch {
-		case ok && ef.State == journal.EffectDone:
-			s.RemoteID = ef.RemoteID
-		case ok && ef.State == journal.EffectSent && (state == stateFailed || state == stateHeld):
-			s.OutcomeUnknown = true
-		}
-	}
-	return s
 }
 
 // printCalls prints the calls as a table, a row per step.
@@ -590,7 +258,7 @@ func callRows(c *callView) [][]string {
 	}
 	for _, s := range c.Steps {
 		msg := s.Error
-		if s.State == stateRetrying && strings.HasPrefix(msg, heldPrefix) {
+		if s.State == stateRetrying && strings.HasPrefix(msg, callview.HeldPrefix) {
 			// Only `calls retry` makes a held step's job run again.
 			msg = "queued again by `calls retry` after it was held"
 		}
@@ -612,42 +280,12 @@ func callRows(c *callView) [][]string {
 
 // stateText words a job's state for the table.
 func stateText(state string, attempt, maxAttempts int, msg string, next *time.Time) string {
-	msg = shortError(msg)
-	switch state {
-	case stateRetrying:
-		s := fmt.Sprintf("retrying (attempt %d", attempt)
-		if maxAttempts > 0 {
-			s += fmt.Sprintf(" of %d", maxAttempts)
-		}
-		switch {
-		case next != nil && next.After(time.Now()):
-			s += ", next " + showTime(*next)
-		case next != nil:
-			s += ", due now"
-		}
-		return s + "): " + msg
-	case stateRunning:
-		return fmt.Sprintf("running (attempt %d)", attempt)
-	case stateFailed:
-		return "failed: " + msg
-	}
-	return state
+	return callview.StateText(state, attempt, maxAttempts, msg, next)
 }
 
 // shortError is an error on one line, without the step's own prefix (the
 // row names the step), at most 240 characters (-json has it whole).
-func shortError(msg string) string {
-	msg = strings.Join(strings.Fields(msg), " ")
-	if _, rest, ok := strings.Cut(msg, "after-call step "); ok && strings.HasPrefix(msg, "after-call step ") {
-		if i := strings.Index(rest, ": "); i >= 0 {
-			msg = rest[i+2:]
-		}
-	}
-	if utf8.RuneCountInString(msg) > 240 {
-		msg = string([]rune(msg)[:239]) + "…"
-	}
-	return msg
-}
+func shortError(msg string) string { return callview.ShortError(msg) }
 
 // eventsCell lists the call's events without the call_ prefix.
 func eventsCell(c *callView) string {
@@ -670,7 +308,7 @@ func dash(s string) string {
 }
 
 // showTime is a time for people: local, to the second, with its zone.
-func showTime(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05 MST") }
+func showTime(t time.Time) string { return callview.FormatTime(t) }
 
 // runCallsRetry is `switchboard calls retry`.
 func runCallsRetry(ctx context.Context, env *cliEnv, args []string) int {
@@ -691,7 +329,7 @@ func runCallsRetry(ctx context.Context, env *cliEnv, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	id, uuid, key, err := parseStepRef(pos[0])
+	ref, err := callview.ParseStepRef(pos[0])
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard calls retry: %v\n", err)
 		fs.Usage()
@@ -702,138 +340,27 @@ func runCallsRetry(ctx context.Context, env *cliEnv, args []string) int {
 		return code
 	}
 	defer r.Close()
-	return retryStep(ctx, env, r, id, uuid, key, *force)
+	out, err := callview.Retry(ctx, r, ref, *force)
+	return report(env, "calls retry", out, err)
 }
 
-// parseStepRef reads a job id, or uuid/step (the step key may hold
-// slashes; a call uuid does not).
-func parseStepRef(s string) (id int64, uuid, key string, err error) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n <= 0 {
-			return 0, "", "", fmt.Errorf("job id %d: must be above 0", n)
-		}
-		return n, "", "", nil
+// report prints what `calls retry` or `calls resolve` (cmd) did: notes on
+// stderr, the message on stdout, a refusal on stderr.
+func report(env *cliEnv, cmd string, out callview.Outcome, err error) int {
+	for _, n := range out.Notes {
+		fmt.Fprintf(env.stderr, "switchboard %s: %s\n", cmd, n)
 	}
-	uuid, key, ok := strings.Cut(s, "/")
-	if !ok || uuid == "" || key == "" {
-		return 0, "", "", fmt.Errorf("%q is neither a job id nor UUID/STEP", s)
-	}
-	return 0, uuid, key, nil
-}
-
-// findStepJob finds a step's job by its id or its call uuid and key; on
-// failure it says why (as command cmd) and returns nil.
-func findStepJob(ctx context.Context, env *cliEnv, cmd string, r *journal.Reader, id int64, uuid, key string) *rivertype.JobRow {
-	var job *rivertype.JobRow
-	var err error
-	if id != 0 {
-		job, err = r.Job(ctx, id)
-		if errors.Is(err, rivertype.ErrNotFound) {
-			fmt.Fprintf(env.stderr, "switchboard %s: no job %d in the journal (finished jobs are kept journal.keep)\n", cmd, id)
-			return nil
-		}
-	} else {
-		p := river.NewJobListParams().Kinds(calljobs.KindAction).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(1)
-		p = journal.WhereArg(journal.WhereArg(p, "uuid", uuid), "key", key)
-		var res *river.JobListResult
-		if res, err = r.Jobs(ctx, p); err == nil {
-			if len(res.Jobs) == 0 {
-				fmt.Fprintf(env.stderr, "switchboard %s: no step %s of call %s in the journal (`switchboard calls` lists the steps)\n", cmd, key, uuid)
-				return nil
-			}
-			job = res.Jobs[0]
-		}
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, callview.ErrBadTarget):
+		fmt.Fprintf(env.stderr, "switchboard %s: %v\n", cmd, err)
+		return exitUsage
+	case errors.Is(err, callview.ErrRefused), errors.Is(err, callview.ErrNotFound):
+		fmt.Fprintf(env.stderr, "switchboard %s: %v\n", cmd, err)
+		return exitFailed
+	case err != nil:
 		printError(env, err)
-		return nil
-	}
-	return job
-}
-
-// retryStep makes a dead step's job available again.
-func retryStep(ctx context.Context, env *cliEnv, r *journal.Reader, id int64, uuid, key string, force bool) int {
-	job := findStepJob(ctx, env, "calls retry", r, id, uuid, key)
-	if job == nil {
 		return exitFailed
 	}
-
-	var (
-		name  string // what the job is, for messages
-		step  calljobs.ActionArgs
-		event calljobs.EventArgs
-	)
-	switch job.Kind {
-	case calljobs.KindAction:
-		if err := json.Unmarshal(job.EncodedArgs, &step); err != nil {
-			printError(env, fmt.Errorf("job %d: %w", job.ID, err))
-			return exitFailed
-		}
-		name = fmt.Sprintf("job %d (call %s, step %s, %s)", job.ID, step.UUID, step.Key, step.Step.Kind)
-	case calljobs.KindEvent:
-		if err := json.Unmarshal(job.EncodedArgs, &event); err != nil {
-			printError(env, fmt.Errorf("job %d: %w", job.ID, err))
-			return exitFailed
-		}
-		if event.Name != webhook.CallHangup {
-			fmt.Fprintf(env.stderr, "switchboard calls retry: job %d is the %s event of call %s, not a post-call step\n", job.ID, event.Name, event.UUID)
-			return exitFailed
-		}
-		name = fmt.Sprintf("job %d (call %s, planning its steps from the call_hangup)", job.ID, event.UUID)
-	default:
-		fmt.Fprintf(env.stderr, "switchboard calls retry: job %d is a %s job, not a post-call step\n", job.ID, job.Kind)
-		return exitFailed
-	}
-
-	state, attempt, msg := jobState(job)
-	switch job.State {
-	case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
-	case rivertype.JobStateCompleted:
-		done := ""
-		if job.Kind == calljobs.KindAction && !step.Step.Kind.Idempotent() {
-			if ef, err := r.Effects().Get(ctx, step.UUID, step.Key); err == nil && ef.RemoteID != "" {
-				done = " (Hipcall id " + ef.RemoteID + ")"
-			}
-		}
-		fmt.Fprintf(env.stdout, "%s is already done%s: nothing to retry\n", name, done)
-		return exitOK
-	default:
-		fmt.Fprintf(env.stdout, "%s is not dead: %s; nothing done\n", name, stateText(state, attempt, job.MaxAttempts, msg, timeIf(state != stateRunning, job.ScheduledAt)))
-		return exitOK
-	}
-
-	if job.Kind == calljobs.KindAction && !step.Step.Kind.Idempotent() {
-		ef, err := r.Effects().Get(ctx, step.UUID, step.Key)
-		if err != nil {
-			printError(env, err)
-			return exitFailed
-		}
-		if ef.State == journal.EffectSent {
-			fmt.Fprintf(env.stderr, "switchboard calls retry: warning: %s was sent to Hipcall at %s and its outcome is unknown (%s).\n"+
-				"If Hipcall did receive it, running it again posts a second %s. Check the call in Hipcall first.\n",
-				name, showTime(ef.SentAt), state, step.Step.Kind)
-			if !force {
-				fmt.Fprintf(env.stderr, "switchboard calls retry: not retried: run again with -force if the %s is missing in Hipcall\n", step.Step.Kind)
-				return exitFailed
-			}
-			if err := r.Effects().Abort(ctx, step.UUID, step.Key); err != nil {
-				printError(env, err)
-				return exitFailed
-			}
-			fmt.Fprintf(env.stderr, "switchboard calls retry: -force: cleared the sent mark; the %s will be sent again\n", step.Step.Kind)
-		}
-	}
-	if _, err := r.Retry(ctx, job.ID); err != nil {
-		printError(env, fmt.Errorf("retry %s: %w", name, err))
-		return exitFailed
-	}
-	fmt.Fprintf(env.stdout, "%s was %s; it is queued to run again: a serving host runs it, and `switchboard calls` shows how it ends\n", name, state)
+	fmt.Fprintln(env.stdout, out.Message)
 	return exitOK
-}
-
-func timeIf(ok bool, t time.Time) *time.Time {
-	if !ok {
-		return nil
-	}
-	return &t
 }

@@ -7,75 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/riverqueue/river/rivertype"
-
-	"github.com/switchboard-hq/switchboard/core/aftercall"
-	"github.com/switchboard-hq/switchboard/core/calljobs"
-	"github.com/switchboard-hq/switchboard/core/journal"
 )
-
-func TestJobState(t *testing.T) {
-	errs := func(msgs ...string) []rivertype.AttemptError {
-		var out []rivertype.AttemptError
-		for i, m := range msgs {
-			out = append(out, rivertype.AttemptError{Attempt: i + 1, Error: m})
-		}
-		return out
-	}
-	for _, c := range []struct {
-		job   rivertype.JobRow
-		state string
-		msg   string
-	}{
-		{rivertype.JobRow{State: rivertype.JobStateCompleted, Attempt: 2, Errors: errs("503")}, stateDone, ""},
-		{rivertype.JobRow{State: rivertype.JobStateAvailable}, stateScheduled, ""},
-		{rivertype.JobRow{State: rivertype.JobStateScheduled}, stateScheduled, ""},
-		{rivertype.JobRow{State: rivertype.JobStateAvailable, Attempt: 1, Errors: errs("503")}, stateRetrying, "503"},
-		{rivertype.JobRow{State: rivertype.JobStateRetryable, Attempt: 1, Errors: errs("503")}, stateRetrying, "503"},
-		{rivertype.JobRow{State: rivertype.JobStateRunning, Attempt: 3}, stateRunning, ""},
-		{rivertype.JobRow{State: rivertype.JobStateCancelled, Attempt: 1, Errors: errs("JobCancelError: 404")}, stateFailed, "404"},
-		{rivertype.JobRow{State: rivertype.JobStateCancelled, Attempt: 2, Errors: errs("timeout", "JobCancelError: held: sent at ...")}, stateHeld, "held: sent at ..."},
-		{rivertype.JobRow{State: rivertype.JobStateDiscarded, Attempt: 20, Errors: errs("503", "502")}, stateFailed, "502"},
-	} {
-		state, attempt, msg := jobState(&c.job)
-		if state != c.state || msg != c.msg || attempt != c.job.Attempt {
-			t.Errorf("%s attempt %d %v: got %s %d %q, want %s %q", c.job.State, c.job.Attempt, c.job.Errors, state, attempt, msg, c.state, c.msg)
-		}
-	}
-}
-
-func TestStepOf(t *testing.T) {
-	sent := time.Date(2026, 3, 25, 10, 41, 0, 0, time.UTC)
-	effects := map[journal.EffectKey]journal.Effect{
-		{Call: "c1", Step: "summary"}:     {State: journal.EffectDone, RemoteID: "55", SentAt: sent},
-		{Call: "c2", Step: "summary"}:     {State: journal.EffectSent, SentAt: sent},
-		{Call: "c3", Step: "missed-task"}: {State: journal.EffectSent, SentAt: sent},
-	}
-	comment := func(uuid string) calljobs.ActionArgs {
-		return calljobs.ActionArgs{UUID: uuid, Key: "summary", Step: aftercall.Step{Action: "summary", Kind: aftercall.KindComment}}
-	}
-	done := stepOf(&rivertype.JobRow{ID: 4, State: rivertype.JobStateCompleted, Attempt: 1, MaxAttempts: 20}, comment("c1"), effects)
-	if done.State != stateDone || done.RemoteID != "55" || done.OutcomeUnknown || done.SentAt == nil || !done.SentAt.Equal(sent) {
-		t.Errorf("done comment: %+v", done)
-	}
-	held := stepOf(&rivertype.JobRow{ID: 5, State: rivertype.JobStateCancelled, Attempt: 2, Errors: []rivertype.AttemptError{{Error: "JobCancelError: held: x"}}}, comment("c2"), effects)
-	if held.State != stateHeld || !held.OutcomeUnknown || held.RemoteID != "" || held.Error != "held: x" {
-		t.Errorf("held comment: %+v", held)
-	}
-	// A task that timed out until it was discarded: its sent mark is set.
-	task := calljobs.ActionArgs{UUID: "c3", Key: "missed-task", Step: aftercall.Step{Action: "missed-task", Kind: aftercall.KindTask}}
-	failed := stepOf(&rivertype.JobRow{ID: 6, State: rivertype.JobStateDiscarded, Attempt: 20, Errors: []rivertype.AttemptError{{Error: "timeout"}}}, task, effects)
-	if failed.State != stateFailed || !failed.OutcomeUnknown {
-		t.Errorf("discarded task with its mark set: %+v", failed)
-	}
-	next := time.Now().Add(time.Minute)
-	tag := calljobs.ActionArgs{UUID: "c2", Key: "short-call/5617", Step: aftercall.Step{Action: "short-call", Kind: aftercall.KindTag, TagIDs: []int64{5617}}}
-	retrying := stepOf(&rivertype.JobRow{ID: 7, State: rivertype.JobStateRetryable, Attempt: 1, ScheduledAt: next, Errors: []rivertype.AttemptError{{Error: "503"}}}, tag, effects)
-	if retrying.State != stateRetrying || retrying.NextAttemptAt == nil || !retrying.NextAttemptAt.Equal(next) || retrying.SentAt != nil || retrying.OutcomeUnknown {
-		t.Errorf("retrying tag: %+v", retrying)
-	}
-}
 
 // TestCallsJSONFields pins the field names of `calls -json`
 // (docs/configuration.md lists them).
@@ -169,29 +101,6 @@ Not in the journal, so not shown: each call's routing decision (see the host's l
 	printCalls(&b, nil, at, true, 0)
 	if want := "no calls with a step failed, held or retrying since " + showTime(at) + "\n"; !strings.HasPrefix(b.String(), want) {
 		t.Errorf("empty -failed: %q, want it to start %q", b.String(), want)
-	}
-}
-
-func TestParseStepRef(t *testing.T) {
-	for _, c := range []struct {
-		in        string
-		id        int64
-		uuid, key string
-		bad       bool
-	}{
-		{in: "42", id: 42},
-		{in: "3f1c-9a/short-call/5617", uuid: "3f1c-9a", key: "short-call/5617"},
-		{in: "abc/summary", uuid: "abc", key: "summary"},
-		{in: "0", bad: true},
-		{in: "-3", bad: true},
-		{in: "summary", bad: true},
-		{in: "/summary", bad: true},
-		{in: "abc/", bad: true},
-	} {
-		id, uuid, key, err := parseStepRef(c.in)
-		if (err != nil) != c.bad || id != c.id || uuid != c.uuid || key != c.key {
-			t.Errorf("parseStepRef(%q) = %d %q %q %v", c.in, id, uuid, key, err)
-		}
 	}
 }
 
