@@ -30,7 +30,12 @@ func TestConformancePipedrive(t *testing.T) {
 	connectortest.Run(t, connectortest.Suite{
 		New: func() connectors.Connector { return New(nil) },
 		Fixture: func(t testing.TB, data *connectortest.Records) []byte {
-			s := newPipedrive(t, pipedrivetest.Options{})
+			// The contract is checked here with the API's short rate
+			// windows off: under a loaded -race run, waiting out 2 s
+			// windows pushed the 5 MB page past the suite's deadline.
+			// The windows and the daily budget have tests of their own
+			// (Test429, TestRateWindow, TestDailyBudget).
+			s := newPipedrive(t, pipedrivetest.Options{RateLimit: pipedrivetest.Unlimited})
 			seedPipedrive(t, s.Server, data)
 			block := exampleBlock(t, "rest-pipedrive.yaml", pipedriveEnv(s.url))
 			mu.Lock()
