@@ -30,37 +30,10 @@ func newFake(t testing.TB, opts hubspottest.Options) *hubspottest.Server {
 	return s
 }
 
-// seedDataset stores a connectortest dataset in the fake the way a HubSpot
-// account holds it: companies with their name, contacts with phone,
-// mobilephone, email, company (the name) and hubspot_owner_id, associated
-// with their company, UpdatedAt as HubSpot's updatedAt.
+// seedDataset stores a connectortest dataset in the fake (hubspottest's
+// SeedRecords).
 func seedDataset(s *hubspottest.Server, data *connectortest.Records) error {
-	for _, co := range data.Companies {
-		if err := s.Put(hubspottest.Companies, hubspottest.Object{
-			ID: co.ID, Properties: map[string]string{"name": co.Name}, UpdatedAt: co.UpdatedAt, CreatedAt: co.UpdatedAt,
-		}); err != nil {
-			return err
-		}
-	}
-	for i := range data.Contacts {
-		c := &data.Contacts[i]
-		props := map[string]string{
-			"firstname": c.FirstName, "lastname": c.LastName, "company": c.CompanyName, "hubspot_owner_id": c.OwnerID,
-			"phone":       connectortest.PhoneRaw(c, connectortest.LabelPhone),
-			"mobilephone": connectortest.PhoneRaw(c, connectortest.LabelMobile),
-		}
-		if len(c.Emails) > 0 {
-			props["email"] = c.Emails[0]
-		}
-		obj := hubspottest.Object{ID: c.ID, Properties: props, UpdatedAt: c.UpdatedAt, CreatedAt: c.UpdatedAt}
-		if c.CompanyID != "" {
-			obj.Companies = []string{c.CompanyID}
-		}
-		if err := s.Put(hubspottest.Contacts, obj); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.SeedRecords(data)
 }
 
 // blockFor is a config block for the fake with the client-side limits

@@ -186,32 +186,7 @@ func newHubSpot(t testing.TB) *hubspottest.Server {
 
 // seedHubSpot stores a dataset as the hubspot connector's tests do.
 func seedHubSpot(s *hubspottest.Server, data *connectortest.Records) error {
-	for _, co := range data.Companies {
-		if err := s.Put(hubspottest.Companies, hubspottest.Object{
-			ID: co.ID, Properties: map[string]string{"name": co.Name}, UpdatedAt: co.UpdatedAt, CreatedAt: co.UpdatedAt,
-		}); err != nil {
-			return err
-		}
-	}
-	for i := range data.Contacts {
-		c := &data.Contacts[i]
-		props := map[string]string{
-			"firstname": c.FirstName, "lastname": c.LastName, "company": c.CompanyName, "hubspot_owner_id": c.OwnerID,
-			"phone":       connectortest.PhoneRaw(c, connectortest.LabelPhone),
-			"mobilephone": connectortest.PhoneRaw(c, connectortest.LabelMobile),
-		}
-		if len(c.Emails) > 0 {
-			props["email"] = c.Emails[0]
-		}
-		obj := hubspottest.Object{ID: c.ID, Properties: props, UpdatedAt: c.UpdatedAt, CreatedAt: c.UpdatedAt}
-		if c.CompanyID != "" {
-			obj.Companies = []string{c.CompanyID}
-		}
-		if err := s.Put(hubspottest.Contacts, obj); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.SeedRecords(data)
 }
 
 func hubspotEnv(url string) map[string]string {
