@@ -169,11 +169,12 @@ func New(o Options) (server.Mount, error) {
 	c.static = http.StripPrefix(o.Path+"/static/", http.FileServerFS(static))
 	c.routes()
 	return server.Mount{
-		Name:    "console",
-		Path:    o.Path,
-		Prefix:  true,
-		Methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
-		Handler: c,
+		Name:           "console",
+		Path:           o.Path,
+		Prefix:         true,
+		PublicSubpaths: true, // pages and step ids: the log shows which was hit
+		Methods:        []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		Handler:        c,
 	}, nil
 }
 

@@ -21,7 +21,7 @@ func (h *Host) consoleMount() (server.Mount, error) {
 	opts := console.Options{
 		Rings:     h.Rings,
 		Explainer: explainer{h},
-		Targets:   h.Router.Targets(),
+		Targets:   h.answeredTargets(),
 		Health:    health{h},
 		Done:      h.done,
 		Logger:    h.Logger.Named("console"),
@@ -31,6 +31,18 @@ func (h *Host) consoleMount() (server.Mount, error) {
 		h.closers = append(h.closers, opts.Calls.(*journalCalls).close)
 	}
 	return console.New(opts)
+}
+
+// answeredTargets are the decision points of the phone systems this host
+// answers: a Hipcall-only setup is not shown what Ringostat would get.
+func (h *Host) answeredTargets() []string {
+	var out []string
+	for _, fe := range frontEnds {
+		if fe.endpoint(h.Config).on {
+			out = append(out, fe.target(h.Parser).Name)
+		}
+	}
+	return out
 }
 
 // explainer explains a number's decision now, with the host's data and

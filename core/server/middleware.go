@@ -126,7 +126,7 @@ func (s *Server) chain(ep endpoint) http.Handler {
 	if ep.Authorize != nil {
 		h = s.authorize(ep.Name, ep.Authorize, h)
 	}
-	if ep.Prefix {
+	if ep.Prefix && !ep.PublicSubpaths {
 		h = restorePath(h)
 	}
 	if ep.LimitBody {
@@ -143,7 +143,7 @@ func (s *Server) chain(ep endpoint) http.Handler {
 	}
 	h = s.recoverPanics(ep.OnPanic, h)
 	out := s.instrument(ep, h)
-	if ep.Prefix {
+	if ep.Prefix && !ep.PublicSubpaths {
 		out = hidePath(ep.Path, out)
 	}
 	return out

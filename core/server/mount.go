@@ -30,6 +30,10 @@ type Mount struct {
 	// Path; Handler and Authorize get the real URL. Path must then not end
 	// with "/".
 	Prefix bool
+	// PublicSubpaths, with Prefix, says the paths under Path hold no
+	// secret (the console's pages): the log shows them whole, long
+	// segments and all, instead of Path alone.
+	PublicSubpaths bool
 	// Methods are the allowed methods; others get 405. Empty allows any.
 	Methods []string
 	// BasicAuth, when set, is required (401 otherwise, counted in

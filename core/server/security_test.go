@@ -497,3 +497,25 @@ func TestNotReadyIsNotAnError(t *testing.T) {
 		t.Errorf("a 503 from /readyz logged as %v, want one debug line", lines)
 	}
 }
+
+// TestPublicSubpathsAreLogged: a prefix mount whose subpaths hold no
+// secret (the console) logs the path that was hit; one that may hold a
+// secret (the webhook's token) logs its own path only.
+func TestPublicSubpathsAreLogged(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		server.Respond(w, http.StatusOK, "text/plain", []byte(r.URL.Path))
+	})
+	f := servertest.New(t, server.Options{Mounts: []server.Mount{
+		{Name: "pages", Path: "/console", Prefix: true, PublicSubpaths: true, Handler: ok},
+		{Name: "hook", Path: "/hook", Prefix: true, Handler: ok},
+	}})
+	for _, p := range []string{"/console/call/0f0e6a2c-5f4e-4d2b", "/hook/s3cr3t-token-0123456789"} {
+		if rec := f.Do(http.MethodGet, p, "", nil); rec.Body.String() != p {
+			t.Errorf("%s: the handler saw %q", p, rec.Body.String())
+		}
+	}
+	lines := f.RequestLines(t)
+	if len(lines) != 2 || lines[0]["path"] != "/console/call/0f0e6a2c-5f4e-4d2b" || lines[1]["path"] != "/hook" {
+		t.Errorf("logged paths: %v", lines)
+	}
+}
