@@ -39,6 +39,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -104,15 +105,30 @@ func main() {
 	for i := 0; i < cap(bodies); i++ {
 		bodies = append(bodies, fmt.Sprintf(`{"caller":"%s","number":"+442045200000","uuid":"bench-%d"}`, numbers[rand.IntN(len(numbers))], i))
 	}
-	targets := []struct{ name, addr string }{{"floor (constant answer)", floorAddr}, {"switchboard (index hit)", hostAddr}}
+	targets := []struct {
+		name, addr string
+		console    bool // the console's live feed is open and read meanwhile
+	}{{"floor (constant answer)", floorAddr, false}, {"switchboard (index hit)", hostAddr, false}}
+	if adminOf(hostAddr) != hostAddr { // a build with the console
+		targets = append(targets, struct {
+			name, addr string
+			console    bool
+		}{"switchboard, console live feed open", hostAddr, true})
+	}
 	results := map[string]*loadResult{}
 	for _, t := range targets {
 		results[t.name] = &loadResult{}
 		openLoop(t.addr, bodies, *rate, time.Second, "1093") // warm-up, discarded
 	}
+	var consoleEvents int64
 	for r := 0; r < *rounds; r++ {
 		for _, t := range targets {
+			stop := func() int64 { return 0 }
+			if t.console {
+				stop = watchConsole(adminOf(t.addr))
+			}
 			results[t.name].merge(openLoop(t.addr, bodies, *rate, *duration, ""))
+			consoleEvents += stop()
 		}
 	}
 	fmt.Fprintf(&report, "### Smart IVR at %d requests/s (open loop, %d × %s per target, alternating)\n\n", *rate, *rounds, *duration)
@@ -121,6 +137,9 @@ func main() {
 	for _, t := range targets {
 		results[t.name].row(&report, t.name)
 	}
+	if len(targets) > 2 {
+		fmt.Fprintf(&report, "\nThe console's live feed (/console/events on the admin listener) delivered %d ring events while it was open.\n", consoleEvents)
+	}
 	floorP99, hostP99 := results[targets[0].name].pct(99), results[targets[1].name].pct(99)
 	fmt.Fprintf(&report, "\np99 ratio switchboard/floor: %.2f× (target ≤ 1.5×); switchboard p99 %s (target < 5 ms).\n\n", float64(hostP99)/float64(max(floorP99, 1)), fmtDur(hostP99))
 
@@ -128,7 +147,12 @@ func main() {
 	fmt.Fprintln(&report, "| target | requests | errors | achieved req/s | p50 | p90 | p99 | max |")
 	fmt.Fprintln(&report, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, t := range targets {
+		stop := func() int64 { return 0 }
+		if t.console {
+			stop = watchConsole(adminOf(t.addr))
+		}
 		closedLoop(t.addr, bodies, 32, *duration).row(&report, t.name)
+		stop()
 	}
 	stopFloor()
 	stopHost()
@@ -356,6 +380,37 @@ func startProcess(bin string, args, env []string) (string, func()) {
 		check(fmt.Errorf("no \"serving\" line within 60s"), bin)
 	}
 	return "", stop
+}
+
+// watchConsole opens the console's live feed on the admin address and
+// reads it, as an operator's open browser tab does, until the returned
+// func is called; that returns how many ring events arrived.
+func watchConsole(admin string) (stop func() int64) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var events atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+admin+"/console/events", nil)
+		check(err, "console feed request")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return // cancelled
+		}
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			if sc.Text() == "event: ring" {
+				events.Add(1)
+			}
+		}
+	}()
+	return func() int64 {
+		cancel()
+		<-done
+		return events.Load()
+	}
 }
 
 func waitReady(addr string) {
