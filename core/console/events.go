@@ -41,13 +41,12 @@ func (c *console) events(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	send := func(format string, args ...any) bool {
+	write := func(format string, args ...any) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(10 * time.Second)) // the server's write timeout would end the stream
-		if _, err := fmt.Fprintf(w, format, args...); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
+		_, err := fmt.Fprintf(w, format, args...)
+		return err == nil
 	}
+	send := func(format string, args ...any) bool { return write(format, args...) && rc.Flush() == nil }
 	if !send(": connected\nretry: 3000\n\n") {
 		return
 	}
@@ -81,15 +80,34 @@ func (c *console) events(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case rec := <-ch:
-			if rec.ID <= last || !f.Match(&rec) {
-				continue
+			// Rings that arrive within feedBatch of this one go out with
+			// it in one flush: under load a flush (and a syscall) per
+			// ring per viewer cost the host throughput it needs for rings.
+			batch := time.NewTimer(feedBatch)
+			for more := true; more; {
+				if rec.ID > last && f.Match(&rec) && !c.sendRing(w, write, rec) {
+					batch.Stop()
+					return
+				}
+				select {
+				case rec = <-ch:
+				case <-batch.C:
+					more = false
+				case <-r.Context().Done():
+					batch.Stop()
+					return
+				}
 			}
-			if !c.sendRing(w, send, rec) {
+			if rc.Flush() != nil {
 				return
 			}
 		}
 	}
 }
+
+// feedBatch is how long the live feed gathers rings before it sends them:
+// short enough to look live, long enough to send many rings at once.
+const feedBatch = 100 * time.Millisecond
 
 func (c *console) sendRing(_ io.Writer, send func(string, ...any) bool, rec ringlog.Record) bool {
 	v := c.ringView(rec)
