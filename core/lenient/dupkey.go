@@ -125,6 +125,9 @@ type frame struct {
 // value from data; check that data is valid JSON first (json.Unmarshal):
 // for invalid JSON it reports only a duplicate found before the error.
 func DuplicateKeys(data []byte) error {
+	if flatWithoutDuplicates(data) {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // numbers are not converted (1e400 is no error)
 	var stack []*frame
@@ -224,4 +227,104 @@ func simpleName(s string) bool {
 		}
 	}
 	return true
+}
+
+// flatKeysMax is the most keys flatWithoutDuplicates compares.
+const flatKeysMax = 16
+
+// flatWithoutDuplicates is DuplicateKeys' fast path for the bodies the
+// ring endpoints get (a Smart IVR request is one flat object of four
+// keys): without allocating, it reports true when data is a single
+// object of at most flatKeysMax members whose names are ASCII without
+// escapes, whose values are strings or bare literals, and no two of whose
+// names are equal ignoring ASCII case. Anything else, a duplicate
+// included, is left to the tokenizer, which also words the error.
+func flatWithoutDuplicates(data []byte) bool {
+	var keys [flatKeysMax][]byte
+	n := 0
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return false
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return skipSpace(data, i+1) == len(data)
+	}
+	for {
+		if i >= len(data) || data[i] != '"' || n == flatKeysMax {
+			return false
+		}
+		end := i + 1
+		for end < len(data) && data[end] != '"' {
+			if c := data[end]; c == '\\' || c >= utf8.RuneSelf || c < 0x20 {
+				return false
+			}
+			end++
+		}
+		if end >= len(data) {
+			return false
+		}
+		key := data[i+1 : end]
+		for _, k := range keys[:n] {
+			if bytes.EqualFold(k, key) {
+				return false
+			}
+		}
+		keys[n] = key
+		n++
+		i = skipSpace(data, end+1)
+		if i >= len(data) || data[i] != ':' {
+			return false
+		}
+		if i = skipValue(data, skipSpace(data, i+1)); i < 0 {
+			return false
+		}
+		i = skipSpace(data, i)
+		switch {
+		case i < len(data) && data[i] == ',':
+			i = skipSpace(data, i+1)
+		case i < len(data) && data[i] == '}':
+			return skipSpace(data, i+1) == len(data)
+		default:
+			return false
+		}
+	}
+}
+
+// skipValue returns the index after the string or bare literal (number,
+// true, false, null) at data[i], or -1 for anything else (an object, an
+// array, the end).
+func skipValue(data []byte, i int) int {
+	if i >= len(data) {
+		return -1
+	}
+	if data[i] == '"' {
+		for j := i + 1; j < len(data); j++ {
+			switch data[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(data) && (data[j] >= '0' && data[j] <= '9' || data[j] >= 'a' && data[j] <= 'z' || data[j] >= 'A' && data[j] <= 'Z' ||
+		data[j] == '+' || data[j] == '-' || data[j] == '.') {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
+}
+
+// skipSpace returns the index of the first byte at or after i that is
+// not JSON white space.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
 }
