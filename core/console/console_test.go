@@ -550,3 +550,71 @@ func TestEventsResumeAndEnd(t *testing.T) {
 		t.Fatalf("stream did not end cleanly: %v", err)
 	}
 }
+
+// readRawEvent reads one server-sent event block (comments skipped) as
+// its fields: "id", "event", "data".
+func readRawEvent(br *bufio.Reader) (map[string]string, error) {
+	ev := map[string]string{}
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return nil, err
+		}
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case line == "" && (ev["id"] != "" || ev["event"] != "" || ev["data"] != ""):
+			return ev, nil
+		case line == "":
+			ev = map[string]string{} // a comment or retry only
+		case strings.HasPrefix(line, ":"):
+		default:
+			k, v, _ := strings.Cut(line, ": ")
+			ev[k] = v
+		}
+	}
+}
+
+// TestEventsThinAFlood: a batch sends the newest feedRows rings and says
+// how many it left out; rings read but filtered out still move the
+// browser's Last-Event-ID.
+func TestEventsThinAFlood(t *testing.T) {
+	f := newFixture(t)
+	for i := range 2*feedRows + 10 {
+		outcome := ringlog.OutcomeFound
+		if i == 2*feedRows+9 { // the newest is filtered out below
+			outcome = ringlog.OutcomeInvalid
+		}
+		f.add(fmt.Sprintf("+9050612%05d", i), "call", outcome)
+	}
+	newest := f.log.Last()
+	srv := httptest.NewServer(f.h)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/console/events?outcome=found", nil)
+	req.Header.Set("Last-Event-ID", "0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	ev, err := readRawEvent(br)
+	if err != nil || ev["event"] != "gap" {
+		t.Fatalf("first event %v, %v; want a gap", ev, err)
+	}
+	var gap gapEvent
+	if err := json.Unmarshal([]byte(ev["data"]), &gap); err != nil || gap.Left != feedRows+9 || gap.Lost != 0 {
+		t.Fatalf("gap %s: want %d left, 0 lost", ev["data"], feedRows+9)
+	}
+	for i := range feedRows {
+		ev, err := readRawEvent(br)
+		want := fmt.Sprint(int(newest) - feedRows + i)
+		if err != nil || ev["event"] != "ring" || ev["id"] != want {
+			t.Fatalf("ring event %d = %v, %v; want id %s", i, ev, err, want)
+		}
+	}
+	if ev, err := readRawEvent(br); err != nil || ev["id"] != fmt.Sprint(newest) || ev["event"] != "" || ev["data"] != "" {
+		t.Fatalf("after the rings: %v, %v; want an id-only block moving the cursor to %d", ev, err, newest)
+	}
+}

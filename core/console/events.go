@@ -3,7 +3,6 @@ package console
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,6 +14,17 @@ import (
 // and the browser see it alive.
 const keepalive = 15 * time.Second
 
+// feedBatch is how long the live feed gathers rings before it sends them:
+// short enough to look live, long enough to send many rings at once.
+const feedBatch = 100 * time.Millisecond
+
+// feedRows is how many rings one batch sends at most (the newest): 200
+// rows a second per viewer, more than anyone reads. Above that the feed
+// sends a "gap" event with how many it left out, so that a flood of rings
+// costs the host a bounded amount of rendering per open page, not one
+// rendered row per ring.
+const feedRows = 20
+
 // liveEvent is one ring as the live feed sends it: the row to insert
 // (rendered and escaped by the server) and its data.
 type liveEvent struct {
@@ -23,16 +33,30 @@ type liveEvent struct {
 	Ring ringView `json:"ring"`
 }
 
+// gapEvent says how many rings a batch did not send: Left were not sent
+// (more than feedRows in one batch), Lost are no longer in the ring log
+// (a reconnecting browser that was away for longer than it keeps).
+type gapEvent struct {
+	Left int `json:"left"`
+	Lost int `json:"lost"`
+}
+
 // events is the live feed: server-sent events, one "ring" event per new
-// ring that the page's filters select (number, outcome, front_end). A
-// browser reconnecting with Last-Event-ID first gets the rings it missed
-// that the log still holds. Each connection lasts Options.MaxStream at
-// most; EventSource reconnects by itself. A slow reader misses rings
-// (the ring log drops for it) rather than delaying them.
+// ring that the page's filters select (number, outcome, front_end), at
+// most feedRows per feedBatch, and a "gap" event when some were left out.
+// A browser reconnecting with Last-Event-ID first gets the rings it
+// missed that the log still holds (the newest feedRows of them). Each
+// connection lasts Options.MaxStream at most; EventSource reconnects by
+// itself.
+//
+// The feed does not hold the ring path up: a ring only wakes it (a
+// non-blocking send, ringlog.Log.Watch); it then waits feedBatch and
+// reads what is new from the ring log, so its work grows with the number
+// of batches, not with the number of rings.
 func (c *console) events(w http.ResponseWriter, r *http.Request) {
 	_, f := c.readFilter(r)
 	f.Since, f.Until = time.Time{}, time.Time{}
-	ch, cancel := c.opts.Rings.Subscribe(64)
+	wake, cancel := c.opts.Rings.Watch()
 	defer cancel()
 
 	rc := http.NewResponseController(w)
@@ -46,27 +70,23 @@ func (c *console) events(w http.ResponseWriter, r *http.Request) {
 		_, err := fmt.Fprintf(w, format, args...)
 		return err == nil
 	}
-	send := func(format string, args ...any) bool { return write(format, args...) && rc.Flush() == nil }
-	if !send(": connected\nretry: 3000\n\n") {
+	cursor := c.opts.Rings.Last() // before "connected": every ring after it is sent
+	if !write(": connected\nretry: 3000\n\n") || rc.Flush() != nil {
 		return
 	}
-	var last uint64
-	if id, err := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64); err == nil {
-		missed := c.opts.Rings.Recent(f, 500)
-		for i := len(missed) - 1; i >= 0; i-- {
-			if missed[i].ID > id && !c.sendRing(w, send, missed[i]) {
-				return
-			}
-		}
-		last = id
-		if len(missed) > 0 && missed[0].ID > last {
-			last = missed[0].ID
+	if id, err := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64); err == nil && id < cursor {
+		cursor = id
+		if !c.sendBatch(write, &cursor, f) || rc.Flush() != nil {
+			return
 		}
 	}
 	tick := time.NewTicker(keepalive)
 	defer tick.Stop()
 	end := time.NewTimer(c.opts.MaxStream)
 	defer end.Stop()
+	batch := time.NewTimer(feedBatch)
+	batch.Stop()
+	waking := wake // nil while a batch is pending: rings then wake nobody
 	for {
 		select {
 		case <-r.Context().Done():
@@ -76,40 +96,52 @@ func (c *console) events(w http.ResponseWriter, r *http.Request) {
 		case <-end.C:
 			return
 		case <-tick.C:
-			if !send(": keepalive\n\n") {
+			if !write(": keepalive\n\n") || rc.Flush() != nil {
 				return
 			}
-		case rec := <-ch:
+		case <-waking:
 			// Rings that arrive within feedBatch of this one go out with
-			// it in one flush: under load a flush (and a syscall) per
-			// ring per viewer cost the host throughput it needs for rings.
-			batch := time.NewTimer(feedBatch)
-			for more := true; more; {
-				if rec.ID > last && f.Match(&rec) && !c.sendRing(w, write, rec) {
-					batch.Stop()
-					return
-				}
-				select {
-				case rec = <-ch:
-				case <-batch.C:
-					more = false
-				case <-r.Context().Done():
-					batch.Stop()
-					return
-				}
-			}
-			if rc.Flush() != nil {
+			// it in one flush.
+			batch.Reset(feedBatch)
+			waking = nil
+		case <-batch.C:
+			waking = wake
+			if !c.sendBatch(write, &cursor, f) || rc.Flush() != nil {
 				return
 			}
 		}
 	}
 }
 
-// feedBatch is how long the live feed gathers rings before it sends them:
-// short enough to look live, long enough to send many rings at once.
-const feedBatch = 100 * time.Millisecond
+// sendBatch writes the rings recorded after *cursor that f selects (the
+// newest feedRows), a gap event for those left out, and moves *cursor on.
+// It reports false when the connection is gone.
+func (c *console) sendBatch(write func(string, ...any) bool, cursor *uint64, f ringlog.Filter) bool {
+	b := c.opts.Rings.After(*cursor, f, feedRows)
+	if b.Left > 0 || b.Lost > 0 {
+		data, _ := json.Marshal(gapEvent{Left: b.Left, Lost: b.Lost}) // two ints
+		if !write("event: gap\ndata: %s\n\n", data) {
+			return false
+		}
+	}
+	for _, rec := range b.Records {
+		if !c.sendRing(write, rec) {
+			return false
+		}
+	}
+	if b.Next != *cursor && (len(b.Records) == 0 || b.Records[len(b.Records)-1].ID != b.Next) {
+		// Rings were read but not sent (filtered out): the browser's
+		// Last-Event-ID moves on with the cursor, so a reconnect does not
+		// read them again. An event without data is not dispatched.
+		if !write("id: %d\n\n", b.Next) {
+			return false
+		}
+	}
+	*cursor = b.Next
+	return true
+}
 
-func (c *console) sendRing(_ io.Writer, send func(string, ...any) bool, rec ringlog.Record) bool {
+func (c *console) sendRing(write func(string, ...any) bool, rec ringlog.Record) bool {
 	v := c.ringView(rec)
 	row, err := c.renderRow(v)
 	if err != nil {
@@ -120,5 +152,5 @@ func (c *console) sendRing(_ io.Writer, send func(string, ...any) bool, rec ring
 	if err != nil {
 		return true
 	}
-	return send("id: %d\nevent: ring\ndata: %s\n\n", rec.ID, data)
+	return write("id: %d\nevent: ring\ndata: %s\n\n", rec.ID, data)
 }

@@ -75,11 +75,11 @@ func (c *console) callsPage(w http.ResponseWriter, r *http.Request) {
 	for i := range rings {
 		views[i] = c.ringView(rings[i])
 	}
-	recorded, dropped := c.opts.Rings.Stats()
+	recorded := c.opts.Rings.Last()
 	journal := c.journalCalls(r, rf)
 	if wantJSON(r) {
 		writeJSON(w, http.StatusOK, map[string]any{"filter": rf, "rings": views, "recorded": recorded,
-			"kept": c.opts.Rings.Size(), "live_dropped": dropped, "journal": journal})
+			"kept": c.opts.Rings.Size(), "journal": journal})
 		return
 	}
 	c.render(w, r, http.StatusOK, "calls", map[string]any{"Title": "Calls", "Filter": rf, "Rings": views,

@@ -4,13 +4,17 @@
 //
 // The log is a fixed ring of Records: recording one copies it into its slot
 // under a mutex held only for that copy, so a ring never waits on a reader
-// (readers take the lock in short batches) nor on a subscriber (each has a
-// buffered channel; a full one loses the record, counted, rather than
-// holding the ring up). Nothing is stored per ring beyond the Record: no
-// routing trace (the console recomputes it on demand).
+// (readers take the lock in short batches) nor on a watcher: a watcher is
+// woken through a one-slot channel that a ring fills without waiting (a
+// full one needs no second wake-up), and reads what is new in the log
+// itself (After) when it chooses to, many rings at a time. So a live feed
+// costs a ring one non-blocking send, not a copy per viewer. Nothing is
+// stored per ring beyond the Record: no routing trace (the console
+// recomputes it on demand).
 package ringlog
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -127,14 +131,8 @@ type Log struct {
 	slots []Record // record ID i lives in slots[(i-1)%len(slots)]
 	last  uint64   // ID of the newest record; 0 when none
 
-	subs    atomic.Pointer[[]*subscriber] // copied on write, read without a lock
-	subsMu  sync.Mutex                    // serialises changes to subs
-	dropped atomic.Uint64
-}
-
-type subscriber struct {
-	ch      chan Record
-	dropped atomic.Uint64
+	watchers   atomic.Pointer[[]chan struct{}] // copied on write, read without a lock
+	watchersMu sync.Mutex                      // serialises changes to watchers
 }
 
 // New returns a Log keeping the newest size rings (DefaultSize when size
@@ -150,77 +148,124 @@ func New(size int) *Log {
 func (l *Log) Size() int { return len(l.slots) }
 
 // Add records rec (copied; rec.ID is set to the new record's ID, which is
-// also returned) and offers it to every subscriber without waiting: a
-// subscriber whose channel is full misses it. It never blocks on readers
-// or subscribers beyond a slot copy.
+// also returned) and wakes every watcher without waiting. It never blocks
+// on readers or watchers beyond a slot copy.
 func (l *Log) Add(rec *Record) uint64 {
 	l.mu.Lock()
 	l.last++
 	rec.ID = l.last
 	l.slots[(rec.ID-1)%uint64(len(l.slots))] = *rec
 	l.mu.Unlock()
-	if subs := l.subs.Load(); subs != nil {
-		for _, s := range *subs {
+	if ws := l.watchers.Load(); ws != nil {
+		for _, w := range *ws {
 			select {
-			case s.ch <- *rec:
-			default:
-				s.dropped.Add(1)
-				l.dropped.Add(1)
+			case w <- struct{}{}:
+			default: // already woken, not yet read: one wake-up covers both
 			}
 		}
 	}
 	return rec.ID
 }
 
-// Stats says how many rings were recorded in all (the newest ID) and how
-// many records subscribers missed because they were slow.
-func (l *Log) Stats() (recorded, dropped uint64) {
+// Last is the ID of the newest record (0 when none): how many rings were
+// recorded in all.
+func (l *Log) Last() uint64 {
 	l.mu.Lock()
-	recorded = l.last
-	l.mu.Unlock()
-	return recorded, l.dropped.Load()
+	defer l.mu.Unlock()
+	return l.last
 }
 
-// Subscribe returns a channel that receives every record added from now
-// on, buffered for buf records (at least 1); when it is full, new records
-// are dropped for this subscriber, never waited for. cancel stops the
-// subscription; the channel is never closed (select on your own context).
-func (l *Log) Subscribe(buf int) (records <-chan Record, cancel func()) {
-	if buf < 1 {
-		buf = 1
-	}
-	s := &subscriber{ch: make(chan Record, buf)}
-	l.subsMu.Lock()
-	var next []*subscriber
-	if cur := l.subs.Load(); cur != nil {
+// Watch returns a channel that receives a value after records are added
+// (one value for any number of records added before it is read), and
+// cancel, which stops it; the channel is never closed (select on your own
+// context). Read the new records with After.
+func (l *Log) Watch() (wake <-chan struct{}, cancel func()) {
+	w := make(chan struct{}, 1)
+	l.watchersMu.Lock()
+	var next []chan struct{}
+	if cur := l.watchers.Load(); cur != nil {
 		next = append(next, *cur...)
 	}
-	next = append(next, s)
-	l.subs.Store(&next)
-	l.subsMu.Unlock()
+	next = append(next, w)
+	l.watchers.Store(&next)
+	l.watchersMu.Unlock()
 	var once sync.Once
-	return s.ch, func() {
+	return w, func() {
 		once.Do(func() {
-			l.subsMu.Lock()
-			defer l.subsMu.Unlock()
-			cur := *l.subs.Load()
-			next := make([]*subscriber, 0, len(cur))
+			l.watchersMu.Lock()
+			defer l.watchersMu.Unlock()
+			cur := *l.watchers.Load()
+			next := make([]chan struct{}, 0, len(cur))
 			for _, o := range cur {
-				if o != s {
+				if o != w {
 					next = append(next, o)
 				}
 			}
-			l.subs.Store(&next)
+			l.watchers.Store(&next)
 		})
 	}
 }
 
-// Subscribers is how many subscriptions are open.
-func (l *Log) Subscribers() int {
-	if subs := l.subs.Load(); subs != nil {
-		return len(*subs)
+// Watchers is how many watches are open.
+func (l *Log) Watchers() int {
+	if ws := l.watchers.Load(); ws != nil {
+		return len(*ws)
 	}
 	return 0
+}
+
+// Batch is what After found.
+type Batch struct {
+	// Records are the newest records after the cursor that the filter
+	// selects, oldest first, at most the limit asked.
+	Records []Record
+	// Next is the cursor for the next call: the newest record's ID when
+	// the scan was made.
+	Next uint64
+	// Left is how many selected records after the cursor were left out
+	// (beyond the limit, older than those returned), and Lost how many
+	// records after the cursor the log no longer holds (overwritten
+	// before they were read): a reader shows both as a gap.
+	Left, Lost int
+}
+
+// After returns the records recorded after the ID after that f selects
+// (see Batch): the newest limit of them (limit 0 or less: all the log
+// holds). Like Recent it reads in short batches.
+func (l *Log) After(after uint64, f Filter, limit int) Batch {
+	l.mu.Lock()
+	last := l.last
+	l.mu.Unlock()
+	b := Batch{Next: last}
+	if last <= after {
+		b.Next = after
+		return b
+	}
+	size := uint64(len(l.slots))
+	digits := Digits(f.Number)
+	id := last
+	for id > after {
+		l.mu.Lock()
+		for n := 0; n < scanBatch && id > after; n++ {
+			if l.last-id >= size { // overwritten since the scan began
+				b.Lost += int(id - after)
+				id = after
+				break
+			}
+			r := &l.slots[(id-1)%size]
+			if f.match(r, digits) {
+				if limit > 0 && len(b.Records) >= limit {
+					b.Left++
+				} else {
+					b.Records = append(b.Records, *r)
+				}
+			}
+			id--
+		}
+		l.mu.Unlock()
+	}
+	slices.Reverse(b.Records)
+	return b
 }
 
 // Filter selects records. Zero fields select everything.

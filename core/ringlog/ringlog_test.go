@@ -2,6 +2,7 @@ package ringlog
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func TestAddRecentNewestFirstAndBounded(t *testing.T) {
 	if got := l.Recent(Filter{}, 2); len(got) != 2 || got[0].ID != 5 {
 		t.Errorf("Recent limit 2 = %v", ids(got))
 	}
-	if n, _ := l.Stats(); n != 5 {
+	if n := l.Last(); n != 5 {
 		t.Errorf("recorded = %d, want 5", n)
 	}
 }
@@ -87,37 +88,74 @@ func TestRecentAcrossBatches(t *testing.T) {
 	}
 }
 
-func TestSubscribeDropsForSlowSubscriber(t *testing.T) {
+func TestWatchWakesOnceForManyAdds(t *testing.T) {
 	l := New(10)
-	ch, cancel := l.Subscribe(2)
+	wake, cancel := l.Watch()
 	defer cancel()
+	select {
+	case <-wake:
+		t.Fatal("woken before anything was added")
+	default:
+	}
 	for range 5 {
 		l.Add(rec("+905061234567", OutcomeFound)) // never blocks
 	}
-	if got := (<-ch).ID; got != 1 {
-		t.Errorf("first record id %d, want 1", got)
-	}
-	if got := (<-ch).ID; got != 2 {
-		t.Errorf("second record id %d, want 2", got)
-	}
+	<-wake
 	select {
-	case r := <-ch:
-		t.Errorf("got record %d, want the rest dropped", r.ID)
+	case <-wake:
+		t.Error("woken twice for adds made before the first wake-up was read")
 	default:
 	}
-	if _, dropped := l.Stats(); dropped != 3 {
-		t.Errorf("dropped = %d, want 3", dropped)
+	if got := l.After(0, Filter{}, 0); len(got.Records) != 5 || got.Next != 5 {
+		t.Errorf("After(0) = %d records, next %d", len(got.Records), got.Next)
 	}
 	cancel()
 	cancel() // twice is fine
-	if l.Subscribers() != 0 {
-		t.Errorf("Subscribers = %d after cancel", l.Subscribers())
+	if l.Watchers() != 0 {
+		t.Errorf("Watchers = %d after cancel", l.Watchers())
 	}
 	l.Add(rec("+905061234567", OutcomeFound))
 	select {
-	case r := <-ch:
-		t.Errorf("got record %d after cancel", r.ID)
+	case <-wake:
+		t.Error("woken after cancel")
 	default:
+	}
+}
+
+func TestAfter(t *testing.T) {
+	l := New(10)
+	for i := range 14 { // 1..4 are overwritten
+		outcome := OutcomeFound
+		if i%2 == 1 {
+			outcome = OutcomeUnknown
+		}
+		l.Add(rec(fmt.Sprintf("+90506%07d", i+1), outcome))
+	}
+	for _, tc := range []struct {
+		name       string
+		after      uint64
+		f          Filter
+		limit      int
+		ids        []uint64
+		next       uint64
+		left, lost int
+	}{
+		{"nothing new", 14, Filter{}, 0, nil, 14, 0, 0},
+		{"a cursor ahead of the log", 20, Filter{}, 0, nil, 20, 0, 0},
+		{"the newest, oldest first", 11, Filter{}, 0, []uint64{12, 13, 14}, 14, 0, 0},
+		{"a limit keeps the newest", 8, Filter{}, 2, []uint64{13, 14}, 14, 4, 0},
+		{"filtered", 8, Filter{Outcome: OutcomeUnknown}, 0, []uint64{10, 12, 14}, 14, 0, 0},
+		{"filtered and limited", 4, Filter{Outcome: OutcomeUnknown}, 1, []uint64{14}, 14, 4, 0},
+		{"records no longer held are lost", 1, Filter{}, 0, []uint64{5, 6, 7, 8, 9, 10, 11, 12, 13, 14}, 14, 0, 3},
+		{"from the start", 0, Filter{Number: "0000014"}, 0, []uint64{14}, 14, 0, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := l.After(tc.after, tc.f, tc.limit)
+			if !slices.Equal(ids(got.Records), tc.ids) || got.Next != tc.next || got.Left != tc.left || got.Lost != tc.lost {
+				t.Errorf("After(%d) = ids %v next %d left %d lost %d; want %v next %d left %d lost %d",
+					tc.after, ids(got.Records), got.Next, got.Left, got.Lost, tc.ids, tc.next, tc.left, tc.lost)
+			}
+		})
 	}
 }
 
@@ -137,12 +175,18 @@ func TestConcurrentAddReadSubscribe(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ch, cancel := l.Subscribe(8)
+			wake, cancel := l.Watch()
 			defer cancel()
+			var cursor uint64
 			for range 100 {
 				l.Recent(Filter{Number: "506"}, 10)
 				select {
-				case <-ch:
+				case <-wake:
+					b := l.After(cursor, Filter{}, 16)
+					if len(b.Records) > 0 && b.Records[len(b.Records)-1].ID != b.Next {
+						t.Errorf("After: newest record %d, next %d", b.Records[len(b.Records)-1].ID, b.Next)
+					}
+					cursor = b.Next
 				default:
 				}
 			}
@@ -197,16 +241,16 @@ func BenchmarkRecord(b *testing.B) {
 			l.Add(r)
 		}
 	})
-	b.Run("subscriber", func(b *testing.B) {
+	b.Run("watcher", func(b *testing.B) {
 		l := New(0)
-		ch, cancel := l.Subscribe(1024)
+		wake, cancel := l.Watch()
 		defer cancel()
-		done := make(chan struct{})
 		go func() {
-			defer close(done)
+			var cursor uint64
 			for {
 				select {
-				case <-ch:
+				case <-wake:
+					cursor = l.After(cursor, Filter{}, 20).Next
 				case <-b.Context().Done():
 					return
 				}
@@ -217,9 +261,9 @@ func BenchmarkRecord(b *testing.B) {
 			l.Add(r)
 		}
 	})
-	b.Run("stalled_subscriber", func(b *testing.B) {
+	b.Run("stalled_watcher", func(b *testing.B) {
 		l := New(0)
-		_, cancel := l.Subscribe(1)
+		_, cancel := l.Watch()
 		defer cancel()
 		b.ReportAllocs()
 		for b.Loop() {

@@ -36,5 +36,15 @@
     if (none) { none.remove(); }
     live.dataset.lastId = String(msg.id);
   });
+  var skipped = 0;
+  source.addEventListener("gap", function (ev) {
+    var msg;
+    try { msg = JSON.parse(ev.data); } catch (e) { return; }
+    skipped += (msg.left || 0) + (msg.lost || 0);
+    var gap = document.getElementById("live-gap");
+    if (!gap) { return; }
+    gap.hidden = false;
+    gap.querySelector("span").textContent = String(skipped);
+  });
   window.addEventListener("pagehide", function () { source.close(); });
 })();
