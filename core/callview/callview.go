@@ -124,6 +124,10 @@ type Step struct {
 	OutcomeUnknown bool       `json:"outcome_unknown"`
 	NextAttemptAt  *time.Time `json:"next_attempt_at"`
 	FinishedAt     *time.Time `json:"finished_at"`
+	// Candidates are, for a crm_log step held because several records
+	// share the number, those records ("contact:<id>", "company:<id>"):
+	// what Resolve chooses from.
+	Candidates []string `json:"candidates,omitempty"`
 }
 
 // problem reports whether the call has a step (or planning) failed, held
@@ -766,6 +770,9 @@ func stepOf(j *rivertype.JobRow, a calljobs.ActionArgs, effects map[journal.Effe
 	if s.FinishedAt != nil {
 		t := s.FinishedAt.UTC()
 		s.FinishedAt = &t
+	if crm := a.Step.CRM; crm != nil && crm.Log != nil && crm.Log.ContactID == "" && crm.Log.CompanyID == "" {
+		s.Candidates = crm.Candidates
+	}
 	}
 	if state == StateScheduled || state == StateRetrying {
 		t := j.ScheduledAt.UTC()

@@ -186,6 +186,7 @@ func (c *console) routes() {
 	mux.HandleFunc("GET "+p+"/ring/{id}", c.ringPage)
 	mux.HandleFunc("GET "+p+"/call/{uuid}", c.callPage)
 	mux.HandleFunc("POST "+p+"/call/{uuid}/step/{job}/{action}", c.stepAction)
+	mux.HandleFunc("GET "+p+"/actions", c.actionsPage)
 	mux.HandleFunc("GET "+p+"/why", c.whyPage)
 	mux.HandleFunc("GET "+p+"/connectors", c.connectorsPage)
 	mux.Handle("GET "+p+"/static/", c.static)

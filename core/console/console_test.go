@@ -121,7 +121,9 @@ func newFixture(t *testing.T, change ...func(*Options)) *fixture {
 		UUID: "call-1", CallerNumber: xss, Steps: []callview.Step{
 			{JobID: 7, Action: "comment", State: callview.StateFailed, Attempt: 3, MaxAttempts: 3, Error: "500 " + xss},
 			{JobID: 8, Action: "task", State: callview.StateDone},
-			{JobID: 9, Action: "comment", State: callview.StateHeld, OutcomeUnknown: true},
+			{JobID: 9, Action: "log", Kind: "crm_log", State: callview.StateHeld, Candidates: []string{"contact:1", "company:" + xss}},
+			{JobID: 10, Action: "comment", Kind: "comment", State: callview.StateRetrying, Attempt: 2, MaxAttempts: 5, Error: "429"},
+			{JobID: 11, Action: "task", Kind: "task", State: callview.StateFailed, OutcomeUnknown: true},
 		}}}}
 	t.Cleanup(func() { close(f.done) })
 	o := Options{Rings: f.log, Explainer: fakeExplainer{}, Targets: []string{"hipcall", "ringostat"}, Calls: f.calls, Health: fakeHealth{}, Done: f.done}
@@ -274,10 +276,13 @@ func TestRingPage(t *testing.T) {
 	wantEscaped(t, body)
 	for _, want := range []string{"explained now, with the current data and rules", `id="decision-hipcall"`, `id="decision-ringostat"`,
 		"rule &#34;vip&#34; matched", "<th scope=\"row\">blocked</th>", "did not match", "matched: 1093",
-		`id="retry-7"`, `id="resolve-7"`, `name="csrf"`, "Retry anyway", `data-job-id="8" data-state="done"`} {
+		`id="retry-7"`, `id="resolve-9"`, `name="csrf"`, "Retry anyway", `data-job-id="8" data-state="done"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+	if strings.Contains(body, `id="resolve-7"`) {
+		t.Error("a comment step offers Resolve (only a crm_log step is logged against a record)")
 	}
 	if strings.Contains(body, `id="retry-8"`) {
 		t.Error("a done step offers Retry")
@@ -388,6 +393,68 @@ func TestStepActionsCSRF(t *testing.T) {
 	g := newFixture(t, func(o *Options) { o.Secret = []byte("another secret") })
 	if rec := g.post("/console/call/call-1/step/7/retry", ck, token); rec.Code != http.StatusForbidden {
 		t.Errorf("another process's token: status %d", rec.Code)
+	}
+}
+
+// postForm posts form (with the CSRF token) to target.
+func (f *fixture) postForm(target string, ck *http.Cookie, token string, form url.Values) *httptest.ResponseRecorder {
+	form.Set("csrf", token)
+	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(ck)
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestActionsPage(t *testing.T) {
+	f := newFixture(t)
+	f.calls.call.Planning = &callview.Planning{JobID: 5, State: callview.StateFailed, Attempt: 25, Error: "connector down"}
+	body := wantOK(t, f.get(t, "/console/actions"), "text/html")
+	wantEscaped(t, body)
+	for _, want := range []string{
+		`id="action-7" data-job-id="7" data-state="failed"`, `id="retry-7"`, // failed: retry
+		`id="action-9" data-job-id="9" data-state="held"`, `id="resolve-9"`, `<option value="contact:1">`, // held crm_log: resolve among candidates
+		`Retry anyway (Hipcall may already have it)`, `name="force" value="1"`, // a task whose outcome is unknown
+		`id="retry-5"`, `Plan again`, // the planning failed
+		`Being retried (1)`, `Waiting for a person (4)`,
+		`name="back" value="actions"`, `aria-current="page">Actions`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Contains(body, `id="action-8"`) || strings.Contains(body, `id="action-10"`) {
+		t.Error("a done or retrying step is listed as waiting for a person")
+	}
+	v := decode(t, wantOK(t, f.get(t, "/console/actions?format=json&window=14d"), "application/json"))
+	if v["window"] != "14d" || len(v["dead"].([]any)) != 4 || len(v["retrying"].([]any)) != 1 {
+		t.Errorf("json = %v", v)
+	}
+	if body := wantOK(t, f.get(t, "/console/actions?window=soon"), "text/html"); !strings.Contains(body, "is not a duration") {
+		t.Error("a bad window is not reported")
+	}
+
+	// The buttons come back to the Actions page; pressed twice, the step runs once.
+	ck, token := f.csrf(t)
+	for i, want := range []string{"step+7+retried", "nothing+to+do"} {
+		rec := f.postForm("/console/call/call-1/step/7/retry", ck, token, url.Values{"back": {"actions"}})
+		if loc := rec.Header().Get("Location"); rec.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/actions?done=") || !strings.Contains(loc, want) {
+			t.Errorf("press %d: status %d, Location %q", i+1, rec.Code, loc)
+		}
+	}
+	// back is a choice, never a URL.
+	rec := f.postForm("/console/call/call-1/step/5/retry", ck, token, url.Values{"back": {"https://evil.example/"}})
+	if loc := rec.Header().Get("Location"); !strings.HasPrefix(loc, "/console/call/call-1?done=") {
+		t.Errorf("back to %q", loc)
+	}
+	if fmt.Sprint(f.calls.retried) != "[7 5]" {
+		t.Errorf("retried = %v, want [7 5] (the step, then the planning)", f.calls.retried)
+	}
+	// Without a journal the page says so.
+	g := newFixture(t, func(o *Options) { o.Calls = nil })
+	if body := wantOK(t, g.get(t, "/console/actions"), "text/html"); !strings.Contains(body, `id="journal-off"`) {
+		t.Error("no journal: the page does not say so")
 	}
 }
 

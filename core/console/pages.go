@@ -27,8 +27,23 @@ var funcs = template.FuncMap{
 		return t.Local().Format("2006-01-02 15:04:05")
 	},
 	"list": func(s ...string) []string { return s },
-	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
-	"ms":   func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + " ms" },
+	// dict passes several values to a shared template: dict "Key" value ...
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, errors.New("dict needs key and value pairs")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict key %v is not a string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
+	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
+	"ms":  func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + " ms" },
 	"ptime": func(t *time.Time) string {
 		if t == nil {
 			return ""
@@ -41,6 +56,7 @@ var funcs = template.FuncMap{
 var pageFiles = map[string]string{
 	"calls": "templates/calls.html", "ring": "templates/ring.html",
 	"why": "templates/why.html", "connectors": "templates/connectors.html", "error": "templates/error.html",
+	"actions": "templates/actions.html",
 }
 
 func (c *console) parseTemplates() error {
@@ -359,6 +375,9 @@ func (c *console) stepAction(w http.ResponseWriter, r *http.Request) {
 			step = &call.Steps[i]
 		}
 	}
+	if p := call.Planning; step == nil && p != nil && p.JobID == job && action == "retry" {
+		step = &callview.Step{JobID: p.JobID, State: p.State} // planning the steps again
+	}
 	if step == nil {
 		c.notFound(w, r, fmt.Sprintf("call %s has no step %d", uuid, job))
 		return
@@ -382,7 +401,11 @@ func (c *console) stepAction(w http.ResponseWriter, r *http.Request) {
 		}
 		done = fmt.Sprintf("step %d resolved: %s", job, msg)
 	}
-	http.Redirect(w, r, c.opts.Path+"/call/"+url.PathEscape(uuid)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
+	back := c.opts.Path + "/call/" + url.PathEscape(uuid)
+	if r.PostFormValue("back") == "actions" { // a fixed choice: never a URL from the form
+		back = c.opts.Path + "/actions"
+	}
+	http.Redirect(w, r, back+"?done="+url.QueryEscape(done), http.StatusSeeOther)
 }
 
 // actionable reports whether a step in state can be retried or resolved.
