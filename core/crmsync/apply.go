@@ -24,9 +24,31 @@ const (
 
 // result is one record's outcome.
 type result struct {
-	out     outcome
-	adopted bool // matched to a record already in Hipcall
-	err     error
+	out       outcome
+	adopted   bool // matched to a record already in Hipcall
+	relearned bool // its stored Hipcall id no longer held it
+	// fields names the Hipcall fields written (in a dry run: that would
+	// be), sorted.
+	fields []string
+	err    error
+}
+
+// action is the result's store.RunChange action; "" for a record left
+// alone or failed.
+func (r result) action() string {
+	switch {
+	case r.out == outFailed:
+		return ""
+	case r.relearned:
+		return store.ChangeRelearned
+	case r.adopted:
+		return store.ChangeAdopted
+	case r.out == outCreated:
+		return store.ChangeCreated
+	case r.out == outUpdated:
+		return store.ChangeUpdated
+	}
+	return ""
 }
 
 func failed(err error) result { return result{out: outFailed, err: err} }
@@ -47,6 +69,9 @@ func (rr *resourceRun) one(ctx context.Context, it *item) {
 	}
 	if res.adopted && res.out != outFailed {
 		rr.c.adopted.Add(1)
+	}
+	if a := res.action(); a != "" {
+		rr.change(store.RunChange{Resource: string(rr.res), ExternalID: it.ext, Action: a, Fields: res.fields})
 	}
 }
 
@@ -122,8 +147,10 @@ func (rr *resourceRun) update(ctx context.Context, it *item, id int64, have Doc,
 	d := computeDiff(rr.e.opts.Parser, &have, &it.doc)
 	contact := rr.res == store.Contacts
 	changed := !d.empty()
+	var steps []step
 	if contact {
-		changed = len(contactPlan(rr.e.opts.Parser, &have, &it.doc).steps) > 0
+		steps = contactPlan(rr.e.opts.Parser, &have, &it.doc).steps
+		changed = len(steps) > 0
 	}
 	if !changed {
 		if rr.ro.DryRun {
@@ -137,7 +164,11 @@ func (rr *resourceRun) update(ctx context.Context, it *item, id int64, have Doc,
 	}
 	if rr.ro.DryRun {
 		rr.plan(Change{Resource: rr.res, ExternalID: it.ext, Action: "update", HipcallID: id, Fields: d.describe(&have, contact)})
-		return result{out: outUpdated}
+		fields := patchFields(&d, true)
+		if contact {
+			fields = stepFields(&d, steps)
+		}
+		return result{out: outUpdated, fields: fields}
 	}
 	if err := rr.mark(ctx, it, id, have); err != nil {
 		return failed(err)
@@ -160,7 +191,7 @@ func (rr *resourceRun) update(ctx context.Context, it *item, id int64, have Doc,
 		if err := rr.save(ctx, it, id, companyDoc(c).project(&it.doc), it.hash); err != nil {
 			return failed(err)
 		}
-		return result{out: outUpdated}
+		return result{out: outUpdated, fields: patchFields(&d, true)}
 	}
 	return rr.updateContact(ctx, it, id, have, verified, recoverGone)
 }
@@ -272,6 +303,7 @@ const maxContactRounds = 3
 func (rr *resourceRun) updateContact(ctx context.Context, it *item, id int64, have Doc, verified, recoverGone bool) result {
 	cl := rr.e.opts.Client
 	cur := have.clone()
+	var written []string // the fields of the requests sent
 	gone := func(why string) result {
 		if recoverGone {
 			return rr.relearn(ctx, it, id, why)
@@ -308,12 +340,13 @@ func (rr *resourceRun) updateContact(ctx context.Context, it *item, id int64, ha
 			if err := rr.save(ctx, it, id, cur, it.hash); err != nil {
 				return failed(err)
 			}
-			return result{out: outUpdated}
+			return result{out: outUpdated, fields: written}
 		}
 		lost := false
 		for i, s := range pl.steps {
 			var c *hipcall.Contact
 			var err error
+			written = mergeFields(written, stepFields(&pl.d, []step{s}))
 			switch s.kind {
 			case "patch":
 				c, err = cl.UpdateContact(ctx, id, patchBody(&pl.d, &it.doc, false))
@@ -382,7 +415,7 @@ func (rr *resourceRun) updateContact(ctx context.Context, it *item, id int64, ha
 			}
 		}
 		if !lost {
-			return result{out: outUpdated}
+			return result{out: outUpdated, fields: written}
 		}
 	}
 }
@@ -421,10 +454,12 @@ func (rr *resourceRun) relearn(ctx context.Context, it *item, id int64, why stri
 	switch {
 	case err == nil:
 		r := rr.update(ctx, it, f.id, f.doc, true, false)
-		r.adopted = true
+		r.adopted, r.relearned = true, true
 		return r
 	case hipcall.IsNotFound(err):
-		return rr.create(ctx, it, 1)
+		r := rr.create(ctx, it, 1)
+		r.relearned = true
+		return r
 	default:
 		return failed(fmt.Errorf("stored Hipcall id %d no longer holds the record (%s), and looking it up by external id failed: %w", id, why, err))
 	}
@@ -444,8 +479,9 @@ const maxCreateAttempts = 5
 // it reached Hipcall, a 5xx) is looked up before it is sent again.
 func (rr *resourceRun) create(ctx context.Context, it *item, attempt int) result {
 	if rr.ro.DryRun {
-		rr.plan(Change{Resource: rr.res, ExternalID: it.ext, Action: "create", Fields: createChanges(&it.doc)})
-		return result{out: outCreated}
+		fc := createChanges(&it.doc)
+		rr.plan(Change{Resource: rr.res, ExternalID: it.ext, Action: "create", Fields: fc})
+		return result{out: outCreated, fields: changeFields(fc)}
 	}
 	if attempt == 1 {
 		if err := rr.mark(ctx, it, 0, Doc{}); err != nil {
@@ -473,7 +509,7 @@ func (rr *resourceRun) create(ctx context.Context, it *item, attempt int) result
 		if err := rr.save(ctx, it, id, doc.project(&it.doc), it.hash); err != nil {
 			return failed(err)
 		}
-		return result{out: outCreated}
+		return result{out: outCreated, fields: changeFields(createChanges(&it.doc))}
 	}
 	var re *hipcall.RequestError
 	switch {
@@ -499,6 +535,7 @@ func (rr *resourceRun) create(ctx context.Context, it *item, attempt int) result
 			r := rr.update(ctx, it, f.id, f.doc, true, false)
 			if r.out == outUnchanged {
 				r.out = outCreated // our lost POST made it
+				r.fields = changeFields(createChanges(&it.doc))
 			}
 			return r
 		case hipcall.IsNotFound(lerr):

@@ -26,4 +26,11 @@
 // before it is sent again. The state is written after every successful
 // write request, so a run killed at any point resumes where it stopped.
 // A lease in the store keeps two runs from working on one state at once.
+//
+// Every run, dry runs included, keeps a record in the store (store.Run),
+// saved every Options.ProgressInterval and when it ends, which another
+// process sharing the state can read: its phase and the current
+// resource's progress, its counts, and the first store.MaxRunDetails
+// records it changed (with the fields written) and that failed or were
+// skipped (with why), with the totals.
 package crmsync

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -74,8 +75,9 @@ type Options struct {
 	// context ends (default DefaultGrace).
 	Grace time.Duration
 	// OnProgress, when set, receives a snapshot every ProgressInterval
-	// (default 2s) and when the run ends. The run's counts are written to
-	// the store at the same pace.
+	// (default 2s) and when the run ends. The run's record in the store
+	// (store.Run: counts, phase and progress, problems and changes so
+	// far) is written at the same pace, set or not.
 	OnProgress       func(Progress)
 	ProgressInterval time.Duration
 	// Logger receives warnings about records and the run (default none).
@@ -90,7 +92,9 @@ type RunOptions struct {
 	// every enabled one.
 	Companies, Contacts bool
 	// DryRun reads the CRM, the state and (when needed) Hipcall, and
-	// returns the planned writes in Summary.Plan without making them.
+	// returns the planned writes in Summary.Plan without making them. It
+	// writes nothing to the state but its run's record, marked DryRun,
+	// whose changes are the planned ones.
 	DryRun bool
 	// Full ignores the saved hashes: Hipcall's records are paged again and
 	// every record is compared with what Hipcall holds.
@@ -199,8 +203,10 @@ func (e *Engine) Run(ctx context.Context, ro RunOptions) (*Summary, error) {
 			case <-runCtx.Done():
 			}
 		}()
-		r.startRecord(ctx)
 	}
+	// A dry run is recorded too (marked so), without the lease: it
+	// writes nothing but its own record.
+	r.startRecord(ctx)
 	if err := r.bind(runCtx); err != nil {
 		err = fmt.Errorf("sync: %w", err)
 		r.finish(ctx, err)
@@ -249,6 +255,11 @@ type run struct {
 	// pass found, by external id: a dry run (which saves nothing) links
 	// contacts to them as a real run links them through the state.
 	companyIDs map[string]int64
+	// problems and changes are the first store.MaxRunDetails of each, for
+	// the run's record; problemsTotal and changesTotal count them all.
+	problems                    []store.RunProblem
+	changes                     []store.RunChange
+	problemsTotal, changesTotal int64
 }
 
 func (r *run) all(ctx context.Context, resources []store.Resource) error {
@@ -306,7 +317,7 @@ func (r *run) tick(ctx context.Context) (stop func()) {
 				if r.e.opts.OnProgress != nil {
 					r.e.opts.OnProgress(p)
 				}
-				r.saveRecord(ctx, store.RunRunning, "", time.Time{})
+				r.saveRecord(ctx, store.RunRunning, "", time.Time{}, p)
 			}
 		}
 	}()
@@ -329,12 +340,12 @@ func (r *run) countsMap() map[string]int64 {
 }
 
 // startRecord records the run in the store, marking runs left "running"
-// by processes that died as interrupted.
+// by processes that died as interrupted (see stale).
 func (r *run) startRecord(ctx context.Context) {
 	st := r.e.opts.Store
 	if runs, err := st.Runs(ctx, 20); err == nil {
 		for _, old := range runs {
-			if old.Status == store.RunRunning {
+			if old.Status == store.RunRunning && r.stale(old) {
 				old.Status = store.RunInterrupted
 				if err := st.UpdateRun(ctx, old); err != nil {
 					r.e.log.Warn("could not mark an old run interrupted", "run", old.ID, "error", err)
@@ -342,7 +353,7 @@ func (r *run) startRecord(ctx context.Context) {
 			}
 		}
 	}
-	id, err := st.StartRun(ctx, store.Run{Holder: r.e.holder, StartedAt: r.start, Status: store.RunRunning})
+	id, err := st.StartRun(ctx, store.Run{Holder: r.e.holder, StartedAt: r.start, UpdatedAt: r.start, Status: store.RunRunning, DryRun: r.ro.DryRun})
 	if err != nil {
 		r.e.log.Warn("could not record the run in the state store", "error", err)
 		return
@@ -351,15 +362,42 @@ func (r *run) startRecord(ctx context.Context) {
 	r.sum.RunID = id
 }
 
-func (r *run) saveRecord(ctx context.Context, status, errText string, finished time.Time) {
+// stale reports whether a run recorded as running is no longer going. A
+// run that is not dry held the lease, which this run now holds: it died
+// (a dry run, holding no lease, cannot tell). A dry run holds no lease:
+// it is taken for dead when its process is gone from this host, or when
+// its record was not saved for a lease's lifetime (should it still go,
+// its next save records it running again).
+func (r *run) stale(old store.Run) bool {
+	if !old.DryRun {
+		return !r.ro.DryRun
+	}
+	if deadOnThisHost(old.Holder) {
+		return true
+	}
+	last := old.UpdatedAt
+	if last.IsZero() {
+		last = old.StartedAt
+	}
+	return r.e.opts.Now().Sub(last) > r.e.opts.LeaseTTL
+}
+
+// saveRecord writes the run's record: its status, counts and p's phase
+// and progress, and the problems and changes so far.
+func (r *run) saveRecord(ctx context.Context, status, errText string, finished time.Time, p Progress) {
 	if r.runID == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err := r.e.opts.Store.UpdateRun(ctx, store.Run{ID: r.runID, Holder: r.e.holder, StartedAt: r.start, FinishedAt: finished,
-		Status: status, Counts: r.countsMap(), Error: errText})
-	if err != nil {
+	rec := store.Run{ID: r.runID, Holder: r.e.holder, StartedAt: r.start, FinishedAt: finished, UpdatedAt: r.e.opts.Now(),
+		Status: status, DryRun: r.ro.DryRun, Counts: r.countsMap(), Error: errText,
+		Phase: p.Phase, Resource: string(p.Resource), Done: p.Done, Total: p.Total}
+	r.mu.Lock()
+	rec.Problems, rec.ProblemsTotal = slices.Clone(r.problems), r.problemsTotal
+	rec.Changes, rec.ChangesTotal = slices.Clone(r.changes), r.changesTotal
+	r.mu.Unlock()
+	if err := r.e.opts.Store.UpdateRun(ctx, rec); err != nil {
 		r.e.log.Warn("could not save the run's progress", "error", err)
 	}
 }
@@ -376,6 +414,12 @@ func (r *run) finish(ctx context.Context, err error) {
 	s.RateLimited = st.RateLimited
 	s.Waited = st.Waited
 	s.Wall = r.e.opts.Now().Sub(r.start)
+	// The record keeps where the run stopped: the phase it failed or was
+	// interrupted in, or done, with the last resource's progress.
+	last := r.progress()
+	if err == nil {
+		last.Phase = PhaseDone
+	}
 	r.setPhase(PhaseDone, "")
 	if r.e.opts.OnProgress != nil {
 		r.e.opts.OnProgress(r.progress())
@@ -390,7 +434,7 @@ func (r *run) finish(ctx context.Context, err error) {
 		status = store.RunFailed
 		errText = fmt.Sprintf("%d record(s) failed", s.Failed())
 	}
-	r.saveRecord(ctx, status, errText, r.e.opts.Now())
+	r.saveRecord(ctx, status, errText, r.e.opts.Now(), last)
 }
 
 // problem records a skipped or failed record.
@@ -404,6 +448,21 @@ func (r *run) problem(p Problem) {
 	defer r.mu.Unlock()
 	if len(r.sum.Problems) < MaxProblems {
 		r.sum.Problems = append(r.sum.Problems, p)
+	}
+	r.problemsTotal++
+	if len(r.problems) < store.MaxRunDetails {
+		r.problems = append(r.problems, store.RunProblem{Resource: string(p.Resource), ExternalID: p.ExternalID, Source: p.Source, Skipped: p.Skipped, Error: p.Err})
+	}
+}
+
+// change records, for the run's record, a record created, updated,
+// adopted or relearned (in a dry run: that would be).
+func (r *run) change(c store.RunChange) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changesTotal++
+	if len(r.changes) < store.MaxRunDetails {
+		r.changes = append(r.changes, c)
 	}
 }
 

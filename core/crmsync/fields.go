@@ -262,6 +262,58 @@ func (d *diff) describe(have *Doc, contact bool) []FieldChange {
 	return out
 }
 
+// patchFields names the fields a PATCH of the diff (patchBody) writes,
+// sorted.
+func patchFields(d *diff, company bool) []string {
+	out := slices.Sorted(maps.Keys(d.Scalars))
+	if d.Custom != nil {
+		out = append(out, fieldCustomFields)
+	}
+	if company && d.PhonesChanged {
+		out = append(out, fieldPhones)
+	}
+	if company && d.EmailsChanged {
+		out = append(out, fieldEmails)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// stepFields names the fields a contact's steps write, sorted.
+func stepFields(d *diff, steps []step) []string {
+	var out []string
+	for _, s := range steps {
+		switch s.kind {
+		case "patch":
+			out = mergeFields(out, patchFields(d, false))
+		case "add-phones", "delete-phone":
+			out = mergeFields(out, []string{fieldPhones})
+		case "add-emails", "delete-email":
+			out = mergeFields(out, []string{fieldEmails})
+		}
+	}
+	return out
+}
+
+// changeFields names the fields of a planned write, sorted.
+func changeFields(fc []FieldChange) []string {
+	var out []string
+	for _, c := range fc {
+		out = mergeFields(out, []string{c.Field})
+	}
+	return out
+}
+
+// mergeFields adds b's field names to the sorted a, once each.
+func mergeFields(a, b []string) []string {
+	for _, f := range b {
+		if i, found := slices.BinarySearch(a, f); !found {
+			a = slices.Insert(a, i, f)
+		}
+	}
+	return a
+}
+
 // createChanges lists a new record's fields, for --dry-run.
 func createChanges(want *Doc) []FieldChange {
 	out := []FieldChange{}

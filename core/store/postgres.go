@@ -34,10 +34,14 @@ var postgresSchema = []string{
   finished_at BIGINT NOT NULL,
   status      TEXT   NOT NULL,
   counts      TEXT   NOT NULL,
-  error       TEXT   NOT NULL
+  error       TEXT   NOT NULL,
+  details     TEXT   NOT NULL DEFAULT '{}'
 )`,
 	// States written before the intent log lack in_flight.
 	`ALTER TABLE sync_records ADD COLUMN IF NOT EXISTS in_flight BIGINT NOT NULL DEFAULT 0`,
+	// States written before runs recorded their progress and details lack
+	// details.
+	`ALTER TABLE sync_runs ADD COLUMN IF NOT EXISTS details TEXT NOT NULL DEFAULT '{}'`,
 	`CREATE TABLE IF NOT EXISTS sync_meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL

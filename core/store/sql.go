@@ -212,8 +212,41 @@ func encodeCounts(c map[string]int64) (string, error) {
 	return string(b), err
 }
 
+// runDetails is what a run records beyond its columns, as the JSON of
+// sync_runs.details (added after the first release: old rows hold '{}').
+type runDetails struct {
+	UpdatedAt     int64        `json:"updated_at,omitempty"` // unix ms
+	DryRun        bool         `json:"dry_run,omitempty"`
+	Phase         string       `json:"phase,omitempty"`
+	Resource      string       `json:"resource,omitempty"`
+	Done          int64        `json:"done,omitempty"`
+	Total         int64        `json:"total,omitempty"`
+	Problems      []RunProblem `json:"problems,omitempty"`
+	ProblemsTotal int64        `json:"problems_total,omitempty"`
+	Changes       []RunChange  `json:"changes,omitempty"`
+	ChangesTotal  int64        `json:"changes_total,omitempty"`
+}
+
+// encodeRun returns a run's counts and details columns, keeping the first
+// MaxRunDetails problems and changes.
+func encodeRun(run Run) (counts, details string, err error) {
+	if counts, err = encodeCounts(run.Counts); err != nil {
+		return "", "", err
+	}
+	d := runDetails{
+		UpdatedAt: ms(run.UpdatedAt), DryRun: run.DryRun,
+		Phase: run.Phase, Resource: run.Resource, Done: run.Done, Total: run.Total,
+		Problems: run.Problems, ProblemsTotal: max(run.ProblemsTotal, int64(len(run.Problems))),
+		Changes: run.Changes, ChangesTotal: max(run.ChangesTotal, int64(len(run.Changes))),
+	}
+	d.Problems = d.Problems[:min(len(d.Problems), MaxRunDetails)]
+	d.Changes = d.Changes[:min(len(d.Changes), MaxRunDetails)]
+	b, err := json.Marshal(d)
+	return counts, string(b), err
+}
+
 func (s *sqlStore) StartRun(ctx context.Context, run Run) (int64, error) {
-	counts, err := encodeCounts(run.Counts)
+	counts, details, err := encodeRun(run)
 	if err != nil {
 		return 0, s.wrap("start run", err)
 	}
@@ -221,19 +254,19 @@ func (s *sqlStore) StartRun(ctx context.Context, run Run) (int64, error) {
 		run.Status = RunRunning
 	}
 	var id int64
-	err = s.db.QueryRowContext(ctx, s.q(`INSERT INTO sync_runs (holder, started_at, finished_at, status, counts, error)
-VALUES (?, ?, ?, ?, ?, ?) RETURNING id`),
-		run.Holder, ms(run.StartedAt), ms(run.FinishedAt), run.Status, counts, run.Error).Scan(&id)
+	err = s.db.QueryRowContext(ctx, s.q(`INSERT INTO sync_runs (holder, started_at, finished_at, status, counts, error, details)
+VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		run.Holder, ms(run.StartedAt), ms(run.FinishedAt), run.Status, counts, run.Error, details).Scan(&id)
 	return id, s.wrap("start run", err)
 }
 
 func (s *sqlStore) UpdateRun(ctx context.Context, run Run) error {
-	counts, err := encodeCounts(run.Counts)
+	counts, details, err := encodeRun(run)
 	if err != nil {
 		return s.wrap("update run", err)
 	}
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE sync_runs SET finished_at = ?, status = ?, counts = ?, error = ? WHERE id = ?`),
-		ms(run.FinishedAt), run.Status, counts, run.Error, run.ID)
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE sync_runs SET finished_at = ?, status = ?, counts = ?, error = ?, details = ? WHERE id = ?`),
+		ms(run.FinishedAt), run.Status, counts, run.Error, details, run.ID)
 	if err != nil {
 		return s.wrap("update run", err)
 	}
@@ -243,30 +276,62 @@ func (s *sqlStore) UpdateRun(ctx context.Context, run Run) error {
 	return nil
 }
 
+const runColumns = `id, holder, started_at, finished_at, status, counts, error, details`
+
+// scanRun reads a row of runColumns.
+func scanRun(row interface{ Scan(...any) error }) (Run, error) {
+	var r Run
+	var started, finished int64
+	var counts, details string
+	if err := row.Scan(&r.ID, &r.Holder, &started, &finished, &r.Status, &counts, &r.Error, &details); err != nil {
+		return Run{}, err
+	}
+	r.StartedAt, r.FinishedAt = fromMS(started), fromMS(finished)
+	if err := json.Unmarshal([]byte(counts), &r.Counts); err != nil {
+		return Run{}, fmt.Errorf("run %d counts: %w", r.ID, err)
+	}
+	var d runDetails
+	if details != "" {
+		if err := json.Unmarshal([]byte(details), &d); err != nil {
+			return Run{}, fmt.Errorf("run %d details: %w", r.ID, err)
+		}
+	}
+	r.UpdatedAt, r.DryRun = fromMS(d.UpdatedAt), d.DryRun
+	r.Phase, r.Resource, r.Done, r.Total = d.Phase, d.Resource, d.Done, d.Total
+	r.Problems, r.ProblemsTotal = d.Problems, d.ProblemsTotal
+	r.Changes, r.ChangesTotal = d.Changes, d.ChangesTotal
+	return r, nil
+}
+
 func (s *sqlStore) Runs(ctx context.Context, limit int) ([]Run, error) {
 	if limit <= 0 {
 		limit = 10
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, holder, started_at, finished_at, status, counts, error FROM sync_runs ORDER BY id DESC LIMIT ?`), limit)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+runColumns+` FROM sync_runs ORDER BY id DESC LIMIT ?`), limit)
 	if err != nil {
 		return nil, s.wrap("read runs", err)
 	}
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
-		var r Run
-		var started, finished int64
-		var counts string
-		if err := rows.Scan(&r.ID, &r.Holder, &started, &finished, &r.Status, &counts, &r.Error); err != nil {
+		r, err := scanRun(rows)
+		if err != nil {
 			return nil, s.wrap("read runs", err)
-		}
-		r.StartedAt, r.FinishedAt = fromMS(started), fromMS(finished)
-		if err := json.Unmarshal([]byte(counts), &r.Counts); err != nil {
-			return nil, s.wrap("read runs", fmt.Errorf("run %d counts: %w", r.ID, err))
 		}
 		out = append(out, r)
 	}
 	return out, s.wrap("read runs", rows.Err())
+}
+
+func (s *sqlStore) Run(ctx context.Context, id int64) (Run, bool, error) {
+	r, err := scanRun(s.db.QueryRowContext(ctx, s.q(`SELECT `+runColumns+` FROM sync_runs WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, false, nil
+	}
+	if err != nil {
+		return Run{}, false, s.wrap(fmt.Sprintf("read run %d", id), err)
+	}
+	return r, true, nil
 }
 
 func (s *sqlStore) Close() error { return s.db.Close() }

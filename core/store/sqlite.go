@@ -39,7 +39,8 @@ var sqliteSchema = []string{
   finished_at INTEGER NOT NULL,
   status      TEXT    NOT NULL,
   counts      TEXT    NOT NULL,
-  error       TEXT    NOT NULL
+  error       TEXT    NOT NULL,
+  details     TEXT    NOT NULL DEFAULT '{}'
 )`,
 	`CREATE TABLE IF NOT EXISTS sync_meta (
   key   TEXT PRIMARY KEY,
@@ -93,15 +94,21 @@ func migrateSQLite(ctx context.Context, db *sql.DB, stmts []string) error {
 			return err
 		}
 	}
-	// States written before the intent log lack in_flight (SQLite has no
-	// ADD COLUMN IF NOT EXISTS).
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('sync_records') WHERE name = 'in_flight'`).Scan(&n); err != nil {
-		return err
-	}
-	if n == 0 {
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE sync_records ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0`); err != nil {
+	// States written before the intent log lack in_flight, and those
+	// written before runs recorded their progress and details lack details
+	// (SQLite has no ADD COLUMN IF NOT EXISTS).
+	for _, c := range []struct{ table, column, def string }{
+		{"sync_records", "in_flight", "INTEGER NOT NULL DEFAULT 0"},
+		{"sync_runs", "details", "TEXT NOT NULL DEFAULT '{}'"},
+	} {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n); err != nil {
 			return err
+		}
+		if n == 0 {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE `+c.table+` ADD COLUMN `+c.column+` `+c.def); err != nil {
+				return err
+			}
 		}
 	}
 	return tx.Commit()

@@ -97,19 +97,87 @@ const (
 	RunInterrupted = "interrupted"
 )
 
-// Run is one sync run and its progress.
+// MaxRunDetails bounds the problems and the changes a Run lists: the
+// first MaxRunDetails of each are kept, and ProblemsTotal and
+// ChangesTotal count them all.
+const MaxRunDetails = 100
+
+// Actions of a RunChange.
+const (
+	ChangeCreated   = "created"
+	ChangeUpdated   = "updated"
+	ChangeAdopted   = "adopted"
+	ChangeRelearned = "relearned"
+)
+
+// Run is one sync run and its progress, as the run records it while it
+// goes and when it ends: another process reading the store sees how far
+// it got, what it changed and what failed.
 type Run struct {
-	ID     int64
-	Holder string
+	ID     int64  `json:"id"`
+	Holder string `json:"holder"`
 	// StartedAt and FinishedAt (zero while running).
-	StartedAt  time.Time
-	FinishedAt time.Time
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+	// UpdatedAt is when the run last saved this record (every progress
+	// interval while it runs): a "running" run whose UpdatedAt is old is
+	// likely dead.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 	// Status is RunRunning, RunDone, RunFailed or RunInterrupted.
-	Status string
+	Status string `json:"status"`
+	// DryRun says the run wrote nothing: its Changes are what it would do.
+	DryRun bool `json:"dry_run,omitempty"`
 	// Counts are the run's counters so far ("companies.created": 12).
-	Counts map[string]int64
+	Counts map[string]int64 `json:"counts"`
 	// Error is why the run failed, if it did.
-	Error string
+	Error string `json:"error,omitempty"`
+
+	// Phase is the run's phase ("reading", "learning", "writing", "done"),
+	// and Resource the resource it is (or was last) working on, of which
+	// Done records out of Total reached an outcome. A run that failed or
+	// was interrupted keeps the phase it stopped in.
+	Phase    string `json:"phase,omitempty"`
+	Resource string `json:"resource,omitempty"`
+	Done     int64  `json:"done"`
+	Total    int64  `json:"total"`
+
+	// Problems are the first MaxRunDetails records skipped or failed,
+	// ProblemsTotal counts them all.
+	Problems      []RunProblem `json:"problems,omitempty"`
+	ProblemsTotal int64        `json:"problems_total"`
+	// Changes are the first MaxRunDetails records created, updated,
+	// adopted or relearned (in a dry run: that would be), ChangesTotal
+	// counts them all.
+	Changes      []RunChange `json:"changes,omitempty"`
+	ChangesTotal int64       `json:"changes_total"`
+}
+
+// RunProblem is a record a run skipped or failed to sync.
+type RunProblem struct {
+	Resource   string `json:"resource"`
+	ExternalID string `json:"external_id"`
+	// Source names the CRM connector the record came from.
+	Source string `json:"source,omitempty"`
+	// Skipped is true for a record left out on purpose (no external id),
+	// false for a failure.
+	Skipped bool `json:"skipped,omitempty"`
+	// Error says why.
+	Error string `json:"error"`
+}
+
+// RunChange is a record a run changed in Hipcall (or, in a dry run, would
+// change).
+type RunChange struct {
+	Resource   string `json:"resource"`
+	ExternalID string `json:"external_id"`
+	// Action is ChangeCreated, ChangeUpdated, ChangeAdopted (matched to a
+	// record Hipcall already held) or ChangeRelearned (its stored Hipcall
+	// id no longer held it; it was looked up again).
+	Action string `json:"action"`
+	// Fields names the Hipcall fields written ("first_name", "phones",
+	// "custom_fields"); empty when none was (an adoption of an identical
+	// record).
+	Fields []string `json:"fields,omitempty"`
 }
 
 // Store is the sync's state. Implementations are safe for concurrent use,
@@ -142,10 +210,14 @@ type Store interface {
 
 	// StartRun records a new run and returns its id.
 	StartRun(ctx context.Context, run Run) (int64, error)
-	// UpdateRun rewrites a run's status, counts, end and error.
+	// UpdateRun rewrites a run's status, counts, end, error, progress,
+	// problems and changes (everything but its holder and start). Problems
+	// and Changes beyond MaxRunDetails are dropped (the totals count them).
 	UpdateRun(ctx context.Context, run Run) error
 	// Runs returns the latest runs, newest first.
 	Runs(ctx context.Context, limit int) ([]Run, error)
+	// Run returns one run; ok is false when the store has none with the id.
+	Run(ctx context.Context, id int64) (run Run, ok bool, err error)
 
 	// Close releases the store's connections.
 	Close() error

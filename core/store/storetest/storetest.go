@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Runs", func(t *testing.T) { testRuns(t, open(t)) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, open(t)) })
 	t.Run("IntentAndMeta", func(t *testing.T) { testIntentAndMeta(t, open(t)) })
+	t.Run("RunDetails", func(t *testing.T) { testRunDetails(t, open(t)) })
+	t.Run("RunDetailsCap", func(t *testing.T) { testRunDetailsCap(t, open(t)) })
 }
 
 // testIntentAndMeta: the in-flight mark survives Put/Get/Records and is
@@ -317,4 +320,150 @@ func testReopen(t *testing.T, open func() store.Store) {
 	if got, ok, err := s2.Get(ctx, store.Contacts, "X"); err != nil || !ok || !equal(got, rec) {
 		t.Errorf("after reopening, Get = %+v, %v, %v", got, ok, err)
 	}
+}
+
+// testRunDetails: a run's progress, problems and changes round-trip
+// through StartRun, UpdateRun, Run and Runs, and another opener of the
+// store (another process) reads them; Run of a missing id is not found.
+func testRunDetails(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	s := mustOpen(t, open)
+	if _, ok, err := s.Run(ctx, 1); ok || err != nil {
+		t.Fatalf("Run(1) on an empty store = %v, %v; want not found", ok, err)
+	}
+	start := store.Run{Holder: "h", StartedAt: epoch, UpdatedAt: epoch, DryRun: true, Phase: "reading", Resource: "companies"}
+	id, err := s.StartRun(ctx, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start.ID, start.Status = id, store.RunRunning
+	got, ok, err := s.Run(ctx, id)
+	if err != nil || !ok {
+		t.Fatalf("Run(%d) = %v, %v", id, ok, err)
+	}
+	if !equalRun(got, start) {
+		t.Errorf("Run(%d) after StartRun = %+v, want %+v", id, got, start)
+	}
+
+	mid := start
+	mid.UpdatedAt = epoch.Add(2 * time.Second)
+	mid.Phase, mid.Resource, mid.Done, mid.Total = "writing", "contacts", 40, 250
+	mid.Counts = map[string]int64{"contacts.created": 39, "contacts.failed": 1}
+	mid.Problems = []store.RunProblem{
+		{Resource: "contacts", ExternalID: "C7", Source: "hubspot", Error: "create in Hipcall: 422 phone is invalid"},
+		{Resource: "contacts", ExternalID: "", Source: "csv", Skipped: true, Error: "no external id"},
+	}
+	mid.ProblemsTotal = 2
+	mid.Changes = []store.RunChange{
+		{Resource: "companies", ExternalID: "K1", Action: store.ChangeCreated, Fields: []string{"name", "phones"}},
+		{Resource: "contacts", ExternalID: "müşteri-ğ", Action: store.ChangeUpdated, Fields: []string{"job_title"}},
+		{Resource: "contacts", ExternalID: "C2", Action: store.ChangeAdopted},
+		{Resource: "contacts", ExternalID: "C3", Action: store.ChangeRelearned, Fields: []string{"emails"}},
+	}
+	mid.ChangesTotal = 4
+	if err := s.UpdateRun(ctx, mid); err != nil {
+		t.Fatal(err)
+	}
+	// Another process sees the running run's progress.
+	other := mustOpen(t, open)
+	if got, ok, err := other.Run(ctx, id); err != nil || !ok || !equalRun(got, mid) {
+		t.Errorf("Run(%d) from another opener = %+v, %v, %v\nwant %+v", id, got, ok, err, mid)
+	}
+	if runs, err := other.Runs(ctx, 5); err != nil || len(runs) != 1 || !equalRun(runs[0], mid) {
+		t.Errorf("Runs from another opener = %+v, %v\nwant [%+v]", runs, err, mid)
+	}
+
+	// The end rewrites everything but the holder and the start.
+	end := mid
+	end.FinishedAt, end.UpdatedAt = epoch.Add(time.Minute), epoch.Add(time.Minute)
+	end.Status, end.Error, end.Phase, end.Done = store.RunFailed, "1 record(s) failed", "done", 250
+	end.Changes, end.ChangesTotal = end.Changes[:1], 1
+	if err := s.UpdateRun(ctx, end); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := s.Run(ctx, id); err != nil || !equalRun(got, end) {
+		t.Errorf("Run(%d) after the end = %+v, %v\nwant %+v", id, got, err, end)
+	}
+	if _, ok, err := s.Run(ctx, id+1000); ok || err != nil {
+		t.Errorf("Run(%d) of a missing run = %v, %v; want not found", id+1000, ok, err)
+	}
+	// A run recorded without details reads back with none.
+	plain, err := s.StartRun(ctx, store.Run{Holder: "p", StartedAt: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.Run{ID: plain, Holder: "p", StartedAt: epoch, Status: store.RunRunning}
+	if got, ok, err := s.Run(ctx, plain); err != nil || !ok || !equalRun(got, want) {
+		t.Errorf("Run(%d) without details = %+v, %v, %v", plain, got, ok, err)
+	}
+}
+
+// testRunDetailsCap: only the first MaxRunDetails problems and changes are
+// kept; the totals count them all, and are never below what is listed.
+func testRunDetailsCap(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	s := mustOpen(t, open)
+	id, err := s.StartRun(ctx, store.Run{Holder: "h", StartedAt: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := store.Run{ID: id, Status: store.RunRunning, StartedAt: epoch}
+	for i := range store.MaxRunDetails + 50 {
+		run.Problems = append(run.Problems, store.RunProblem{Resource: "contacts", ExternalID: fmt.Sprintf("P%d", i), Error: "boom"})
+		run.Changes = append(run.Changes, store.RunChange{Resource: "contacts", ExternalID: fmt.Sprintf("C%d", i), Action: store.ChangeCreated, Fields: []string{"first_name"}})
+	}
+	// The caller counted more changes than it listed; it counted no
+	// problems (the store counts the listed ones).
+	run.ChangesTotal = 2345
+	if err := s.UpdateRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.Run(ctx, id)
+	if err != nil || !ok {
+		t.Fatalf("Run(%d) = %v, %v", id, ok, err)
+	}
+	if len(got.Problems) != store.MaxRunDetails || got.Problems[0].ExternalID != "P0" || got.Problems[store.MaxRunDetails-1].ExternalID != fmt.Sprintf("P%d", store.MaxRunDetails-1) {
+		t.Errorf("%d problems kept (first %+v), want the first %d", len(got.Problems), got.Problems[:min(1, len(got.Problems))], store.MaxRunDetails)
+	}
+	if got.ProblemsTotal != store.MaxRunDetails+50 {
+		t.Errorf("ProblemsTotal = %d, want %d", got.ProblemsTotal, store.MaxRunDetails+50)
+	}
+	if len(got.Changes) != store.MaxRunDetails || got.Changes[store.MaxRunDetails-1].ExternalID != fmt.Sprintf("C%d", store.MaxRunDetails-1) {
+		t.Errorf("%d changes kept, want the first %d", len(got.Changes), store.MaxRunDetails)
+	}
+	if got.ChangesTotal != 2345 {
+		t.Errorf("ChangesTotal = %d, want 2345", got.ChangesTotal)
+	}
+	if len(run.Problems) != store.MaxRunDetails+50 {
+		t.Errorf("UpdateRun changed the caller's problems (%d left)", len(run.Problems))
+	}
+}
+
+// equalRun compares runs, times by instant, nil and empty lists and maps
+// alike.
+func equalRun(a, b store.Run) bool {
+	norm := func(r store.Run) store.Run {
+		if len(r.Counts) == 0 {
+			r.Counts = nil
+		}
+		if len(r.Problems) == 0 {
+			r.Problems = nil
+		}
+		if len(r.Changes) == 0 {
+			r.Changes = nil
+		}
+		r.Changes = append([]store.RunChange(nil), r.Changes...)
+		for i := range r.Changes {
+			if len(r.Changes[i].Fields) == 0 {
+				r.Changes[i].Fields = nil
+			}
+		}
+		for _, t := range []*time.Time{&r.StartedAt, &r.FinishedAt, &r.UpdatedAt} {
+			if !t.IsZero() {
+				*t = t.UTC()
+			}
+		}
+		return r
+	}
+	return reflect.DeepEqual(norm(a), norm(b))
 }
