@@ -48,24 +48,17 @@ func runDoctor(ctx context.Context, env *cliEnv, args []string) int {
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	h, err := host.Build(ctx, cfg, host.Options{Logger: logger})
+	h, err := host.Build(ctx, cfg, host.Options{Logger: logger, ConnectorLog: logs})
 	if err != nil {
 		printError(env, err)
 		return exitFor(err)
 	}
 	defer h.Close()
-	sources := make([]doctor.Source, 0, len(h.Plugins))
-	for _, p := range h.Plugins {
-		sources = append(sources, doctor.Source{Name: p.Name(), Connector: p})
-	}
 	n := *limit
 	if n == 0 {
 		n = -1 // doctor.Options: negative keeps none
 	}
-	rep, err := doctor.Run(ctx, doctor.Options{
-		Sources: sources, Parser: h.Parser, Routing: cfg.Routing, Sync: cfg.Sync,
-		ConnectorLog: logs.Lines(), Limit: n,
-	})
+	rep, err := h.Diagnose(ctx, n)
 	if err != nil {
 		printError(env, err)
 		return exitFailed

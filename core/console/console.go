@@ -100,6 +100,9 @@ type Options struct {
 	Calls Calls
 	// Health describes the connectors; nil: the connectors page says so.
 	Health Health
+	// Quality diagnoses the CRM data (the Data quality page); nil: the
+	// page says it is not configured.
+	Quality Quality
 	// Done ends the live feeds (server-sent events) when closed, so that a
 	// shutdown does not wait for them: pass the host's context's Done().
 	Done <-chan struct{}
@@ -128,6 +131,8 @@ type console struct {
 	mux    *http.ServeMux
 	static http.Handler
 	secret []byte
+
+	quality qualityRuns
 }
 
 // New checks o and returns the console's mount for
@@ -189,6 +194,8 @@ func (c *console) routes() {
 	mux.HandleFunc("GET "+p+"/actions", c.actionsPage)
 	mux.HandleFunc("GET "+p+"/why", c.whyPage)
 	mux.HandleFunc("GET "+p+"/connectors", c.connectorsPage)
+	mux.HandleFunc("GET "+p+"/quality", c.qualityPage)
+	mux.HandleFunc("POST "+p+"/quality/run", c.qualityRun)
 	mux.Handle("GET "+p+"/static/", c.static)
 	c.mux = mux
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/core/callview"
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/doctor"
 	"github.com/switchboard-hq/switchboard/core/ringlog"
 	"github.com/switchboard-hq/switchboard/core/routing"
 	"github.com/switchboard-hq/switchboard/core/server"
@@ -683,5 +685,78 @@ func TestEventsThinAFlood(t *testing.T) {
 	}
 	if ev, err := readRawEvent(br); err != nil || ev["id"] != fmt.Sprint(newest) || ev["event"] != "" || ev["data"] != "" {
 		t.Fatalf("after the rings: %v, %v; want an id-only block moving the cursor to %d", ev, err, newest)
+	}
+}
+
+// fakeQuality diagnoses when released.
+type fakeQuality struct {
+	release chan struct{}
+	runs    chan struct{}
+}
+
+func (q *fakeQuality) Diagnose(ctx context.Context) (*doctor.Report, error) {
+	q.runs <- struct{}{}
+	select {
+	case <-q.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	r := &doctor.Report{Region: "GB", Limit: 50, Problems: 1, Warnings: 1,
+		Sources: []doctor.SourceReport{{Name: "customers", Contacts: 3, Numbers: 4, Unreadable: 1, Shared: 1}}}
+	r.Unreadable.Total, r.Unreadable.Problems = 1, 1
+	r.Unreadable.Items = []doctor.UnreadableNumber{{Record: doctor.RecordRef{Source: "customers", Type: "contact", ID: "C9", Name: xss}, Field: "phone", Raw: xss, Why: "not a number"}}
+	r.Shared.Total = 1
+	r.Shared.Items = []doctor.SharedNumber{{Source: "customers", Number: "+442071234567", Resolved: true, CommonCompany: "acme", Severity: doctor.Warning,
+		Records: []doctor.SharedHolder{{RecordRef: doctor.RecordRef{Type: "contact", ID: "C1"}, Field: "phone", Raw: "020 7123 4567"}}}}
+	return r, nil
+}
+
+func TestQualityPage(t *testing.T) {
+	q := &fakeQuality{release: make(chan struct{}), runs: make(chan struct{}, 4)}
+	f := newFixture(t, func(o *Options) { o.Quality = q })
+	body := wantOK(t, f.get(t, "/console/quality"), "text/html")
+	if !strings.Contains(body, "Not diagnosed since the host started") || !strings.Contains(body, `id="quality-run"`) {
+		t.Fatalf("page before a run:\n%s", body)
+	}
+	ck, token := f.csrf(t)
+	if rec := f.post("/console/quality/run", ck, ""); rec.Code != http.StatusForbidden {
+		t.Errorf("no token: status %d", rec.Code)
+	}
+	for range 2 { // pressed twice: one run
+		if rec := f.post("/console/quality/run", ck, token); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/console/quality" {
+			t.Fatalf("run: status %d, Location %q", rec.Code, rec.Header().Get("Location"))
+		}
+	}
+	<-q.runs
+	body = wantOK(t, f.get(t, "/console/quality"), "text/html")
+	if !strings.Contains(body, `data-running="true"`) || !strings.Contains(body, `id="quality-run" disabled`) {
+		t.Errorf("page while running:\n%s", body)
+	}
+	close(q.release)
+	var v map[string]any
+	for { // the run ends on its own goroutine: wait for the report, not for time
+		v = decode(t, wantOK(t, f.get(t, "/console/quality?format=json"), "application/json"))
+		if v["running"] == false {
+			break
+		}
+		runtime.Gosched()
+	}
+	if len(q.runs) != 0 {
+		t.Error("pressing twice started a second diagnosis")
+	}
+	rep, _ := v["report"].(map[string]any)
+	if rep == nil || rep["problems"] != 1.0 || v["finished"] == nil {
+		t.Fatalf("json = %v", v)
+	}
+	body = wantOK(t, f.get(t, "/console/quality"), "text/html")
+	wantEscaped(t, body)
+	for _, want := range []string{`data-problems="1"`, "Numbers that cannot be read (1)", "company acme", `data-running="false"`, "Diagnose again"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("report page lacks %s", want)
+		}
+	}
+	g := newFixture(t)
+	if body := wantOK(t, g.get(t, "/console/quality"), "text/html"); !strings.Contains(body, `id="quality-off"`) {
+		t.Error("no diagnosis configured: the page does not say so")
 	}
 }

@@ -56,7 +56,7 @@ var funcs = template.FuncMap{
 var pageFiles = map[string]string{
 	"calls": "templates/calls.html", "ring": "templates/ring.html",
 	"why": "templates/why.html", "connectors": "templates/connectors.html", "error": "templates/error.html",
-	"actions": "templates/actions.html",
+	"actions": "templates/actions.html", "quality": "templates/quality.html",
 }
 
 func (c *console) parseTemplates() error {

@@ -459,12 +459,15 @@ func TestConnectorLog(t *testing.T) {
 	log.Named("plugin.customers").Info("started")
 	log.Named("directory").Warn("not a plugin")
 	log.Named("plugin.customers").Error(tests[3].msg)
+	log.Named("plugin.customers").Warn(tests[0].msg)                     // logged again (a reload): kept once
+	log.Named("switchboard").Named("plugin.orders").Warn("under a name") // a serving host's logger has a name
+	log.Named("replugin.x").Warn("not a plugin either")
 	lines := c.Lines()
-	if len(lines) != 2 || lines[0].Source != "customers" {
+	if len(lines) != 3 || lines[0].Source != "customers" || lines[2].Source != "orders" {
 		t.Fatalf("collected %+v", lines)
 	}
 	f := &fake{contacts: []connectors.Contact{contact("1", "", "", ph("Phone", "+44 20 4520 5757"))}}
-	r := run(t, Options{Sources: []Source{{"customers", f}}, ConnectorLog: lines})
+	r := run(t, Options{Sources: []Source{{"customers", f}}, ConnectorLog: lines[:2]})
 	if r.Unreadable.Total != 1 || r.Unreadable.Items[0].Where != "sample/customers.csv:11" || r.Sources[0].Unreadable != 1 {
 		t.Errorf("unreadable %+v, source %+v", r.Unreadable, r.Sources[0])
 	}

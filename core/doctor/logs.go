@@ -21,30 +21,40 @@ const maxLogLines = 10_000
 //	log.RegisterSink(c)
 //
 // It keeps messages at Warn and above from loggers named
-// "plugin.<connector>..." (plugins/manager's naming), at most 10,000.
+// "plugin.<connector>..." (plugins/manager's naming; under the host
+// logger's name too), each once (a
+// connector that reloads its data logs the same dropped number again), at
+// most 10,000.
 type LogCollector struct {
 	mu    sync.Mutex
 	lines []LogLine
+	seen  map[LogLine]struct{}
 }
 
 // NewLogCollector returns an empty collector.
-func NewLogCollector() *LogCollector { return &LogCollector{} }
+func NewLogCollector() *LogCollector { return &LogCollector{seen: map[LogLine]struct{}{}} }
 
 // Accept implements hclog.SinkAdapter.
 func (c *LogCollector) Accept(name string, level hclog.Level, msg string, _ ...any) {
 	if level < hclog.Warn {
 		return
 	}
-	rest, ok := strings.CutPrefix(name, "plugin.")
-	if !ok {
+	// "plugin.<connector>", or under the host's own name
+	// ("switchboard.plugin.<connector>").
+	i := strings.Index(name, "plugin.")
+	if i < 0 || (i > 0 && name[i-1] != '.') {
 		return
 	}
+	rest := name[i+len("plugin."):]
 	source, _, _ := strings.Cut(rest, ".")
+	line := LogLine{Source: source, Message: msg}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.lines) < maxLogLines {
-		c.lines = append(c.lines, LogLine{Source: source, Message: msg})
+	if _, dup := c.seen[line]; dup || len(c.lines) >= maxLogLines {
+		return
 	}
+	c.seen[line] = struct{}{}
+	c.lines = append(c.lines, line)
 }
 
 // Lines returns what was collected so far.

@@ -23,6 +23,7 @@ func (h *Host) consoleMount() (server.Mount, error) {
 		Explainer: explainer{h},
 		Targets:   h.answeredTargets(),
 		Health:    health{h},
+		Quality:   quality{h},
 		Done:      h.done,
 		Logger:    h.Logger.Named("console"),
 	}

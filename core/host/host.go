@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-hq/switchboard/core/cards"
 	"github.com/switchboard-hq/switchboard/core/config"
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/doctor"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
 	"github.com/switchboard-hq/switchboard/core/logging"
 	"github.com/switchboard-hq/switchboard/core/ringlog"
@@ -41,6 +42,11 @@ type Options struct {
 	// ValidateOnly starts each plugin only to check its configuration
 	// (no files opened, no connections) and stops it again.
 	ValidateOnly bool
+	// ConnectorLog collects the warnings the plugins log (the numbers
+	// they drop while loading) for Diagnose. It must be a sink of Logger
+	// when Logger is set; nil: the host collects them itself when it
+	// builds the logger, and not otherwise.
+	ConnectorLog *doctor.LogCollector
 }
 
 // Host is a built Switchboard. Close it to stop every plugin process.
@@ -78,6 +84,9 @@ type Host struct {
 	closers []func()
 	// cards pushes Insight Cards, nil when they are off.
 	cards *cards.Service
+	// connectorLog holds the plugins' warnings, for Diagnose (nil: none
+	// collected).
+	connectorLog *doctor.LogCollector
 
 	server *server.Server
 }
@@ -88,14 +97,17 @@ type Host struct {
 // *config.Problems with file:line:col positions. On error nothing is left
 // running.
 func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err error) {
-	log := opts.Logger
+	log, connectorLog := opts.Logger, opts.ConnectorLog
 	if log == nil {
-		log = logging.New(cfg.Log, opts.LogOutput)
+		if connectorLog == nil {
+			connectorLog = doctor.NewLogCollector()
+		}
+		log = logging.NewWithSink(cfg.Log, opts.LogOutput, connectorLog)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	h = &Host{Config: cfg, Logger: log, Registry: reg, Rings: ringlog.New(0), done: make(chan struct{})}
+	h = &Host{Config: cfg, Logger: log, Registry: reg, Rings: ringlog.New(0), done: make(chan struct{}), connectorLog: connectorLog}
 	var problems []config.Problem
 	h.Parser, err = phone.NewParser(cfg.Phone.DefaultRegion) // checked by config.Load
 	if err != nil {

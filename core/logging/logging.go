@@ -41,14 +41,25 @@ func (c *Config) Check() connectors.Problems {
 // New builds the host's logger, writing to out (nil: stderr). Every value
 // it logs is escaped and bounded (Safe): a caller number, a plugin's
 // output or an error quoting a request cannot forge or flood log lines.
-func New(c Config, out io.Writer) hclog.Logger {
+func New(c Config, out io.Writer) hclog.Logger { return NewWithSink(c, out, nil) }
+
+// NewWithSink is New with sink also receiving every line logged (at the
+// logger's level), after Safe has escaped and bounded its values; nil:
+// none.
+func NewWithSink(c Config, out io.Writer, sink hclog.SinkAdapter) hclog.Logger {
 	if out == nil {
 		out = os.Stderr
 	}
-	return Safe(hclog.New(&hclog.LoggerOptions{
+	opts := &hclog.LoggerOptions{
 		Name:       "switchboard",
 		Level:      hclog.LevelFromString(c.Level),
 		Output:     out,
 		JSONFormat: c.Format == "json",
-	}))
+	}
+	if sink == nil {
+		return Safe(hclog.New(opts))
+	}
+	l := hclog.NewInterceptLogger(opts)
+	l.RegisterSink(hclog.SinkAdapter(sink))
+	return Safe(l)
 }

@@ -1,4 +1,5 @@
-// Switchboard console: live rings on the Calls page.
+// Switchboard console: live rings on the Calls page, and the Data quality
+// page waiting for its report.
 //
 // Why plain JavaScript and not htmx (or any framework): the console is
 // served from the binary with nothing fetched from elsewhere, htmx cannot
@@ -6,6 +7,15 @@
 // the page needs: one EventSource whose events carry table rows that the
 // server already rendered and escaped with html/template, inserted at the
 // top of the table. No build chain, nothing to vendor.
+(function () {
+  "use strict";
+  // Data quality: while a diagnosis runs, reload until its report is there.
+  var quality = document.getElementById("quality-state");
+  if (quality && quality.dataset.running === "true") {
+    window.setTimeout(function () { window.location.reload(); }, 2000);
+  }
+})();
+
 (function () {
   "use strict";
   var live = document.getElementById("live");
