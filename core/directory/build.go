@@ -211,6 +211,7 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 		s.stats.Held = ""
 		s.stats.LastSuccess = s.stats.LastBuild
 		s.stats.Records, s.stats.Phones = ix.Len(), ix.Phones()
+		s.stats.SkippedNumbers, s.stats.SkippedRecords = ix.Skipped(), ix.SkippedRecords()
 	}
 	s.mu.Unlock()
 
@@ -249,6 +250,7 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 	s.mu.Lock()
 	s.servedFrom = start
 	s.stats.Records, s.stats.Phones, s.stats.Changed = served.Len(), served.Phones(), served.Changed()
+	s.stats.SkippedNumbers, s.stats.SkippedRecords = served.Skipped(), served.SkippedRecords()
 	s.mu.Unlock()
 	if d.cache != nil {
 		d.cache.clear()
@@ -258,7 +260,8 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 	if confirmed {
 		s.log.Warn("index rebuild confirmed the smaller size of the held one: applying it", "records", ix.Len(), "was", old.Len())
 	}
-	s.log.Info("index built", "records", ix.Len(), "phones", ix.Phones(), "skipped_phones", ix.Skipped(), "took", took)
+	s.log.Info("index built", "records", ix.Len(), "phones", ix.Phones(), "skipped_phones", ix.Skipped(),
+		"records_with_skipped_phones", ix.SkippedRecords(), "took", took)
 	return nil
 }
 

@@ -197,6 +197,14 @@ type SourceStats struct {
 	// Records and Phones are what the current index holds (index mode).
 	Records int
 	Phones  int
+	// SkippedNumbers counts the stored phone numbers the current index
+	// could not read (or had no key to index them by): they match no
+	// call; fix them in the CRM. SkippedRecords counts the records with
+	// at least one such number. No record is left out for its numbers:
+	// each is indexed by the numbers that could be read, and one with
+	// none is in Records but found by no number. Index mode.
+	SkippedNumbers int
+	SkippedRecords int
 	// Builds and BuildErrors count index build attempts and failures.
 	Builds      int
 	BuildErrors int

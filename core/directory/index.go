@@ -62,7 +62,10 @@ type Index struct {
 	nationalRule phone.NationalMatch
 	suffixDigits int
 	phones       int
-	skipped      int
+	// skipped counts the stored numbers that could not be read or
+	// indexed, skippedRecords the records with at least one of them.
+	skipped        int
+	skippedRecords int
 
 	// byID holds every record id, the contacts' (ids 0 to
 	// len(contacts)-1) ordered by contact ID, then the companies' ordered
@@ -231,7 +234,7 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 	ix.sortIDs()
 	if ix.skipped > 0 {
 		log.Warn("some phone numbers could not be read and are not indexed; fix them in the CRM",
-			"skipped", ix.skipped, "indexed", ix.phones, "example_record", b.firstSkipped)
+			"skipped", ix.skipped, "records", ix.skippedRecords, "indexed", ix.phones, "example_record", b.firstSkipped)
 	}
 	return ix, nil
 }
@@ -268,7 +271,10 @@ type builder struct {
 	firstSkipped string
 }
 
+// addPhones indexes one record's numbers; unread counts the same ones
+// as skipped without indexing.
 func (b *builder) addPhones(rec int, id string, phones []connectors.Phone) {
+	skipped := b.ix.skipped
 	for i := range phones {
 		if i > maxPhoneIndex {
 			b.skip(id)
@@ -285,6 +291,36 @@ func (b *builder) addPhones(rec int, id string, phones []connectors.Phone) {
 			b.skip(id)
 		}
 	}
+	if b.ix.skipped > skipped {
+		b.ix.skippedRecords++
+	}
+}
+
+// unread counts the numbers of a record that addPhones skips (with the
+// same parser): past maxPhoneIndex, unreadable, or with no key to index.
+func unread(parser *phone.Parser, phones []connectors.Phone) int {
+	n := 0
+	for i := range phones {
+		if i > maxPhoneIndex {
+			n++
+			continue
+		}
+		num, ok := readStored(parser, &phones[i])
+		if !ok || !indexable(num) {
+			n++
+		}
+	}
+	return n
+}
+
+// indexable reports whether add finds a key for n (its E.164 or its
+// national number).
+func indexable(n phone.Number) bool {
+	if _, ok := packE164(n.E164); ok {
+		return true
+	}
+	_, ok := packDigits(n.National)
+	return ok
 }
 
 func (b *builder) skip(id string) {
@@ -370,8 +406,8 @@ func (ix *Index) Len() int {
 	return n
 }
 
-// Phones is the number of phone numbers indexed (with changed records, an
-// estimate: a replaced record's numbers are counted as all indexed).
+// Phones is the number of phone numbers indexed (a changed record's
+// current ones, not those of the version it replaces).
 func (ix *Index) Phones() int {
 	if ix.over != nil {
 		return ix.phones - ix.over.replacedPhones + ix.over.ix.phones
@@ -379,12 +415,26 @@ func (ix *Index) Phones() int {
 	return ix.phones
 }
 
-// Skipped is the number of stored phone numbers that could not be read.
+// Skipped is the number of stored phone numbers that could not be read
+// (or had no key to index them by): they match no call. A changed
+// record's current numbers count, not those of the version it replaces.
 func (ix *Index) Skipped() int {
 	if ix.over != nil {
-		return ix.skipped + ix.over.ix.skipped
+		return ix.skipped - ix.over.replacedSkipped + ix.over.ix.skipped
 	}
 	return ix.skipped
+}
+
+// SkippedRecords is the number of records with at least one number
+// Skipped counts. No record is left out of the index for its numbers:
+// such a record is indexed by those that could be read, and one with
+// none is found by no number (it still counts in Len). Changed records
+// count as Skipped's do.
+func (ix *Index) SkippedRecords() int {
+	if ix.over != nil {
+		return ix.skippedRecords - ix.over.replacedSkippedRecords + ix.over.ix.skippedRecords
+	}
+	return ix.skippedRecords
 }
 
 // Changed is the number of records changed since the base index was

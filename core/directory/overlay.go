@@ -33,10 +33,14 @@ type overlay struct {
 	base *Index
 	ix   *Index // the changed records' own index
 	recs map[recKey]change
-	// added counts the changed records the base does not hold;
-	// replacedPhones the phones of the base records they replace.
-	added          int
-	replacedPhones int
+	// added counts the changed records the base does not hold. Of the
+	// base records they replace: replacedPhones counts the numbers
+	// indexed, replacedSkipped those skipped, and replacedSkippedRecords
+	// the records with a number skipped.
+	added                  int
+	replacedPhones         int
+	replacedSkipped        int
+	replacedSkippedRecords int
 }
 
 // recKey names a record: contacts and companies have their own IDs.
@@ -120,9 +124,9 @@ func (ix *Index) sortIDs() {
 	}
 }
 
-// record returns a base record by key (the first, if the connector listed
-// it twice).
-func (ix *Index) record(k recKey) (updated time.Time, phones int, ok bool) {
+// record returns a base record's UpdatedAt and phones by key (the
+// first, if the connector listed it twice).
+func (ix *Index) record(k recKey) (updated time.Time, phones []connectors.Phone, ok bool) {
 	nc := len(ix.contacts)
 	part := ix.byID[:nc]
 	if k.company {
@@ -135,13 +139,13 @@ func (ix *Index) record(k recKey) (updated time.Time, phones int, ok bool) {
 		return strings.Compare(ix.companies[int(rec)-nc].ID, id)
 	})
 	if !found {
-		return time.Time{}, 0, false
+		return time.Time{}, nil, false
 	}
 	if rec := int(part[i]); rec < nc {
-		return ix.contacts[rec].UpdatedAt, len(ix.contacts[rec].Phones), true
+		return ix.contacts[rec].UpdatedAt, ix.contacts[rec].Phones, true
 	}
 	co := ix.companies[int(part[i])-nc]
-	return co.UpdatedAt, len(co.Phones), true
+	return co.UpdatedAt, co.Phones, true
 }
 
 // base is the immutable index under a view (the index itself when it has
@@ -220,7 +224,13 @@ func (ix *Index) withChanges(base *Index, parser *phone.Parser, changes []change
 	for _, k := range keys {
 		c := recs[k]
 		if _, phones, ok := base.record(k); ok {
-			o.replacedPhones += phones
+			// The base indexed these numbers with the same parser.
+			skipped := unread(parser, phones)
+			o.replacedPhones += len(phones) - skipped
+			o.replacedSkipped += skipped
+			if skipped > 0 {
+				o.replacedSkippedRecords++
+			}
 		} else {
 			o.added++
 		}

@@ -210,6 +210,7 @@ func (d *Directory) apply(s *source, changes []change) int {
 	}
 	s.mu.Lock()
 	s.stats.Records, s.stats.Phones, s.stats.Changed = next.Len(), next.Phones(), next.Changed()
+	s.stats.SkippedNumbers, s.stats.SkippedRecords = next.Skipped(), next.SkippedRecords()
 	s.mu.Unlock()
 	d.metrics.records(s.Name, next.Len())
 	s.log.Debug("changed records applied to the index", "changed", len(fresh), "pending_fold", next.Changed())
