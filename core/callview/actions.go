@@ -57,7 +57,7 @@ type Result string
 // Results. Every one but Queued changed nothing.
 const (
 	Queued         Result = "queued"          // the step will run again (Resolve: with the record named)
-	AlreadyQueued  Result = "already_queued"  // waiting to run (or to run again): nothing to do
+	AlreadyQueued  Result = "already_queued"  // waiting to run (or to run again), or retried meanwhile by another process: nothing to do
 	AlreadyRunning Result = "already_running" // an attempt is under way: nothing to do
 	AlreadyDone    Result = "already_done"    // done: nothing to do
 )
@@ -150,14 +150,41 @@ func liveResult(j *rivertype.JobRow) Result {
 // is refused unless force, which clears the sent mark: Hipcall may then
 // get it twice. Pressing twice is safe: a step already queued, running or
 // done answers AlreadyQueued, AlreadyRunning or AlreadyDone and nothing
-// changes. Refusals are errors matching ErrRefused or ErrNotFound; the
-// Outcome's Notes may still hold a warning.
+// changes. So is a forced retry racing one by another process on the
+// same journal (a second host, the CLI and the console): it clears only
+// the sent mark it read, never the one a later attempt made, and answers
+// AlreadyQueued when that mark changed. Refusals are errors matching
+// ErrRefused or ErrNotFound; the Outcome's Notes may still hold a warning.
 func Retry(ctx context.Context, r *journal.Reader, ref StepRef, force bool) (Outcome, error) {
 	acting.Lock()
 	defer acting.Unlock()
+	p, out, err := readRetry(ctx, r, ref, force)
+	if p == nil {
+		return out, err
+	}
+	return p.act(ctx, r)
+}
+
+// retry is a Retry read and decided, not yet acted on. Retry runs both
+// halves under acting; another process may act between them (a test
+// plays one there).
+type retry struct {
+	out   Outcome
+	job   *rivertype.JobRow
+	name  string // what the job is, for messages
+	state string // the job's state as read
+	step  calljobs.ActionArgs
+	// seen, for a forced retry of a step marked sent, is that mark: act
+	// clears it only if it is still the same.
+	seen *journal.Effect
+}
+
+// readRetry is Retry's first half: it finds the job and decides. A nil
+// retry is Retry's answer, the Outcome and error.
+func readRetry(ctx context.Context, r *journal.Reader, ref StepRef, force bool) (*retry, Outcome, error) {
 	job, err := findJob(ctx, r, ref)
 	if err != nil {
-		return Outcome{}, err
+		return nil, Outcome{}, err
 	}
 	out := Outcome{JobID: job.ID, Notes: []string{}}
 	var (
@@ -167,20 +194,20 @@ func Retry(ctx context.Context, r *journal.Reader, ref StepRef, force bool) (Out
 	switch job.Kind {
 	case calljobs.KindAction:
 		if err := json.Unmarshal(job.EncodedArgs, &step); err != nil {
-			return out, fmt.Errorf("job %d: %w", job.ID, err)
+			return nil, out, fmt.Errorf("job %d: %w", job.ID, err)
 		}
 		name = fmt.Sprintf("job %d (call %s, step %s, %s)", job.ID, step.UUID, step.Key, step.Step.Kind)
 	case calljobs.KindEvent:
 		var event calljobs.EventArgs
 		if err := json.Unmarshal(job.EncodedArgs, &event); err != nil {
-			return out, fmt.Errorf("job %d: %w", job.ID, err)
+			return nil, out, fmt.Errorf("job %d: %w", job.ID, err)
 		}
 		if event.Name != webhook.CallHangup {
-			return out, refused("job %d is the %s event of call %s, not a post-call step", job.ID, event.Name, event.UUID)
+			return nil, out, refused("job %d is the %s event of call %s, not a post-call step", job.ID, event.Name, event.UUID)
 		}
 		name = fmt.Sprintf("job %d (call %s, planning its steps from the call_hangup)", job.ID, event.UUID)
 	default:
-		return out, refused("job %d is a %s job, not a post-call step", job.ID, job.Kind)
+		return nil, out, refused("job %d is a %s job, not a post-call step", job.ID, job.Kind)
 	}
 	oneShot := job.Kind == calljobs.KindAction && !step.Step.Kind.Idempotent()
 
@@ -195,49 +222,73 @@ func Retry(ctx context.Context, r *journal.Reader, ref StepRef, force bool) (Out
 				}
 			}
 			out.Message = fmt.Sprintf("%s is already done%s: nothing to retry", name, done)
-			return out, nil
+			return nil, out, nil
 		}
 		var next *rivertype.JobRow
 		if state != StateRunning {
 			next = job
 		}
 		out.Message = fmt.Sprintf("%s is not dead: %s; nothing done", name, StateText(state, attempt, job.MaxAttempts, msg, scheduledAt(next)))
-		return out, nil
+		return nil, out, nil
 	}
 
+	p := &retry{job: job, name: name, state: state, step: step}
 	if oneShot {
 		ef, err := r.Effects().Get(ctx, step.UUID, step.Key)
 		if err != nil {
-			return out, err
+			return nil, out, err
 		}
 		if ef.State == journal.EffectSent {
 			out.Notes = append(out.Notes, fmt.Sprintf("warning: %s was sent to Hipcall at %s and its outcome is unknown (%s).\n"+
 				"If Hipcall did receive it, running it again posts a second %s. Check the call in Hipcall first.",
 				name, FormatTime(ef.SentAt), state, step.Step.Kind))
 			if !force {
-				return out, refused("not retried: run again with -force if the %s is missing in Hipcall", step.Step.Kind)
+				return nil, out, refused("not retried: run again with -force if the %s is missing in Hipcall", step.Step.Kind)
 			}
-			// Another process may have retried it meanwhile: clearing the
-			// mark of a running attempt would let a later one send again.
-			if again, err := r.Job(ctx, job.ID); err != nil {
-				return out, err
-			} else if !dead(again) {
-				st, at, m := JobState(again)
-				out.Result = liveResult(again)
-				out.Message = fmt.Sprintf("%s is not dead: %s; nothing done", name, StateText(st, at, again.MaxAttempts, m, nil))
-				return out, nil
-			}
-			if err := r.Effects().Abort(ctx, step.UUID, step.Key); err != nil {
-				return out, err
-			}
-			out.Notes = append(out.Notes, fmt.Sprintf("-force: cleared the sent mark; the %s will be sent again", step.Step.Kind))
+			p.seen = &ef
 		}
 	}
-	if _, err := r.Retry(ctx, job.ID); err != nil {
+	p.out = out
+	return p, out, nil
+}
+
+// act is Retry's second half: it clears the sent mark seen, if any, and
+// queues the job.
+func (p *retry) act(ctx context.Context, r *journal.Reader) (Outcome, error) {
+	out, name := p.out, p.name
+	if p.seen != nil {
+		// Another process may have retried it meanwhile: clearing the
+		// mark of a running attempt would let a later one send again.
+		again, err := r.Job(ctx, p.job.ID)
+		if err != nil {
+			return out, err
+		}
+		if !dead(again) {
+			st, at, m := JobState(again)
+			out.Result = liveResult(again)
+			out.Message = fmt.Sprintf("%s is not dead: %s; nothing done", name, StateText(st, at, again.MaxAttempts, m, nil))
+			return out, nil
+		}
+		// Dead again, or not yet queued: another process may have retried
+		// it, and its attempt marked it sent anew and stopped. Only the
+		// mark read is cleared.
+		cleared, err := r.Effects().AbortIf(ctx, p.step.UUID, p.step.Key, p.seen.SentAt)
+		if err != nil {
+			return out, err
+		}
+		if !cleared {
+			out.Result = AlreadyQueued
+			out.Message = fmt.Sprintf("%s was already retried by someone else (its sent mark changed since it was read); nothing done: "+
+				"`switchboard calls` shows how it stands, and a step held again needs its own -force", name)
+			return out, nil
+		}
+		out.Notes = append(out.Notes, fmt.Sprintf("-force: cleared the sent mark; the %s will be sent again", p.step.Step.Kind))
+	}
+	if _, err := r.Retry(ctx, p.job.ID); err != nil {
 		return out, fmt.Errorf("retry %s: %w", name, err)
 	}
 	out.Result = Queued
-	out.Message = fmt.Sprintf("%s was %s; it is queued to run again: a serving host runs it, and `switchboard calls` shows how it ends", name, state)
+	out.Message = fmt.Sprintf("%s was %s; it is queued to run again: a serving host runs it, and `switchboard calls` shows how it ends", name, p.state)
 	return out, nil
 }
 

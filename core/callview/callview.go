@@ -76,7 +76,7 @@ type Call struct {
 	Problem bool `json:"problem"`
 	// UpdatedAt is the latest change the journal shows for the call: a job
 	// created, attempted, failed, finished or retried, an event received,
-	// a card handled, a request marked sent.
+	// a card handled, a request marked sent or done.
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
@@ -264,9 +264,12 @@ func Get(ctx context.Context, r *journal.Reader, uuid string) (*Call, error) {
 // Cost, for polling every second: three index range reads of the jobs
 // finished since after (River's (state, finalized_at) index: only the rows
 // changed), one read of the unfinished jobs (the queue: usually few, the
-// backlog during an outage), one scan of the effects table
-// (switchboard_effects has no index on sent_at: about one row per card,
-// comment and task kept), and on SQLite the intake. Only when calls
+// backlog during an outage), two index range reads of the effects marked
+// sent, or done, since after (switchboard_effects' indexes on sent_at and
+// done_at: a step done after it was sent, such as a card marked again or
+// a comment done before its job finishes, counts as a change; a journal
+// no host of this version has opened yet lacks the indexes, and the
+// effects table is scanned), and on SQLite the intake. Only when calls
 // changed: one read of their jobs by uuid (a scan of River's jobs table
 // filtered by kind, 100 calls per query) and one effect lookup per card,
 // comment and task of those calls.
@@ -767,12 +770,12 @@ func stepOf(j *rivertype.JobRow, a calljobs.ActionArgs, effects map[journal.Effe
 	state, attempt, msg := JobState(j)
 	s := Step{JobID: j.ID, Action: a.Step.Action, Key: a.Key, Kind: string(a.Step.Kind), State: state,
 		Attempt: attempt, MaxAttempts: j.MaxAttempts, Error: msg, FinishedAt: j.FinalizedAt}
-	if s.FinishedAt != nil {
-		t := s.FinishedAt.UTC()
-		s.FinishedAt = &t
 	if crm := a.Step.CRM; crm != nil && crm.Log != nil && crm.Log.ContactID == "" && crm.Log.CompanyID == "" {
 		s.Candidates = crm.Candidates
 	}
+	if s.FinishedAt != nil {
+		t := s.FinishedAt.UTC()
+		s.FinishedAt = &t
 	}
 	if state == StateScheduled || state == StateRetrying {
 		t := j.ScheduledAt.UTC()

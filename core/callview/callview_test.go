@@ -463,6 +463,23 @@ func TestSince(t *testing.T) {
 			t.Errorf("the retried step: %+v", s)
 		}
 	}
+
+	// A step marked done after it was sent (a card marked again, its
+	// sent mark older than the cursor) is a change too.
+	time.Sleep(10 * time.Millisecond)
+	mark = time.Now()
+	if calls, _, err := Since(ctx, r, mark); err != nil || len(calls) != 0 {
+		t.Errorf("nothing changed since the retry: %v, %v", uuids(calls), err)
+	}
+	if err := r.Effects().Mark(ctx, "card-only", calljobs.StepCard, "skipped"); err != nil {
+		t.Fatal(err)
+	}
+	calls, _, err = Since(ctx, r, mark)
+	if err != nil || !reflect.DeepEqual(uuids(calls), []string{"card-only"}) {
+		t.Errorf("after a card marked done again: %v, %v", uuids(calls), err)
+	} else if c := calls[0]; c.Card == nil || c.Card.Outcome != "skipped" || c.Card.HandledAt.Before(mark.Truncate(time.Millisecond)) {
+		t.Errorf("the card marked again: %+v", c.Card)
+	}
 }
 
 func TestJobState(t *testing.T) {
@@ -547,5 +564,90 @@ func TestParseStepRef(t *testing.T) {
 		if !c.bad && got.String() != c.in {
 			t.Errorf("%+v.String() = %q, want %q", got, got.String(), c.in)
 		}
+	}
+}
+
+// TestForcedRetryRacesAnotherProcess: processes A and B (two readers on
+// one journal, as two hosts, or the CLI and the console) force the retry
+// of the same held comment. A reads the step; B retries it, and a host
+// runs B's attempt, which marks the comment sent again and is held again;
+// then A acts. A must not clear B's fresh mark (a later attempt would post
+// the comment a second time): it answers that someone else retried it and
+// changes nothing. The interleaving is forced by running Retry's halves in
+// order.
+func TestForcedRetryRacesAnotherProcess(t *testing.T) {
+	f := newFixture(t)
+	a, b := f.reader(t), f.reader(t)
+	ctx := context.Background()
+	ref := StepRef{UUID: "held-call", Key: "summary"}
+
+	// A reads: held, marked sent.
+	p, _, err := readRetry(ctx, a, ref, true)
+	if err != nil || p == nil || p.seen == nil {
+		t.Fatalf("A's read: %+v, %v; want a forced retry of a step marked sent", p, err)
+	}
+	seen := *p.seen
+	for time.Now().UnixMilli() <= seen.SentAt.UnixMilli() {
+		// B's attempt must mark it sent at a later millisecond (it is
+		// already, by far: the fixture ran its jobs and stopped since).
+	}
+
+	// B retries it; a host runs B's attempt, which marks it sent and is
+	// held again.
+	host, err := journal.Open(ctx, f.cfg, journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	journal.Register(host, eventWorker{})
+	journal.Register(host, actionWorker{j: host})
+	if err := host.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	events, unsubscribe, err := host.Subscribe(river.EventKindJobCancelled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Retry(ctx, b, ref, true)
+	if err != nil || out.Result != Queued {
+		t.Fatalf("B's retry: %+v, %v; want queued", out, err)
+	}
+	timeout := time.After(time.Minute)
+	for held := false; !held; {
+		select {
+		case ev := <-events:
+			held = ev.Job.ID == p.job.ID
+		case <-timeout:
+			t.Fatal("B's attempt did not end within a minute")
+		}
+	}
+	unsubscribe()
+	if err := host.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := b.Effects().Get(ctx, "held-call", "summary")
+	if err != nil || fresh.State != journal.EffectSent || fresh.SentAt.Equal(seen.SentAt) {
+		t.Fatalf("B's attempt's mark: %+v, %v; want sent anew (A saw %v)", fresh, err, seen.SentAt)
+	}
+
+	// A acts: nothing done, B's mark kept, the job left held.
+	out, err = p.act(ctx, a)
+	if err != nil || out.Result != AlreadyQueued || !strings.Contains(out.Message, "already retried by someone else") ||
+		!strings.Contains(out.Message, "nothing done") {
+		t.Errorf("A's retry after B's: %+v, %v; want already retried by someone else, nothing done", out, err)
+	}
+	if ef, err := a.Effects().Get(ctx, "held-call", "summary"); err != nil || ef != fresh {
+		t.Errorf("B's mark after A's retry: %+v, %v; want it kept: %+v", ef, err, fresh)
+	}
+	if job, err := a.Job(ctx, p.job.ID); err != nil || job.State != rivertype.JobStateCancelled {
+		t.Errorf("the job after A's retry: %v, %v; want it left held (cancelled)", job.State, err)
+	}
+
+	// A, pressing again, sees B's mark and may clear that one.
+	out, err = Retry(ctx, a, ref, true)
+	if err != nil || out.Result != Queued || len(out.Notes) != 2 || !strings.Contains(out.Notes[0], FormatTime(fresh.SentAt)) {
+		t.Errorf("A's second forced retry: %+v, %v; want queued, warned of B's mark", out, err)
+	}
+	if ef, err := a.Effects().Get(ctx, "held-call", "summary"); err != nil || ef.State != journal.EffectNone {
+		t.Errorf("the mark after A's second retry: %+v, %v; want cleared", ef, err)
 	}
 }

@@ -17,6 +17,8 @@ import (
 //	Done   after a success: records the id Hipcall gave
 //	Abort  after an answer that proves nothing was done (429, 502-504,
 //	       a refused connection): clears the mark, so a retry may send
+//	AbortIf  a person's forced retry of a held step: clears the mark
+//	         the person saw, never one a later attempt made
 //
 // A job that finds the mark still set (Begin answers Sent) cannot know
 // whether Hipcall did the work: the window between the request leaving
@@ -60,13 +62,49 @@ const metaTable = `CREATE TABLE IF NOT EXISTS switchboard_meta (
   value TEXT NOT NULL
 )`
 
+// effectsIndexes make Since two index range reads instead of a scan of
+// the table (one row per card, comment and task kept): a step is marked
+// sent (sent_at), and later done (done_at). Open creates them in a new
+// journal and adds them to one made before they existed.
+var effectsIndexes = []string{
+	`CREATE INDEX IF NOT EXISTS switchboard_effects_sent_at ON switchboard_effects (sent_at)`,
+	`CREATE INDEX IF NOT EXISTS switchboard_effects_done_at ON switchboard_effects (done_at)`,
+}
+
+// migrateLock is the PostgreSQL advisory lock under which a host creates
+// the effects tables and indexes ("SBEF").
+const migrateLock = 0x53424546
+
 func (e *Effects) migrate(ctx context.Context) error {
-	for _, st := range []string{effectsTable, metaTable} {
-		if _, err := e.db.ExecContext(ctx, st); err != nil {
+	statements := append([]string{effectsTable, metaTable}, effectsIndexes...)
+	if !e.positional {
+		// SQLite: each statement takes the database's one writer lock in
+		// turn (busy_timeout waits for another process's).
+		for _, st := range statements {
+			if _, err := e.db.ExecContext(ctx, st); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// PostgreSQL: CREATE ... IF NOT EXISTS run by two hosts at once may
+	// fail on a duplicate name; one host at a time creates, the next finds
+	// everything there. Building an index on an existing journal holds
+	// writes to the effects table until it is built.
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLock)); err != nil {
+		return err
+	}
+	for _, st := range statements {
+		if _, err := tx.ExecContext(ctx, st); err != nil {
 			return err
 		}
 	}
-	return nil
+	return tx.Commit()
 }
 
 // Meta returns a value the host keeps in the journal (the reconciler's
@@ -210,7 +248,7 @@ func (e *Effects) MarkMany(ctx context.Context, step string, marks []Marked) err
 
 // Abort clears the step's mark after an answer that proves the request did
 // nothing, so that the next attempt sends again. An operator's retry of a
-// held step calls it too.
+// held step uses AbortIf.
 func (e *Effects) Abort(ctx context.Context, call, step string) error {
 	_, err := e.db.ExecContext(ctx, e.q(`DELETE FROM switchboard_effects WHERE call_uuid = ? AND step = ? AND state = ?`),
 		call, step, string(EffectSent))
@@ -218,4 +256,23 @@ func (e *Effects) Abort(ctx context.Context, call, step string) error {
 		return fmt.Errorf("journal: clear %s/%s: %w", call, step, err)
 	}
 	return nil
+}
+
+// AbortIf clears the step's sent mark only if it is still the one a
+// person saw: marked sent at sentAt (Effect.SentAt, as Get returned it)
+// and not done. cleared false: the mark changed or is gone — another
+// process retried the step meanwhile and a later attempt may have marked
+// it sent again — and nothing was cleared. An operator's forced retry
+// calls it, so that it never clears the mark of an attempt it did not see.
+func (e *Effects) AbortIf(ctx context.Context, call, step string, sentAt time.Time) (cleared bool, err error) {
+	res, err := e.db.ExecContext(ctx, e.q(`DELETE FROM switchboard_effects WHERE call_uuid = ? AND step = ? AND state = ? AND sent_at = ?`),
+		call, step, string(EffectSent), sentAt.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("journal: clear %s/%s: %w", call, step, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("journal: clear %s/%s: %w", call, step, err)
+	}
+	return n == 1, nil
 }

@@ -25,7 +25,7 @@ import (
 // client is insert-only and never started), nothing is recorded, and no
 // file, table or migration is made: the host that serves creates and
 // migrates the journal. It may be opened while a host serves on the same
-// journal: its few writes (Retry, Effects().Abort) are single statements
+// journal: its few writes (Retry, Effects().AbortIf) are single statements
 // that wait their turn for SQLite's one writer.
 type Reader struct {
 	cfg     Config
@@ -234,9 +234,20 @@ func (r *Reader) Waiting(ctx context.Context) ([]Waiting, error) {
 // EffectKey names one step's record.
 type EffectKey struct{ Call, Step string }
 
-// Since returns the records of the steps first marked sent at or after t.
+// sinceQuery reads the steps marked sent, or done, at or after its
+// argument: one range of each of the indexes on sent_at and done_at
+// (effectsIndexes). A step both sent and done since comes twice.
+const sinceQuery = `SELECT call_uuid, step, state, remote_id, sent_at, done_at FROM switchboard_effects WHERE sent_at >= ?
+UNION ALL
+SELECT call_uuid, step, state, remote_id, sent_at, done_at FROM switchboard_effects WHERE done_at >= ?`
+
+// Since returns the records of the steps marked sent, or marked done, at
+// or after t: a step sent earlier and done since is among them. It reads
+// a range of an index on each time. A journal no host has opened since
+// the indexes were added (Open adds them) has none: it is scanned.
 func (e *Effects) Since(ctx context.Context, t time.Time) (map[EffectKey]Effect, error) {
-	rows, err := e.db.QueryContext(ctx, e.q(`SELECT call_uuid, step, state, remote_id, sent_at, done_at FROM switchboard_effects WHERE sent_at >= ?`), t.UnixMilli())
+	ms := t.UnixMilli()
+	rows, err := e.db.QueryContext(ctx, e.q(sinceQuery), ms, ms)
 	if err != nil {
 		return nil, fmt.Errorf("journal: read the effects: %w", err)
 	}
