@@ -308,6 +308,25 @@ func TestE2EConsoleBrowser(t *testing.T) {
 		t.Errorf("the skip link moved the focus to %q, want #main", got)
 	}
 
+	// Sync: a run made by `switchboard sync` in another process shows,
+	// with what it created in Hipcall.
+	if code, stdout, stderr := runCLI(t, []string{"SB_PORT=0", "HIPCALL_BASE_URL=" + fake.URL(), "HIPCALL_TOKEN=" + apiToken, "WEBHOOK_TOKEN=" + webhookToken},
+		"sync", "-config", cfg); code != 0 {
+		t.Fatalf("switchboard sync: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	b.do(calls, "open the Sync page and its run",
+		chromedp.Navigate(h.adminURL("/console/sync")),
+		chromedp.WaitVisible(chromedp.CSS(`#sync-runs tr[data-status="done"]`)),
+		chromedp.Click(chromedp.CSS(`#sync-runs tr[data-status="done"] a`)),
+		chromedp.WaitVisible(chromedp.ID("run-changes")))
+	if got := eval[string](b, calls, `document.getElementById("run-changes").innerText`); !strings.Contains(got, "contacts C001") || !strings.Contains(got, "created") {
+		t.Errorf("the sync run's changes:\n%s", got)
+	}
+	if got := eval[string](b, calls, `document.getElementById("sync-run").innerText`); !strings.Contains(got, "contacts") || !strings.Contains(got, "created") {
+		t.Errorf("the sync run's counts:\n%s", got)
+	}
+	b.screenshot(calls, "sync")
+
 	// Data quality: diagnosed on demand; the page reloads itself until the
 	// report is there. The sample's "call me maybe" was dropped by the CSV
 	// plugin (its log), and C007 and C008 share a number within one

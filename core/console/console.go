@@ -76,12 +76,6 @@ type Plugin struct {
 	Pid      int    `json:"pid,omitempty"`
 }
 
-// SkipCounter, when Health implements it too, tells how many records and
-// stored numbers a source's index left out because they could not be read.
-type SkipCounter interface {
-	Skipped(source string) (records, numbers int, ok bool)
-}
-
 // Options configures the console.
 type Options struct {
 	// Path is where it is mounted (DefaultPath when empty).
@@ -103,6 +97,9 @@ type Options struct {
 	// Quality diagnoses the CRM data (the Data quality page); nil: the
 	// page says it is not configured.
 	Quality Quality
+	// Syncs reads the sync's runs (the Sync page); nil: the page says the
+	// sync is not configured.
+	Syncs Syncs
 	// Done ends the live feeds (server-sent events) when closed, so that a
 	// shutdown does not wait for them: pass the host's context's Done().
 	Done <-chan struct{}
@@ -195,6 +192,8 @@ func (c *console) routes() {
 	mux.HandleFunc("GET "+p+"/why", c.whyPage)
 	mux.HandleFunc("GET "+p+"/connectors", c.connectorsPage)
 	mux.HandleFunc("GET "+p+"/quality", c.qualityPage)
+	mux.HandleFunc("GET "+p+"/sync", c.syncPage)
+	mux.HandleFunc("GET "+p+"/sync/{id}", c.syncRunPage)
 	mux.HandleFunc("POST "+p+"/quality/run", c.qualityRun)
 	mux.Handle("GET "+p+"/static/", c.static)
 	c.mux = mux

@@ -26,6 +26,7 @@ import (
 	"github.com/switchboard-hq/switchboard/core/routing"
 	"github.com/switchboard-hq/switchboard/core/server"
 	"github.com/switchboard-hq/switchboard/core/server/servertest"
+	"github.com/switchboard-hq/switchboard/core/store"
 )
 
 const xss = "<script>alert(1)</script>"
@@ -101,14 +102,14 @@ type fakeHealth struct{}
 
 func (fakeHealth) Sources() []directory.SourceStats {
 	return []directory.SourceStats{
-		{Name: "customers", Mode: directory.ModeIndex, Ready: true, Records: 1200, Phones: 1500, LastSuccess: time.Now().Add(-90 * time.Second)},
+		{Name: "customers", Mode: directory.ModeIndex, Ready: true, Records: 1200, Phones: 1500, LastSuccess: time.Now().Add(-90 * time.Second),
+			SkippedRecords: 2, SkippedNumbers: 7},
 		{Name: "hubspot", Mode: directory.ModeLive, Ready: true, Breaker: "open", CheckError: errors.New("401 " + xss)},
 	}
 }
 
 func (fakeHealth) Plugins() []Plugin { return []Plugin{{Name: "hubspot", Up: false, Restarts: 3}} }
 
-func (fakeHealth) Skipped(name string) (int, int, bool) { return 2, 7, name == "customers" }
 
 type fixture struct {
 	log   *ringlog.Log
@@ -487,7 +488,7 @@ func TestWhyPage(t *testing.T) {
 func TestConnectorsPage(t *testing.T) {
 	f := newFixture(t)
 	body := wantOK(t, f.get(t, "/console/connectors"), "text/html")
-	for _, want := range []string{`<th scope="row">customers</th>`, "1200 records, 1500 numbers", "2 records, 7 numbers",
+	for _, want := range []string{`<th scope="row">customers</th>`, "1200 records, 1500 numbers", "7 in 2 records",
 		"1m30s ago", "down", "3 restarts", "open", "check fails: 401 &lt;script&gt;"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
@@ -758,5 +759,79 @@ func TestQualityPage(t *testing.T) {
 	g := newFixture(t)
 	if body := wantOK(t, g.get(t, "/console/quality"), "text/html"); !strings.Contains(body, `id="quality-off"`) {
 		t.Error("no diagnosis configured: the page does not say so")
+	}
+}
+
+// fakeSyncs holds runs as a state store would.
+type fakeSyncs struct {
+	runs []store.Run
+	err  error
+}
+
+func (s *fakeSyncs) Runs(_ context.Context, limit int) ([]store.Run, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	return s.runs[:min(limit, len(s.runs))], nil
+}
+
+func (s *fakeSyncs) Run(_ context.Context, id int64) (store.Run, bool, error) {
+	for _, r := range s.runs {
+		if r.ID == id {
+			return r, true, nil
+		}
+	}
+	return store.Run{}, false, s.err
+}
+
+func TestSyncPages(t *testing.T) {
+	now := time.Now()
+	syncs := &fakeSyncs{runs: []store.Run{
+		{ID: 2, Holder: "host-a", StartedAt: now.Add(-time.Minute), Status: store.RunRunning, Phase: "writing", Resource: "contacts",
+			Done: 250, Total: 1000, Counts: map[string]int64{"contacts.created": 200, "contacts.failed": 1, "requests": 240},
+			Problems: []store.RunProblem{{Resource: "contacts", ExternalID: "C9", Source: "customers", Error: "422: " + xss}}, ProblemsTotal: 1,
+			Changes: []store.RunChange{{Resource: "contacts", ExternalID: "C1", Action: "created", Fields: []string{"name", "phones"}}}, ChangesTotal: 200},
+		{ID: 1, Holder: "cli", StartedAt: now.Add(-time.Hour), FinishedAt: now.Add(-59 * time.Minute), Status: store.RunDone, DryRun: true,
+			Counts: map[string]int64{"companies.unchanged": 6}},
+	}}
+	f := newFixture(t, func(o *Options) { o.Syncs = syncs })
+	body := wantOK(t, f.get(t, "/console/sync"), "text/html")
+	if strings.Contains(body, "<script>alert") {
+		t.Error("the runs page holds raw markup")
+	}
+	for _, want := range []string{`id="run-2" data-run-id="2" data-status="running"`, `<progress max="100" value="25"`, "250/1000",
+		"contacts</strong> created 200 failed 1", "240 requests", `data-autoreload="true"`, `href="/console/sync/1"`, "dry run",
+		"companies</strong> unchanged 6", `aria-current="page">Sync`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("runs page lacks %s", want)
+		}
+	}
+	body = wantOK(t, f.get(t, "/console/sync/2"), "text/html")
+	wantEscaped(t, body)
+	for _, want := range []string{"What failed or was skipped (1)", "contacts C9", "changed in Hipcall (200)", "name, phones", "The first 1 are kept", `data-autoreload="true"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("run page lacks %s", want)
+		}
+	}
+	if body := wantOK(t, f.get(t, "/console/sync/1"), "text/html"); !strings.Contains(body, "would change in Hipcall (0)") || !strings.Contains(body, "(dry run)") {
+		t.Errorf("dry run page:\n%s", body)
+	}
+	v := decode(t, wantOK(t, f.get(t, "/console/sync/2?format=json"), "application/json"))
+	if v["percent"] != 25.0 || v["problems_total"] != 1.0 || v["status"] != "running" {
+		t.Errorf("run json = %v", v)
+	}
+	if rec := f.get(t, "/console/sync/3"); rec.Code != http.StatusNotFound {
+		t.Errorf("missing run: status %d", rec.Code)
+	}
+	if rec := f.get(t, "/console/sync/x"); rec.Code != http.StatusNotFound {
+		t.Errorf("bad id: status %d", rec.Code)
+	}
+	syncs.runs, syncs.err = nil, fmt.Errorf("%w (no state file x)", ErrNoSyncState)
+	if body := wantOK(t, f.get(t, "/console/sync"), "text/html"); !strings.Contains(body, "no sync has run yet") || strings.Contains(body, "failed") {
+		t.Errorf("no state yet:\n%s", body)
+	}
+	g := newFixture(t)
+	if body := wantOK(t, g.get(t, "/console/sync"), "text/html"); !strings.Contains(body, `id="sync-off"`) {
+		t.Error("no sync configured: the page does not say so")
 	}
 }

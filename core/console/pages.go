@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboard-hq/switchboard/core/callview"
+	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/ringlog"
 )
 
@@ -57,6 +58,7 @@ var pageFiles = map[string]string{
 	"calls": "templates/calls.html", "ring": "templates/ring.html",
 	"why": "templates/why.html", "connectors": "templates/connectors.html", "error": "templates/error.html",
 	"actions": "templates/actions.html", "quality": "templates/quality.html",
+	"sync": "templates/sync.html", "syncrun": "templates/syncrun.html",
 }
 
 func (c *console) parseTemplates() error {
@@ -263,7 +265,6 @@ func (c *console) connectorsPage(w http.ResponseWriter, r *http.Request) {
 		for _, p := range c.opts.Health.Plugins() {
 			plugins[p.Name] = p
 		}
-		skips, _ := c.opts.Health.(SkipCounter)
 		now := c.opts.Now()
 		for _, s := range c.opts.Health.Sources() {
 			v := connectorView{Name: s.Name, Mode: string(s.Mode), Ready: s.Ready, Breaker: s.Breaker, Records: s.Records,
@@ -279,10 +280,9 @@ func (c *console) connectorsPage(w http.ResponseWriter, r *http.Request) {
 				d := now.Sub(applied)
 				v.FreshSeconds, v.Fresh = d.Seconds(), d.Round(time.Second).String()+" ago"
 			}
-			if skips != nil {
-				if rec, num, ok := skips.Skipped(s.Name); ok {
-					v.SkippedRecords, v.SkippedNumbers = &rec, &num
-				}
+			if s.Mode == directory.ModeIndex {
+				rec, num := s.SkippedRecords, s.SkippedNumbers
+				v.SkippedRecords, v.SkippedNumbers = &rec, &num
 			}
 			for _, e := range []struct {
 				what string

@@ -27,6 +27,11 @@ func (h *Host) consoleMount() (server.Mount, error) {
 		Done:      h.done,
 		Logger:    h.Logger.Named("console"),
 	}
+	if h.Hipcall != nil { // the sync needs Hipcall's API
+		runs := &syncRuns{cfg: h.Config.Sync.Store.StoreOptions()}
+		opts.Syncs = runs
+		h.closers = append(h.closers, runs.close)
+	}
 	if h.Config.Hipcall.Webhook.Enabled {
 		opts.Calls = &journalCalls{cfg: h.Config.Journal}
 		h.closers = append(h.closers, opts.Calls.(*journalCalls).close)

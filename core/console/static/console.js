@@ -1,5 +1,5 @@
-// Switchboard console: live rings on the Calls page, and the Data quality
-// page waiting for its report.
+// Switchboard console: live rings on the Calls page, and the pages that
+// wait for something running (a diagnosis, a sync run).
 //
 // Why plain JavaScript and not htmx (or any framework): the console is
 // served from the binary with nothing fetched from elsewhere, htmx cannot
@@ -9,9 +9,9 @@
 // top of the table. No build chain, nothing to vendor.
 (function () {
   "use strict";
-  // Data quality: while a diagnosis runs, reload until its report is there.
-  var quality = document.getElementById("quality-state");
-  if (quality && quality.dataset.running === "true") {
+  // Data quality and Sync: while a diagnosis or a sync runs, reload until
+  // it is done (the server marks the page with data-autoreload).
+  if (document.querySelector('[data-autoreload="true"]')) {
     window.setTimeout(function () { window.location.reload(); }, 2000);
   }
 })();
