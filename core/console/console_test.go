@@ -110,7 +110,6 @@ func (fakeHealth) Sources() []directory.SourceStats {
 
 func (fakeHealth) Plugins() []Plugin { return []Plugin{{Name: "hubspot", Up: false, Restarts: 3}} }
 
-
 type fixture struct {
 	log   *ringlog.Log
 	calls *fakeCalls
