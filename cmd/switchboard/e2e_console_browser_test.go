@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,7 +62,8 @@ const ringRowsJS = `Array.from(document.querySelectorAll("tr[data-ring-id]")).ma
 // do; Why explains a number typed and submitted with Enter, naming the
 // rule; Tab from the top of a page reaches the skip link and then the
 // navigation; the failed step is listed on the Actions page; Data quality
-// diagnoses the sample data on demand. Each page is saved as a full-page PNG under
+// diagnoses the sample data on demand; Sync shows a run made by the CLI;
+// no page scrolls sideways at 200% zoom. Each page is saved as a full-page PNG under
 // bench-results/screenshots.
 func TestE2EConsoleBrowser(t *testing.T) {
 	t.Parallel()
@@ -380,6 +382,19 @@ func TestE2EConsoleBrowser(t *testing.T) {
 	if !eval[bool](b, calls, `window.__samePage === true`) {
 		t.Error("the filtered Calls page was reloaded: the ring did not arrive live")
 	}
+
+	// 200% zoom: a 1280-pixel window zoomed twice lays pages out in 640
+	// CSS pixels. No page may then scroll sideways as a whole (wide tables
+	// scroll inside their own box).
+	b.do(calls, "zoom to 200%", chromedp.EmulateViewport(640, 900))
+	for _, page := range []string{"/console", "/console/actions", "/console/why?number=" + url.QueryEscape(numAda), "/console/sync",
+		"/console/connectors", "/console/quality", "/console/call/short-grace"} {
+		b.do(calls, "open "+page+" at 200%", chromedp.Navigate(h.adminURL(page)), chromedp.WaitVisible(chromedp.ID("main")))
+		if over := eval[float64](b, calls, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 1 {
+			t.Errorf("%s at 200%% zoom is %v CSS pixels wider than the window", page, over)
+		}
+	}
+	b.screenshot(calls, "call-200pct")
 
 	for _, line := range b.consoleLines() {
 		t.Logf("browser console: %s", line)

@@ -3,7 +3,6 @@ package host
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/switchboard-hq/switchboard/core/callview"
 	"github.com/switchboard-hq/switchboard/core/console"
@@ -28,13 +27,14 @@ func (h *Host) consoleMount() (server.Mount, error) {
 		Logger:    h.Logger.Named("console"),
 	}
 	if h.Hipcall != nil { // the sync needs Hipcall's API
-		runs := &syncRuns{cfg: h.Config.Sync.Store.StoreOptions()}
+		runs := newSyncRuns(h.Config.Sync.Store.StoreOptions())
 		opts.Syncs = runs
 		h.closers = append(h.closers, runs.close)
 	}
 	if h.Config.Hipcall.Webhook.Enabled {
-		opts.Calls = &journalCalls{cfg: h.Config.Journal}
-		h.closers = append(h.closers, opts.Calls.(*journalCalls).close)
+		calls := newJournalCalls(h.Config.Journal)
+		opts.Calls = calls
+		h.closers = append(h.closers, calls.close)
 	}
 	return console.New(opts)
 }
@@ -75,38 +75,20 @@ func (hh health) Plugins() []console.Plugin {
 
 // journalCalls reads the journal the host writes, through a reader of its
 // own opened on first use (as `switchboard calls` does).
-type journalCalls struct {
-	cfg journal.Config
+type journalCalls struct{ lazy[*journal.Reader] }
 
-	mu sync.Mutex
-	r  *journal.Reader
-}
-
-func (j *journalCalls) reader(ctx context.Context) (*journal.Reader, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.r != nil {
-		return j.r, nil
-	}
-	r, err := journal.OpenReader(ctx, j.cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open the journal to read calls: %w", err)
-	}
-	j.r = r
-	return r, nil
-}
-
-func (j *journalCalls) close() {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.r != nil {
-		_ = j.r.Close()
-		j.r = nil
-	}
+func newJournalCalls(cfg journal.Config) *journalCalls {
+	return &journalCalls{lazy[*journal.Reader]{open: func(ctx context.Context) (*journal.Reader, error) {
+		r, err := journal.OpenReader(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open the journal to read calls: %w", err)
+		}
+		return r, nil
+	}}}
 }
 
 func (j *journalCalls) List(ctx context.Context, f callview.Filter) ([]callview.Call, int, error) {
-	r, err := j.reader(ctx)
+	r, err := j.get(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -114,7 +96,7 @@ func (j *journalCalls) List(ctx context.Context, f callview.Filter) ([]callview.
 }
 
 func (j *journalCalls) Get(ctx context.Context, uuid string) (*callview.Call, error) {
-	r, err := j.reader(ctx)
+	r, err := j.get(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +104,7 @@ func (j *journalCalls) Get(ctx context.Context, uuid string) (*callview.Call, er
 }
 
 func (j *journalCalls) Retry(ctx context.Context, uuid string, jobID int64, force bool) (string, error) {
-	r, err := j.reader(ctx)
+	r, err := j.get(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -131,7 +113,7 @@ func (j *journalCalls) Retry(ctx context.Context, uuid string, jobID int64, forc
 }
 
 func (j *journalCalls) Resolve(ctx context.Context, uuid string, jobID int64, target string) (string, error) {
-	r, err := j.reader(ctx)
+	r, err := j.get(ctx)
 	if err != nil {
 		return "", err
 	}
