@@ -123,7 +123,7 @@ const (
 // Strength orders match kinds: higher is stronger; 0 for unknown kinds.
 func (k MatchKind) Strength() int {
 	switch k {
-	case MatchExact:
+	case MatchExact, MatchKey:
 		return 3
 	case MatchNational:
 		return 2
