@@ -34,7 +34,7 @@ test: lint
 ## fuzz: every fuzz target (the HTTP request readers and the phone parser), FUZZTIME each (default 30s)
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./core/webhook:FuzzWebhookParse ./core/webhook:FuzzWebhookRequest \
-	./core/smartivr:FuzzSmartIVRRequest ./core/smartivr:FuzzSmartIVRParse ./core/ringostat:FuzzRingostatRequest \
+	./core/smartivr:FuzzSmartIVRRequest ./core/smartivr:FuzzSmartIVRParse ./core/ringostat:FuzzRingostatRequest ./core/extmgmt:FuzzRequest \
 	./connectors/phone:FuzzParse ./connectors/phone:FuzzParseCaller ./connectors/phone:FuzzParseAll ./connectors/phone:FuzzSplitE164
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

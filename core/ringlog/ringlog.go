@@ -28,6 +28,10 @@ const DefaultSize = 10_000
 const (
 	FrontEndSmartIVR  = "smart_ivr"
 	FrontEndRingostat = "ringostat"
+	// FrontEndExternalManagement is Hipcall's External Management (one
+	// record per step of a call) and FrontEndSpeedDial its Speed Dial.
+	FrontEndExternalManagement = "external_management"
+	FrontEndSpeedDial          = "speed_dial"
 )
 
 // Outcomes of a ring's lookup (Record.Outcome).

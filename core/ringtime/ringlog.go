@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/ringlog"
 	"github.com/switchboard-hq/switchboard/core/server"
 )
@@ -153,4 +154,15 @@ func party(m *connectors.Match) ringlog.Party {
 		return ringlog.Party{Kind: "company", ID: m.Company.ID, Last: m.Company.Name}
 	}
 	return ringlog.Party{}
+}
+
+// NoteLookup tells the ring log (if the endpoint is Recording) what the
+// phone system sent and the lookup a front end made itself, outside
+// Decide (External Management's steps); the answer follows with
+// Answered.
+func NoteLookup(r *http.Request, caller, uuid string, res directory.Result) {
+	if rc := ringOf(r.Context()); rc != nil {
+		rc.noteCall(caller, uuid)
+		rc.noteResult(&Result{Lookup: res})
+	}
 }
