@@ -219,6 +219,26 @@ func TestHandshakeFailures(t *testing.T) {
 	}
 }
 
+// LookupByKey reaches the plugin and its answer (and its error class) comes
+// back; the host asks a plugin that does not implement it in vain, which
+// plugins/internal/wire tests.
+func TestLookupByKey(t *testing.T) {
+	m := newManager(t, fastOptions())
+	p := start(t, m, "customers", []byte(baseConfig))
+	ctx := context.Background()
+	resp, err := p.LookupByKey(ctx, &connectors.KeyLookupRequest{Field: "tier", Value: "GOLD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Matches) != 1 || resp.Matches[0].Contact == nil || resp.Matches[0].Contact.ID != "c1" || resp.Matches[0].Kind != connectors.MatchKey {
+		t.Errorf("LookupByKey(tier GOLD) = %+v; want contact c1 of kind key", resp.Matches)
+	}
+	_, err = p.LookupByKey(ctx, &connectors.KeyLookupRequest{Field: "tierr", Value: "gold"})
+	if connectors.ClassOf(err) != connectors.ClassBadConfig {
+		t.Errorf("LookupByKey of an unknown field: %v; want bad_config", err)
+	}
+}
+
 func TestPanicInPluginIsPluginBug(t *testing.T) {
 	m := newManager(t, fastOptions())
 	p := start(t, m, "customers", withConfig("panic_on: lookup"))

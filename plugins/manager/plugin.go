@@ -46,7 +46,10 @@ type Plugin struct {
 	stopped  bool
 }
 
-var _ connectors.Connector = (*Plugin)(nil)
+var (
+	_ connectors.Connector   = (*Plugin)(nil)
+	_ connectors.KeyLookuper = (*Plugin)(nil)
+)
 
 func newPlugin(m *Manager, spec Spec, path string) *Plugin {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -397,6 +400,22 @@ func (p *Plugin) ListCompanies(ctx context.Context, req *connectors.ListRequest)
 // ListContacts implements connectors.Connector.
 func (p *Plugin) ListContacts(ctx context.Context, req *connectors.ListRequest) (*connectors.ListContactsResponse, error) {
 	return call(ctx, p, "ListContacts", req, connectors.Connector.ListContacts)
+}
+
+// LookupByKey implements connectors.KeyLookuper. The host asks only a
+// plugin that declares lookup_by_key; one that does not implement it
+// answers unsupported (a plugin built before the method existed too: the
+// wire reads its UNIMPLEMENTED so). It is a read: a plugin that
+// negotiated protocol version 1 is asked like any other.
+func (p *Plugin) LookupByKey(ctx context.Context, req *connectors.KeyLookupRequest) (*connectors.KeyLookupResponse, error) {
+	return call(ctx, p, "LookupByKey", req, func(c connectors.Connector, ctx context.Context, req *connectors.KeyLookupRequest) (*connectors.KeyLookupResponse, error) {
+		l, ok := c.(connectors.KeyLookuper)
+		if !ok {
+			return nil, &connectors.Error{Class: connectors.ClassUnsupported, Op: "LookupByKey",
+				Message: fmt.Sprintf("plugin %q cannot look records up by key", p.path)}
+		}
+		return l.LookupByKey(ctx, req)
+	})
 }
 
 // LogCall implements connectors.CallLogger. A plugin that negotiated

@@ -40,6 +40,17 @@
 // answers with a ClassPluginBug error naming the method and the panic value;
 // the stack goes to the plugin's log.
 //
+// # Optional methods
+//
+// The writes (LogCall, CreateContact) and LookupByKey are served for every
+// connector: one that does not implement connectors.CallLogger,
+// connectors.ContactCreator or connectors.KeyLookuper answers
+// ClassUnsupported, and GRPCClient implements all three. LookupByKey came
+// without a protocol version (the capability lookup_by_key gates it): a
+// plugin built before it answers gRPC's UNIMPLEMENTED, which the client
+// turns into a ClassUnsupported error saying to rebuild the plugin. Its
+// request's Value may be a secret's hash: it is never logged here.
+//
 // # Message size
 //
 // Both sides accept messages up to MaxMessageSize (64 MB) so that a large

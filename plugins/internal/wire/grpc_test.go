@@ -34,6 +34,7 @@ type scripted struct {
 	lookup    *connectors.LookupResponse
 	companies *connectors.ListCompaniesResponse
 	contacts  *connectors.ListContactsResponse
+	keys      *connectors.KeyLookupResponse
 }
 
 func answer[R any](ctx context.Context, s *scripted, req any, resp *R) (*R, error) {
@@ -72,6 +73,9 @@ func (s *scripted) ListCompanies(ctx context.Context, req *connectors.ListReques
 }
 func (s *scripted) ListContacts(ctx context.Context, req *connectors.ListRequest) (*connectors.ListContactsResponse, error) {
 	return answer(ctx, s, req, s.contacts)
+}
+func (s *scripted) LookupByKey(ctx context.Context, req *connectors.KeyLookupRequest) (*connectors.KeyLookupResponse, error) {
+	return answer(ctx, s, req, s.keys)
 }
 
 // connect serves impl over an in-process go-plugin gRPC connection and
@@ -118,6 +122,9 @@ var methods = []method{
 	{"ListContacts", func(ctx context.Context, c connectors.Connector) (any, error) {
 		return c.ListContacts(ctx, &connectors.ListRequest{Cursor: "p2"})
 	}},
+	{"LookupByKey", func(ctx context.Context, c connectors.Connector) (any, error) {
+		return c.(connectors.KeyLookuper).LookupByKey(ctx, &connectors.KeyLookupRequest{Field: "account_no", Value: "AB-12 ü", Limit: 2, RecordID: "c1"})
+	}},
 }
 
 func TestGRPCEveryRPC(t *testing.T) {
@@ -131,9 +138,10 @@ func TestGRPCEveryRPC(t *testing.T) {
 		lookup:    &connectors.LookupResponse{Matches: []connectors.Match{{Contact: &ada, Kind: connectors.MatchExact, Phone: ada.Phones[0]}, {Company: &acme, Kind: connectors.MatchSuffix}}},
 		companies: &connectors.ListCompaniesResponse{Companies: []connectors.Company{acme}, NextCursor: "c2"},
 		contacts:  &connectors.ListContactsResponse{Contacts: []connectors.Contact{ada}},
+		keys:      &connectors.KeyLookupResponse{Matches: []connectors.Match{{Contact: &ada, Kind: connectors.MatchKey}, {Company: &acme, Kind: connectors.MatchKey}}},
 	}
 	conn := connect(t, impl, &plugintest.SyncBuffer{})
-	want := []any{impl.describe, impl.configure, impl.check, impl.lookup, impl.companies, impl.contacts}
+	want := []any{impl.describe, impl.configure, impl.check, impl.lookup, impl.companies, impl.contacts, impl.keys}
 	wantReqs := []any{
 		&connectors.DescribeRequest{},
 		&connectors.ConfigureRequest{Config: []byte("a: 1\n"), DefaultRegion: "GB", BaseDir: "/srv", ValidateOnly: true},
@@ -141,6 +149,7 @@ func TestGRPCEveryRPC(t *testing.T) {
 		&connectors.LookupRequest{E164: "+442045205757", National: "2045205757", Raw: "020 4520 5757", Limit: 3},
 		&connectors.ListRequest{Cursor: "c1", PageSize: 2, ChangedSince: when},
 		&connectors.ListRequest{Cursor: "p2"},
+		&connectors.KeyLookupRequest{Field: "account_no", Value: "AB-12 ü", Limit: 2, RecordID: "c1"},
 	}
 	for i, m := range methods {
 		t.Run(m.op, func(t *testing.T) {

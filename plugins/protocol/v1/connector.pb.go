@@ -775,7 +775,7 @@ type Match struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Contact *Contact               `protobuf:"bytes,1,opt,name=contact,proto3" json:"contact,omitempty"`
 	Company *Company               `protobuf:"bytes,2,opt,name=company,proto3" json:"company,omitempty"`
-	// "exact", "national" or "suffix".
+	// "exact", "national" or "suffix"; "key" for LookupByKey's matches.
 	Kind          string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
 	Phone         *Phone `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1469,6 +1469,126 @@ func (x *CreateContactResponse) GetExisting() bool {
 	return false
 }
 
+// KeyLookupRequest asks for the records whose field holds a value
+// (connectors.KeyLookupRequest).
+type KeyLookupRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A name of Contact.fields / Company.fields, or "id", "email",
+	// "external_id".
+	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	// The value looked for. It may be a secret's hash: never log it.
+	Value string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// 0: the connector's default.
+	Limit int64 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	// When set, only the record with this id may answer.
+	RecordId      string `protobuf:"bytes,4,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyLookupRequest) Reset() {
+	*x = KeyLookupRequest{}
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyLookupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyLookupRequest) ProtoMessage() {}
+
+func (x *KeyLookupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyLookupRequest.ProtoReflect.Descriptor instead.
+func (*KeyLookupRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_protocol_v1_connector_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *KeyLookupRequest) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *KeyLookupRequest) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *KeyLookupRequest) GetLimit() int64 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *KeyLookupRequest) GetRecordId() string {
+	if x != nil {
+		return x.RecordId
+	}
+	return ""
+}
+
+type KeyLookupResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Contacts before companies; each of kind "key", without a phone.
+	Matches       []*Match `protobuf:"bytes,1,rep,name=matches,proto3" json:"matches,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyLookupResponse) Reset() {
+	*x = KeyLookupResponse{}
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyLookupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyLookupResponse) ProtoMessage() {}
+
+func (x *KeyLookupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyLookupResponse.ProtoReflect.Descriptor instead.
+func (*KeyLookupResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_protocol_v1_connector_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *KeyLookupResponse) GetMatches() []*Match {
+	if x != nil {
+		return x.Matches
+	}
+	return nil
+}
+
 // ErrorDetail rides in the details of a failed call's gRPC status and
 // carries the contract's classified error (connectors.Error).
 type ErrorDetail struct {
@@ -1485,7 +1605,7 @@ type ErrorDetail struct {
 
 func (x *ErrorDetail) Reset() {
 	*x = ErrorDetail{}
-	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[21]
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1497,7 +1617,7 @@ func (x *ErrorDetail) String() string {
 func (*ErrorDetail) ProtoMessage() {}
 
 func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[21]
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1510,7 +1630,7 @@ func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorDetail.ProtoReflect.Descriptor instead.
 func (*ErrorDetail) Descriptor() ([]byte, []int) {
-	return file_plugins_protocol_v1_connector_proto_rawDescGZIP(), []int{21}
+	return file_plugins_protocol_v1_connector_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ErrorDetail) GetClass() string {
@@ -1657,11 +1777,18 @@ const file_plugins_protocol_v1_connector_proto_rawDesc = "" +
 	"\x03key\x18\x06 \x01(\tR\x03key\"p\n" +
 	"\x15CreateContactResponse\x12;\n" +
 	"\acontact\x18\x01 \x01(\v2!.switchboard.connector.v1.ContactR\acontact\x12\x1a\n" +
-	"\bexisting\x18\x02 \x01(\bR\bexisting\"M\n" +
+	"\bexisting\x18\x02 \x01(\bR\bexisting\"q\n" +
+	"\x10KeyLookupRequest\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x03R\x05limit\x12\x1b\n" +
+	"\trecord_id\x18\x04 \x01(\tR\brecordId\"N\n" +
+	"\x11KeyLookupResponse\x129\n" +
+	"\amatches\x18\x01 \x03(\v2\x1f.switchboard.connector.v1.MatchR\amatches\"M\n" +
 	"\vErrorDetail\x12\x14\n" +
 	"\x05class\x18\x01 \x01(\tR\x05class\x12\x0e\n" +
 	"\x02op\x18\x02 \x01(\tR\x02op\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage2\xb4\x06\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage2\x9c\a\n" +
 	"\tConnector\x12a\n" +
 	"\bDescribe\x12).switchboard.connector.v1.DescribeRequest\x1a*.switchboard.connector.v1.DescribeResponse\x12d\n" +
 	"\tConfigure\x12*.switchboard.connector.v1.ConfigureRequest\x1a+.switchboard.connector.v1.ConfigureResponse\x12X\n" +
@@ -1670,7 +1797,8 @@ const file_plugins_protocol_v1_connector_proto_rawDesc = "" +
 	"\rListCompanies\x12%.switchboard.connector.v1.ListRequest\x1a/.switchboard.connector.v1.ListCompaniesResponse\x12e\n" +
 	"\fListContacts\x12%.switchboard.connector.v1.ListRequest\x1a..switchboard.connector.v1.ListContactsResponse\x12^\n" +
 	"\aLogCall\x12(.switchboard.connector.v1.LogCallRequest\x1a).switchboard.connector.v1.LogCallResponse\x12p\n" +
-	"\rCreateContact\x12..switchboard.connector.v1.CreateContactRequest\x1a/.switchboard.connector.v1.CreateContactResponseBFZDgithub.com/switchboard-hq/switchboard/plugins/protocol/v1;protocolv1b\x06proto3"
+	"\rCreateContact\x12..switchboard.connector.v1.CreateContactRequest\x1a/.switchboard.connector.v1.CreateContactResponse\x12f\n" +
+	"\vLookupByKey\x12*.switchboard.connector.v1.KeyLookupRequest\x1a+.switchboard.connector.v1.KeyLookupResponseBFZDgithub.com/switchboard-hq/switchboard/plugins/protocol/v1;protocolv1b\x06proto3"
 
 var (
 	file_plugins_protocol_v1_connector_proto_rawDescOnce sync.Once
@@ -1684,7 +1812,7 @@ func file_plugins_protocol_v1_connector_proto_rawDescGZIP() []byte {
 	return file_plugins_protocol_v1_connector_proto_rawDescData
 }
 
-var file_plugins_protocol_v1_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_plugins_protocol_v1_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_plugins_protocol_v1_connector_proto_goTypes = []any{
 	(*DescribeRequest)(nil),       // 0: switchboard.connector.v1.DescribeRequest
 	(*DescribeResponse)(nil),      // 1: switchboard.connector.v1.DescribeResponse
@@ -1707,51 +1835,56 @@ var file_plugins_protocol_v1_connector_proto_goTypes = []any{
 	(*LogCallResponse)(nil),       // 18: switchboard.connector.v1.LogCallResponse
 	(*CreateContactRequest)(nil),  // 19: switchboard.connector.v1.CreateContactRequest
 	(*CreateContactResponse)(nil), // 20: switchboard.connector.v1.CreateContactResponse
-	(*ErrorDetail)(nil),           // 21: switchboard.connector.v1.ErrorDetail
-	(*structpb.Struct)(nil),       // 22: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
+	(*KeyLookupRequest)(nil),      // 21: switchboard.connector.v1.KeyLookupRequest
+	(*KeyLookupResponse)(nil),     // 22: switchboard.connector.v1.KeyLookupResponse
+	(*ErrorDetail)(nil),           // 23: switchboard.connector.v1.ErrorDetail
+	(*structpb.Struct)(nil),       // 24: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
 }
 var file_plugins_protocol_v1_connector_proto_depIdxs = []int32{
 	3,  // 0: switchboard.connector.v1.ConfigureResponse.problems:type_name -> switchboard.connector.v1.ConfigProblem
 	8,  // 1: switchboard.connector.v1.Contact.phones:type_name -> switchboard.connector.v1.Phone
-	22, // 2: switchboard.connector.v1.Contact.fields:type_name -> google.protobuf.Struct
-	23, // 3: switchboard.connector.v1.Contact.updated_at:type_name -> google.protobuf.Timestamp
+	24, // 2: switchboard.connector.v1.Contact.fields:type_name -> google.protobuf.Struct
+	25, // 3: switchboard.connector.v1.Contact.updated_at:type_name -> google.protobuf.Timestamp
 	8,  // 4: switchboard.connector.v1.Company.phones:type_name -> switchboard.connector.v1.Phone
-	22, // 5: switchboard.connector.v1.Company.fields:type_name -> google.protobuf.Struct
-	23, // 6: switchboard.connector.v1.Company.updated_at:type_name -> google.protobuf.Timestamp
+	24, // 5: switchboard.connector.v1.Company.fields:type_name -> google.protobuf.Struct
+	25, // 6: switchboard.connector.v1.Company.updated_at:type_name -> google.protobuf.Timestamp
 	9,  // 7: switchboard.connector.v1.Match.contact:type_name -> switchboard.connector.v1.Contact
 	10, // 8: switchboard.connector.v1.Match.company:type_name -> switchboard.connector.v1.Company
 	8,  // 9: switchboard.connector.v1.Match.phone:type_name -> switchboard.connector.v1.Phone
 	11, // 10: switchboard.connector.v1.LookupResponse.matches:type_name -> switchboard.connector.v1.Match
-	23, // 11: switchboard.connector.v1.ListRequest.changed_since:type_name -> google.protobuf.Timestamp
+	25, // 11: switchboard.connector.v1.ListRequest.changed_since:type_name -> google.protobuf.Timestamp
 	10, // 12: switchboard.connector.v1.ListCompaniesResponse.companies:type_name -> switchboard.connector.v1.Company
 	9,  // 13: switchboard.connector.v1.ListContactsResponse.contacts:type_name -> switchboard.connector.v1.Contact
-	23, // 14: switchboard.connector.v1.CallRecord.started_at:type_name -> google.protobuf.Timestamp
-	23, // 15: switchboard.connector.v1.CallRecord.answered_at:type_name -> google.protobuf.Timestamp
-	23, // 16: switchboard.connector.v1.CallRecord.ended_at:type_name -> google.protobuf.Timestamp
+	25, // 14: switchboard.connector.v1.CallRecord.started_at:type_name -> google.protobuf.Timestamp
+	25, // 15: switchboard.connector.v1.CallRecord.answered_at:type_name -> google.protobuf.Timestamp
+	25, // 16: switchboard.connector.v1.CallRecord.ended_at:type_name -> google.protobuf.Timestamp
 	16, // 17: switchboard.connector.v1.LogCallRequest.call:type_name -> switchboard.connector.v1.CallRecord
 	9,  // 18: switchboard.connector.v1.CreateContactResponse.contact:type_name -> switchboard.connector.v1.Contact
-	0,  // 19: switchboard.connector.v1.Connector.Describe:input_type -> switchboard.connector.v1.DescribeRequest
-	2,  // 20: switchboard.connector.v1.Connector.Configure:input_type -> switchboard.connector.v1.ConfigureRequest
-	5,  // 21: switchboard.connector.v1.Connector.Check:input_type -> switchboard.connector.v1.CheckRequest
-	7,  // 22: switchboard.connector.v1.Connector.LookupByPhone:input_type -> switchboard.connector.v1.LookupRequest
-	13, // 23: switchboard.connector.v1.Connector.ListCompanies:input_type -> switchboard.connector.v1.ListRequest
-	13, // 24: switchboard.connector.v1.Connector.ListContacts:input_type -> switchboard.connector.v1.ListRequest
-	17, // 25: switchboard.connector.v1.Connector.LogCall:input_type -> switchboard.connector.v1.LogCallRequest
-	19, // 26: switchboard.connector.v1.Connector.CreateContact:input_type -> switchboard.connector.v1.CreateContactRequest
-	1,  // 27: switchboard.connector.v1.Connector.Describe:output_type -> switchboard.connector.v1.DescribeResponse
-	4,  // 28: switchboard.connector.v1.Connector.Configure:output_type -> switchboard.connector.v1.ConfigureResponse
-	6,  // 29: switchboard.connector.v1.Connector.Check:output_type -> switchboard.connector.v1.CheckResponse
-	12, // 30: switchboard.connector.v1.Connector.LookupByPhone:output_type -> switchboard.connector.v1.LookupResponse
-	14, // 31: switchboard.connector.v1.Connector.ListCompanies:output_type -> switchboard.connector.v1.ListCompaniesResponse
-	15, // 32: switchboard.connector.v1.Connector.ListContacts:output_type -> switchboard.connector.v1.ListContactsResponse
-	18, // 33: switchboard.connector.v1.Connector.LogCall:output_type -> switchboard.connector.v1.LogCallResponse
-	20, // 34: switchboard.connector.v1.Connector.CreateContact:output_type -> switchboard.connector.v1.CreateContactResponse
-	27, // [27:35] is the sub-list for method output_type
-	19, // [19:27] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	11, // 19: switchboard.connector.v1.KeyLookupResponse.matches:type_name -> switchboard.connector.v1.Match
+	0,  // 20: switchboard.connector.v1.Connector.Describe:input_type -> switchboard.connector.v1.DescribeRequest
+	2,  // 21: switchboard.connector.v1.Connector.Configure:input_type -> switchboard.connector.v1.ConfigureRequest
+	5,  // 22: switchboard.connector.v1.Connector.Check:input_type -> switchboard.connector.v1.CheckRequest
+	7,  // 23: switchboard.connector.v1.Connector.LookupByPhone:input_type -> switchboard.connector.v1.LookupRequest
+	13, // 24: switchboard.connector.v1.Connector.ListCompanies:input_type -> switchboard.connector.v1.ListRequest
+	13, // 25: switchboard.connector.v1.Connector.ListContacts:input_type -> switchboard.connector.v1.ListRequest
+	17, // 26: switchboard.connector.v1.Connector.LogCall:input_type -> switchboard.connector.v1.LogCallRequest
+	19, // 27: switchboard.connector.v1.Connector.CreateContact:input_type -> switchboard.connector.v1.CreateContactRequest
+	21, // 28: switchboard.connector.v1.Connector.LookupByKey:input_type -> switchboard.connector.v1.KeyLookupRequest
+	1,  // 29: switchboard.connector.v1.Connector.Describe:output_type -> switchboard.connector.v1.DescribeResponse
+	4,  // 30: switchboard.connector.v1.Connector.Configure:output_type -> switchboard.connector.v1.ConfigureResponse
+	6,  // 31: switchboard.connector.v1.Connector.Check:output_type -> switchboard.connector.v1.CheckResponse
+	12, // 32: switchboard.connector.v1.Connector.LookupByPhone:output_type -> switchboard.connector.v1.LookupResponse
+	14, // 33: switchboard.connector.v1.Connector.ListCompanies:output_type -> switchboard.connector.v1.ListCompaniesResponse
+	15, // 34: switchboard.connector.v1.Connector.ListContacts:output_type -> switchboard.connector.v1.ListContactsResponse
+	18, // 35: switchboard.connector.v1.Connector.LogCall:output_type -> switchboard.connector.v1.LogCallResponse
+	20, // 36: switchboard.connector.v1.Connector.CreateContact:output_type -> switchboard.connector.v1.CreateContactResponse
+	22, // 37: switchboard.connector.v1.Connector.LookupByKey:output_type -> switchboard.connector.v1.KeyLookupResponse
+	29, // [29:38] is the sub-list for method output_type
+	20, // [20:29] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_plugins_protocol_v1_connector_proto_init() }
@@ -1765,7 +1898,7 @@ func file_plugins_protocol_v1_connector_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_protocol_v1_connector_proto_rawDesc), len(file_plugins_protocol_v1_connector_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

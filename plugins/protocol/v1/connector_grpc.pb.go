@@ -44,6 +44,7 @@ const (
 	Connector_ListContacts_FullMethodName  = "/switchboard.connector.v1.Connector/ListContacts"
 	Connector_LogCall_FullMethodName       = "/switchboard.connector.v1.Connector/LogCall"
 	Connector_CreateContact_FullMethodName = "/switchboard.connector.v1.Connector/CreateContact"
+	Connector_LookupByKey_FullMethodName   = "/switchboard.connector.v1.Connector/LookupByKey"
 )
 
 // ConnectorClient is the client API for Connector service.
@@ -70,6 +71,12 @@ type ConnectorClient interface {
 	// CreateContact creates a contact for a number, idempotent on the number
 	// (protocol version 2; capability "create_contact").
 	CreateContact(ctx context.Context, in *CreateContactRequest, opts ...grpc.CallOption) (*CreateContactResponse, error)
+	// LookupByKey returns the records whose field holds a value: an account
+	// or order number, an e-mail address (capability "lookup_by_key"; no
+	// protocol version of its own: the host asks only a plugin that declares
+	// the capability, and a plugin built before the method answers
+	// UNIMPLEMENTED, which the host reads as "unsupported").
+	LookupByKey(ctx context.Context, in *KeyLookupRequest, opts ...grpc.CallOption) (*KeyLookupResponse, error)
 }
 
 type connectorClient struct {
@@ -160,6 +167,16 @@ func (c *connectorClient) CreateContact(ctx context.Context, in *CreateContactRe
 	return out, nil
 }
 
+func (c *connectorClient) LookupByKey(ctx context.Context, in *KeyLookupRequest, opts ...grpc.CallOption) (*KeyLookupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(KeyLookupResponse)
+	err := c.cc.Invoke(ctx, Connector_LookupByKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ConnectorServer is the server API for Connector service.
 // All implementations must embed UnimplementedConnectorServer
 // for forward compatibility.
@@ -184,6 +201,12 @@ type ConnectorServer interface {
 	// CreateContact creates a contact for a number, idempotent on the number
 	// (protocol version 2; capability "create_contact").
 	CreateContact(context.Context, *CreateContactRequest) (*CreateContactResponse, error)
+	// LookupByKey returns the records whose field holds a value: an account
+	// or order number, an e-mail address (capability "lookup_by_key"; no
+	// protocol version of its own: the host asks only a plugin that declares
+	// the capability, and a plugin built before the method answers
+	// UNIMPLEMENTED, which the host reads as "unsupported").
+	LookupByKey(context.Context, *KeyLookupRequest) (*KeyLookupResponse, error)
 	mustEmbedUnimplementedConnectorServer()
 }
 
@@ -217,6 +240,9 @@ func (UnimplementedConnectorServer) LogCall(context.Context, *LogCallRequest) (*
 }
 func (UnimplementedConnectorServer) CreateContact(context.Context, *CreateContactRequest) (*CreateContactResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CreateContact not implemented")
+}
+func (UnimplementedConnectorServer) LookupByKey(context.Context, *KeyLookupRequest) (*KeyLookupResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LookupByKey not implemented")
 }
 func (UnimplementedConnectorServer) mustEmbedUnimplementedConnectorServer() {}
 func (UnimplementedConnectorServer) testEmbeddedByValue()                   {}
@@ -383,6 +409,24 @@ func _Connector_CreateContact_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Connector_LookupByKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(KeyLookupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConnectorServer).LookupByKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Connector_LookupByKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConnectorServer).LookupByKey(ctx, req.(*KeyLookupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Connector_ServiceDesc is the grpc.ServiceDesc for Connector service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -421,6 +465,10 @@ var Connector_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateContact",
 			Handler:    _Connector_CreateContact_Handler,
+		},
+		{
+			MethodName: "LookupByKey",
+			Handler:    _Connector_LookupByKey_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

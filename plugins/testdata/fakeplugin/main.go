@@ -14,8 +14,10 @@
 //	env_file: /tmp/env         # write its environment there at Configure (NUL-separated)
 //	token_env: FAKE_TOKEN      # names a variable it reads itself (like dsn_env); unused
 //
-// Methods are named describe, configure, check, lookup, list_companies and
-// list_contacts. Environment: FAKEPLUGIN_PROTOCOL_VERSION serves that
+// Methods are named describe, configure, check, lookup, list_companies,
+// list_contacts and lookup_by_key. LookupByKey (served, not declared)
+// finds the records whose field (a key of fields, or id) equals the value,
+// ignoring case. Environment: FAKEPLUGIN_PROTOCOL_VERSION serves that
 // protocol version (or those comma-separated versions) instead of the
 // current one; FAKEPLUGIN_EXIT_AT_START=1 exits before the handshake;
 // FAKEPLUGIN_NAME is the name it describes itself with (default fake);
@@ -264,6 +266,44 @@ func (f *fake) LookupByPhone(ctx context.Context, req *connectors.LookupRequest)
 				resp.Matches = append(resp.Matches, connectors.Match{Company: &c, Kind: connectors.MatchExact, Phone: p})
 			}
 		}
+	}
+	if req.Limit > 0 && len(resp.Matches) > req.Limit {
+		resp.Matches = resp.Matches[:req.Limit]
+	}
+	return resp, nil
+}
+
+// LookupByKey implements connectors.KeyLookuper, simply: the records
+// whose fields[field] (or id) is the value, ignoring case; an unknown field
+// (held by no record) is bad_config.
+func (f *fake) LookupByKey(ctx context.Context, req *connectors.KeyLookupRequest) (*connectors.KeyLookupResponse, error) {
+	if err := f.misbehave(ctx, "lookup_by_key", "LookupByKey"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	known := req.Field == "id"
+	holds := func(id string, fields map[string]any) bool {
+		v, ok := fields[req.Field]
+		known = known || ok
+		if req.Field == "id" {
+			v, ok = id, true
+		}
+		return ok && (req.RecordID == "" || req.RecordID == id) && strings.EqualFold(fmt.Sprint(v), req.Value)
+	}
+	resp := &connectors.KeyLookupResponse{}
+	for i := range f.contacts {
+		if c := f.contacts[i]; holds(c.ID, c.Fields) {
+			resp.Matches = append(resp.Matches, connectors.Match{Contact: &c, Kind: connectors.MatchKey})
+		}
+	}
+	for i := range f.companies {
+		if c := f.companies[i]; holds(c.ID, c.Fields) {
+			resp.Matches = append(resp.Matches, connectors.Match{Company: &c, Kind: connectors.MatchKey})
+		}
+	}
+	if !known {
+		return nil, connectors.Errorf(connectors.ClassBadConfig, "LookupByKey", "no field %q", req.Field)
 	}
 	if req.Limit > 0 && len(resp.Matches) > req.Limit {
 		resp.Matches = resp.Matches[:req.Limit]
