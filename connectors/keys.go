@@ -23,7 +23,12 @@ const MatchKey MatchKind = "key"
 //
 // Values of secret keys (a PIN) arrive already hashed by the host (see
 // KeyLookupRequest.Value): the connector compares them like any other and
-// never sees the secret itself. It must not log Value.
+// never sees the secret itself. It must not log Value, nor put it in an
+// error (the host logs errors).
+//
+// connectors/sdk implements the rule (KeyFold, KeyEqual, KeyValues), the
+// standard fields (ContactKey, CompanyKey), the answer over candidate
+// records (KeyMatches) and the unknown field's error (UnknownKeyField).
 type KeyLookuper interface {
 	LookupByKey(ctx context.Context, req *KeyLookupRequest) (*KeyLookupResponse, error)
 }
@@ -33,7 +38,9 @@ type KeyLookupRequest struct {
 	// Field is the field to compare: a name the connector returns in
 	// Contact.Fields or Company.Fields ("account_no"), or one of the
 	// standard "id", "email" and "external_id" (the record's own id,
-	// any of its e-mail addresses, ExternalID).
+	// any of its e-mail addresses, and its "external_id" field when it
+	// has one, else its id: the external_id the sync gives a record in
+	// Hipcall by default). Field names compare exactly.
 	Field string
 	// Value is the value looked for, trimmed. For a hashed key it is the
 	// hash as stored ("sha256:<64 hex digits>").

@@ -13,6 +13,13 @@
 //     of the candidate records with connectors/phone, keeps those that
 //     really match the caller (phone.Match) and orders them strongest
 //     first, as the LookupResponse wants them.
+//   - KeyMatches, KeyEqual, KeyValues, KeyFold, ContactKey, CompanyKey,
+//     UnknownKeyField: lookups by key (connectors.KeyLookuper). The
+//     contract's rule for comparing a stored value (a text, a list, a text
+//     of values separated by commas or semicolons, a number) with the
+//     value looked for, trimmed and ignoring case; the standard fields
+//     ("id", "email", "external_id"); the answer over candidate records;
+//     the error for a field the connector does not have.
 //   - ScanContacts, ScanCompanies: database/sql rows into records, each
 //     column by its name (id, first_name, ..., and the phone columns the
 //     connector names), NULLs as empty fields, integer ids as text, and

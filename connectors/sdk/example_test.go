@@ -143,3 +143,45 @@ func ExampleScanContacts() {
 	// 1002 Charles Babbage () [], updated 0001-01-01
 	// 	phone: 020 7946 0999
 }
+
+// A lookup by key compares each stored value with the value looked for
+// trimmed and ignoring case; a list, or a text of values separated by
+// commas or semicolons, holds each of its values. KeyMatches answers the
+// request over the candidates (here every record, as a connector serving
+// from memory has them); a field that is neither standard nor one of the
+// connector's is UnknownKeyField's error.
+func ExampleKeyMatches() {
+	contacts := []connectors.Contact{
+		{ID: "1001", LastName: "Lovelace", Emails: []string{"ada@example.com"},
+			Fields: map[string]any{"account_no": "AC-1001 ", "order_numbers": "ORD-7, ORD-8; ORD-9"}},
+		{ID: "1002", LastName: "Babbage", Fields: map[string]any{"account_no": "ac-1002", "order_numbers": []any{"ORD-10", 11.0}}},
+		{ID: "1003", LastName: "Somerville", Fields: map[string]any{"account_no": "AC-10010", "order_numbers": "XORD-7"}},
+	}
+	for _, req := range []connectors.KeyLookupRequest{
+		{Field: "account_no", Value: "ac-1001"},
+		{Field: "account_no", Value: "AC-1002"},
+		{Field: "order_numbers", Value: "ord-8"},
+		{Field: "order_numbers", Value: "ORD-7"},
+		{Field: "order_numbers", Value: "11"},
+		{Field: "email", Value: "ADA@example.com"},
+		{Field: "account_no", Value: "AC-100"},
+	} {
+		var found []string
+		for _, m := range sdk.KeyMatches(&req, contacts, nil) {
+			found = append(found, m.Contact.LastName)
+		}
+		fmt.Printf("%s %s: %v\n", req.Field, req.Value, found)
+	}
+	fmt.Println(sdk.KeyEqual("A-1; a-2", " A-2"), sdk.KeyValues("A-1; a-2"))
+	fmt.Println(sdk.UnknownKeyField("acount_no", []string{"account_no", "order_numbers"}))
+	// Output:
+	// account_no ac-1001: [Lovelace]
+	// account_no AC-1002: [Babbage]
+	// order_numbers ord-8: [Lovelace]
+	// order_numbers ORD-7: [Lovelace]
+	// order_numbers 11: [Babbage]
+	// email ADA@example.com: [Lovelace]
+	// account_no AC-100: []
+	// true [a-1; a-2 a-1 a-2]
+	// LookupByKey (bad_config): no field "acount_no" to look records up by (did you mean "account_no"?): this connector has "account_no", "order_numbers" and the standard "id", "email" and "external_id"; map the field in the connector's block, or look up one it has
+}
