@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-hq/switchboard/core/cards"
 	"github.com/switchboard-hq/switchboard/core/crmsync"
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/extmgmt"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
 	"github.com/switchboard-hq/switchboard/core/journal"
 	"github.com/switchboard-hq/switchboard/core/logging"
@@ -19,6 +20,7 @@ import (
 	"github.com/switchboard-hq/switchboard/core/routing"
 	"github.com/switchboard-hq/switchboard/core/server"
 	"github.com/switchboard-hq/switchboard/core/smartivr"
+	"github.com/switchboard-hq/switchboard/core/speeddial"
 	"github.com/switchboard-hq/switchboard/core/webhook"
 	"github.com/switchboard-hq/switchboard/plugins/manager"
 )
@@ -88,6 +90,11 @@ type HipcallConfig struct {
 	Webhook webhook.Config `yaml:"webhook"`
 	// AfterCall is what is done in Hipcall when a call ends (core/aftercall).
 	AfterCall aftercall.Config `yaml:"after_call"`
+	// ExternalManagement answers Hipcall's External Management steps with
+	// a flow (core/extmgmt).
+	ExternalManagement extmgmt.Config `yaml:"external_management"`
+	// SpeedDial answers Hipcall's Speed Dial web service (core/speeddial).
+	SpeedDial speeddial.Config `yaml:"speed_dial"`
 }
 
 // Default returns the configuration with every default applied and nothing
@@ -99,7 +106,7 @@ func Default() *Config {
 		Plugins:   manager.DefaultConfig(),
 		Directory: directory.DefaultConfig(),
 		Hipcall: HipcallConfig{SmartIVR: smartivr.DefaultConfig(), API: hipcall.DefaultAPIConfig(), Webhook: webhook.DefaultConfig(),
-			AfterCall: aftercall.DefaultConfig()},
+			AfterCall: aftercall.DefaultConfig(), ExternalManagement: extmgmt.DefaultConfig(), SpeedDial: speeddial.DefaultConfig()},
 		Cards:     cards.DefaultConfig(),
 		Ringostat: ringostat.DefaultConfig(),
 		Sync:      crmsync.DefaultConfig(),

@@ -44,7 +44,7 @@ func (h *Host) consoleMount() (server.Mount, error) {
 func (h *Host) answeredTargets() []string {
 	var out []string
 	for _, fe := range frontEnds {
-		if fe.endpoint(h.Config).on {
+		if fe.target != nil && fe.endpoint(h.Config).on {
 			out = append(out, fe.target(h.Parser).Name)
 		}
 	}

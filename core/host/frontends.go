@@ -17,7 +17,9 @@ import (
 type frontEnd struct {
 	// section is where its settings are in the file ("ringostat").
 	section string
-	// target is its decision point for the routing rules.
+	// target is its decision point for the routing rules; nil for a front
+	// end that uses another's (External Management connects where the
+	// Smart IVR's rules send a record) or none (Speed Dial).
 	target func(p *phone.Parser) routing.Target
 	// endpoint says whether it is on, where, and within what deadline, for
 	// the checks that span sections (checks.go).
@@ -73,14 +75,34 @@ var frontEnds = []frontEnd{
 			return m, err
 		},
 	},
+	{
+		section: "hipcall.external_management",
+		endpoint: func(cfg *config.Config) endpoint {
+			s := cfg.Hipcall.ExternalManagement
+			return endpoint{on: s.Enabled, path: s.Path, deadline: s.Deadline, auth: s.HasAuth(), insecure: s.InsecureNoAuth,
+				authHint: "set basic_auth (Hipcall's external managers send Basic Auth)"}
+		},
+		mount: (*Host).externalManagementMount,
+	},
+	{
+		section: "hipcall.speed_dial",
+		endpoint: func(cfg *config.Config) endpoint {
+			s := cfg.Hipcall.SpeedDial
+			return endpoint{on: s.Enabled, path: s.Path, deadline: s.Deadline, auth: s.HasAuth(), insecure: s.InsecureNoAuth,
+				authHint: "set basic_auth (its answers are customers' numbers)"}
+		},
+		mount: (*Host).speedDialMount,
+	},
 }
 
 // Targets lists the decision points the routing rules serve: one per front
-// end.
+// end that has its own.
 func Targets(p *phone.Parser) []routing.Target {
-	targets := make([]routing.Target, len(frontEnds))
-	for i, fe := range frontEnds {
-		targets[i] = fe.target(p)
+	var targets []routing.Target
+	for _, fe := range frontEnds {
+		if fe.target != nil {
+			targets = append(targets, fe.target(p))
+		}
 	}
 	return targets
 }

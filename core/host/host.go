@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard-hq/switchboard/core/config"
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/doctor"
+	"github.com/switchboard-hq/switchboard/core/extmgmt"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
 	"github.com/switchboard-hq/switchboard/core/logging"
 	"github.com/switchboard-hq/switchboard/core/ringlog"
@@ -87,6 +88,10 @@ type Host struct {
 	// connectorLog holds the plugins' warnings, for Diagnose (nil: none
 	// collected).
 	connectorLog *doctor.LogCollector
+	// flow is External Management's compiled flow and speedDialAllow
+	// Speed Dial's allow condition, when they are on (keyfronts.go).
+	flow           *extmgmt.Flow
+	speedDialAllow func(map[string]any) (bool, error)
 
 	server *server.Server
 }
@@ -142,6 +147,9 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 	problems = append(problems, h.buildCardBuilder(cfg)...)
 	problems = append(problems, syncProblems(cfg)...)
 	problems = append(problems, crossChecks(cfg)...) // checks.go
+	if h.Router != nil {
+		problems = append(problems, h.compileKeyFronts(cfg)...) // keyfronts.go
+	}
 	if len(problems) > 0 {
 		return nil, &config.Problems{List: problems}
 	}
