@@ -55,8 +55,9 @@ type call struct {
 	do func(ctx context.Context, c connectors.Connector) (string, error)
 }
 
-// calls returns the read calls the connector declares: a lookup and a
-// first page of each list, each answering a comparable summary.
+// calls returns the read calls the connector declares: a lookup, a
+// first page of each list and a lookup by key, each answering a
+// comparable summary.
 func (r *runner) calls() []call {
 	var out []call
 	if r.desc.Has(connectors.CapLookup) {
@@ -84,6 +85,9 @@ func (r *runner) calls() []call {
 			}
 			return strings.Join(ids(recs), ",") + " next:" + fmt.Sprint(next != ""), nil
 		}})
+	}
+	if r.desc.Has(connectors.CapLookupByKey) {
+		out = append(out, r.keyCall())
 	}
 	return out
 }

@@ -1,9 +1,11 @@
 package connectortest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/switchboard-hq/switchboard/connectors/phone"
+	"github.com/switchboard-hq/switchboard/connectors/sdk"
 )
 
 // TestDatasetNumbers checks that every raw number of the datasets is read
@@ -44,6 +46,39 @@ func TestNewDatasetNumbers(t *testing.T) {
 				if err != nil || n.E164 != ph.E164 {
 					t.Errorf("contact %s: %q reads as %+v (%v); the dataset says %q", c.ID, ph.Raw, n, err, ph.E164)
 				}
+			}
+		}
+	}
+}
+
+// TestKeyDataset checks that KeyDataset is the standard dataset with key
+// fields, and that its cases hold what they say: every case's wanted
+// contacts are exactly those the contract's rule (sdk.KeyMatches) finds.
+func TestKeyDataset(t *testing.T) {
+	d, std := KeyDataset(), Dataset()
+	if len(d.Contacts) != len(std.Contacts) || len(d.Companies) != len(std.Companies) {
+		t.Fatalf("KeyDataset has %d contacts and %d companies; the standard dataset %d and %d",
+			len(d.Contacts), len(d.Companies), len(std.Contacts), len(std.Companies))
+	}
+	for i := range d.Contacts {
+		if diff := diffContact(&std.Contacts[i], &d.Contacts[i]); len(diff) > 0 {
+			t.Errorf("contact %s differs from the standard dataset's: %v", d.Contacts[i].ID, diff)
+		}
+	}
+	for _, g := range keyChecks() {
+		for _, kc := range g.cases {
+			var got []string
+			req := kc.req
+			req.Limit = 0
+			for _, m := range sdk.KeyMatches(&req, d.Contacts, d.Companies) {
+				got = append(got, m.Key())
+			}
+			var want []string
+			for _, id := range kc.want {
+				want = append(want, "contact:"+id)
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("%s/%s: sdk.KeyMatches finds %v; the case wants %v", g.name, kc.name, got, want)
 			}
 		}
 	}

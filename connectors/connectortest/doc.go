@@ -14,6 +14,8 @@
 //			},
 //			// With log_call: how many logs the backend holds of a key.
 //			CountLogs: func(t testing.TB, config []byte, key string) int { ... },
+//			// With lookup_by_key: the constructor taking the logger.
+//			NewLogged: mycrm.New,
 //		})
 //	}
 //
@@ -21,8 +23,8 @@
 //
 // The suite owns the data. Suite.Fixture is called with a *Records (the
 // standard Dataset, a LargeDataset for the big-page test, MatchDataset for
-// the matching check, PagingDataset for paging_under_change) and must,
-// every time:
+// the matching check, PagingDataset for paging_under_change, KeyDataset
+// for lookup_by_key) and must, every time:
 //
 //  1. Create a FRESH backend holding exactly those records and nothing
 //     else: a CSV file in t.TempDir(), a new PostgreSQL database
@@ -54,8 +56,14 @@
 // A CRM without record owners sets Suite.NoOwners: every dataset then
 // comes without OwnerID, and the suite expects none back.
 //
-// Fields are not part of the dataset: connectors map them differently and
-// test them in their own tests.
+// Fields are not part of the datasets, except KeyDataset's key fields,
+// which the suite gives only to a connector that declares lookup_by_key:
+// store its contacts' Fields[FieldAccountNo] and Fields[FieldOrderNumbers]
+// (text; absent for most contacts: store them empty or NULL) and map them
+// in the block as fields of those names, FieldOrderNumbers as a field of
+// several values separated by commas or semicolons where the connector
+// needs to be told (the PostgreSQL connector's multi: true). Other fields
+// connectors map differently and test in their own tests.
 //
 // # What the suite checks
 //
@@ -82,6 +90,28 @@
 //     match (LookupRequest cannot ask for one: suffix matching is the
 //     host's configured fallback on its own index). With
 //     Suite.ExactOnly, national matches may be missed, never mis-kinded.
+//   - lookup_by_key (with CapLookupByKey once configured): on a fresh
+//     backend holding KeyDataset, served with the connector's own logger
+//     recording every line (Suite.NewLogged, required with the
+//     capability), LookupByKey finds contacts by FieldAccountNo
+//     (AC-1001; a secret's hash), ignoring letter case and spaces around
+//     the value on either side; by each of the values of FieldOrderNumbers
+//     (separated by commas or semicolons); never by a part of a value
+//     (AC-100 finds neither AC-1001 nor AC-10010); by the standard "id"
+//     and "email"; RecordID restricts the answer to that record, whatever
+//     Limit is (another record: nothing); Limit caps the answer, and
+//     without one all three holders of AC-SHARED answer (at least two);
+//     a value no record holds is an empty answer, not an error; a field
+//     the connector does not have is ClassBadConfig naming the field.
+//     Every match is the whole contact as stored, holding the value, of
+//     kind MatchKey and without a phone. The values looked for must not
+//     show in what the connector logs during the lookups, nor in its
+//     errors (the host logs errors; a value may be a PIN's hash). A
+//     connector that does not declare lookup_by_key must answer
+//     ClassUnsupported, and one that declares it must implement
+//     connectors.KeyLookuper. The deadline, concurrency, reconfigure and
+//     errors checks also look the standard dataset's contact 1002 up by
+//     its e-mail address.
 //   - list (with CapListContacts / CapListCompanies): paging to the end at
 //     several page sizes with no duplicate and no gap, records equal to the
 //     dataset, pages no larger than asked, a garbage cursor rejected with

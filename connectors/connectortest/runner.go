@@ -57,6 +57,7 @@ func (r *runner) run(t *testing.T) {
 	r.check(t, "check", r.testCheck)
 	r.check(t, "lookup", r.testLookup)
 	r.check(t, "matching", r.testMatching)
+	r.check(t, "lookup_by_key", r.testLookupByKey)
 	r.check(t, "list", r.testList)
 	r.check(t, "paging_under_change", r.testPagingUnderChange)
 	r.check(t, "changed_since", r.testChangedSince)
@@ -131,6 +132,7 @@ var knownCaps = map[connectors.Capability]bool{
 	connectors.CapListContacts: true, connectors.CapChangedSince: true,
 	connectors.CapChangedSinceExact: true, connectors.CapGuardsShrink: true,
 	connectors.CapLogCall: true, connectors.CapCreateContact: true,
+	connectors.CapLookupByKey: true,
 }
 
 func (r *runner) testDescribe(t *testing.T) {
@@ -185,6 +187,12 @@ func (r *runner) testUnconfigured(t *testing.T) {
 		},
 		"CreateContact": func() error {
 			_, err := c.host.(connectors.ContactCreator).CreateContact(r.ctx(t), createRequest(newPhoneNotMade))
+			return err
+		},
+		// So does a lookup by key: ClassUnsupported from the wire, or the
+		// connector's not-configured error.
+		"LookupByKey": func() error {
+			_, err := c.host.(connectors.KeyLookuper).LookupByKey(r.ctx(t), &connectors.KeyLookupRequest{Field: "id", Value: "1001"})
 			return err
 		},
 	}

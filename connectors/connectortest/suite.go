@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/switchboard-hq/switchboard/connectors"
 )
 
@@ -13,10 +15,18 @@ type Suite struct {
 	// per backend it builds and serves the result over gRPC.
 	New func() connectors.Connector
 
+	// NewLogged is New with the connector's logger (most constructors
+	// are New(hclog.Logger): NewLogged: mycrm.New). Set it when the
+	// connector declares lookup_by_key: the lookup_by_key check serves
+	// its connector with a logger that records every line, to check that
+	// no lookup logs the value looked for (it may be a secret's hash).
+	NewLogged func(logger hclog.Logger) connectors.Connector
+
 	// Fixture loads data into a fresh backend and returns a config block
 	// (YAML) for it; see the package documentation for exactly what it
-	// must store. It is called once with Dataset() and once with a
-	// LargeDataset; use t for cleanup (t.TempDir, t.Cleanup).
+	// must store. It is called with Dataset(), a LargeDataset and the
+	// datasets of some checks (MatchDataset, PagingDataset, KeyDataset);
+	// use t for cleanup (t.TempDir, t.Cleanup).
 	Fixture func(t testing.TB, data *Records) []byte
 
 	// BadConfigs are blocks Configure must reject (with and without

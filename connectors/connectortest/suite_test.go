@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/switchboard-hq/switchboard/connectors"
@@ -27,6 +28,7 @@ const brokenEnv = "CONNECTORTEST_BROKEN"
 type broken struct {
 	connectors.Connector
 	bug string
+	log hclog.Logger // the connector's (NewLogged), or nil
 
 	mu      sync.Mutex
 	stalled chan struct{} // non-nil while the backend "hangs"
@@ -204,6 +206,8 @@ func (b *broken) Describe(ctx context.Context, req *connectors.DescribeRequest) 
 		d.Capabilities = slices.DeleteFunc(d.Capabilities, func(c connectors.Capability) bool {
 			return c == connectors.CapLogCall || c == connectors.CapCreateContact
 		})
+	case "key_undeclared":
+		d.Capabilities = slices.DeleteFunc(d.Capabilities, func(c connectors.Capability) bool { return c == connectors.CapLookupByKey })
 	}
 	return d, err
 }
@@ -342,6 +346,101 @@ func (b *broken) LookupByPhone(ctx context.Context, req *connectors.LookupReques
 	return resp, err
 }
 
+// logger is the connector's logger, or one that discards.
+func (b *broken) logger() hclog.Logger {
+	if b.log == nil {
+		return hclog.NewNullLogger()
+	}
+	return b.log
+}
+
+// looseKeyMatches is the key bugs' own search of the example's contacts:
+// the field's text compared as the bug has it (case-sensitive, untrimmed,
+// not split, or as a substring).
+func (b *broken) looseKeyMatches(ctx context.Context, req *connectors.KeyLookupRequest) (*connectors.KeyLookupResponse, error) {
+	all, err := b.everyContact(ctx)
+	if err != nil {
+		return nil, err
+	}
+	holds := func(stored string) bool {
+		switch b.bug {
+		case "key_substring":
+			return strings.Contains(strings.ToLower(stored), strings.ToLower(strings.TrimSpace(req.Value)))
+		case "key_untrimmed":
+			return strings.EqualFold(stored, req.Value)
+		}
+		values := []string{stored}
+		if b.bug != "key_single_valued" {
+			values = append(values, strings.FieldsFunc(stored, func(r rune) bool { return r == ',' || r == ';' })...)
+		}
+		for _, v := range values {
+			v = strings.TrimSpace(v)
+			if v == strings.TrimSpace(req.Value) || (b.bug != "key_case_sensitive" && strings.EqualFold(v, strings.TrimSpace(req.Value))) {
+				return true
+			}
+		}
+		return false
+	}
+	resp := &connectors.KeyLookupResponse{}
+	for i := range all {
+		ct := all[i]
+		v, ok := ct.Fields[req.Field].(string)
+		if req.Field == "id" {
+			v, ok = ct.ID, true
+		}
+		if ok && holds(v) && (req.RecordID == "" || req.RecordID == ct.ID) {
+			resp.Matches = append(resp.Matches, connectors.Match{Contact: &ct, Kind: connectors.MatchKey})
+		}
+	}
+	return resp, nil
+}
+
+func (b *broken) LookupByKey(ctx context.Context, req *connectors.KeyLookupRequest) (*connectors.KeyLookupResponse, error) {
+	if err := b.wait(ctx); err != nil {
+		return nil, err
+	}
+	if err := b.failing("LookupByKey"); err != nil {
+		return nil, err
+	}
+	r := *req
+	switch b.bug {
+	case "key_substring", "key_untrimmed", "key_single_valued", "key_case_sensitive":
+		if r.Field == "account_no" || r.Field == "order_numbers" {
+			return b.looseKeyMatches(ctx, &r)
+		}
+	case "key_ignores_record_id":
+		r.RecordID = ""
+	case "key_ignores_limit":
+		r.Limit = 0
+	case "key_logs_value":
+		b.logger().Debug("looking a record up by key", "field", r.Field, "value", r.Value)
+	case "key_no_standard_fields":
+		if r.Field == "id" || r.Field == "email" {
+			return nil, connectors.Errorf(connectors.ClassBadConfig, "LookupByKey", "no field %q", r.Field)
+		}
+	}
+	resp, err := b.Connector.(connectors.KeyLookuper).LookupByKey(ctx, &r)
+	switch {
+	case err != nil && b.bug == "key_unknown_field_empty" && connectors.ClassOf(err) == connectors.ClassBadConfig:
+		return &connectors.KeyLookupResponse{}, nil
+	case err != nil && b.bug == "key_value_in_error":
+		return nil, connectors.Errorf(connectors.ClassOf(err), "LookupByKey", "%s (looking for %q)", err, r.Value)
+	case err != nil:
+		return nil, err
+	case len(resp.Matches) == 0 && b.bug == "key_not_found_error":
+		return nil, connectors.Errorf(connectors.ClassInvalidRequest, "LookupByKey", "no record holds the value")
+	}
+	for i := range resp.Matches {
+		switch m := &resp.Matches[i]; b.bug {
+		case "key_wrong_kind":
+			m.Kind, m.Phone = connectors.MatchExact, m.Contact.Phones[0]
+		case "key_bare_records":
+			m.Contact = &connectors.Contact{ID: m.Contact.ID}
+		}
+	}
+	return resp, nil
+}
+
 func (b *broken) ListContacts(ctx context.Context, req *connectors.ListRequest) (*connectors.ListContactsResponse, error) {
 	if err := b.wait(ctx); err != nil {
 		return nil, err
@@ -396,16 +495,18 @@ func suiteFor(bug string) Suite {
 		mu      sync.Mutex
 		current *broken
 	)
+	newBroken := func(logger hclog.Logger) connectors.Connector {
+		mu.Lock()
+		defer mu.Unlock()
+		current = &broken{Connector: example.New(logger), bug: bug, log: logger}
+		if bug == "declares_without_writer" || bug == "key_declares_without_lookuper" {
+			return struct{ connectors.Connector }{current} // LogCall, CreateContact and LookupByKey hidden
+		}
+		return current
+	}
 	return Suite{
-		New: func() connectors.Connector {
-			mu.Lock()
-			defer mu.Unlock()
-			current = &broken{Connector: example.New(nil), bug: bug}
-			if bug == "declares_without_writer" {
-				return struct{ connectors.Connector }{current} // LogCall and CreateContact hidden
-			}
-			return current
-		},
+		New:       func() connectors.Connector { return newBroken(nil) },
+		NewLogged: newBroken,
 		Fixture: func(t testing.TB, data *Records) []byte {
 			return exampleFixture(t, data, bug != "readonly")
 		},
@@ -489,6 +590,23 @@ var checkFor = map[string]string{
 	"rate_limit_as_unavailable": "errors",
 	"leaks":                     "leaks",
 	"no_owners":                 "list",
+	// Lookups by key (issue 16): a control, then the bugs.
+	"control_keys":                  "lookup_by_key",
+	"key_substring":                 "lookup_by_key",
+	"key_case_sensitive":            "lookup_by_key",
+	"key_untrimmed":                 "lookup_by_key",
+	"key_single_valued":             "lookup_by_key",
+	"key_ignores_record_id":         "lookup_by_key",
+	"key_ignores_limit":             "lookup_by_key",
+	"key_unknown_field_empty":       "lookup_by_key",
+	"key_not_found_error":           "lookup_by_key",
+	"key_logs_value":                "lookup_by_key",
+	"key_value_in_error":            "lookup_by_key",
+	"key_no_standard_fields":        "lookup_by_key",
+	"key_wrong_kind":                "lookup_by_key",
+	"key_bare_records":              "lookup_by_key",
+	"key_undeclared":                "lookup_by_key",
+	"key_declares_without_lookuper": "lookup_by_key",
 }
 
 // TestSuiteFindsBugs runs the suite, in a child process, against the
@@ -530,6 +648,22 @@ func TestSuiteFindsBugs(t *testing.T) {
 		{"rate_limit_as_unavailable", `(class "unavailable"); want class rate_limited`},
 		{"leaks", "goroutines started by the connector still run"},
 		{"no_owners", `owner ""; want "u-17"`},
+		{"control_keys", ""},
+		{"key_substring", `LookupByKey(account_no "AC-100"): contacts [1001 1002 1003]; want none`},
+		{"key_case_sensitive", `LookupByKey(account_no "ac-1001"): contacts []; want [1001]`},
+		{"key_untrimmed", `LookupByKey(account_no " AC-1001 "): contacts []; want [1001]`},
+		{"key_single_valued", `LookupByKey(order_numbers "ORD-8"): contacts []; want [1001]`},
+		{"key_ignores_record_id", `LookupByKey(account_no "AC-SHARED", record 1001): contacts [1004 1005 1006]; want none`},
+		{"key_ignores_limit", `LookupByKey(account_no "AC-SHARED", limit 1): 3 matches [1004 1005 1006]; want 1`},
+		{"key_unknown_field_empty", `a field the connector does not have: no error; want ClassBadConfig`},
+		{"key_not_found_error", `LookupByKey(account_no "AC-NOT-HELD-7731"): LookupByKey (invalid_request): no record holds the value; no match is an empty answer`},
+		{"key_logs_value", `the connector logged the value looked for ("sha256:9f86d08`},
+		{"key_value_in_error", `an error of LookupByKey holds the value looked for ("AC-1001")`},
+		{"key_no_standard_fields", `LookupByKey(id "1005"): LookupByKey (bad_config): no field "id"`},
+		{"key_wrong_kind", `contact:1001: kind "exact"; want "key"`},
+		{"key_bare_records", `contact 1001: first name ""; want "Ada"`},
+		{"key_undeclared", `LookupByKey of a connector that does not declare "lookup_by_key": error <nil>; want ClassUnsupported`},
+		{"key_declares_without_lookuper", "does not implement connectors.KeyLookuper"},
 	}
 	for _, tt := range tests {
 		name := tt.bug

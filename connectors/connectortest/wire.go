@@ -24,12 +24,18 @@ type served struct {
 // in-process go-plugin gRPC connection, the same wire the host uses.
 func (r *runner) serve(t testing.TB) *served {
 	t.Helper()
-	tr := &tracker{impl: r.s.New()}
+	return r.serveWith(t, r.s.New)
+}
+
+// serveWith is serve with a connector from newConn.
+func (r *runner) serveWith(t testing.TB, newConn func() connectors.Connector) *served {
+	t.Helper()
+	tr := &tracker{impl: newConn()}
 	if tr.impl == nil {
 		t.Fatal("Suite.New returned nil")
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "connectortest", Output: newTestWriter(t), Level: hclog.Warn})
-	host := plugins.ServeTest(t, tr.withWrites(), logger)
+	host := plugins.ServeTest(t, tr.withOptional(), logger)
 	return &served{host: host, inflight: tr}
 }
 
@@ -79,31 +85,69 @@ func (tr *tracker) ListContacts(ctx context.Context, req *connectors.ListRequest
 	return tr.impl.ListContacts(ctx, req)
 }
 
-// withWrites returns tr with the write methods the connector has, and
-// only those: the wire answers ClassUnsupported for a write the served
-// value does not implement, so the tracker must not implement it either.
-func (tr *tracker) withWrites() connectors.Connector {
+// withOptional returns tr with the optional methods the connector has
+// (the writes, LookupByKey), and only those: the wire answers
+// ClassUnsupported for a method the served value does not implement, so
+// the tracker must not implement it either.
+func (tr *tracker) withOptional() connectors.Connector {
 	logger, logs := tr.impl.(connectors.CallLogger)
 	creator, creates := tr.impl.(connectors.ContactCreator)
+	lookuper, looks := tr.impl.(connectors.KeyLookuper)
+	l, c, k := trackedLogger{tr, logger}, trackedCreator{tr, creator}, trackedKeyLookuper{tr, lookuper}
 	switch {
+	case logs && creates && looks:
+		return struct {
+			*tracker
+			trackedLogger
+			trackedCreator
+			trackedKeyLookuper
+		}{tr, l, c, k}
 	case logs && creates:
 		return struct {
 			*tracker
 			trackedLogger
 			trackedCreator
-		}{tr, trackedLogger{tr, logger}, trackedCreator{tr, creator}}
+		}{tr, l, c}
+	case logs && looks:
+		return struct {
+			*tracker
+			trackedLogger
+			trackedKeyLookuper
+		}{tr, l, k}
+	case creates && looks:
+		return struct {
+			*tracker
+			trackedCreator
+			trackedKeyLookuper
+		}{tr, c, k}
 	case logs:
 		return struct {
 			*tracker
 			trackedLogger
-		}{tr, trackedLogger{tr, logger}}
+		}{tr, l}
 	case creates:
 		return struct {
 			*tracker
 			trackedCreator
-		}{tr, trackedCreator{tr, creator}}
+		}{tr, c}
+	case looks:
+		return struct {
+			*tracker
+			trackedKeyLookuper
+		}{tr, k}
 	}
 	return tr
+}
+
+// trackedKeyLookuper counts the LookupByKeys running inside the connector.
+type trackedKeyLookuper struct {
+	counter  *tracker
+	lookuper connectors.KeyLookuper
+}
+
+func (k trackedKeyLookuper) LookupByKey(ctx context.Context, req *connectors.KeyLookupRequest) (*connectors.KeyLookupResponse, error) {
+	defer k.counter.enter()()
+	return k.lookuper.LookupByKey(ctx, req)
 }
 
 // trackedLogger counts the LogCalls running inside the connector.

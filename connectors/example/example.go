@@ -1,9 +1,9 @@
 // Package example is the smallest complete connector: it serves the
-// contacts and companies of a JSON file from memory, and can log calls and
-// create contacts. It exists to be read (docs/writing-a-connector.md walks
-// through it) and copied; CI keeps it passing the conformance suite
-// (connectors/connectortest). The reads are in this file, the writes in
-// write.go. Describe, Configure, the cursors and the ranking of matches
+// contacts and companies of a JSON file from memory, finds them by a key
+// field, and can log calls and create contacts. It exists to be read
+// (docs/writing-a-connector.md walks through it) and copied; CI keeps it
+// passing the conformance suite (connectors/connectortest). The reads are
+// in this file, the lookups by key in keys.go, the writes in write.go. Describe, Configure, the cursors and the ranking of matches
 // come from the connector SDK (connectors/sdk).
 //
 // # Configuration
@@ -24,6 +24,13 @@
 // The file is read once, at Configure; configure again to re-read it. The
 // connector never writes it: the writes go to their own JSON-lines files
 // (see write.go), which are read at Configure too.
+//
+// # Lookups by key
+//
+// LookupByKey (keys.go) finds the records whose field holds a value: any
+// key of the records' "fields" objects ({"account_no": "AC-1001",
+// "order_numbers": "ORD-7, ORD-8"}), or the standard id, email and
+// external_id. Nothing to configure.
 package example
 
 import (
@@ -73,6 +80,7 @@ type data struct {
 	companies []connectors.Company
 	contacts  []connectors.Contact
 	byKey     map[string][]int // E.164 or national number → contact indexes
+	keyFields map[string]bool  // every key of the records' fields (keys.go)
 	// logged maps each logged call's key to its log's ID. Only the writes
 	// use it, under Connector.mu.
 	logged map[string]string
@@ -88,7 +96,8 @@ func New(logger hclog.Logger) connectors.Connector {
 		Name: "example", Version: Version,
 		Description: "contacts and companies from a JSON file (the example connector)",
 		Capabilities: []connectors.Capability{
-			connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince},
+			connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince,
+			connectors.CapLookupByKey},
 		Capable: capable, Check: check, Open: c.open,
 	}
 	return c
@@ -184,6 +193,7 @@ func (d *data) withContacts(more ...connectors.Contact) *data {
 	next := *d
 	next.contacts = append(append([]connectors.Contact(nil), d.contacts...), more...)
 	sort.SliceStable(next.contacts, func(i, j int) bool { return next.contacts[i].ID < next.contacts[j].ID })
+	next.keyFields = fieldNames(next.contacts, next.companies)
 	next.byKey = map[string][]int{}
 	for i := range next.contacts {
 		ct := &next.contacts[i]

@@ -20,6 +20,7 @@ import (
 func TestConformance(t *testing.T) {
 	connectortest.Run(t, connectortest.Suite{
 		New:       func() connectors.Connector { return example.New(nil) },
+		NewLogged: example.New, // lookup_by_key: the suite checks the logs hold no value looked for
 		Fixture:   fixture,
 		CountLogs: countLogs,
 		Mutate:    mutate,
