@@ -3,6 +3,7 @@ package config
 import (
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,6 +37,21 @@ func (d *decoder) check(path string, v reflect.Value) {
 	case reflect.Slice:
 		for i := range v.Len() {
 			d.check(join(path, strconv.Itoa(i)), v.Index(i))
+		}
+	case reflect.Map:
+		// Entries of an owner's choosing (routing.holidays) are checked,
+		// and their paths resolved, like any section; an entry is a copy,
+		// stored back.
+		if et := v.Type().Elem(); et.Kind() != reflect.Struct && (et.Kind() != reflect.Pointer || et.Elem().Kind() != reflect.Struct) {
+			return
+		}
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			elem := reflect.New(v.Type().Elem()).Elem()
+			elem.Set(v.MapIndex(k))
+			d.check(join(path, k.String()), elem)
+			v.SetMapIndex(k, elem)
 		}
 	case reflect.Struct:
 		d.checkSelf(path, v)

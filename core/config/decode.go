@@ -277,11 +277,23 @@ func (d *decoder) structure(path string, n *yaml.Node, v reflect.Value) {
 	if isNull(n) {
 		return
 	}
-	if n.Kind != yaml.MappingNode {
-		d.failf(path, n, "%s must be a mapping of settings, got %s", display(path), d.describe(path, n))
+	fields, names := structFields(v.Type())
+	short, hasShort := listShorthand(v.Type(), fields, names)
+	if hasShort && n.Kind == yaml.SequenceNode {
+		// A bare list stands for the field tagged shorthand:"list".
+		child := join(path, short)
+		d.index[child] = nodeRef{value: n}
+		d.decode(child, n, v.FieldByIndex(fields[short].index))
 		return
 	}
-	fields, names := structFields(v.Type())
+	if n.Kind != yaml.MappingNode {
+		what := "a mapping of settings"
+		if hasShort {
+			what = "a list (its " + short + ") or " + what
+		}
+		d.failf(path, n, "%s must be %s, got %s", display(path), what, d.describe(path, n))
+		return
+	}
 	for _, p := range d.pairs(path, n) {
 		name := p.key.Value
 		f, ok := fields[name]
@@ -317,6 +329,19 @@ func (d *decoder) structure(path string, n *yaml.Node, v reflect.Value) {
 			c.configKey = nodePos(d.file, ref.key)
 		}
 	}
+}
+
+// listShorthand is the key of t's field tagged `shorthand:"list"`, a list
+// that may be written alone for the whole struct (routing.holidays: `tr:
+// ["2026-01-01"]` is `tr: {dates: ["2026-01-01"]}`).
+func listShorthand(t reflect.Type, fields map[string]field, names []string) (string, bool) {
+	for _, name := range names {
+		f := fields[name]
+		if sf := t.FieldByIndex(f.index); !f.raw && sf.Tag.Get("shorthand") == "list" && sf.Type.Kind() == reflect.Slice {
+			return name, true
+		}
+	}
+	return "", false
 }
 
 // pairs lists a mapping's entries, reporting duplicate and non-scalar keys

@@ -44,12 +44,18 @@ type Step struct {
 	Destination string
 	// Err is why the rule was skipped when its evaluation failed.
 	Err error
+	// Notes say what each call of in_hours and holiday in the rule saw
+	// and answered: `in_hours("Mon-Fri 09:00-18:00", "Europe/Istanbul") is
+	// false: Sat 2026-03-28 10:15:00 +03 is outside the hours`.
+	Notes []string
 }
 
 // Explanation is a decision with everything behind it, for `lookup -explain`.
 type Explanation struct {
 	Decision Decision
-	// Env is the environment the rules saw.
+	// Env is the environment the rules saw, and the decision's time in
+	// every time zone the rules name ("now in Europe/Istanbul": "Sat
+	// 2026-03-28 10:15:00 +03"), which rules cannot read.
 	Env map[string]any
 	// Steps lists the rules evaluated, in order, up to the one that matched.
 	Steps []Step

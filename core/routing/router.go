@@ -44,6 +44,9 @@ type Config struct {
 	Default map[string]string `yaml:"default"`
 	// Rules are tried in order; the first that matches decides.
 	Rules []Rule `yaml:"rules"`
+	// Holidays names lists of days for the rules' holiday() and
+	// in_hours() helpers.
+	Holidays map[string]HolidayList `yaml:"holidays"`
 }
 
 // Options configure a Router.
@@ -58,8 +61,8 @@ type Options struct {
 	Logger hclog.Logger
 	// Registerer receives the routing metrics; nil leaves them unregistered.
 	Registerer prometheus.Registerer
-	// Now is the clock behind now, hour, minute and weekday; nil means
-	// time.Now. Tests inject a fixed clock.
+	// Now is the clock behind now, hour, minute and weekday, and so behind
+	// in_hours and holiday; nil means time.Now. Tests inject a fixed clock.
 	Now func() time.Time
 }
 
@@ -72,6 +75,7 @@ type Router struct {
 	log     hclog.Logger
 	now     func() time.Time
 	vms     sync.Pool
+	helpers *helpers
 }
 
 // target is a registered Target with its default and counters.
@@ -150,6 +154,10 @@ func New(opts Options) (*Router, error) {
 		}
 	}
 
+	sets, ps := loadHolidays(opts.Holidays)
+	problems = append(problems, ps...)
+	r.helpers = &helpers{holidays: sets, zones: map[string]*time.Location{}}
+
 	sample := buildEnv(directory.Result{}, Call{}, time.Time{})
 	seen := make(map[string]int, len(opts.Rules))
 	for i, rule := range opts.Rules {
@@ -227,8 +235,10 @@ func (r *Router) compileRule(i int, rule Rule, sample map[string]any, seen map[s
 		reasonPrefix: fmt.Sprintf("rule %q matched (%s) for ", rule.Name, strings.Join(strings.Fields(rule.When), " "))}
 	if strings.TrimSpace(rule.When) == "" {
 		problems.Addf(at+".when", "when is required: write a condition such as `found && record.balance > 1000`, or `true` for a catch-all")
-	} else if prog, err := expr.Compile(rule.When, expr.Env(sample), expr.AsBool()); err != nil {
-		problems = append(problems, exprProblem(at+".when", err))
+	} else if prog, errs := r.compile(rule.When, sample, expr.AsBool()); errs != nil {
+		for _, err := range errs {
+			problems = append(problems, exprProblem(at+".when", err))
+		}
 	} else {
 		cr.when = prog
 	}
@@ -243,9 +253,11 @@ func (r *Router) compileRule(i int, rule Rule, sample map[string]any, seen map[s
 		case hasFixed && hasExpr:
 			problems.Addf(at+".to_expr."+t.Name, "rule %q has both to.%s and to_expr.%s: keep exactly one", label, t.Name, t.Name)
 		case hasExpr:
-			prog, err := expr.Compile(code, expr.Env(sample), expr.AsAny())
-			if err != nil {
-				problems = append(problems, exprProblem(at+".to_expr."+t.Name, err))
+			prog, errs := r.compile(code, sample, expr.AsAny())
+			if errs != nil {
+				for _, err := range errs {
+					problems = append(problems, exprProblem(at+".to_expr."+t.Name, err))
+				}
 				break
 			}
 			if typ := prog.Node().Type(); typ != nil && !textType(typ) {
@@ -267,6 +279,23 @@ func (r *Router) compileRule(i int, rule Rule, sample map[string]any, seen map[s
 			label, strings.Join(r.targetNames(), ", "))
 	}
 	return cr, problems
+}
+
+// compile compiles one expression with the time helpers, returning every
+// problem with their arguments (each a *file.Error, as expr's own) and
+// expr's compile error, if any.
+func (r *Router) compile(code string, sample map[string]any, kind expr.Option) (*vm.Program, []error) {
+	p := &helperPatcher{h: r.helpers, src: code}
+	opts := append(r.helpers.options(), expr.Env(sample), kind, expr.Patch(p))
+	prog, err := expr.Compile(code, opts...)
+	errs := p.bindErrors()
+	if err != nil && !p.bareNames {
+		errs = append(errs, err) // (a helper's bare name makes expr's error a follow-on)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return prog, nil
 }
 
 // exprProblem turns a compile error from expr into a problem at path,
@@ -326,7 +355,12 @@ func (r *Router) Explain(res directory.Result, call Call, target string) Explana
 		ex.Decision = r.Decide(res, call, target)
 		return ex
 	}
-	ex.Decision = r.decide(res, call, t, &explainer{ex: &ex})
+	e := &explainer{ex: &ex}
+	ex.Decision = r.decide(res, call, t, e)
+	if ex.Env != nil {
+		delete(ex.Env, traceKey)
+		r.helpers.zoneTimes(ex.Env, e.trace)
+	}
 	return ex
 }
 
@@ -363,11 +397,24 @@ func (counter) decided(d *destination, t *target) {
 	d.decisions.Inc()
 }
 
-// explainer keeps the environment and every step, and counts nothing.
-type explainer struct{ ex *Explanation }
+// explainer keeps the environment and every step with what the time
+// helpers saw, and counts nothing.
+type explainer struct {
+	ex    *Explanation
+	trace *tracer
+}
 
-func (e *explainer) env(env map[string]any)      { e.ex.Env = env }
-func (e *explainer) step(s Step)                 { e.ex.Steps = append(e.ex.Steps, s) }
+func (e *explainer) env(env map[string]any) {
+	e.trace = &tracer{}
+	env[traceKey] = e.trace
+	e.ex.Env = env
+}
+
+func (e *explainer) step(s Step) {
+	s.Notes = e.trace.take()
+	e.ex.Steps = append(e.ex.Steps, s)
+}
+
 func (*explainer) failed(*destination)           {}
 func (*explainer) decided(*destination, *target) {}
 

@@ -35,10 +35,11 @@ func targets(p *phone.Parser) []routing.Target {
 func hipcall(dest string) map[string]string { return map[string]string{hip: dest} }
 
 // newRouter builds a router over the production targets with
-// routing.default.hipcall "100" and no Ringostat default.
+// routing.default.hipcall "100", no Ringostat default, and the holiday
+// lists of opts.
 func newRouter(t testing.TB, rules []routing.Rule, opts routing.Options) *routing.Router {
 	t.Helper()
-	opts.Config = routing.Config{Default: hipcall("100"), Rules: rules}
+	opts.Config = routing.Config{Default: hipcall("100"), Rules: rules, Holidays: opts.Holidays}
 	opts.Targets = targets(nil)
 	r, err := routing.New(opts)
 	if err != nil {
