@@ -41,7 +41,8 @@ func (fakeExplainer) Explain(_ context.Context, caller, target string) (director
 		return res, routing.Explanation{
 			Decision: routing.Decision{Target: target, Destination: "1093", Rule: "vip", Reason: `rule "vip" matched`},
 			Env:      map[string]any{"found": true, "caller": caller},
-			Steps:    []routing.Step{{Rule: "blocked", Matched: false}, {Rule: "vip", Matched: true, Destination: "1093"}},
+			Steps: []routing.Step{{Rule: "blocked", Matched: false, Notes: []string{`in_hours("Mon-Fri 09:00-18:00", "Europe/Istanbul") is true`}},
+				{Rule: "vip", Matched: true, Destination: "1093"}},
 		}
 	}
 	if strings.Trim(caller, "+0123456789") != "" {
@@ -278,6 +279,7 @@ func TestRingPage(t *testing.T) {
 	wantEscaped(t, body)
 	for _, want := range []string{"explained now, with the current data and rules", `id="decision-hipcall"`, `id="decision-ringostat"`,
 		"rule &#34;vip&#34; matched", "<th scope=\"row\">blocked</th>", "did not match", "matched: 1093",
+		"in_hours(&#34;Mon-Fri 09:00-18:00&#34;, &#34;Europe/Istanbul&#34;) is true",
 		`id="retry-7"`, `id="resolve-9"`, `name="csrf"`, "Retry anyway", `data-job-id="8" data-state="done"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)

@@ -61,6 +61,8 @@ type stepView struct {
 	Skipped     bool   `json:"skipped"`
 	Destination string `json:"destination,omitempty"`
 	Error       string `json:"error,omitempty"`
+	// Notes say what the rule's business-hours and holiday helpers saw.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // lookupView is a lookup's result as pages and JSON show it.
@@ -108,7 +110,7 @@ func (c *console) explain(r *http.Request, caller string) *explanation {
 		}
 		e := explained{Target: t, Decision: ex.Decision}
 		for _, s := range ex.Steps {
-			sv := stepView{Rule: s.Rule, Matched: s.Matched, Skipped: s.Skipped, Destination: s.Destination}
+			sv := stepView{Rule: s.Rule, Matched: s.Matched, Skipped: s.Skipped, Destination: s.Destination, Notes: s.Notes}
 			if s.Err != nil {
 				sv.Error = s.Err.Error()
 			}
