@@ -70,8 +70,9 @@ func runValidate(ctx context.Context, env *cliEnv, args []string) int {
 }
 
 func runLookup(ctx context.Context, env *cliEnv, args []string) int {
-	fs, cfgPath := newFlags(env, "lookup", "NUMBER")
+	fs, cfgPath := newFlags(env, "lookup", "NUMBER | -key NAME=VALUE")
 	asJSON := fs.Bool("json", false, "print JSON")
+	keyArg := fs.String("key", "", "look up by a key the connectors configure instead of a number: NAME=VALUE, such as account=AB-12 (lookup_key.go); a hashed key's value (a PIN) is not printed")
 	dialled := fs.String("number", "", "the dialled number (Hipcall's \"number\"), for rules that use it")
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for plugins and indexes")
 	card := fs.Bool("card", false, "print the Insight Card that would be pushed for an inbound call from NUMBER (lookup_card.go)")
@@ -81,7 +82,16 @@ func runLookup(ctx context.Context, env *cliEnv, args []string) int {
 		return code
 	}
 	target, err := parseTarget(*forSystem)
-	if len(pos) != 1 || err != nil {
+	var kq *keyQuery
+	if *keyArg != "" && err == nil {
+		kq, err = parseKeyArg(*keyArg, pos, *card)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "switchboard lookup: -key: %v\n", err)
+			fs.Usage()
+			return exitUsage
+		}
+	}
+	if (kq == nil && len(pos) != 1) || err != nil {
 		if err != nil {
 			fmt.Fprintf(env.stderr, "switchboard lookup: -for: %v\n", err)
 		}
@@ -102,22 +112,34 @@ func runLookup(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "switchboard: not ready after %s: %v\n", *wait, err)
 		return exitFailed
 	}
-	res, dec := h.Decide(ctx, routing.Call{Caller: pos[0], Number: *dialled}, target)
+	var (
+		res directory.Result
+		dec routing.Decision
+	)
+	if kq != nil {
+		if code, ok := kq.check(env, h.Directory); !ok {
+			return code
+		}
+		res, dec = kq.decide(ctx, h, *dialled, target)
+	} else {
+		res, dec = h.Decide(ctx, routing.Call{Caller: pos[0], Number: *dialled}, target)
+	}
 	if *card {
 		return printCard(env, h, res, pos[0], *dialled)
 	}
 	if target == ringostat.TargetName {
-		return printRingostatLookup(env, cfg.Ringostat, res, dec, *asJSON)
+		return printRingostatLookup(env, cfg.Ringostat, res, dec, kq, *asJSON)
 	}
 	if *asJSON {
-		return printJSON(env, lookupJSON(res, dec))
+		return printJSON(env, lookupJSON(res, dec, kq))
 	}
-	printLookup(env, res, dec)
+	printLookup(env, res, dec, kq)
 	return exitOK
 }
 
 type lookupOutput struct {
-	Query     queryJSON          `json:"query"`
+	Query     *queryJSON         `json:"query,omitempty"`
+	Key       *keyJSON           `json:"key,omitempty"`
 	Found     bool               `json:"found"`
 	Ambiguous bool               `json:"ambiguous"`
 	Source    string             `json:"source,omitempty"`
@@ -137,9 +159,10 @@ type queryJSON struct {
 	Invalid   string `json:"invalid,omitempty"`
 }
 
-func lookupJSON(res directory.Result, dec routing.Decision) lookupOutput {
+// lookupJSON is a lookup's -json output: by number, or by key when kq is
+// set.
+func lookupJSON(res directory.Result, dec routing.Decision, kq *keyQuery) lookupOutput {
 	out := lookupOutput{
-		Query:     queryJSON{Raw: res.Query.Raw, E164: res.Query.E164, National: res.Query.National, Region: res.Query.Region, Extension: res.Query.Extension},
 		Found:     res.Found,
 		Ambiguous: res.Ambiguous,
 		Source:    res.Source,
@@ -148,8 +171,13 @@ func lookupJSON(res directory.Result, dec routing.Decision) lookupOutput {
 		Matches:   res.Matches,
 		Decision:  dec,
 	}
-	if res.InvalidNumber != nil {
-		out.Query.Invalid = res.InvalidNumber.Error()
+	if kq != nil {
+		out.Key = kq.json()
+	} else {
+		out.Query = &queryJSON{Raw: res.Query.Raw, E164: res.Query.E164, National: res.Query.National, Region: res.Query.Region, Extension: res.Query.Extension}
+		if res.InvalidNumber != nil {
+			out.Query.Invalid = res.InvalidNumber.Error()
+		}
 	}
 	for _, e := range res.Errors {
 		out.Errors = append(out.Errors, e.Source+": "+e.Err.Error())
@@ -157,18 +185,21 @@ func lookupJSON(res directory.Result, dec routing.Decision) lookupOutput {
 	return out
 }
 
-func printLookup(env *cliEnv, res directory.Result, dec routing.Decision) {
+func printLookup(env *cliEnv, res directory.Result, dec routing.Decision, kq *keyQuery) {
 	w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	printMatch(w, res)
+	printMatch(w, res, kq)
 	fmt.Fprintf(w, "extension:\t%s\n", dec.Destination)
 	fmt.Fprintf(w, "reason:\t%s\n", dec.Reason)
 	w.Flush()
 }
 
-// printMatch prints the number, the match and the lookup's errors.
-func printMatch(w io.Writer, res directory.Result) {
+// printMatch prints the number (or the key, when kq is set), the match and
+// the lookup's errors.
+func printMatch(w io.Writer, res directory.Result, kq *keyQuery) {
 	q := res.Query
 	switch {
+	case kq != nil:
+		kq.print(w)
 	case res.InvalidNumber != nil:
 		fmt.Fprintf(w, "number:\t%v\n", res.InvalidNumber)
 	case q.E164 != "":
@@ -177,6 +208,8 @@ func printMatch(w io.Writer, res directory.Result) {
 		fmt.Fprintf(w, "number:\t%s (national, country unknown)\n", q.National)
 	}
 	switch {
+	case res.Found && res.Match.Kind == connectors.MatchKey:
+		fmt.Fprintf(w, "match:\t%s (%s match, via %s/%s, %s)\n", describeMatch(res.Match), res.Match.Kind, res.Via, res.Source, res.Duration.Round(time.Microsecond))
 	case res.Found:
 		fmt.Fprintf(w, "match:\t%s (%s match on %q, via %s/%s, %s)\n", describeMatch(res.Match), res.Match.Kind, res.Match.Phone.Raw, res.Via, res.Source, res.Duration.Round(time.Microsecond))
 	case res.Ambiguous:

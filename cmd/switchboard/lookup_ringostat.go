@@ -31,17 +31,17 @@ type ringostatLookupOutput struct {
 
 // printRingostatLookup prints a Ringostat decision and the answer exactly
 // as the endpoint would send it in the configured import type.
-func printRingostatLookup(env *cliEnv, rc ringostat.Config, res directory.Result, dec routing.Decision, asJSON bool) int {
+func printRingostatLookup(env *cliEnv, rc ringostat.Config, res directory.Result, dec routing.Decision, kq *keyQuery, asJSON bool) int {
 	ans := ringostat.Render(rc.Import, rc.ResponseKey, dec.Destination, lookupRPCID)
 	if asJSON {
 		return printJSON(env, ringostatLookupOutput{
-			lookupOutput: lookupJSON(res, dec),
+			lookupOutput: lookupJSON(res, dec, kq),
 			Answer: ringostatAnswerJSON{Import: string(rc.Import), Status: ans.Status,
 				ContentType: ans.ContentType, Body: string(ans.Body)},
 		})
 	}
 	w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	printMatch(w, res)
+	printMatch(w, res, kq)
 	dest := dec.Destination
 	if dest == "" {
 		dest = "none: Ringostat goes on to the next step of its scheme"

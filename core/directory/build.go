@@ -185,6 +185,7 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 		SuffixDigits: d.suffixDigits,
 		PageSize:     s.PageSize,
 		Logger:       s.log,
+		Keys:         s.Keys,
 	})
 	took := time.Since(start)
 

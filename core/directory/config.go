@@ -3,6 +3,8 @@ package directory
 import (
 	"time"
 
+	yaml "go.yaml.in/yaml/v3"
+
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/conf"
 )
@@ -65,6 +67,11 @@ type SourceConfig struct {
 	// records changed since the last poll (connectors that declare
 	// changed_since only); 0 turns polling off.
 	Poll time.Duration `yaml:"poll"`
+	// Keys names the record fields callers may be found or checked by
+	// (keys.go): a mapping of key names to a field (account: account_no)
+	// or to {field, hash, secret}. It is kept as written, to allow both
+	// forms; Check reads it (ParseKeys) and reports its problems.
+	Keys *yaml.Node `yaml:"-" raw:"keys"`
 }
 
 // DefaultSourceConfig is a connectors: entry's directory settings when none
@@ -86,14 +93,30 @@ func (c *SourceConfig) Check() connectors.Problems {
 	case c.Poll > 0 && c.Poll < minPoll:
 		ps.Addf("poll", "must be 0 (do not poll) or at least %s, got %s: every poll is a query to the CRM", minPoll, c.Poll)
 	}
-	return ps
+	_, kps := ParseKeys(c.Keys)
+	return append(ps, kps...)
 }
 
 // minPoll is the shortest poll interval a configuration may ask for.
 const minPoll = 100 * time.Millisecond
 
 // Source is the directory source for connector, named name, with these
-// settings.
+// settings. Its keys are read from Keys (problems were reported by Check).
 func (c SourceConfig) Source(name string, connector connectors.Connector) Source {
-	return Source{Name: name, Connector: connector, Mode: c.Mode, Timeout: c.Timeout, Refresh: c.Refresh, Poll: c.Poll}
+	keys, _ := ParseKeys(c.Keys)
+	return Source{Name: name, Connector: connector, Mode: c.Mode, Timeout: c.Timeout, Refresh: c.Refresh, Poll: c.Poll, Keys: keys}
+}
+
+// CheckCapabilities says why the connector so described cannot serve this
+// entry's keys (a live source needs connectors.CapLookupByKey for them),
+// for the host's check of modes against descriptions; New checks the same.
+func (c *SourceConfig) CheckCapabilities(info connectors.DescribeResponse) error {
+	if c.Mode != ModeLive {
+		return nil
+	}
+	keys, _ := ParseKeys(c.Keys)
+	if len(keys) == 0 {
+		return nil
+	}
+	return keysCapable(info, keys)
 }

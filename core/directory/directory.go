@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,6 +70,13 @@ type Source struct {
 	// BreakerCooldown is how long an open breaker skips the source before
 	// letting one trial call through (default DefaultBreakerCooldown).
 	BreakerCooldown time.Duration
+	// Keys are the keys its records may be found by (LookupKey) and
+	// checked by (VerifyKey): an index source indexes them, a live one
+	// asks its connector, which must then implement
+	// connectors.KeyLookuper and, when it describes itself without a call
+	// (a plugin), declare connectors.CapLookupByKey. The fields of hashed
+	// keys are stripped from every record the source answers with.
+	Keys []Key
 }
 
 // Generational is implemented by a connector standing for a process that
@@ -154,6 +162,14 @@ type Directory struct {
 	// (DefaultPollOverlap).
 	pollOverlap time.Duration
 
+	// keyed lists the sources that configure each key, in lookup order;
+	// keyNames are the keys' names, sorted.
+	keyed    map[string][]*source
+	keyNames []string
+	// origins remembers which live source returned which record, for
+	// VerifyKey (nil when no key is configured).
+	origins *origins
+
 	bgCtx     context.Context
 	bgCancel  context.CancelFunc
 	wg        sync.WaitGroup
@@ -166,6 +182,11 @@ type source struct {
 	Source
 	log     hclog.Logger
 	breaker *liveBreaker // live mode only
+
+	// keys are the source's keys by name; strip lists the fields of its
+	// hashed ones, which no record it answers with may hold.
+	keys  map[string]*Key
+	strip []string
 
 	index     atomic.Pointer[Index]
 	built     chan struct{} // closed after the first successful build
@@ -304,7 +325,18 @@ func New(opts Options) (*Directory, error) {
 		}
 		d.sources = append(d.sources, s)
 		d.byName[s.Name] = s
+		for name := range s.keys {
+			if d.keyed == nil {
+				d.keyed = make(map[string][]*source)
+				d.origins = newOrigins()
+			}
+			if d.keyed[name] == nil {
+				d.keyNames = append(d.keyNames, name)
+			}
+			d.keyed[name] = append(d.keyed[name], s)
+		}
 	}
+	slices.Sort(d.keyNames)
 	d.bgCtx, d.bgCancel = context.WithCancel(context.Background())
 	return d, nil
 }
@@ -341,11 +373,27 @@ func (d *Directory) newSource(cfg Source) (*source, error) {
 	if cfg.BreakerCooldown == 0 {
 		cfg.BreakerCooldown = DefaultBreakerCooldown
 	}
+	if err := checkKeys(cfg.Keys); err != nil {
+		return nil, err
+	}
+	if cfg.Mode == ModeLive && len(cfg.Keys) > 0 {
+		if err := liveKeys(cfg.Connector, cfg.Keys); err != nil {
+			return nil, err
+		}
+	}
+	cfg.Keys = slices.Clone(cfg.Keys)
 	s := &source{
 		Source: cfg,
 		log:    d.log.With("source", cfg.Name),
 		built:  make(chan struct{}),
 		fold:   make(chan struct{}, 1),
+		strip:  hashedFields(cfg.Keys),
+	}
+	if len(cfg.Keys) > 0 {
+		s.keys = make(map[string]*Key, len(cfg.Keys))
+		for i := range s.Keys {
+			s.keys[s.Keys[i].Name] = &s.Keys[i]
+		}
 	}
 	s.stats.Name, s.stats.Mode = cfg.Name, cfg.Mode
 	if cfg.Mode == ModeLive {
@@ -458,6 +506,7 @@ func (d *Directory) ask(ctx context.Context, n phone.Number) Result {
 		if s.Mode == ModeLive {
 			via = ViaLive
 			matches, err = d.askLive(ctx, dctx, s, n)
+			d.fromLive(s, matches)
 		} else {
 			via = ViaIndex
 			if ix := s.index.Load(); ix != nil {

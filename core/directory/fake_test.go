@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/connectortest"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
+	"github.com/switchboard-hq/switchboard/connectors/sdk"
 )
 
 // fakeConn is an in-memory connector with injectable latency, errors and
@@ -37,7 +38,15 @@ type fakeConn struct {
 	// lookupResult, when set, replaces the fake's own matching.
 	lookupResult func(req *connectors.LookupRequest) []connectors.Match
 
+	// keyErr or keyErrFor, when set, fails LookupByKey; keyResult, when
+	// set, replaces its matching; keyReqs records its requests.
+	keyErr    error
+	keyErrFor func(req *connectors.KeyLookupRequest) error
+	keyResult func(req *connectors.KeyLookupRequest) []connectors.Match
+	keyReqs   []connectors.KeyLookupRequest
+
 	lookups      atomic.Int64
+	keyLookups   atomic.Int64
 	lists        atomic.Int64
 	changedLists atomic.Int64 // List calls with ChangedSince (counted in lists too)
 	lastSince    time.Time    // the ChangedSince of the last such call; f.mu
@@ -140,6 +149,34 @@ func (f *fakeConn) LookupByPhone(ctx context.Context, req *connectors.LookupRequ
 		}
 	}
 	return &connectors.LookupResponse{Matches: out}, nil
+}
+
+// LookupByKey answers with sdk.KeyMatches over the fake's records (the
+// contract's rule), after the fake's latency or hang, and keyErr.
+func (f *fakeConn) LookupByKey(ctx context.Context, req *connectors.KeyLookupRequest) (*connectors.KeyLookupResponse, error) {
+	f.keyLookups.Add(1)
+	f.mu.Lock()
+	f.keyReqs = append(f.keyReqs, *req)
+	deaf := f.deaf
+	f.mu.Unlock()
+	if deaf != nil {
+		<-deaf
+	}
+	if err := f.wait(ctx); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.keyErr != nil {
+		return nil, f.keyErr
+	}
+	if f.keyErrFor != nil {
+		return nil, f.keyErrFor(req)
+	}
+	if f.keyResult != nil {
+		return &connectors.KeyLookupResponse{Matches: f.keyResult(req)}, nil
+	}
+	return &connectors.KeyLookupResponse{Matches: sdk.KeyMatches(req, f.contacts, f.companies)}, nil
 }
 
 func digitsOf(s string) string {

@@ -33,6 +33,10 @@ type IndexOptions struct {
 	PageSize int
 	// Logger receives a summary of unreadable numbers (default: none).
 	Logger hclog.Logger
+	// Keys are the keys to index next to the numbers (keyindex.go),
+	// checked as New checks a Source's. The records are held without the
+	// fields of hashed keys.
+	Keys []Key
 }
 
 // Index is an immutable in-memory phone index over every record a connector
@@ -71,6 +75,13 @@ type Index struct {
 	// len(contacts)-1) ordered by contact ID, then the companies' ordered
 	// by company ID: it finds a record by its ID (4 bytes a record).
 	byID []int32
+	// keySpecs are the keys indexed, byKey their indexes by name and
+	// strip the fields of the hashed ones, which the records are held
+	// without (keyindex.go).
+	keySpecs []Key
+	byKey    map[string]*keyIndex
+	strip    []string
+
 	// over, when set, makes this Index a view: the immutable base
 	// over.base with the records changed since it was built laid over it
 	// (see overlay.go). Every other field is the base's.
@@ -164,6 +175,9 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 	if opts.PageSize <= 0 {
 		opts.PageSize = DefaultPageSize
 	}
+	if err := checkKeys(opts.Keys); err != nil {
+		return nil, fmt.Errorf("build index: %w", err)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = hclog.NewNullLogger()
@@ -182,6 +196,9 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 		national:     make(map[uint64]uint64),
 		nationalRule: opts.Parser.NationalMatch(),
 		suffixDigits: opts.SuffixDigits,
+		keySpecs:     opts.Keys,
+		byKey:        newKeyIndexes(opts.Keys),
+		strip:        hashedFields(opts.Keys),
 	}
 	if opts.SuffixDigits > 0 {
 		ix.suffix = make(map[uint64]uint64)
@@ -200,8 +217,7 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 					return "", fmt.Errorf("more than %d records; split the connector's data across several connectors", maxRecords)
 				}
 				rec := len(ix.contacts)
-				ix.contacts = append(ix.contacts, ct)
-				b.addPhones(rec, ct.ID, ct.Phones)
+				b.addContact(rec, ct)
 			}
 			return resp.NextCursor, nil
 		})
@@ -221,8 +237,7 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 					return "", fmt.Errorf("more than %d records; split the connector's data across several connectors", maxRecords)
 				}
 				rec := len(ix.contacts) + len(ix.companies)
-				ix.companies = append(ix.companies, co)
-				b.addPhones(rec, co.ID, co.Phones)
+				b.addCompany(rec, co)
 			}
 			return resp.NextCursor, nil
 		})
@@ -264,11 +279,32 @@ func listAll(ctx context.Context, op string, pageSize int, since time.Time, page
 	}
 }
 
-// builder adds records' numbers to an Index under construction.
+// builder adds records to an Index under construction.
 type builder struct {
 	ix           *Index
 	parser       *phone.Parser
 	firstSkipped string
+}
+
+// addContact adds contact c as record rec (the next one): its key values,
+// then c itself without the fields of hashed keys, then its numbers.
+func (b *builder) addContact(rec int, c *connectors.Contact) {
+	if b.ix.byKey != nil {
+		b.ix.addKeys(rec, c, nil)
+	}
+	c = stripContact(c, b.ix.strip)
+	b.ix.contacts = append(b.ix.contacts, c)
+	b.addPhones(rec, c.ID, c.Phones)
+}
+
+// addCompany adds company c as record rec, as addContact does a contact.
+func (b *builder) addCompany(rec int, c *connectors.Company) {
+	if b.ix.byKey != nil {
+		b.ix.addKeys(rec, nil, c)
+	}
+	c = stripCompany(c, b.ix.strip)
+	b.ix.companies = append(b.ix.companies, c)
+	b.addPhones(rec, c.ID, c.Phones)
 }
 
 // addPhones indexes one record's numbers; unread counts the same ones

@@ -86,11 +86,15 @@ func newBreaker(s *source) *gobreaker.CircuitBreaker[*connectors.LookupResponse]
 		MaxRequests: 1,
 		Timeout:     s.BreakerCooldown,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
-		// Neither a caller giving up nor a plugin that is not running (a
-		// fast failure that never reached the CRM) says the CRM is unhealthy.
+		// Neither a caller giving up, nor a plugin that is not running (a
+		// fast failure that never reached the CRM), nor a key lookup the
+		// connector refuses (notHealth) says the CRM is unhealthy.
 		IsExcluded: func(err error) bool {
-			var gone callerGone
-			return errors.As(err, &gone) || errors.Is(err, connectors.ErrNotRunning)
+			var (
+				gone callerGone
+				nh   notHealth
+			)
+			return errors.As(err, &gone) || errors.As(err, &nh) || errors.Is(err, connectors.ErrNotRunning)
 		},
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			switch to {
@@ -114,7 +118,9 @@ func (d *Directory) askLive(ctx, dctx context.Context, s *source, n phone.Number
 	req := &connectors.LookupRequest{E164: n.E164, National: n.National, Raw: n.Raw}
 
 	resp, err := s.breaker.Execute(func() (*connectors.LookupResponse, error) {
-		resp, err := callWithin(callCtx, s.Connector, req)
+		resp, err := callWithin(callCtx, "LookupByPhone", func(ctx context.Context) (*connectors.LookupResponse, error) {
+			return s.Connector.LookupByPhone(ctx, req)
+		})
 		if err != nil && ctx.Err() != nil {
 			return nil, callerGone{err: err}
 		}
@@ -133,30 +139,32 @@ func (d *Directory) askLive(ctx, dctx context.Context, s *source, n phone.Number
 	return d.recheck(n, resp.Matches), nil
 }
 
-// callWithin calls LookupByPhone and returns when it answers or ctx ends,
-// whichever is first, so that a connector that ignores its context cannot
-// hold the lookup past its deadline (its goroutine ends when it returns).
-func callWithin(ctx context.Context, c connectors.Connector, req *connectors.LookupRequest) (*connectors.LookupResponse, error) {
+// callWithin makes a connector's call op and returns when it answers or
+// ctx ends, whichever is first, so that a connector that ignores its
+// context cannot hold the lookup past its deadline (its goroutine ends
+// when it returns).
+func callWithin[T any](ctx context.Context, op string, call func(context.Context) (T, error)) (T, error) {
 	type answer struct {
-		resp *connectors.LookupResponse
+		resp T
 		err  error
 	}
 	ch := make(chan answer, 1)
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				ch <- answer{err: connectors.Errorf(connectors.ClassPluginBug, "LookupByPhone",
+				ch <- answer{err: connectors.Errorf(connectors.ClassPluginBug, op,
 					"connector panicked: %v; report this to the connector's author", p)}
 			}
 		}()
-		resp, err := c.LookupByPhone(ctx, req)
+		resp, err := call(ctx)
 		ch <- answer{resp, err}
 	}()
 	select {
 	case a := <-ch:
 		return a.resp, a.err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		var zero T
+		return zero, ctx.Err()
 	}
 }
 

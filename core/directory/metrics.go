@@ -20,6 +20,8 @@ type metrics struct {
 	rebuildsHeld  *prometheus.CounterVec
 	changes       *prometheus.CounterVec
 	pollErrors    *prometheus.CounterVec
+	keyLookups    *prometheus.CounterVec
+	keyVerifies   *prometheus.CounterVec
 }
 
 // lookupBuckets run from 50µs (a cache or index hit) to 2.5s (past any
@@ -91,7 +93,35 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}, []string{"source"})); err != nil {
 		return nil, err
 	}
+	if m.keyLookups, err = register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_directory_key_lookups_total",
+		Help: "Directory lookups by key (LookupKey) by key name (empty: a key no connector configures), answering source, " +
+			"layer (index|live|none) and outcome (found|ambiguous|not_found|unknown_key).",
+	}, []string{"key", "source", "via", "outcome"})); err != nil {
+		return nil, err
+	}
+	if m.keyVerifies, err = register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_directory_key_verifications_total",
+		Help: "Key verifications (VerifyKey: a PIN check) by key name and outcome (match|mismatch|error); " +
+			"many mismatches may be someone trying PINs.",
+	}, []string{"key", "outcome"})); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+func (m *metrics) keyLookup(key, source string, via Via, outcome string) {
+	if m == nil {
+		return
+	}
+	m.keyLookups.WithLabelValues(key, source, string(via), outcome).Inc()
+}
+
+func (m *metrics) keyVerified(key, outcome string) {
+	if m == nil {
+		return
+	}
+	m.keyVerifies.WithLabelValues(key, outcome).Inc()
 }
 
 // register registers c with reg, or returns the collector already

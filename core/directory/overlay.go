@@ -73,15 +73,7 @@ func (c *change) key() recKey {
 // hides reports whether r, a reference of base, is a record the overlay
 // has a newer version of.
 func (o *overlay) hides(base *Index, r uint64) bool {
-	rec := refRecord(r)
-	var k recKey
-	if rec < len(base.contacts) {
-		k = recKey{id: base.contacts[rec].ID}
-	} else {
-		k = recKey{company: true, id: base.companies[rec-len(base.contacts)].ID}
-	}
-	_, ok := o.recs[k]
-	return ok
+	return o.hidesRecord(base, refRecord(r))
 }
 
 // lookup is Index.Lookup over base and overlay.
@@ -127,6 +119,20 @@ func (ix *Index) sortIDs() {
 // record returns a base record's UpdatedAt and phones by key (the
 // first, if the connector listed it twice).
 func (ix *Index) record(k recKey) (updated time.Time, phones []connectors.Phone, ok bool) {
+	rec, found := ix.recIndex(k)
+	if !found {
+		return time.Time{}, nil, false
+	}
+	if rec < len(ix.contacts) {
+		return ix.contacts[rec].UpdatedAt, ix.contacts[rec].Phones, true
+	}
+	co := ix.companies[rec-len(ix.contacts)]
+	return co.UpdatedAt, co.Phones, true
+}
+
+// recIndex returns the record id of an index's own record (not its
+// overlay's) by key: the first, if the connector listed it twice.
+func (ix *Index) recIndex(k recKey) (int, bool) {
 	nc := len(ix.contacts)
 	part := ix.byID[:nc]
 	if k.company {
@@ -139,13 +145,9 @@ func (ix *Index) record(k recKey) (updated time.Time, phones []connectors.Phone,
 		return strings.Compare(ix.companies[int(rec)-nc].ID, id)
 	})
 	if !found {
-		return time.Time{}, nil, false
+		return 0, false
 	}
-	if rec := int(part[i]); rec < nc {
-		return ix.contacts[rec].UpdatedAt, ix.contacts[rec].Phones, true
-	}
-	co := ix.companies[int(part[i])-nc]
-	return co.UpdatedAt, co.Phones, true
+	return int(part[i]), true
 }
 
 // base is the immutable index under a view (the index itself when it has
@@ -201,6 +203,9 @@ func (ix *Index) withChanges(base *Index, parser *phone.Parser, changes []change
 		national:     make(map[uint64]uint64),
 		nationalRule: base.nationalRule,
 		suffixDigits: base.suffixDigits,
+		keySpecs:     base.keySpecs,
+		byKey:        newKeyIndexes(base.keySpecs),
+		strip:        base.strip,
 	}}
 	if base.suffixDigits > 0 {
 		o.ix.suffix = make(map[uint64]uint64)
@@ -234,13 +239,13 @@ func (ix *Index) withChanges(base *Index, parser *phone.Parser, changes []change
 		} else {
 			o.added++
 		}
+		// The change keeps the record as listed (key values included),
+		// for the next overlay built from this one.
 		rec := o.ix.Len()
 		if c.contact != nil {
-			o.ix.contacts = append(o.ix.contacts, c.contact)
-			b.addPhones(rec, c.contact.ID, c.contact.Phones)
+			b.addContact(rec, c.contact)
 		} else {
-			o.ix.companies = append(o.ix.companies, c.company)
-			b.addPhones(rec, c.company.ID, c.company.Phones)
+			b.addCompany(rec, c.company)
 		}
 	}
 	o.ix.sortIDs()

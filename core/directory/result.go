@@ -24,10 +24,11 @@ const (
 	ViaNone  Via = "none"
 )
 
-// Result is the answer to one Lookup. It is always usable: on errors and
+// Result is the answer to one Lookup or LookupKey. It is always usable: on errors and
 // deadlines it says not found and carries the errors.
 type Result struct {
-	// Query is the normalised number that was looked up.
+	// Query is the normalised number that was looked up (empty for
+	// LookupKey).
 	Query phone.Number
 	// Found is true when exactly one record answers the number.
 	Found bool
@@ -79,8 +80,12 @@ func (r *Result) Outcome() string {
 	return OutcomeNotFound
 }
 
-// Error says which source failed and why.
+// Error says which source failed and why (an error of no source, such as
+// a key no source configures, is its error alone).
 func (e SourceError) Error() string {
+	if e.Source == "" {
+		return e.Err.Error()
+	}
 	return fmt.Sprintf("source %q: %v", e.Source, e.Err)
 }
 
