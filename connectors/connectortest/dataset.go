@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,12 +64,30 @@ func PhoneRaw(c *connectors.Contact, label string) string {
 // CSVHeader is the header WriteCSV writes.
 var CSVHeader = []string{"id", "first_name", "last_name", "company_id", "company", "phone", "mobile", "email", "owner", "updated_at"}
 
+// KeyFields lists the key fields the contacts hold (FieldAccountNo,
+// FieldOrderNumbers: KeyDataset's), in that order; none for the other
+// datasets. A fixture maps these as fields.
+func (r *Records) KeyFields() []string {
+	var out []string
+	for _, f := range []string{FieldAccountNo, FieldOrderNumbers} {
+		for i := range r.Contacts {
+			if _, ok := r.Contacts[i].Fields[f]; ok {
+				out = append(out, f)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // WriteCSV writes the contacts as a CSV file with CSVHeader, one row per
-// contact, updated_at in RFC 3339. It is a convenience for fixtures of
-// file-based connectors.
+// contact, updated_at in RFC 3339, and after it a column of each of
+// KeyFields (a contact without the field leaves it empty). It is a
+// convenience for fixtures of file-based connectors.
 func (r *Records) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader); err != nil {
+	keys := r.KeyFields()
+	if err := cw.Write(append(slices.Clone(CSVHeader), keys...)); err != nil {
 		return err
 	}
 	for i := range r.Contacts {
@@ -79,6 +98,10 @@ func (r *Records) WriteCSV(w io.Writer) error {
 		}
 		row := []string{c.ID, c.FirstName, c.LastName, c.CompanyID, c.CompanyName,
 			PhoneRaw(c, LabelPhone), PhoneRaw(c, LabelMobile), email, c.OwnerID, c.UpdatedAt.UTC().Format(time.RFC3339)}
+		for _, k := range keys {
+			v, _ := c.Fields[k].(string)
+			row = append(row, v)
+		}
 		if err := cw.Write(row); err != nil {
 			return err
 		}

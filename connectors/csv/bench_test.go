@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -104,4 +105,42 @@ func BenchmarkLoad100k(b *testing.B) {
 			b.Fatalf("loaded %d contacts, %d skipped, %d numbers dropped", len(snap.contacts), snap.skipped, snap.dropped)
 		}
 	}
+}
+
+// BenchmarkLookupByKey looks 100,000 contacts up by their e-mail address
+// (a map built on the first lookup, outside the timing) and reports the
+// build of that map.
+func BenchmarkLookupByKey(b *testing.B) {
+	const rows = 100_000
+	dir := benchDir(b, rows)
+	c := newConnector(hclog.NewNullLogger())
+	resp, err := c.Configure(context.Background(), &connectors.ConfigureRequest{Config: []byte(benchBlock), DefaultRegion: "GB", BaseDir: dir})
+	if err != nil || len(resp.Problems) > 0 {
+		b.Fatalf("Configure: %v %+v", err, resp)
+	}
+	defer c.Close()
+	reqs := make([]connectors.KeyLookupRequest, 1024)
+	for i := range reqs {
+		reqs[i] = connectors.KeyLookupRequest{Field: "email", Value: fmt.Sprintf("C%d@Example.com", (i*7919)%rows)}
+	}
+	start := time.Now()
+	var m keyMap
+	m.build(c.snap.Load(), "email")
+	buildTime := time.Since(start)
+	if m, _ := c.LookupByKey(context.Background(), &reqs[1]); len(m.Matches) != 1 {
+		b.Fatalf("benchmark lookup finds %d matches, want 1", len(m.Matches))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := c.LookupByKey(context.Background(), &reqs[i%len(reqs)]); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+	b.ReportMetric(float64(buildTime.Microseconds())/1e3, "ms/map-build")
 }

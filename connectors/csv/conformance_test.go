@@ -18,8 +18,9 @@ import (
 // the CSV connector, over the real plugin wire.
 func TestConformance(t *testing.T) {
 	connectortest.Run(t, connectortest.Suite{
-		New:     func() connectors.Connector { return csv.New(nil) },
-		Fixture: csvFixture,
+		New:       func() connectors.Connector { return csv.New(nil) },
+		NewLogged: csv.New,
+		Fixture:   csvFixture,
 		BadConfigs: []connectortest.BadConfig{
 			{Name: "missing_path", Config: []byte("columns: {id: id}\n"), Path: "path"},
 			{Name: "missing_id_column", Config: []byte("path: x.csv\ncolumns: {first_name: first_name}\n"), Path: "columns.id"},
@@ -73,7 +74,7 @@ func csvFixture(t testing.TB, data *connectortest.Records) []byte {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return []byte(fmt.Sprintf(`path: %q
+	block := fmt.Sprintf(`path: %q
 reload_interval: 0s
 columns:
   id: id
@@ -84,5 +85,12 @@ columns:
   phones: [phone, mobile]
   emails: [email]
   owner: owner
-`, path))
+`, path)
+	if keys := data.KeyFields(); len(keys) > 0 { // the lookup_by_key check's: WriteCSV wrote their columns
+		block += "fields:\n"
+		for _, k := range keys {
+			block += fmt.Sprintf("  %s: {column: %s}\n", k, k)
+		}
+	}
+	return []byte(block)
 }

@@ -80,7 +80,7 @@ func (c *Connector) Describe(context.Context, *connectors.DescribeRequest) (*con
 		ProtocolVersion: connectors.ProtocolVersion,
 		Capabilities: []connectors.Capability{
 			connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince, connectors.CapChangedSinceExact,
-			connectors.CapGuardsShrink,
+			connectors.CapGuardsShrink, connectors.CapLookupByKey,
 		},
 		Description: "contacts from a CSV file, reloaded when the file changes",
 	}, nil

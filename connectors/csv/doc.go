@@ -40,6 +40,22 @@
 // region. Lookups match the query's E.164 exactly, else its national
 // significant number, using an in-memory index.
 //
+// # Lookups by key
+//
+// LookupByKey (capability lookup_by_key) finds contacts by a field of
+// fields: (an account number column), by the standard id, email (the
+// emails columns) or external_id (a field of that name when mapped, else
+// the id), and companies by id. Nothing to configure beyond fields:. A
+// cell matches when its value, trimmed and ignoring case, is the value
+// looked for, or when one of its values separated by commas or semicolons
+// is ("ORD-7, ORD-8; ORD-9"); a number field matches its digits ("1001").
+// Each field looked up gets a map from its values to the contacts, built
+// on its first lookup (about 150 ms for an e-mail column of 100,000 rows)
+// and, after a reload, built again before the new data is served; a
+// lookup is then a few microseconds. A lookup with a record id (a
+// verification) reads that record alone. A field not in fields: is a
+// bad_config error naming the fields there are.
+//
 // # Broken rows
 //
 // A row with the wrong number of fields, broken quoting, an empty or

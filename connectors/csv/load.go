@@ -58,6 +58,9 @@ type snapshot struct {
 	// row whose bytes are unchanged from here instead of parsing it.
 	order  []int32
 	layKey uint64
+	// keys are the maps of lookups by key, built per field on first use
+	// (keys.go).
+	keys keyMaps
 }
 
 // contactEntry is a contact with its parsed numbers (parallel to
@@ -682,6 +685,7 @@ func (b *builder) finish(prev *snapshot, stamp fileStamp) *snapshot {
 		companiesOf(snap, prev, b.seed)
 	}
 	snap.stampNew(prev == nil)
+	snap.warmKeys(prev)
 	return snap
 }
 
