@@ -236,7 +236,7 @@ func checkCapabilities(c *config.Connector, info connectors.DescribeResponse) er
 			return fmt.Errorf("mode live needs a connector with live lookups, and %s %s has none: use mode: index", info.Name, info.Version)
 		}
 	}
-	return nil
+	return c.SourceConfig.CheckCapabilities(info) // keys: a live source must look them up itself
 }
 
 // Ready reports whether rings are answered from CRM data, for /readyz:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/core/config"
 	"github.com/switchboard-hq/switchboard/core/crmsync"
+	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/store"
 )
 
@@ -43,12 +45,35 @@ func syncProblems(cfg *config.Config) []config.Problem {
 		if !r.opts.Enabled {
 			continue
 		}
+		for field, spec := range r.opts.Fields {
+			for _, secret := range secretFields(cfg) {
+				if strings.Contains(spec, "fields."+secret) || strings.Contains(spec, `fields["`+secret+`"]`) {
+					out = append(out, config.Problem{Pos: cfg.PosOf(r.path + "." + field), Message: fmt.Sprintf(
+						"%s.%s: reads %s, the field of a hashed lookup key (a PIN): the sync would send it to Hipcall; map another field", r.path, field, secret)})
+				}
+			}
+		}
 		for _, fe := range crmsync.ValidateFields(r.res, r.opts.Fields) {
 			at := r.path + "." + fe.Field
 			if _, ok := r.opts.Fields[fe.Field]; !ok {
 				at = r.path // a default the mapping lacks: the mapping itself
 			}
 			out = append(out, config.Problem{Pos: cfg.PosOf(at), Message: r.path + ": " + fe.Err.Error()})
+		}
+	}
+	return out
+}
+
+// secretFields are the record fields of the connectors' hashed lookup
+// keys (PINs): nothing may copy them elsewhere.
+func secretFields(cfg *config.Config) []string {
+	var out []string
+	for _, c := range cfg.Connectors {
+		keys, _ := directory.ParseKeys(c.Keys)
+		for _, k := range keys {
+			if k.Hash != directory.HashNone {
+				out = append(out, k.Field)
+			}
 		}
 	}
 	return out
