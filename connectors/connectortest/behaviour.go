@@ -86,7 +86,7 @@ func (r *runner) calls() []call {
 			return strings.Join(ids(recs), ",") + " next:" + fmt.Sprint(next != ""), nil
 		}})
 	}
-	if r.desc.Has(connectors.CapLookupByKey) {
+	if r.configured.Has(connectors.CapLookupByKey) { // a capability some blocks turn on
 		out = append(out, r.keyCall())
 	}
 	return out

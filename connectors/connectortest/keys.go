@@ -152,8 +152,7 @@ const unknownKeyField = "acount_no"
 // lookup_by_key once configured is checked on a fresh backend holding
 // KeyDataset; one that does not must answer ClassUnsupported.
 func (r *runner) testLookupByKey(t *testing.T) {
-	declared := r.describe(t, r.conn.host) // as configured
-	if !declared.Has(connectors.CapLookupByKey) {
+	if !r.configured.Has(connectors.CapLookupByKey) {
 		_, err := r.conn.host.(connectors.KeyLookuper).LookupByKey(r.ctx(t),
 			&connectors.KeyLookupRequest{Field: sdk.KeyFieldID, Value: "1001"})
 		if connectors.ClassOf(err) != connectors.ClassUnsupported {

@@ -29,8 +29,8 @@ type runner struct {
 	parser *phone.Parser
 
 	// desc is what the connector declares before Configure; configured,
-	// what it declares once configured (set by the write checks, which
-	// need it).
+	// what it declares once configured (described again by the write
+	// checks).
 	desc, configured *connectors.DescribeResponse
 }
 
@@ -54,6 +54,7 @@ func (r *runner) run(t *testing.T) {
 	if !r.configure(t, r.conn.host, r.config) {
 		t.Fatalf("the fixture's config block was rejected; nothing else can be checked")
 	}
+	r.configured = r.describe(t, r.conn.host)
 	r.check(t, "check", r.testCheck)
 	r.check(t, "lookup", r.testLookup)
 	r.check(t, "matching", r.testMatching)

@@ -27,19 +27,27 @@ const (
 
 // fileConfig is the connector's YAML block as written.
 type fileConfig struct {
-	DSN              string                      `yaml:"dsn"`
-	DSNEnv           string                      `yaml:"dsn_env"`
-	Table            string                      `yaml:"table"`
-	Columns          columnsConfig               `yaml:"columns"`
-	Fields           map[string]conf.FieldConfig `yaml:"fields"`
-	Queries          queriesConfig               `yaml:"queries"`
-	CompanyColumns   companyColumnsConfig        `yaml:"company_columns"`
-	MaxConns         int                         `yaml:"max_conns"`
-	ConnectTimeout   conf.Duration               `yaml:"connect_timeout"`
-	StatementTimeout conf.Duration               `yaml:"statement_timeout"`
-	MaxPageSize      int                         `yaml:"max_page_size"`
-	LogCall          *logCallConfig              `yaml:"log_call"`
-	CreateContact    *createContactConfig        `yaml:"create_contact"`
+	DSN              string                 `yaml:"dsn"`
+	DSNEnv           string                 `yaml:"dsn_env"`
+	Table            string                 `yaml:"table"`
+	Columns          columnsConfig          `yaml:"columns"`
+	Fields           map[string]fieldConfig `yaml:"fields"`
+	Queries          queriesConfig          `yaml:"queries"`
+	CompanyColumns   companyColumnsConfig   `yaml:"company_columns"`
+	MaxConns         int                    `yaml:"max_conns"`
+	ConnectTimeout   conf.Duration          `yaml:"connect_timeout"`
+	StatementTimeout conf.Duration          `yaml:"statement_timeout"`
+	MaxPageSize      int                    `yaml:"max_page_size"`
+	LogCall          *logCallConfig         `yaml:"log_call"`
+	CreateContact    *createContactConfig   `yaml:"create_contact"`
+}
+
+// fieldConfig is one entry of fields: as written: conf's column and type,
+// and whether the column holds several values in one text (lookups by
+// key split it on commas and semicolons).
+type fieldConfig struct {
+	conf.FieldConfig `yaml:",inline"`
+	Multi            bool `yaml:"multi"`
 }
 
 // columnsConfig maps a contact's attributes to columns: of the table, or
@@ -88,9 +96,10 @@ func (c colRef) set() bool { return c.name != "" }
 
 // fieldSpec is one validated extra field.
 type fieldSpec struct {
-	name string
-	col  colRef
-	typ  conf.FieldType // conf.FieldAsIs keeps the database's own type
+	name  string
+	col   colRef
+	typ   conf.FieldType // conf.FieldAsIs keeps the database's own type
+	multi bool           // several values in one text, for lookups by key
 }
 
 // contactCols is the validated contact mapping.
@@ -155,6 +164,7 @@ func (s *settings) capabilities() []connectors.Capability {
 	}
 	if s.tableMode() {
 		add(len(s.contacts.phoneKey) > 0, connectors.CapLookup)
+		add(true, connectors.CapLookupByKey)
 		add(true, connectors.CapListContacts)
 		add(s.contacts.companyID.set(), connectors.CapListCompanies)
 		add(s.contacts.updatedAt.set(), connectors.CapChangedSince)
@@ -455,12 +465,20 @@ func (s *settings) parseContactColumns(fc fileConfig, tableMode bool) []connecto
 			"(WHERE phone_e164 = @e164): remove phone_key")
 	}
 
-	fields, fieldProblems := conf.ParseFields("fields", fc.Fields, conf.FieldRules{
+	written := make(map[string]conf.FieldConfig, len(fc.Fields))
+	for name, f := range fc.Fields {
+		written[name] = f.FieldConfig
+		if f.Multi && !tableMode {
+			add(conf.JoinPath("fields", name, "multi"), "multi is for lookups by key, which the connector makes in table: mode only: remove it")
+		}
+	}
+	fields, fieldProblems := conf.ParseFields("fields", written, conf.FieldRules{
 		Key: "column", Missing: "the column holding it", Default: conf.FieldAsIs,
 	})
 	problems = append(problems, fieldProblems...)
 	for _, f := range fields {
-		c.fields = append(c.fields, fieldSpec{name: f.Name, col: colRef{name: f.Source, path: f.Path + ".column"}, typ: f.Type})
+		c.fields = append(c.fields, fieldSpec{name: f.Name, col: colRef{name: f.Source, path: f.Path + ".column"}, typ: f.Type,
+			multi: fc.Fields[f.Name].Multi})
 	}
 	return problems
 }

@@ -93,7 +93,8 @@ func TestParseConfigReadsDSNFromEnv(t *testing.T) {
 }
 
 // TestCapabilitiesFollowTheBlock checks what Describe says after a block
-// was validated: lookup only with a phone_key or a lookup query, and so on.
+// was validated: lookup only with a phone_key or a lookup query,
+// lookup_by_key with a table, and so on.
 func TestCapabilitiesFollowTheBlock(t *testing.T) {
 	const dsn = "dsn: postgres://u@127.0.0.1:1/db\n"
 	list := "list_contacts: 'SELECT * FROM t WHERE id > @after ORDER BY id LIMIT @limit'"
@@ -101,7 +102,7 @@ func TestCapabilitiesFollowTheBlock(t *testing.T) {
 		name, block string
 		want        []connectors.Capability
 	}{
-		{"bare table", "table: t\ncolumns: {id: id}\n", []connectors.Capability{connectors.CapListContacts}},
+		{"bare table", "table: t\ncolumns: {id: id}\n", []connectors.Capability{connectors.CapLookupByKey, connectors.CapListContacts}},
 		{"full table", "table: t\ncolumns: {id: id, company_id: c, updated_at: u, phone_key: k}\n", allCapabilities},
 		{"lookup query only", "columns: {id: id}\nqueries: {lookup: 'SELECT * FROM t WHERE k = @e164'}\n", []connectors.Capability{connectors.CapLookup}},
 		{"list query without changed_since", "columns: {id: id}\nqueries: {" + list + "}\n", []connectors.Capability{connectors.CapListContacts}},

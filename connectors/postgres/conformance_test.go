@@ -32,9 +32,10 @@ var badConfigs = []connectortest.BadConfig{
 func TestConformanceTable(t *testing.T) {
 	t.Parallel()
 	connectortest.Run(t, connectortest.Suite{
-		New: func() connectors.Connector { return New(nil) },
+		New:       func() connectors.Connector { return New(nil) },
+		NewLogged: New,
 		Fixture: func(t testing.TB, data *connectortest.Records) []byte {
-			return []byte(tableBlock(loadWritable(t, data)) + logCallBlock + "create_contact:   # into the contacts table\n")
+			return []byte(tableBlock(loadWritable(t, data)) + keyFieldsBlock(data) + logCallBlock + "create_contact:   # into the contacts table\n")
 		},
 		CountLogs:   countCallLogs,
 		BadConfigs:  badConfigs,

@@ -57,7 +57,7 @@ func newConnector(logger hclog.Logger) *Connector {
 // writes (log_call, create_contact) are declared only by a block that
 // configures them.
 var allCapabilities = []connectors.Capability{
-	connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince,
+	connectors.CapLookup, connectors.CapLookupByKey, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince,
 }
 
 // Describe implements connectors.Connector. Before Configure it lists

@@ -22,6 +22,8 @@
 //	fields:
 //	  balance: {column: balance}               # kept in the column's own type
 //	  tier: {column: tier, type: string}       # or converted: string | number | bool | date
+//	  account_no: {column: account_no}         # lookups by key compare the whole value
+//	  order_numbers: {column: orders, multi: true}  # ... or each value of "ORD-7, ORD-8; ORD-9"
 //
 // Live lookups need a column of normalised numbers (phone_key): the
 // connector cannot normalise free-form numbers in SQL, and a lookup must
@@ -32,6 +34,41 @@
 //	SELECT ... FROM customers WHERE phone_e164 = $1 ORDER BY id LIMIT $2
 //
 // (phone_e164 @> ARRAY[$1] for a text[] column, which a GIN index serves).
+//
+// # Lookups by key
+//
+// In table mode the connector declares lookup_by_key: LookupByKey finds
+// the contacts whose field holds a value (an account number keyed in an
+// IVR). The fields are those of fields:, and the standard id (columns.id),
+// email (each column of columns.emails) and external_id (a field of that
+// name when mapped, else the id). The value is a bind parameter, never
+// SQL, trimmed and in lower case; the column is compared the same way:
+//
+//	SELECT ... FROM customers WHERE id IS NOT NULL AND (lower(btrim(account_no)) = $1) ORDER BY id LIMIT $2
+//
+// so letter case and spaces around either side do not matter. Index it
+// with the same expression: CREATE INDEX ON customers
+// (lower(btrim(account_no))). A column of another type is compared as its
+// text (account_no::text; numeric(10,2) writes 1001 as 1001.00). A column
+// holding several values in one text ("ORD-7, ORD-8; ORD-9") is declared
+// with multi: true and matched on each value:
+//
+//	regexp_split_to_array(lower(btrim(orders)), '\s*[,;]\s*') @> ARRAY[$1]
+//
+// which a GIN index on that expression serves: CREATE INDEX ON customers
+// USING gin (regexp_split_to_array(lower(btrim(orders)), '\s*[,;]\s*')).
+// A field not declared multi is compared whole: a text with commas is one
+// value. An array column (text[], varchar[]) holds one value per element,
+// without multi (and no index serves that). An e-mail column is compared
+// whole, like a field. The id is compared in its own type when it is not
+// text (id = $1, the primary key), and a value that is not of that type
+// (letters for a bigint id) finds nothing; a text id is compared like a
+// field. A request's RecordID adds id = $n. Every row is checked again
+// with the SDK's rule (connectors/sdk KeyMatches) and answered with its
+// fields. A field not in fields: is a bad_config error listing those
+// there are; the value is never logged nor put in an error. Queries mode
+// has no lookups by key (no query of yours to run them with): it does not
+// declare lookup_by_key, and rejects multi:.
 //
 // # Configuration: your own SQL
 //

@@ -56,16 +56,24 @@ const contactsDDL = `CREATE TABLE contacts (
 	phone text, mobile text, email text, owner text,
 	updated_at timestamptz,
 	phone_e164 text[] NOT NULL DEFAULT '{}',
-	balance numeric, vip boolean, tier text, joined date, extra jsonb)`
+	balance numeric, vip boolean, tier text, joined date, extra jsonb,
+	account_no text, order_numbers text)`
+
+// keyIndexes are the indexes the lookups by key of the key dataset's
+// fields use (doc.go recommends them).
+var keyIndexes = []string{
+	`CREATE INDEX contacts_account_no ON contacts (lower(btrim(account_no)))`,
+	`CREATE INDEX contacts_order_numbers ON contacts USING gin (regexp_split_to_array(lower(btrim(order_numbers)), '\s*[,;]\s*'))`,
+}
 
 // loadTable creates the contacts table in a fresh database and fills it
 // with data.
 func loadTable(t testing.TB, data *connectortest.Records) string {
 	t.Helper()
 	dsn := pgtest.NewDatabase(t)
-	exec(t, dsn, contactsDDL,
+	exec(t, dsn, append([]string{contactsDDL,
 		`CREATE INDEX contacts_phone_e164 ON contacts USING gin (phone_e164)`,
-		`CREATE INDEX contacts_company_id ON contacts (company_id)`)
+		`CREATE INDEX contacts_company_id ON contacts (company_id)`}, keyIndexes...)...)
 	ctx := testCtx(t)
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -90,9 +98,11 @@ func loadTable(t testing.TB, data *connectortest.Records) string {
 		rows = append(rows, []any{c.ID, c.FirstName, c.LastName, companyID, nullable(c.CompanyName),
 			nullable(connectortest.PhoneRaw(&c, connectortest.LabelPhone)),
 			nullable(connectortest.PhoneRaw(&c, connectortest.LabelMobile)),
-			nullable(first(c.Emails)), nullable(c.OwnerID), c.UpdatedAt, keys})
+			nullable(first(c.Emails)), nullable(c.OwnerID), c.UpdatedAt, keys,
+			c.Fields[connectortest.FieldAccountNo], c.Fields[connectortest.FieldOrderNumbers]})
 	}
-	cols := []string{"id", "first_name", "last_name", "company_id", "company", "phone", "mobile", "email", "owner", "updated_at", "phone_e164"}
+	cols := []string{"id", "first_name", "last_name", "company_id", "company", "phone", "mobile", "email", "owner", "updated_at", "phone_e164",
+		"account_no", "order_numbers"}
 	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"contacts"}, cols, pgx.CopyFromRows(rows)); err != nil {
 		t.Fatalf("loading the contacts: %v", err)
 	}
@@ -191,6 +201,15 @@ columns:
   updated_at: updated_at
   phone_key: phone_e164
 `, dsn)
+}
+
+// keyFieldsBlock maps the key dataset's fields (none for the other
+// datasets), order_numbers as several values.
+func keyFieldsBlock(data *connectortest.Records) string {
+	if len(data.KeyFields()) == 0 {
+		return ""
+	}
+	return "fields:\n  account_no: {column: account_no}\n  order_numbers: {column: order_numbers, multi: true}\n"
 }
 
 // queriesBlock is the queries-mode block for a database loaded by

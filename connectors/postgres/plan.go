@@ -26,6 +26,9 @@ type plan struct {
 	contacts  *listPlan
 	companies *listPlan
 
+	// keys are the lookups by key (keys.go); nil in queries mode.
+	keys *keyPlan
+
 	// The writes (write_plan.go); nil when not configured.
 	logCall       *logCallPlan
 	createContact *createContactPlan
@@ -181,6 +184,8 @@ func (s *settings) tablePlan(ctx context.Context, conn *pgx.Conn) (*plan, []conn
 			list, table, strings.Join(conds, " OR "), id)
 		p.lookupLayout = layout
 	}
+
+	p.keys = keyPlanFor(c, oids, list, table, layout)
 
 	updated := ""
 	if c.updatedAt.set() {

@@ -494,7 +494,7 @@ func TestWriteCapabilitiesFollowTheBlock(t *testing.T) {
 	const table = "table: t\ncolumns: {id: id, phone_key: k}\n"
 	const logTable = "log_call: {table: l, columns: {key: k, contact_id: c}}\n"
 	const logSQL = "log_call: {sql: 'INSERT INTO a VALUES (@key, @contact_id) RETURNING id', existing_sql: 'SELECT id FROM a WHERE k = @key'}\n"
-	reads := []connectors.Capability{connectors.CapLookup, connectors.CapListContacts}
+	reads := []connectors.Capability{connectors.CapLookup, connectors.CapLookupByKey, connectors.CapListContacts}
 	with := func(caps ...connectors.Capability) []connectors.Capability {
 		return append(append([]connectors.Capability(nil), reads...), caps...)
 	}
