@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/ringtime"
 	"github.com/switchboard-hq/switchboard/core/routing"
 )
 
@@ -190,6 +191,11 @@ func (f *Flow) Answer(ctx context.Context, req request, pending *pos) Outcome {
 	r.out.Result = r.caller
 	at, input, answered := f.where(req, pending)
 	switch {
+	case failed(r.caller):
+		// Who is calling is unknown, not "nobody": asking a caller the CRM
+		// cannot place for a PIN or an account it cannot check only
+		// delays the default.
+		r.fallback(ringtime.FallbackLookupError, "the caller's lookup failed: "+describe(r.caller))
 	case at == nil:
 		r.enter(f.cfg.Start)
 	case f.steps[at.step] == nil || f.steps[at.step].Gather == nil:
@@ -286,13 +292,18 @@ func (r *run) resume(s *step, try int, input string, answered bool) {
 		keyed = res.Found
 		r.out.Result = res
 		r.note(fmt.Sprintf("step %s: the digits looked up by key %s: %s", s.name, s.Find, describe(res)))
+		if failed(res) {
+			r.fallback(ringtime.FallbackLookupError, fmt.Sprintf("step %s: the lookup by key %s failed", s.name, s.Find))
+			return
+		}
 	case s.Verify != "":
 		if r.caller.Found && r.caller.Match != nil {
 			ok, err := r.f.dir.VerifyKey(r.ctx, r.caller.Match, s.Verify, input)
 			verified = ok && err == nil
 			switch {
 			case err != nil:
-				r.note(fmt.Sprintf("step %s: could not check the digits against key %s: %v", s.name, s.Verify, err))
+				r.fallback(ringtime.FallbackLookupError, fmt.Sprintf("step %s: could not check the digits against key %s: %v", s.name, s.Verify, err))
+				return
 			default:
 				r.note(fmt.Sprintf("step %s: the digits %s the caller's %s", s.name, map[bool]string{true: "match", false: "do not match"}[verified], s.Verify))
 			}
@@ -423,6 +434,12 @@ func (r *run) fallback(reason, detail string) {
 	r.note(detail + ": connect the default " + r.f.cfg.Default)
 	r.out.Fallback = reason
 	r.connect(r.f.cfg.Default)
+}
+
+// failed reports whether a lookup found nothing because sources failed
+// (not because nobody matched).
+func failed(res directory.Result) bool {
+	return !res.Found && !res.Ambiguous && len(res.Errors) > 0
 }
 
 // describe says what a lookup found, without the value looked up.

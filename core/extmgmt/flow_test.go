@@ -27,6 +27,9 @@ const (
 	askAcct    = "https://audio.example/account.wav"
 	adaExtID   = "crm-C001"
 	slowCaller = "+441610000000"
+	// failingCaller's lookup fails; brokenPIN's check fails.
+	failingCaller = "+441610000001"
+	brokenPIN     = "6666"
 )
 
 var adaMatch = connectors.Match{Contact: &connectors.Contact{ID: "C001", FirstName: "Ada"}, Kind: connectors.MatchExact}
@@ -46,6 +49,8 @@ func (d *fakeDir) Lookup(ctx context.Context, raw string) directory.Result {
 	case slowCaller:
 		<-ctx.Done()
 		return directory.Result{Errors: []directory.SourceError{{Source: "customers", Err: ctx.Err()}}}
+	case failingCaller:
+		return directory.Result{Errors: []directory.SourceError{{Source: "customers", Err: fmt.Errorf("plugin down")}}}
 	}
 	return directory.Result{}
 }
@@ -63,6 +68,9 @@ func (d *fakeDir) VerifyKey(_ context.Context, rec *connectors.Match, key, value
 	d.mu.Lock()
 	d.verified = append(d.verified, key)
 	d.mu.Unlock()
+	if value == brokenPIN {
+		return false, fmt.Errorf("plugin down")
+	}
 	return key == "pin" && rec.Key() == "contact:C001" && value == adaPIN, nil
 }
 
@@ -319,6 +327,14 @@ func TestFallbacks(t *testing.T) {
 	g := newFixture(t, cfg)
 	if got := summary(g.step(req(slowCaller, "slow", nil))); got != "connect:"+queue {
 		t.Errorf("a lookup past the deadline: %s", got)
+	}
+	// A failed lookup (the CRM down) connects the default at once rather
+	// than asking a caller it cannot place for a PIN.
+	if got := summary(f.step(req(failingCaller, "down", nil))); got != "connect:"+queue {
+		t.Errorf("a failed caller lookup: %s", got)
+	}
+	if got := summary(f.step(req(ada, "verify-down", map[string]string{"ask_pin__1": brokenPIN}))); got != "connect:"+queue {
+		t.Errorf("a PIN check that fails: %s", got)
 	}
 	// A step whose only branch fails: the default.
 	cfg = pinFlow()
