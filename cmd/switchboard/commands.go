@@ -77,9 +77,15 @@ func runLookup(ctx context.Context, env *cliEnv, args []string) int {
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for plugins and indexes")
 	card := fs.Bool("card", false, "print the Insight Card that would be pushed for an inbound call from NUMBER (lookup_card.go)")
 	forSystem := fs.String("for", smartivr.TargetName, "the phone system to decide for: "+strings.Join(targetNames(), " or "))
+	flow := fs.Bool("flow", false, "explain the External Management flow for a call from NUMBER, step by step (lookup_flow.go)")
+	keyed := fs.String("keyed", "", "with -flow: what the caller keys at each question, comma-separated (1234,9999; an empty item is no input)")
+	extID := fs.String("contact-external-id", "", "with -flow: the contact_external_id Hipcall sends")
 	pos, code, ok := parseFlags(fs, args)
 	if !ok {
 		return code
+	}
+	if *flow {
+		return runLookupFlow(ctx, env, *cfgPath, pos, *keyed, *extID, *asJSON, *wait)
 	}
 	target, err := parseTarget(*forSystem)
 	var kq *keyQuery

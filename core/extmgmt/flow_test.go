@@ -343,3 +343,31 @@ func TestFallbacks(t *testing.T) {
 		t.Errorf("no branch: %s", got)
 	}
 }
+
+func TestSimulate(t *testing.T) {
+	flow, _ := Compile(pinFlow(), &fakeDir{}, fakeRules{}, []string{"account", "crm_id", "pin"})
+	for _, tc := range []struct {
+		caller string
+		keyed  []string
+		want   []string
+	}{
+		{ada, nil, []string{"say, gather ask_pin__1"}},
+		{ada, []string{"9999", adaPIN}, []string{"say, gather ask_pin__1", "say, say, gather ask_pin__2", "connect " + adaExt}},
+		{ada, []string{"9999", "0000", "1111"}, []string{"say, gather ask_pin__1", "say, say, gather ask_pin__2", "say, say, connect " + queue}},
+		{stranger, []string{"", adaAcct}, []string{"gather ask_account__1", "gather ask_account__2", "connect " + adaExt}},
+	} {
+		steps := flow.Simulate(context.Background(), tc.caller, "", tc.keyed)
+		var got []string
+		for _, s := range steps {
+			got = append(got, s.Describe())
+			for _, line := range s.Trace {
+				if strings.Contains(line, adaPIN) || strings.Contains(line, adaAcct) {
+					t.Errorf("a trace shows the digits: %s", line)
+				}
+			}
+		}
+		if strings.Join(got, " | ") != strings.Join(tc.want, " | ") {
+			t.Errorf("%s keying %q:\n got %q\nwant %q", tc.caller, tc.keyed, got, tc.want)
+		}
+	}
+}

@@ -96,3 +96,6 @@ func (h *Host) speedDialMount() (server.Mount, error) {
 	m.InsecureNoAuth = c.InsecureNoAuth && !c.HasAuth()
 	return m, err
 }
+
+// Flow is External Management's compiled flow; nil when it is off.
+func (h *Host) Flow() *extmgmt.Flow { return h.flow }
