@@ -23,6 +23,7 @@ import (
 
 	"github.com/switchboard-hq/switchboard/core/callview"
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/extmgmt"
 	"github.com/switchboard-hq/switchboard/core/ringlog"
 	"github.com/switchboard-hq/switchboard/core/routing"
 	"github.com/switchboard-hq/switchboard/core/server"
@@ -76,6 +77,12 @@ type Plugin struct {
 	Pid      int    `json:"pid,omitempty"`
 }
 
+// Flow simulates a call through the External Management flow
+// (extmgmt.Flow.Simulate).
+type Flow interface {
+	Simulate(ctx context.Context, caller, contactExternalID string, keyed []string) []extmgmt.SimStep
+}
+
 // Options configures the console.
 type Options struct {
 	// Path is where it is mounted (DefaultPath when empty).
@@ -100,6 +107,9 @@ type Options struct {
 	// Syncs reads the sync's runs (the Sync page); nil: the page says the
 	// sync is not configured.
 	Syncs Syncs
+	// Flow explains Hipcall's External Management flow on the Why page
+	// (extmgmt.Flow); nil: External Management is off.
+	Flow Flow
 	// Done ends the live feeds (server-sent events) when closed, so that a
 	// shutdown does not wait for them: pass the host's context's Done().
 	Done <-chan struct{}

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-hq/switchboard/core/callview"
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/doctor"
+	"github.com/switchboard-hq/switchboard/core/extmgmt"
 	"github.com/switchboard-hq/switchboard/core/ringlog"
 	"github.com/switchboard-hq/switchboard/core/routing"
 	"github.com/switchboard-hq/switchboard/core/server"
@@ -834,5 +835,44 @@ func TestSyncPages(t *testing.T) {
 	g := newFixture(t)
 	if body := wantOK(t, g.get(t, "/console/sync"), "text/html"); !strings.Contains(body, `id="sync-off"`) {
 		t.Error("no sync configured: the page does not say so")
+	}
+}
+
+// fakeFlow asks for a PIN and connects when it is given.
+type fakeFlow struct{}
+
+func (fakeFlow) Simulate(_ context.Context, caller, _ string, keyed []string) []extmgmt.SimStep {
+	steps := []extmgmt.SimStep{{Data: map[string]string{}, Final: "gather", Trace: []string{"step ask_pin: ask (try 1 of 2)"},
+		Seq: []extmgmt.Action{{Action: "gather", Args: map[string]any{"variable_name": "ask_pin__1"}}}}}
+	if len(keyed) > 0 {
+		steps = append(steps, extmgmt.SimStep{Data: map[string]string{"ask_pin__1": keyed[0]}, Final: "connect", Destination: "1093",
+			Trace: []string{"step ask_pin: the digits match the caller's pin " + caller},
+			Seq:   []extmgmt.Action{{Action: "connect", Args: map[string]any{"destination": "1093"}}}})
+	}
+	return steps
+}
+
+func TestWhyPageFlow(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Flow = fakeFlow{} })
+	body := wantOK(t, f.get(t, "/console/why?number="+url.QueryEscape(xss)+"&keyed=1234"), "text/html")
+	wantEscaped(t, body)
+	for _, want := range []string{`id="why-keyed"`, `id="flow"`, "the call&#39;s first request", "ask_pin__1: 4 keys", "connect 1093", `data-final="connect"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("why page lacks %s", want)
+		}
+	}
+	if i := strings.Index(body, `id="flow"`); i < 0 || strings.Contains(body[i:], "1234") {
+		t.Error("the keyed digits are in the explanation (only the form keeps what was typed)")
+	}
+	v := decode(t, wantOK(t, f.get(t, "/console/why?format=json&number=%2B442045205757"), "application/json"))
+	if steps, _ := v["flow"].([]any); len(steps) != 1 {
+		t.Errorf("json flow = %v", v["flow"])
+	}
+	if body := wantOK(t, f.get(t, "/console/why?number=%2B442045205757"), "text/html"); !strings.Contains(body, "The call waits for the caller") {
+		t.Error("a flow waiting for keys does not say so")
+	}
+	g := newFixture(t)
+	if body := wantOK(t, g.get(t, "/console/why?number=1"), "text/html"); strings.Contains(body, `id="why-keyed"`) || strings.Contains(body, `id="flow"`) {
+		t.Error("External Management off: the Why page still offers the flow")
 	}
 }

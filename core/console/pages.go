@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchboard-hq/switchboard/core/callview"
 	"github.com/switchboard-hq/switchboard/core/directory"
+	"github.com/switchboard-hq/switchboard/core/extmgmt"
 	"github.com/switchboard-hq/switchboard/core/ringlog"
 )
 
@@ -28,6 +30,7 @@ var funcs = template.FuncMap{
 		return t.Local().Format("2006-01-02 15:04:05")
 	},
 	"list": func(s ...string) []string { return s },
+	"add":  func(a, b int) int { return a + b },
 	// dict passes several values to a shared template: dict "Key" value ...
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
@@ -221,18 +224,61 @@ func (c *console) story(w http.ResponseWriter, r *http.Request, uuid string, rin
 		"Flash": r.URL.Query().Get("done")})
 }
 
-// whyPage is `switchboard lookup` in the browser.
+// whyPage is `switchboard lookup` in the browser; with External
+// Management on, `lookup -flow` too: the flow step by step for the keys
+// typed (?keyed=9999,1234).
 func (c *console) whyPage(w http.ResponseWriter, r *http.Request) {
-	number := r.URL.Query().Get("number")
-	var ex *explanation
+	q := r.URL.Query()
+	number, keyed := q.Get("number"), q.Get("keyed")
+	var (
+		ex   *explanation
+		flow []flowStepView
+	)
 	if number != "" {
 		ex = c.explain(r, number)
+		if c.opts.Flow != nil {
+			flow = c.simulate(r.Context(), number, keyed)
+		}
 	}
 	if wantJSON(r) {
-		writeJSON(w, http.StatusOK, map[string]any{"number": number, "explanation": ex})
+		writeJSON(w, http.StatusOK, map[string]any{"number": number, "explanation": ex, "flow": flow})
 		return
 	}
-	c.render(w, r, http.StatusOK, "why", map[string]any{"Title": "Why", "Number": number, "Explanation": ex})
+	c.render(w, r, http.StatusOK, "why", map[string]any{"Title": "Why", "Number": number, "Keyed": keyed,
+		"FlowOn": c.opts.Flow != nil, "Explanation": ex, "Flow": flow})
+}
+
+// flowStepView is one request of a simulated External Management call.
+type flowStepView struct {
+	// Asked says what the request carried, without the digits.
+	Asked  string          `json:"asked"`
+	Answer string          `json:"answer"`
+	Step   extmgmt.SimStep `json:"step"`
+}
+
+func (c *console) simulate(ctx context.Context, number, keyed string) []flowStepView {
+	var inputs []string
+	if strings.TrimSpace(keyed) != "" {
+		for _, k := range strings.Split(keyed, ",") {
+			inputs = append(inputs, strings.TrimSpace(k))
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var out []flowStepView
+	for _, s := range c.opts.Flow.Simulate(ctx, number, "", inputs) {
+		asked := "the call's first request"
+		for k, v := range s.Data {
+			if v == "" {
+				asked = k + ": no input"
+			} else {
+				asked = fmt.Sprintf("%s: %d keys", k, len(v))
+			}
+		}
+		s.Data = nil // the digits stay out of the page (a PIN)
+		out = append(out, flowStepView{Asked: asked, Answer: s.Describe(), Step: s})
+	}
+	return out
 }
 
 // connectorView is one connector's health.

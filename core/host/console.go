@@ -26,6 +26,9 @@ func (h *Host) consoleMount() (server.Mount, error) {
 		Done:      h.done,
 		Logger:    h.Logger.Named("console"),
 	}
+	if h.flow != nil {
+		opts.Flow = h.flow
+	}
 	if h.Hipcall != nil { // the sync needs Hipcall's API
 		runs := newSyncRuns(h.Config.Sync.Store.StoreOptions())
 		opts.Syncs = runs
