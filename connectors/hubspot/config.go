@@ -76,6 +76,9 @@ type rateLimitConfig struct {
 type fieldConfig struct {
 	Property string `yaml:"property"`
 	Type     string `yaml:"type"`
+	// Multi: the property holds several values in one text, separated by
+	// commas or semicolons (lookups by key search each, keys.go).
+	Multi bool `yaml:"multi"`
 }
 
 // settings is a validated configuration. It never changes once built.
@@ -92,8 +95,9 @@ type settings struct {
 	changePollInterval    time.Duration
 	searchLag             time.Duration
 	changeSearchPerSecond int
-	fields                []conf.Field // contacts, sorted by name; Source is the property
-	companyFields         []conf.Field // companies, sorted by name
+	fields                []conf.Field    // contacts, sorted by name; Source is the property
+	companyFields         []conf.Field    // companies, sorted by name
+	multi                 map[string]bool // "fields.x" or "company_fields.x": declared multi
 	parser                *phone.Parser
 	// writes (write.go)
 	logCall       bool
@@ -104,7 +108,7 @@ type settings struct {
 // capabilities are what the configuration lets the connector do.
 func (s *settings) capabilities() []connectors.Capability {
 	caps := []connectors.Capability{connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies,
-		connectors.CapChangedSince}
+		connectors.CapChangedSince, connectors.CapLookupByKey}
 	if s.logCall {
 		caps = append(caps, connectors.CapLogCall)
 	}
@@ -215,6 +219,14 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, []connectors.Prob
 	problems = append(problems, fieldProblems...)
 	s.companyFields, fieldProblems = parseFields("company_fields", fc.CompanyFields)
 	problems = append(problems, fieldProblems...)
+	s.multi = map[string]bool{}
+	for base, fields := range map[string]map[string]fieldConfig{"fields": fc.Fields, "company_fields": fc.CompanyFields} {
+		for name, f := range fields {
+			if f.Multi {
+				s.multi[base+"."+name] = true
+			}
+		}
+	}
 
 	if p, err := phone.NewParser(req.DefaultRegion); err != nil {
 		problems = append(problems, conf.Problemf("",

@@ -41,7 +41,8 @@ func TestConformance(t *testing.T) {
 		return s
 	}
 	connectortest.Run(t, connectortest.Suite{
-		New: func() connectors.Connector { return New(nil) },
+		New:       func() connectors.Connector { return New(nil) },
+		NewLogged: New,
 		Fixture: func(t testing.TB, data *connectortest.Records) []byte {
 			s := newFake(t, unlimited) // SearchLag 0: search sees every write at once
 			if err := seedDataset(s, data); err != nil {
@@ -49,7 +50,11 @@ func TestConformance(t *testing.T) {
 			}
 			s.DefineCallProperty(DefaultKeyProperty)
 			p := newFaultProxy(t, s.URL())
-			block := []byte(strings.Replace(string(blockFor(s, writeBlock)), s.URL(), p.srv.URL, 1))
+			extra := writeBlock
+			if len(data.KeyFields()) > 0 { // the key dataset's, as custom contact properties
+				extra += "fields:\n  account_no: {property: account_no}\n  order_numbers: {property: order_numbers, multi: true}\n"
+			}
+			block := []byte(strings.Replace(string(blockFor(s, extra)), s.URL(), p.srv.URL, 1))
 			mu.Lock()
 			fakes[string(block)] = s
 			proxies[string(block)] = p

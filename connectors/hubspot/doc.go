@@ -17,6 +17,8 @@
 //	  change_search_per_second: 2      # the share of it changed-since searches may use
 //	fields:                            # contact properties for routing rules and cards
 //	  balance: {property: account_balance, type: number}  # string | number | bool | date
+//	  account_no: {property: account_number}              # lookups by key compare the whole value
+//	  orders: {property: order_numbers, multi: true}      # ... or each of "ORD-7, ORD-8; ORD-9"
 //	company_fields:
 //	  tier: {property: customer_tier}
 //	log_call:                          # write calls (capability log_call)
@@ -39,6 +41,25 @@
 // core/phone and kept only when one of their numbers truly matches
 // (exact, else national), strongest first. Companies are not searched: a
 // company's number is found in index mode.
+//
+// # Lookups by key
+//
+// LookupByKey (capability lookup_by_key) finds records whose field holds
+// a value with one search per object type: contacts for a field of
+// fields:, companies for one of company_fields: (both for a name in
+// both), contacts for the standard id (hs_object_id), email (the email
+// property) and external_id (a field of that name when mapped, else the
+// id). The search ORs EQ the value (HubSpot ignores case) and
+// CONTAINS_TOKEN the value (a value stored with spaces around it); for a
+// field declared multi: true (several values in one text, separated by
+// commas or semicolons), CONTAINS_TOKEN *value* instead. Every answer is
+// checked with the SDK's rule (trimmed, ignoring case, whole values), so
+// the loose search finds no false match; RecordID adds hs_object_id EQ;
+// an id that is not digits finds nothing without a request. A property
+// HubSpot does not have is bad_config. The value is never logged, and is
+// taken out of HubSpot's error messages. Key searches share the search
+// limit with lookups by phone and see changes only after the search lag,
+// so the host's own key index (mode: index) suits most accounts.
 //
 // HubSpot allows 5 search requests a second and shows a new or changed
 // record in search only after a few seconds, so a HubSpot connector is

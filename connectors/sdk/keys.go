@@ -1,9 +1,12 @@
 package sdk
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -269,4 +272,37 @@ func quoteList(names []string) string {
 		q[i] = strconv.Quote(n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// HideKeyValue returns err without the value looked for: when its text
+// holds value (in any letter case), a *connectors.Error of the same class
+// and operation whose message has "<the value looked for>" in its place
+// (a context's error stays one, for errors.Is); otherwise err itself.
+// Pass the errors of a CRM's API through it, whose messages may quote the
+// request.
+func HideKeyValue(err error, value string) error {
+	value = strings.TrimSpace(value)
+	if err == nil || value == "" {
+		return err
+	}
+	text := err.Error()
+	var ce *connectors.Error
+	if errors.As(err, &ce) && error(ce) == err {
+		text = ce.Detail()
+	}
+	re := regexp.MustCompile("(?i)" + regexp.QuoteMeta(value))
+	if !re.MatchString(text) {
+		return err
+	}
+	out := &connectors.Error{Class: connectors.ClassOf(err), Op: "LookupByKey", Message: re.ReplaceAllLiteralString(text, "<the value looked for>")}
+	if ce != nil && ce.Op != "" {
+		out.Op = ce.Op
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		out.Err = context.DeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		out.Err = context.Canceled
+	}
+	return out
 }

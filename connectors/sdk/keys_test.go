@@ -1,7 +1,10 @@
 package sdk_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -198,5 +201,24 @@ func TestUnknownKeyField(t *testing.T) {
 	}
 	if err := sdk.UnknownKeyField("x", nil); !strings.Contains(err.Error(), "only the standard") {
 		t.Errorf("%q: want it to say the connector has only the standard fields", err)
+	}
+}
+
+func TestHideKeyValue(t *testing.T) {
+	sent := connectors.Errorf(connectors.ClassInvalidRequest, "LookupByKey", `HubSpot refused the search: value "AB-12" is not valid`)
+	got := sdk.HideKeyValue(sent, " ab-12 ")
+	if connectors.ClassOf(got) != connectors.ClassInvalidRequest || strings.Contains(strings.ToLower(got.Error()), "ab-12") ||
+		!strings.Contains(got.Error(), `value "<the value looked for>" is not valid`) || !strings.HasPrefix(got.Error(), "LookupByKey (invalid_request): ") {
+		t.Errorf("HideKeyValue = %v", got)
+	}
+	if other := errors.New("connection refused"); sdk.HideKeyValue(other, "AB-12") != other {
+		t.Error("an error without the value was replaced")
+	}
+	deadline := fmt.Errorf("search for AB-12: %w", context.DeadlineExceeded)
+	if got := sdk.HideKeyValue(deadline, "AB-12"); !errors.Is(got, context.DeadlineExceeded) || strings.Contains(got.Error(), "AB-12") {
+		t.Errorf("HideKeyValue of a deadline = %v; want a deadline without the value", got)
+	}
+	if sdk.HideKeyValue(nil, "x") != nil {
+		t.Error("HideKeyValue(nil) is not nil")
 	}
 }

@@ -5,7 +5,9 @@ import "github.com/switchboard-hq/switchboard/connectors/connectortest"
 // SeedRecords stores a connectortest dataset the way a HubSpot
 // account holds it: companies with their name, contacts with phone,
 // mobilephone, email, company (the name) and hubspot_owner_id, associated
-// with their company, UpdatedAt as HubSpot's updatedAt.
+// with their company, UpdatedAt as HubSpot's updatedAt; a contact's text
+// Fields (KeyDataset's key fields) as custom properties of their names,
+// verbatim.
 func (s *Server) SeedRecords(data *connectortest.Records) error {
 	for _, co := range data.Companies {
 		if err := s.Put(Companies, Object{
@@ -23,6 +25,11 @@ func (s *Server) SeedRecords(data *connectortest.Records) error {
 		}
 		if len(c.Emails) > 0 {
 			props["email"] = c.Emails[0]
+		}
+		for k, v := range c.Fields {
+			if text, ok := v.(string); ok {
+				props[k] = text
+			}
 		}
 		obj := Object{ID: c.ID, Properties: props, UpdatedAt: c.UpdatedAt, CreatedAt: c.UpdatedAt}
 		if c.CompanyID != "" {
