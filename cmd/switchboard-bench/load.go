@@ -53,24 +53,35 @@ func newClient() *http.Client {
 // post sends one Smart IVR request and reports whether the answer is a 200
 // with an extension (and the expected one, when want is set).
 func post(c *http.Client, url, body, want string) bool {
+	return postValid(c, url, body, func(b []byte) bool {
+		return strings.Contains(string(b), `"extension"`) && (want == "" || strings.Contains(string(b), `"`+want+`"`))
+	})
+}
+
+// postValid sends one request and reports whether the answer is a 200
+// that valid accepts.
+func postValid(c *http.Client, url, body string, valid func([]byte) bool) bool {
 	resp, err := c.Post(url, "application/json", strings.NewReader(body))
 	if err != nil {
 		return false
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"extension"`) {
-		return false
-	}
-	return want == "" || strings.Contains(string(b), `"`+want+`"`)
+	return resp.StatusCode == http.StatusOK && valid(b)
 }
 
-// openLoop sends rate requests per second for d, each at its scheduled time
-// whatever the answers do, and measures each latency from the scheduled
-// time, so a stall shows up in the percentiles (no coordinated omission).
+// openLoop sends rate Smart IVR requests per second for d (openLoopAt).
 func openLoop(addr string, bodies []string, rate int, d time.Duration, want string) *loadResult {
 	c := newClient()
-	url := "http://" + addr + "/hipcall/smart-ivr"
+	return openLoopAt(addr+"/hipcall/smart-ivr", bodies, rate, d, func(c *http.Client, url, body string) bool { return post(c, url, body, want) }, c)
+}
+
+// openLoopAt sends rate requests per second for d to http://target, each
+// at its scheduled time whatever the answers do, and measures each latency
+// from the scheduled time, so a stall shows up in the percentiles (no
+// coordinated omission). send reports whether the answer was valid.
+func openLoopAt(target string, bodies []string, rate int, d time.Duration, send func(c *http.Client, url, body string) bool, c *http.Client) *loadResult {
+	url := "http://" + target
 	total := int(d.Seconds() * float64(rate))
 	interval := time.Second / time.Duration(rate)
 	lat := make([]time.Duration, total)
@@ -85,7 +96,7 @@ func openLoop(addr string, bodies []string, rate int, d time.Duration, want stri
 		wg.Add(1)
 		go func(i int, at time.Time) {
 			defer wg.Done()
-			ok[i] = post(c, url, bodies[i%len(bodies)], want)
+			ok[i] = send(c, url, bodies[i%len(bodies)])
 			lat[i] = time.Since(at)
 		}(i, at)
 	}
