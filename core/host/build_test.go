@@ -79,6 +79,51 @@ routing:
 				`c.yaml:20:28: routing.rules[4].to_expr.ringostat: yields []interface {}: it must yield a string or a whole number`,
 			},
 		},
+		{
+			name: "external management, speed dial and a PIN in the sync",
+			yaml: `phone: {default_region: GB}
+connectors:
+  - name: crm
+    plugin: csv
+    path: no-such-plugin
+    keys:
+      account: account_no
+      pin: {field: pin_hash, hash: sha256}
+routing:
+  default: {hipcall: "100"}
+hipcall:
+  external_management:
+    enabled: true
+    default: "100"
+    steps:
+      start:
+        then:
+          - when: found && balanse > 1
+            goto: ask
+          - connect: "100"
+      ask:
+        gather: {ask: "https://a.example/x.wav"}
+        find: acount
+        then:
+          - connect: rules
+  speed_dial:
+    enabled: true
+    key: order
+    allow: user_id == "3508"
+sync:
+  contacts:
+    fields:
+      custom_fields.pin: fields.pin_hash
+`,
+			want: []string{
+				`c.yaml:3:5: connector "crm": plugin "csv" for connector "crm" not found`,
+				`c.yaml:18:19: hipcall.external_management.steps.start.then[0].when: unknown name balanse (1:10)`,
+				`c.yaml:23:15: hipcall.external_management.steps.ask.find: names no lookup key: "acount" is not configured (the keys are account, pin)`,
+				`c.yaml:28:10: hipcall.speed_dial.key: names no lookup key: "order" is not configured`,
+				`c.yaml:29:12: hipcall.speed_dial.allow: invalid operation: == (mismatched types int64 and string) (1:9)`,
+				`c.yaml:33:26: sync.contacts.fields.custom_fields.pin: reads pin_hash, the field of a hashed lookup key (a PIN)`,
+			},
+		},
 	}
 	cases = append(cases, []struct {
 		name, yaml string
