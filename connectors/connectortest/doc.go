@@ -109,7 +109,10 @@
 //     errors (the host logs errors; a value may be a PIN's hash). A
 //     connector that does not declare lookup_by_key must answer
 //     ClassUnsupported, and one that declares it must implement
-//     connectors.KeyLookuper. The deadline, concurrency, reconfigure and
+//     connectors.KeyLookuper. A connector that lists lookup_by_key before
+//     Configure but whose standard block does not turn it on is checked
+//     with the key dataset's block when that one does (skipped, saying
+//     so, when neither does). The deadline, concurrency, reconfigure and
 //     errors checks also look the standard dataset's contact 1002 up by
 //     its e-mail address.
 //   - list (with CapListContacts / CapListCompanies): paging to the end at

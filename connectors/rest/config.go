@@ -40,8 +40,10 @@ type fileConfig struct {
 	Auth       authConfig        `yaml:"auth"`
 	RateLimit  rateLimitConfig   `yaml:"rate_limit"`
 	Lookup     []lookupConfig    `yaml:"lookup"`
-	Contacts   *listConfig       `yaml:"contacts"`
-	Companies  *listConfig       `yaml:"companies"`
+	// LookupByKey maps a field to the requests that search it (keys.go).
+	LookupByKey map[string][]lookupConfig `yaml:"lookup_by_key"`
+	Contacts    *listConfig               `yaml:"contacts"`
+	Companies   *listConfig               `yaml:"companies"`
 }
 
 // authConfig names one way to authenticate.
@@ -174,6 +176,8 @@ type settings struct {
 	auth       authSettings
 	rate       rateSettings
 	lookups    []*lookupSettings
+	// keyLookups are the requests of each field of lookup_by_key.
+	keyLookups map[string][]*lookupSettings
 	contacts   *listSettings
 	companies  *listSettings
 	parser     *phone.Parser
@@ -246,6 +250,9 @@ func (s *settings) capabilities() []connectors.Capability {
 	var caps []connectors.Capability
 	if len(s.lookups) > 0 {
 		caps = append(caps, connectors.CapLookup)
+	}
+	if len(s.keyLookups) > 0 {
+		caps = append(caps, connectors.CapLookupByKey)
 	}
 	if s.contacts != nil {
 		caps = append(caps, connectors.CapListContacts)
@@ -322,10 +329,11 @@ func parseConfig(req *connectors.ConfigureRequest) (*settings, connectors.Proble
 		ps.add("lookup", "at most %d lookup requests, got %d", maxLookupRequests, len(fc.Lookup))
 	}
 	for i := range fc.Lookup {
-		if l := parseLookup(ps, i, &fc.Lookup[i], fc.Contacts, fc.Companies); l != nil {
+		if l := parseLookup(ps, conf.JoinPath("lookup", i), &fc.Lookup[i], fc.Contacts, fc.Companies); l != nil {
 			s.lookups = append(s.lookups, l)
 		}
 	}
+	s.keyLookups = parseKeyLookups(ps, fc.LookupByKey, fc.Contacts, fc.Companies)
 	if len(fc.Lookup) == 0 && fc.Contacts == nil && fc.Companies == nil {
 		ps.add("", "the block names no request: add lookup: (for mode: live), contacts: and/or companies: (for mode: index)")
 	}
@@ -579,8 +587,7 @@ func parsePaging(ps *problems, path string, pc pagingConfig) pagingSettings {
 	return p
 }
 
-func parseLookup(ps *problems, i int, lc *lookupConfig, contacts, companies *listConfig) *lookupSettings {
-	path := conf.JoinPath("lookup", i)
+func parseLookup(ps *problems, path string, lc *lookupConfig, contacts, companies *listConfig) *lookupSettings {
 	before := len(ps.list)
 	l := &lookupSettings{req: parseRequest(ps, path, lc.requestConfig, http.MethodGet), kind: strings.TrimSpace(lc.Kind),
 		results: strings.TrimSpace(lc.Results), fetch: lc.Fetch}

@@ -28,7 +28,8 @@ func TestConformancePipedrive(t *testing.T) {
 	var mu sync.Mutex
 	fakes := map[string]*pdFake{}
 	connectortest.Run(t, connectortest.Suite{
-		New: func() connectors.Connector { return New(nil) },
+		New:       func() connectors.Connector { return New(nil) },
+		NewLogged: New,
 		Fixture: func(t testing.TB, data *connectortest.Records) []byte {
 			// The contract is checked here with the API's short rate
 			// windows off: under a loaded -race run, waiting out 2 s
@@ -37,7 +38,9 @@ func TestConformancePipedrive(t *testing.T) {
 			// (Test429, TestRateWindow, TestDailyBudget).
 			s := newPipedrive(t, pipedrivetest.Options{RateLimit: pipedrivetest.Unlimited})
 			seedPipedrive(t, s.Server, data)
-			block := exampleBlock(t, "rest-pipedrive.yaml", pipedriveEnv(s.url))
+			// With lookups by key (the key dataset's fields, e-mail
+			// addresses, ids), for every dataset.
+			block := pipedriveKeyLookups(t, exampleBlock(t, "rest-pipedrive.yaml", pipedriveEnv(s.url)))
 			mu.Lock()
 			fakes[string(block)] = s
 			mu.Unlock()
@@ -60,13 +63,14 @@ func TestConformanceHubSpot(t *testing.T) {
 	var mu sync.Mutex
 	fakes := map[string]*hubspottest.Server{}
 	connectortest.Run(t, connectortest.Suite{
-		New: func() connectors.Connector { return New(nil) },
+		New:       func() connectors.Connector { return New(nil) },
+		NewLogged: New,
 		Fixture: func(t testing.TB, data *connectortest.Records) []byte {
 			s := newHubSpot(t)
 			if err := seedHubSpot(s, data); err != nil {
 				t.Fatalf("seeding the fake HubSpot: %v", err)
 			}
-			block := exampleBlock(t, "rest-hubspot.yaml", hubspotEnv(s.URL()))
+			block := hubspotKeyLookups(t, exampleBlock(t, "rest-hubspot.yaml", hubspotEnv(s.URL())))
 			mu.Lock()
 			fakes[string(block)] = s
 			mu.Unlock()

@@ -56,7 +56,8 @@ func newConnector(logger hclog.Logger, clk clock) *Connector {
 // Describe implements connectors.Connector. Before Configure it lists every
 // read capability; after, those the block gives.
 func (c *Connector) Describe(context.Context, *connectors.DescribeRequest) (*connectors.DescribeResponse, error) {
-	caps := []connectors.Capability{connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince}
+	caps := []connectors.Capability{connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince,
+		connectors.CapLookupByKey}
 	if st := c.state.Load(); st != nil {
 		caps = st.set.capabilities()
 	}

@@ -16,6 +16,12 @@
 // compared with the caller's with phone.Match; records none of whose
 // numbers match are dropped, and the match kind is the computed one.
 //
+// Lookups by key (lookup_by_key: a field's search requests, of lookup:'s
+// shape, whose templates see {{.Value}} and {{.RecordID}}) declare
+// lookup_by_key; every record they find is checked with the contract's
+// rule before it is answered, and id without a request of its own is read
+// with contacts.get (keys.go).
+//
 // Rate limits: the remaining/reset headers (x-ratelimit-remaining,
 // x-ratelimit-reset by default) pause requests when nothing is left; a 429
 // waits for Retry-After, else the reset header, else a backoff, within the

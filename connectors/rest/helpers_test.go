@@ -95,6 +95,14 @@ func seedPipedrive(t testing.TB, s *pipedrivetest.Server, data *connectortest.Re
 		for j, e := range c.Emails {
 			p.Emails = append(p.Emails, pipedrivetest.Email{Value: e, Primary: j == 0, Label: "work"})
 		}
+		for name, v := range c.Fields { // the key dataset's, as custom fields
+			if text, ok := v.(string); ok {
+				if p.CustomFields == nil {
+					p.CustomFields = map[string]string{}
+				}
+				p.CustomFields[pipedriveFieldKeys[name]] = text
+			}
+		}
 		s.AddPerson(p)
 	}
 }

@@ -15,7 +15,8 @@ import (
 )
 
 // vars are the values a request's templates see. Lookups fill the number's
-// forms, lists Since and Limit, a get ID. A form the number does not have
+// forms, lists Since and Limit, a get ID, lookups by key Value and
+// RecordID. A form the number does not have
 // (no country known) is "".
 type vars struct {
 	// E164 is "+442045205757".
@@ -51,6 +52,11 @@ type vars struct {
 	Limit int
 	// ID is the record's id, for a get.
 	ID string
+
+	// Value is the value a lookup by key looks for, trimmed, as asked
+	// (lookup_by_key); RecordID the record it is restricted to, or "".
+	Value    string
+	RecordID string
 }
 
 // funcs are the functions templates may call.
@@ -97,7 +103,7 @@ func parseTemplate(ps *problems, path, text string) *template.Template {
 	// Execute on sample values, so that an unknown variable ({{.E164s}})
 	// or a bad call is reported now, not at the first ring.
 	sample := numberVars(phone.Number{Raw: "+442045205757", E164: "+442045205757", CountryCode: 44, National: "2045205757", Region: "GB"})
-	sample.Since, sample.Limit, sample.ID = "2026-01-01T00:00:00Z", 10, "1"
+	sample.Since, sample.Limit, sample.ID, sample.Value, sample.RecordID = "2026-01-01T00:00:00Z", 10, "1", "AC-1001", "1"
 	var b strings.Builder
 	if err := t.Execute(&b, sample); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "template: ")
@@ -112,7 +118,7 @@ func parseTemplate(ps *problems, path, text string) *template.Template {
 
 func varNames() []string {
 	return []string{".E164", ".E164Digits", ".CountryCode", ".NSN", ".National", ".International",
-		".NationalFormatted", ".Grouped", ".Raw", ".Digits", ".Region", ".Since", ".Limit", ".ID"}
+		".NationalFormatted", ".Grouped", ".Raw", ".Digits", ".Region", ".Since", ".Limit", ".ID", ".Value", ".RecordID"}
 }
 
 // numberVars fills the number's forms.

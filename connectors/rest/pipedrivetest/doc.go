@@ -20,7 +20,9 @@
 //     next_cursor null on the last page; a person is {"id","name",
 //     "first_name","last_name","phones":[{"value","primary","label"}],
 //     "emails":[{"value","primary","label"}],"org_id","owner_id",
-//     "update_time":"2026-11-30T10:00:00Z"} (plus "add_time", invented).
+//     "update_time":"2026-11-30T10:00:00Z"} (plus "add_time", invented),
+//     and "custom_fields":{"<key>":"<text>"} when the person has any
+//     (Person.CustomFields; text fields only).
 //     GET /api/v2/organizations likewise.
 //   - GET /api/v2/persons/search?term=&fields=phone&exact_match=true&limit=
 //     answers {"success":true,"data":{"items":[{"result_score":0.9,
@@ -103,8 +105,9 @@
 // Search (GET /api/v2/persons/search, and GET /api/v2/organizations/search,
 // itself beyond the reference):
 //
-//   - fields: a comma-separated list of name, email, phone (organizations:
-//     name, address, phone), spaces around names ignored; default all;
+//   - fields: a comma-separated list of name, email, phone, custom_fields
+//     (organizations: name, address, phone), spaces around names ignored;
+//     default all;
 //     anything else, an empty name included ("phone,"), is a 400.
 //   - exact_match=true: a stored value must equal the term, ignoring case;
 //     otherwise the term must be a substring of a stored value, ignoring

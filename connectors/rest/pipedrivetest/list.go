@@ -27,6 +27,9 @@ type personJSON struct {
 	OwnerID    *int    `json:"owner_id"` // null when none
 	AddTime    string  `json:"add_time"`
 	UpdateTime string  `json:"update_time"`
+	// CustomFields are the values of the person's custom fields by key;
+	// left out when it has none.
+	CustomFields map[string]string `json:"custom_fields,omitempty"`
 }
 
 // organizationJSON is an organization as lists and gets answer it.
@@ -65,6 +68,7 @@ func renderPerson(p *Person) personJSON {
 		Phones: nonNil(p.Phones), Emails: nonNil(p.Emails),
 		OrgID: optID(p.OrgID), OwnerID: optID(p.OwnerID),
 		AddTime: p.AddTime.Format(TimeFormat), UpdateTime: p.UpdateTime.Format(TimeFormat),
+		CustomFields: p.CustomFields,
 	}
 }
 

@@ -2,6 +2,7 @@ package pipedrivetest
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -22,7 +23,7 @@ const (
 // default is all of them. Organizations' "phone" is invented, like their
 // phones.
 var searchFields = map[string][]string{
-	collPersons: {"name", "email", "phone"},
+	collPersons: {"name", "email", "phone", "custom_fields"},
 	collOrgs:    {"name", "address", "phone"},
 }
 
@@ -86,7 +87,8 @@ func (s *Server) searchables(coll string) []searchable {
 	if coll == collPersons {
 		for _, id := range sortedIDs(s.persons) {
 			p := s.persons[id]
-			vals := map[string][]string{"name": {p.Name}, "email": emailValues(p.Emails), "phone": phoneValues(p.Phones)}
+			vals := map[string][]string{"name": {p.Name}, "email": emailValues(p.Emails), "phone": phoneValues(p.Phones),
+				"custom_fields": slices.Sorted(maps.Values(p.CustomFields))}
 			out = append(out, searchable{p.ID, p.OrgID, vals, func() any {
 				it := personItemJSON{ID: p.ID, Type: "person", Name: p.Name, Phones: vals["phone"], Emails: vals["email"]}
 				if o := s.orgs[p.OrgID]; o != nil {

@@ -1,6 +1,7 @@
 package pipedrivetest
 
 import (
+	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
@@ -165,7 +166,7 @@ func TestSearchErrors(t *testing.T) {
 		{"one character after trimming", "term=+a+", "at least 2 characters"},
 		{"empty term with exact match", "term=&exact_match=true", "at least"},
 		{"unknown field", "term=ada&fields=notes", `"notes" is not a searchable field`},
-		{"one unknown field among known ones", "term=ada&fields=phone,custom_fields", `"custom_fields"`},
+		{"one unknown field among known ones", "term=ada&fields=phone,notes", `"notes"`},
 		{"an empty field", "term=ada&fields=phone,", `"" is not a searchable field`},
 		{"address is not a person field", "term=ada&fields=address", `"address"`},
 		{"exact_match yes", "term=ada&exact_match=yes", "true or false"},
@@ -181,4 +182,32 @@ func TestSearchErrors(t *testing.T) {
 	}
 	get(t, s, "/api/v2/organizations/search?term=ada&organization_id=1").wantError(t, 400, `unknown query parameter "organization_id"`)
 	get(t, s, "/api/v2/organizations/search?term=ada&fields=email").wantError(t, 400, `"email"`)
+}
+
+// TestSearchCustomFields: persons' custom field values are searched with
+// fields=custom_fields (and by default), exactly or as substrings, and
+// lists and gets show them.
+func TestSearchCustomFields(t *testing.T) {
+	s, _ := start(t, Options{})
+	id := s.AddPerson(Person{Name: "Ada", CustomFields: map[string]string{"8f0c": "AC-1001", "9a1d": "ORD-7, ORD-8"}})
+	s.AddPerson(Person{Name: "Bea", CustomFields: map[string]string{"8f0c": "AC-10010"}})
+	for _, tt := range []struct {
+		query string
+		want  int
+	}{
+		{"term=ac-1001&fields=custom_fields&exact_match=true", 1},
+		{"term=ac-1001&fields=custom_fields", 2},
+		{"term=ORD-8&fields=custom_fields", 1},
+		{"term=ORD-8", 1},
+		{"term=ORD-8&fields=name", 0},
+	} {
+		q, _ := url.ParseQuery(tt.query)
+		rep := s.search(collPersons, q)
+		if got := len(rep.body.(searchJSON).Data.Items); rep.status != http.StatusOK || got != tt.want {
+			t.Errorf("search %s: %d, %d items; want %d", tt.query, rep.status, got, tt.want)
+		}
+	}
+	if p := renderPerson(s.persons[id]); p.CustomFields["8f0c"] != "AC-1001" {
+		t.Errorf("a person renders custom_fields %v", p.CustomFields)
+	}
 }

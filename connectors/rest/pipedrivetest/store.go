@@ -2,6 +2,7 @@ package pipedrivetest
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -58,6 +59,9 @@ type Person struct {
 	// to the second, as the API shows them.
 	AddTime    time.Time
 	UpdateTime time.Time
+	// CustomFields are the person's custom field values (text), by the
+	// field's key (Pipedrive's are 40-character hashes; any key does).
+	CustomFields map[string]string
 }
 
 // Organization is an organization (a company) as stored.
@@ -80,6 +84,7 @@ type Organization struct {
 func (p Person) clone() Person {
 	p.Phones = slices.Clone(p.Phones)
 	p.Emails = slices.Clone(p.Emails)
+	p.CustomFields = maps.Clone(p.CustomFields)
 	return p
 }
 
