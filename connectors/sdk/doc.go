@@ -14,12 +14,14 @@
 //     really match the caller (phone.Match) and orders them strongest
 //     first, as the LookupResponse wants them.
 //   - KeyMatches, KeyEqual, KeyValues, KeyFold, ContactKey, CompanyKey,
-//     UnknownKeyField: lookups by key (connectors.KeyLookuper). The
+//     UnknownKeyField, HideKeyValue: lookups by key
+//     (connectors.KeyLookuper). The
 //     contract's rule for comparing a stored value (a text, a list, a text
 //     of values separated by commas or semicolons, a number) with the
 //     value looked for, trimmed and ignoring case; the standard fields
 //     ("id", "email", "external_id"); the answer over candidate records;
-//     the error for a field the connector does not have.
+//     the error for a field the connector does not have; an API's error
+//     without the value looked for.
 //   - ScanContacts, ScanCompanies: database/sql rows into records, each
 //     column by its name (id, first_name, ..., and the phone columns the
 //     connector names), NULLs as empty fields, integer ids as text, and
