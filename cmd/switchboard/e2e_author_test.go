@@ -57,7 +57,7 @@ func TestE2EPluginsDescribe(t *testing.T) {
 		"name:          example\n",
 		"version:       0.1.0\n",
 		"protocol:      2 (this switchboard speaks 1, 2)\n",
-		"capabilities:  lookup, list_contacts, list_companies, changed_since\n",
+		"capabilities:  lookup, list_contacts, list_companies, changed_since, lookup_by_key\n",
 		"usable as:     mode: index or live\n",
 		"description:   contacts and companies from a JSON file",
 	)
