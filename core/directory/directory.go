@@ -523,13 +523,7 @@ func (d *Directory) ask(ctx context.Context, n phone.Number) Result {
 		if len(matches) == 0 {
 			continue
 		}
-		matches = dedupe(matches)
-		res.Source, res.Via, res.Matches = s.Name, via, matches
-		if len(matches) == 1 {
-			res.Found, res.Match = true, &matches[0]
-		} else {
-			res.Ambiguous = true
-		}
+		res.answer(s.Name, via, matches)
 		return res
 	}
 	res.Via = ViaNone
@@ -576,4 +570,16 @@ func (d *Directory) Close() {
 		d.bgCancel()
 		d.wg.Wait()
 	})
+}
+
+// answer records a source's matches (at least one) as the result: found
+// when one record holds the number or key, ambiguous when several do.
+func (res *Result) answer(source string, via Via, matches []connectors.Match) {
+	matches = dedupe(matches)
+	res.Source, res.Via, res.Matches = source, via, matches
+	if len(matches) == 1 {
+		res.Found, res.Match = true, &matches[0]
+	} else {
+		res.Ambiguous = true
+	}
 }

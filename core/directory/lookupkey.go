@@ -136,13 +136,7 @@ func (d *Directory) askKey(ctx context.Context, srcs []*source, key, value strin
 		if len(matches) == 0 {
 			continue
 		}
-		matches = dedupe(matches)
-		res.Source, res.Via, res.Matches = s.Name, via, matches
-		if len(matches) == 1 {
-			res.Found, res.Match = true, &matches[0]
-		} else {
-			res.Ambiguous = true
-		}
+		res.answer(s.Name, via, matches)
 		return res
 	}
 	res.Via = ViaNone

@@ -3,7 +3,6 @@ package extmgmt
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,7 +28,6 @@ type request struct {
 }
 
 var (
-	errNotObject     = errors.New("body is not a JSON object")
 	errMissingCaller = errors.New(`"caller" is missing or null`)
 )
 
@@ -41,18 +39,8 @@ var (
 // reported.
 func parseRequest(body []byte) (request, error) {
 	req := request{Flow: -1, Data: map[string]string{}}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) {
-			return req, fmt.Errorf("%w (got a JSON %s)", errNotObject, ute.Value)
-		}
-		return req, fmt.Errorf("body is not valid JSON: %w", err)
-	}
-	if fields == nil {
-		return req, errNotObject
-	}
-	if err := lenient.DuplicateKeys(body); err != nil {
+	fields, err := lenient.Object(body)
+	if err != nil {
 		return req, err
 	}
 	callerSeen := false

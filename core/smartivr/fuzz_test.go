@@ -143,7 +143,7 @@ func FuzzSmartIVRParse(f *testing.F) {
 			t.Fatalf("%q: error %v, but duplicate keys: %v", body, err, dup)
 		}
 		if err != nil {
-			if !json.Valid(body) && errors.Is(err, errNotObject) {
+			if !json.Valid(body) && errors.Is(err, lenient.ErrNotObject) {
 				t.Fatalf("%q: invalid JSON reported as %v", body, err)
 			}
 			return

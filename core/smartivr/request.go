@@ -16,7 +16,6 @@ import (
 
 // Request problems that make the Smart IVR answer the default at once.
 var (
-	errNotObject     = errors.New("body is not a JSON object")
 	errMissingCaller = errors.New(`"caller" is missing or null`)
 )
 
@@ -40,18 +39,8 @@ type request struct {
 // that errors.Is lenient.ErrDuplicateKey: no spelling is picked.
 func parseRequest(body []byte) (request, error) {
 	var req request
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) {
-			return req, fmt.Errorf("%w (got a JSON %s)", errNotObject, ute.Value)
-		}
-		return req, fmt.Errorf("body is not valid JSON: %w", err)
-	}
-	if fields == nil { // the body was `null`
-		return req, errNotObject
-	}
-	if err := lenient.DuplicateKeys(body); err != nil {
+	fields, err := lenient.Object(body)
+	if err != nil {
 		return req, err
 	}
 	callerSeen := false

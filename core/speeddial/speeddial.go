@@ -177,11 +177,8 @@ type request struct {
 
 func parseRequest(body []byte) (request, error) {
 	var req request
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
-		return req, errors.New("body is not a JSON object")
-	}
-	if err := lenient.DuplicateKeys(body); err != nil {
+	fields, err := lenient.Object(body)
+	if err != nil {
 		return req, err
 	}
 	seen := false

@@ -388,27 +388,41 @@ func lookupRequestFromProto(r *pb.LookupRequest) *connectors.LookupRequest {
 }
 
 func lookupResponseToProto(r *connectors.LookupResponse) (*pb.LookupResponse, error) {
-	out := &pb.LookupResponse{}
-	if len(r.Matches) > 0 {
-		out.Matches = make([]*pb.Match, len(r.Matches))
+	ms, err := matchesToProto(r.Matches)
+	if err != nil {
+		return nil, err
 	}
-	for i := range r.Matches {
-		m, err := matchToProto(&r.Matches[i])
+	return &pb.LookupResponse{Matches: ms}, nil
+}
+
+func lookupResponseFromProto(r *pb.LookupResponse) *connectors.LookupResponse {
+	return &connectors.LookupResponse{Matches: matchesFromProto(r.GetMatches())}
+}
+
+// matchesToProto converts a lookup's matches (nil stays nil).
+func matchesToProto(matches []connectors.Match) ([]*pb.Match, error) {
+	if len(matches) == 0 {
+		return nil, nil
+	}
+	out := make([]*pb.Match, len(matches))
+	for i := range matches {
+		m, err := matchToProto(&matches[i])
 		if err != nil {
 			return nil, fmt.Errorf("match %d: %w", i, err)
 		}
-		out.Matches[i] = m
+		out[i] = m
 	}
 	return out, nil
 }
 
-func lookupResponseFromProto(r *pb.LookupResponse) *connectors.LookupResponse {
-	out := &connectors.LookupResponse{}
-	if len(r.GetMatches()) > 0 {
-		out.Matches = make([]connectors.Match, len(r.GetMatches()))
+// matchesFromProto converts a lookup's matches back (none: nil).
+func matchesFromProto(matches []*pb.Match) []connectors.Match {
+	if len(matches) == 0 {
+		return nil
 	}
-	for i, m := range r.GetMatches() {
-		out.Matches[i] = matchFromProto(m)
+	out := make([]connectors.Match, len(matches))
+	for i, m := range matches {
+		out[i] = matchFromProto(m)
 	}
 	return out
 }

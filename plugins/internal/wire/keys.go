@@ -82,27 +82,13 @@ func keyLookupRequestFromProto(r *pb.KeyLookupRequest) *connectors.KeyLookupRequ
 }
 
 func keyLookupResponseToProto(r *connectors.KeyLookupResponse) (*pb.KeyLookupResponse, error) {
-	out := &pb.KeyLookupResponse{}
-	if len(r.Matches) > 0 {
-		out.Matches = make([]*pb.Match, len(r.Matches))
+	ms, err := matchesToProto(r.Matches)
+	if err != nil {
+		return nil, err
 	}
-	for i := range r.Matches {
-		m, err := matchToProto(&r.Matches[i])
-		if err != nil {
-			return nil, fmt.Errorf("match %d: %w", i, err)
-		}
-		out.Matches[i] = m
-	}
-	return out, nil
+	return &pb.KeyLookupResponse{Matches: ms}, nil
 }
 
 func keyLookupResponseFromProto(r *pb.KeyLookupResponse) *connectors.KeyLookupResponse {
-	out := &connectors.KeyLookupResponse{}
-	if len(r.GetMatches()) > 0 {
-		out.Matches = make([]connectors.Match, len(r.GetMatches()))
-	}
-	for i, m := range r.GetMatches() {
-		out.Matches[i] = matchFromProto(m)
-	}
-	return out
+	return &connectors.KeyLookupResponse{Matches: matchesFromProto(r.GetMatches())}
 }
