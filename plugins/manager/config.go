@@ -22,6 +22,10 @@ type Config struct {
 	// failed relaunch.
 	RestartBackoffMin time.Duration `yaml:"restart_backoff_min"`
 	RestartBackoffMax time.Duration `yaml:"restart_backoff_max"`
+	// ConfigureTimeout bounds a plugin's Configure, which loads its data
+	// (a CSV connector reads its whole file): sized for large sources,
+	// apart from the short handshake (Options.StartTimeout).
+	ConfigureTimeout time.Duration `yaml:"configure_timeout"`
 }
 
 // DefaultConfig is the plugins section when nothing is written.
@@ -32,6 +36,7 @@ func DefaultConfig() Config {
 		HealthTimeout:     2 * time.Second,
 		RestartBackoffMin: 200 * time.Millisecond,
 		RestartBackoffMax: 30 * time.Second,
+		ConfigureTimeout:  2 * time.Minute,
 	}
 }
 
@@ -45,7 +50,8 @@ func (c *Config) Check() connectors.Problems {
 		key string
 		v   time.Duration
 	}{{"health_interval", c.HealthInterval}, {"health_timeout", c.HealthTimeout},
-		{"restart_backoff_min", c.RestartBackoffMin}, {"restart_backoff_max", c.RestartBackoffMax}} {
+		{"restart_backoff_min", c.RestartBackoffMin}, {"restart_backoff_max", c.RestartBackoffMax},
+		{"configure_timeout", c.ConfigureTimeout}} {
 		if d.v <= 0 {
 			ps.Addf(d.key, "must be longer than 0, such as \"5s\"")
 		}

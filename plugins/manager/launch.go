@@ -119,15 +119,18 @@ func (p *process) signalKill() {
 }
 
 // launch starts one plugin process for spec and brings it to the
-// configured state (handshake, Describe, Configure) within StartTimeout;
+// configured state: handshake and Describe within StartTimeout, then
+// Configure (which loads the connector's data) within ConfigureTimeout;
 // on any failure the process is killed.
 func (m *Manager) launch(ctx context.Context, log hclog.Logger, spec Spec, path string) (*process, error) {
-	ctx, cancel := context.WithTimeout(ctx, m.opts.StartTimeout)
+	sctx, cancel := context.WithTimeout(ctx, m.opts.StartTimeout)
 	defer cancel()
-	proc, err := m.describe(ctx, log, spec, path)
+	proc, err := m.describe(sctx, log, spec, path)
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancelConfigure := context.WithTimeout(ctx, m.opts.ConfigureTimeout)
+	defer cancelConfigure()
 	resp, err := proc.conn.Configure(ctx, &connectors.ConfigureRequest{
 		Config:        spec.Config,
 		DefaultRegion: spec.DefaultRegion,
@@ -137,6 +140,10 @@ func (m *Manager) launch(ctx context.Context, log hclog.Logger, spec Spec, path 
 	// The plugin answered, so it is healthy: stop it cleanly.
 	if err != nil {
 		proc.kill(true)
+		if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("plugin %q for connector %q: Configure did not finish within plugins.configure_timeout (%s): "+
+				"a large source takes longer to load; raise it: %w", spec.Plugin, spec.Name, m.opts.ConfigureTimeout, err)
+		}
 		return nil, fmt.Errorf("plugin %q for connector %q: Configure failed: %w", spec.Plugin, spec.Name, err)
 	}
 	if len(resp.Problems) > 0 {

@@ -53,7 +53,8 @@ type Options struct {
 	Logger hclog.Logger
 	// Registerer receives the plugin metrics; nil disables them.
 	Registerer prometheus.Registerer
-	// StartTimeout bounds a launch: handshake, Describe and Configure.
+	// StartTimeout bounds a launch's handshake and Describe; Configure has
+	// Config.ConfigureTimeout.
 	StartTimeout time.Duration
 	// ResetBackoffAfter is how long a plugin must stay up for the next
 	// restart to start again from RestartBackoffMin.
@@ -71,6 +72,7 @@ func (o *Options) setDefaults() {
 	def(&o.HealthTimeout, dc.HealthTimeout)
 	def(&o.RestartBackoffMin, dc.RestartBackoffMin)
 	def(&o.RestartBackoffMax, dc.RestartBackoffMax)
+	def(&o.ConfigureTimeout, dc.ConfigureTimeout)
 	def(&o.StartTimeout, DefaultStartTimeout)
 	def(&o.ResetBackoffAfter, DefaultResetBackoffAfter)
 	if o.RestartBackoffMax < o.RestartBackoffMin {

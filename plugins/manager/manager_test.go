@@ -435,3 +435,28 @@ func TestStartWithExpiredContext(t *testing.T) {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
 }
+
+// TestConfigureHasItsOwnTimeout: a connector whose Configure loads a large
+// source for longer than the handshake's StartTimeout still starts within
+// plugins.configure_timeout, and one that takes longer than that is
+// refused with a message naming the setting.
+func TestConfigureHasItsOwnTimeout(t *testing.T) {
+	t.Parallel()
+	opts := fastOptions()
+	opts.StartTimeout = 4 * time.Second
+	opts.ConfigureTimeout = 30 * time.Second
+	m := newManager(t, opts)
+	p := start(t, m, "big", withConfig("configure_delay: 5s")) // longer than StartTimeout
+	if !p.Up() {
+		t.Fatal("not up after a Configure longer than the start timeout")
+	}
+
+	opts.ConfigureTimeout = 500 * time.Millisecond
+	short := newManager(t, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := short.Start(ctx, Spec{Name: "big", Plugin: "fake", Config: withConfig("configure_delay: 5s"), DefaultRegion: "GB"})
+	if err == nil || !strings.Contains(err.Error(), "plugins.configure_timeout (500ms)") {
+		t.Fatalf("Start = %v, want a refusal naming plugins.configure_timeout", err)
+	}
+}

@@ -8,6 +8,7 @@
 //	padding: "..."             # ignored; makes the config large
 //	panic_on: lookup           # panic in that method
 //	hang_on: lookup            # block until the call's context is done
+//	configure_delay: 6s        # Configure takes that long (a large source)
 //	exit_on: lookup            # os.Exit(3) in the middle of the call
 //	error_on: lookup           # return an error of class error_class
 //	error_class: rate_limited
@@ -35,6 +36,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -111,6 +113,9 @@ type config struct {
 	ErrorClass       string   `yaml:"error_class"`
 	EnvFile          string   `yaml:"env_file"`
 	TokenEnv         string   `yaml:"token_env"`
+	// ConfigureDelay makes Configure take that long ("6s"), as a large
+	// source's load does.
+	ConfigureDelay string `yaml:"configure_delay"`
 }
 
 type fake struct {
@@ -222,6 +227,13 @@ func (f *fake) Configure(ctx context.Context, req *connectors.ConfigureRequest) 
 	f.mu.Unlock()
 	if err := f.misbehave(ctx, "configure", "Configure"); err != nil {
 		return nil, err
+	}
+	if d, err := time.ParseDuration(cfg.ConfigureDelay); err == nil {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	return &connectors.ConfigureResponse{}, nil
 }
