@@ -57,7 +57,7 @@ bench: build
 	$(GO) test $(BENCHFLAGS) -bench PostgresLogCall -benchtime=2s -timeout 30m ./connectors/postgres | tee bench-results/writes.txt
 	$(GO) test $(BENCHFLAGS) -bench LogCall -timeout 30m ./connectors/hubspot | tee -a bench-results/writes.txt
 	$(GO) build -o $(BIN)/switchboard-bench ./cmd/switchboard-bench
-	$(BIN)/switchboard-bench -bin $(BIN) -out bench-results/load.md
+	$(BIN)/switchboard-bench -bin $(BIN) -scale 1000000 -out bench-results/load.md
 
 ## lint: fails on unformatted code, vet or staticcheck findings, an untidy go.mod and stale generated protocol code
 lint:

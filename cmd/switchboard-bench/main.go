@@ -66,6 +66,8 @@ func main() {
 	webhookRate := flag.Int("webhook-rate", 200, "call_init webhooks per second for the webhook-to-card latency")
 	burst := flag.Int("burst", 5000, "webhooks in the answer-latency burst")
 	afterCallOnly := flag.Bool("aftercall-only", false, "measure only the journal and the after-call flow (aftercall.go)")
+	scale := flag.Int("scale", 0, "also start the host on this many generated contacts and record time to ready, memory and p99 (scale.go); 0: skip")
+	scaleOnly := flag.Bool("scale-only", false, "measure only the scale run (scale.go)")
 	emRate := flag.Int("em-rate", 500, "External Management steps per second (extmgmt.go); 0: skip")
 	emOnly := flag.Bool("em-only", false, "measure only External Management steps (extmgmt.go)")
 	webhooksOnly := flag.Bool("webhooks-only", false, "measure only webhook answers and webhook-to-card latency (webhook.go): with -bin of an older build, a control")
@@ -84,6 +86,11 @@ func main() {
 	check(err, "bin dir")
 	if *webhooksOnly {
 		benchWebhooks(&report, binAbs, work, numbers, *webhookRate, *duration, *burst)
+		fmt.Print(report.String())
+		return
+	}
+	if *scaleOnly {
+		benchScale(&report, binAbs, max(*scale, 1_000_000), *rate, *duration)
 		fmt.Print(report.String())
 		return
 	}
@@ -177,6 +184,9 @@ func main() {
 	check(err, "start the csv plugin")
 	timeCalls(&report, "in-process csv.LookupByPhone", inproc, numbers, *calls)
 	timeCalls(&report, "plugin process (go-plugin gRPC)", plug, numbers, *calls)
+	if *scale > 0 {
+		benchScale(&report, binAbs, *scale, *rate, *duration)
+	}
 	if *emRate > 0 {
 		benchExternalManagement(&report, binAbs, work, *contacts, *emRate, *duration)
 	}

@@ -1,0 +1,102 @@
+package main
+
+// Scale (issue 17): the host serving n generated contacts from the CSV
+// connector in index mode, started from nothing: the time until it
+// serves and until /readyz answers 200, and the resident memory of the
+// host and of its plugin once ready, with the Smart IVR's p99 at 1,000
+// requests/s against the floor in the same run.
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func benchScale(report io.Writer, bin string, n int, rate int, d time.Duration) {
+	dir, err := os.MkdirTemp("", "switchboard-scale-")
+	check(err, "temp dir")
+	defer os.RemoveAll(dir)
+	genStart := time.Now()
+	numbers := generateCSV(filepath.Join(dir, "customers.csv"), n)
+	info, err := os.Stat(filepath.Join(dir, "customers.csv"))
+	check(err, "stat CSV")
+	gen := time.Since(genStart)
+
+	cfg := writeConfig(dir, bin)
+	start := time.Now()
+	addr, stop := startProcess(filepath.Join(bin, "switchboard"), []string{"serve", "-config", cfg}, nil)
+	defer stop()
+	serving := time.Since(start)
+	waitReady(addr)
+	ready := time.Since(start)
+	pidsMu.Lock()
+	hostPID := pids[addr]
+	pidsMu.Unlock()
+	hostRSS := rssKB(hostPID)
+	var pluginRSS int64
+	for _, c := range childPIDs(hostPID) {
+		pluginRSS += rssKB(c)
+	}
+
+	bodies := make([]string, 4096)
+	for i := range bodies {
+		bodies[i] = fmt.Sprintf(`{"caller":"%s","uuid":"scale-%d"}`, numbers[rand.IntN(len(numbers))], i)
+	}
+	self, err := os.Executable()
+	check(err, "own path")
+	floorAddr, stopFloor := startProcess(self, []string{"floor"}, nil)
+	defer stopFloor()
+	openLoop(addr, bodies, rate, time.Second, "1093") // warm-up
+	openLoop(floorAddr, bodies, rate, time.Second, "")
+	host := openLoop(addr, bodies, rate, d, "1093")
+	floor := openLoop(floorAddr, bodies, rate, d, "")
+
+	fmt.Fprintf(report, "\n### Scale: %d contacts (CSV %.0f MB, generated in %s), index mode\n\n", n, float64(info.Size())/1e6, gen.Round(time.Millisecond))
+	fmt.Fprintln(report, "| start → serving | start → ready | host RSS | plugin RSS | both, per contact | Smart IVR p99 at", rate, "req/s | floor p99 | ratio | errors |")
+	fmt.Fprintln(report, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(report, "| %s | %s | %.0f MB | %.0f MB | %.0f B | %s | %s | %.2f× | %d |\n",
+		serving.Round(time.Millisecond), ready.Round(time.Millisecond), float64(hostRSS)/1024, float64(pluginRSS)/1024,
+		float64((hostRSS+pluginRSS)*1024)/float64(n), fmtDur(host.pct(99)), fmtDur(floor.pct(99)),
+		float64(host.pct(99))/float64(max(floor.pct(99), 1)), host.errors)
+}
+
+// rssKB is a process's resident set in KiB (0 when unknown).
+func rssKB(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				return kb
+			}
+		}
+	}
+	return 0
+}
+
+// childPIDs lists a process's children (its plugins).
+func childPIDs(pid int) []int {
+	var out []int
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
