@@ -44,14 +44,18 @@ func parseRequest(body []byte) (request, error) {
 		return req, err
 	}
 	callerSeen := false
+	var callerErr error
 	// No two keys fold alike (DuplicateKeys): each field is set once at
-	// most, whatever the map's order.
+	// most, whatever the map's order; every member is read even when the
+	// caller is unreadable, so that what is reported does not depend on
+	// the order either.
 	for key, raw := range fields {
 		switch lenient.FoldKey(key) {
 		case "caller":
 			s, present, err := ringtime.Stringish(raw)
 			if err != nil {
-				return req, fmt.Errorf(`"caller": %w`, err)
+				callerErr = fmt.Errorf(`"caller": %w`, err)
+				continue
 			}
 			req.call.Caller, callerSeen = s, present
 		case "number":
@@ -78,7 +82,10 @@ func parseRequest(body []byte) (request, error) {
 	}
 	slices.Sort(req.unknown)
 	slices.Sort(req.ignored)
-	if !callerSeen {
+	switch {
+	case callerErr != nil:
+		return req, callerErr
+	case !callerSeen:
 		return req, errMissingCaller
 	}
 	return req, nil

@@ -182,11 +182,12 @@ func parseRequest(body []byte) (request, error) {
 		return req, err
 	}
 	seen := false
+	var codeErr error
 	for key, raw := range fields {
 		s, present, err := ringtime.Stringish(raw)
 		if err != nil {
 			if lenient.FoldKey(key) == "number" {
-				return req, fmt.Errorf(`"number": %w`, err)
+				codeErr = fmt.Errorf(`"number": %w`, err)
 			}
 			continue // an optional value of another type: ignored
 		}
@@ -201,7 +202,10 @@ func parseRequest(body []byte) (request, error) {
 			req.UUID = s
 		}
 	}
-	if !seen {
+	switch {
+	case codeErr != nil:
+		return req, codeErr
+	case !seen:
 		return req, errors.New(`"number" (the code keyed) is missing or null`)
 	}
 	return req, nil
