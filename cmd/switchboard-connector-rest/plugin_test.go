@@ -9,7 +9,6 @@ package main
 import (
 	"context"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/switchboard-hq/switchboard/cmd/internal/pluginbench"
 	"github.com/switchboard-hq/switchboard/connectors"
@@ -25,6 +23,7 @@ import (
 	"github.com/switchboard-hq/switchboard/connectors/hubspot/hubspottest"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 	"github.com/switchboard-hq/switchboard/connectors/rest/pipedrivetest"
+	"github.com/switchboard-hq/switchboard/connectors/rest/resttest"
 )
 
 func TestMain(m *testing.M) {
@@ -33,36 +32,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}`)
-
 // block reads the first connector's config block of a configs/ file with
 // ${VAR} resolved from env, else their defaults.
 func block(t *testing.T, file string, env map[string]string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile("../../configs/" + file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := envRE.ReplaceAllStringFunc(string(raw), func(ref string) string {
-		m := envRE.FindStringSubmatch(ref)
-		if v, ok := env[m[1]]; ok {
-			return v
-		}
-		return m[2]
-	})
-	var doc struct {
-		Connectors []struct {
-			Config yaml.Node `yaml:"config"`
-		} `yaml:"connectors"`
-	}
-	if err := yaml.Unmarshal([]byte(text), &doc); err != nil || len(doc.Connectors) == 0 {
-		t.Fatalf("%s: %v", file, err)
-	}
-	out, err := yaml.Marshal(&doc.Connectors[0].Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return resttest.ExampleBlock(t, "../../configs/"+file, env)
 }
 
 func pipedrive(t *testing.T, data *connectortest.Records) []byte {

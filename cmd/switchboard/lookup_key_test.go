@@ -70,19 +70,7 @@ connectors:
         account_no: {column: Account}
         pin_hash: {column: Pin}
         manager_ext: {column: ManagerExt}
-routing:
-  default:
-    hipcall: "1000"
-  rules:
-    - name: several-records
-      when: ambiguous
-      to:
-        hipcall: "1002"
-    - name: account-manager
-      when: found && record.manager_ext != ""
-      to_expr:
-        hipcall: record.manager_ext
-`)
+`+managerRouting)
 	cli(t, nil, "lookup", "-config", cfg, "-key", "account= ab-13 ").mustExit(0).
 		stdoutHas(`key:`, `account = "ab-13"`, "contact C001 Ada Lovelace", "key match, via index/customers", "extension:", "1093", "account-manager")
 	cli(t, nil, "lookup", "-config", cfg, "-json", "-key", "account=cd-34").mustExit(0).

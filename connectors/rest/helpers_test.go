@@ -2,11 +2,8 @@ package rest
 
 import (
 	"context"
-
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,49 +11,19 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/switchboard-hq/switchboard/connectors"
 	"github.com/switchboard-hq/switchboard/connectors/connectortest"
 	"github.com/switchboard-hq/switchboard/connectors/hubspot/hubspottest"
 	"github.com/switchboard-hq/switchboard/connectors/rest/pipedrivetest"
+	"github.com/switchboard-hq/switchboard/connectors/rest/resttest"
 )
 
-// envRE is a ${VAR} or ${VAR:default} reference, as the host resolves them.
-var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}`)
-
 // exampleBlock reads the config block of the first connector of a file in
-// configs/, with ${VAR} references resolved from env (else their default).
+// configs/ (resttest.ExampleBlock).
 func exampleBlock(t testing.TB, file string, env map[string]string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile("../../configs/" + file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := envRE.ReplaceAllStringFunc(string(raw), func(ref string) string {
-		m := envRE.FindStringSubmatch(ref)
-		if v, ok := env[m[1]]; ok {
-			return v
-		}
-		return m[2]
-	})
-	var doc struct {
-		Connectors []struct {
-			Plugin string    `yaml:"plugin"`
-			Config yaml.Node `yaml:"config"`
-		} `yaml:"connectors"`
-	}
-	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	if len(doc.Connectors) == 0 || doc.Connectors[0].Plugin != Name {
-		t.Fatalf("%s: the first connector is not plugin: rest", file)
-	}
-	out, err := yaml.Marshal(&doc.Connectors[0].Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return resttest.ExampleBlock(t, "../../configs/"+file, env)
 }
 
 // owner turns a dataset owner ("u-17") into a Pipedrive user id (17).

@@ -290,7 +290,7 @@ func (r *run) resume(s *step, try int, input string, answered bool) {
 	case s.Find != "":
 		res = r.f.dir.LookupKey(r.ctx, s.Find, input)
 		keyed = res.Found
-		r.out.Result = res
+		r.out.Result, r.findRes = res, res
 		r.note(fmt.Sprintf("step %s: the digits looked up by key %s: %s", s.name, s.Find, describe(res)))
 		if failed(res) {
 			r.fallback(ringtime.FallbackLookupError, fmt.Sprintf("step %s: the lookup by key %s failed", s.name, s.Find))
@@ -323,9 +323,6 @@ func (r *run) env(s *step, res directory.Result, input string, try int, verified
 	}
 	env["input"], env["try"], env["tries_left"] = input, try, max(tries-try, 0)
 	env["verified"], env["keyed"], env["step"] = verified, keyed, s.name
-	if keyed {
-		r.findRes = res
-	}
 	return env
 }
 

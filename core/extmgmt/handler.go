@@ -164,7 +164,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if out.Fallback != "" {
 		ringtime.CountFallback(r, h.fallbacks, out.Fallback)
 	}
-	server.Logger(r).Debug("flow", "uuid", req.UUID, "trace", strings.Join(out.Trace, "; "))
+	if log := server.Logger(r); log.IsDebug() { // the join only when it is logged
+		log.Debug("flow", "uuid", req.UUID, "trace", strings.Join(out.Trace, "; "))
+	}
 	h.answers.WithLabelValues(out.Final).Inc()
 	outcome := out.Final
 	if out.Fallback != "" {
