@@ -76,6 +76,15 @@ type ConfigureRequest struct {
 	// ValidateOnly asks the connector to check the block without opening
 	// files or connections (used by `switchboard validate`).
 	ValidateOnly bool
+	// ListedOnly says the host keeps its own index of this connector's
+	// records (mode: index): it lists them to build and refresh that index
+	// and asks the connector for lookups only off the ring path (the
+	// `lookup -live` and `connector test` commands). A connector may then
+	// hold less in memory, for instance not keep rows it can list again
+	// from their source, as long as every call still answers correctly
+	// (a lookup may be slower). False when the host does not say: keep
+	// everything a lookup needs.
+	ListedOnly bool
 }
 
 // ConfigureResponse lists every problem found in the block; none means the

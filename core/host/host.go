@@ -199,6 +199,9 @@ func (h *Host) startConnectors(ctx context.Context, cfg *config.Config, validate
 		}
 		spec := c.LaunchConfig.Spec(c.Name)
 		spec.Config, spec.DefaultRegion, spec.BaseDir, spec.ValidateOnly = block, cfg.Phone.DefaultRegion, cfg.BaseDir, validateOnly
+		// An index-mode source is answered from the host's own index: its
+		// connector may keep less (the CSV connector keeps no rows).
+		spec.ListedOnly = c.Mode == directory.ModeIndex
 		p, err := h.Manager.Start(ctx, spec)
 		var ce *manager.ConfigError
 		switch {

@@ -136,6 +136,7 @@ func (m *Manager) launch(ctx context.Context, log hclog.Logger, spec Spec, path 
 		DefaultRegion: spec.DefaultRegion,
 		BaseDir:       spec.BaseDir,
 		ValidateOnly:  spec.ValidateOnly,
+		ListedOnly:    spec.ListedOnly,
 	})
 	// The plugin answered, so it is healthy: stop it cleanly.
 	if err != nil {

@@ -109,6 +109,9 @@ type Spec struct {
 	// ValidateOnly is passed to Configure: the connector checks its block
 	// without opening files or connections (`switchboard validate`).
 	ValidateOnly bool
+	// ListedOnly is passed to Configure: the host indexes the connector's
+	// records itself (mode: index), so the connector may keep less.
+	ListedOnly bool
 	// Env is extra environment ("KEY=value") for the plugin process. The
 	// plugin does not inherit the host's environment: it gets PATH, HOME,
 	// TMPDIR, LANG, LC_ALL and TZ (where set), the variables PassEnv names

@@ -377,6 +377,7 @@ func (p *Plugin) Configure(ctx context.Context, req *connectors.ConfigureRequest
 		p.spec.DefaultRegion = req.DefaultRegion
 		p.spec.BaseDir = req.BaseDir
 		p.spec.ValidateOnly = false
+		p.spec.ListedOnly = req.ListedOnly
 		p.mu.Unlock()
 	}
 	return resp, err

@@ -333,6 +333,7 @@ func configureRequestToProto(r *connectors.ConfigureRequest) *pb.ConfigureReques
 		DefaultRegion: utf8String(r.DefaultRegion),
 		BaseDir:       utf8String(r.BaseDir),
 		ValidateOnly:  r.ValidateOnly,
+		ListedOnly:    r.ListedOnly,
 	}
 }
 
@@ -342,6 +343,7 @@ func configureRequestFromProto(r *pb.ConfigureRequest) *connectors.ConfigureRequ
 		DefaultRegion: r.GetDefaultRegion(),
 		BaseDir:       r.GetBaseDir(),
 		ValidateOnly:  r.GetValidateOnly(),
+		ListedOnly:    r.GetListedOnly(),
 	}
 }
 

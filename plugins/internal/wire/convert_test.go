@@ -154,11 +154,11 @@ func TestRequestRoundTrips(t *testing.T) {
 	t.Run("configure", func(t *testing.T) {
 		for _, in := range []connectors.ConfigureRequest{
 			{},
-			{Config: []byte("path: müşteri.csv\n"), DefaultRegion: "TR", BaseDir: "/etc/switchboard", ValidateOnly: true},
+			{Config: []byte("path: müşteri.csv\n"), DefaultRegion: "TR", BaseDir: "/etc/switchboard", ValidateOnly: true, ListedOnly: true},
 		} {
 			got := configureRequestFromProto(roundTrip(t, configureRequestToProto(&in), &pb.ConfigureRequest{}))
 			if string(got.Config) != string(in.Config) || got.DefaultRegion != in.DefaultRegion ||
-				got.BaseDir != in.BaseDir || got.ValidateOnly != in.ValidateOnly {
+				got.BaseDir != in.BaseDir || got.ValidateOnly != in.ValidateOnly || got.ListedOnly != in.ListedOnly {
 				t.Errorf("got %#v, want %#v", got, in)
 			}
 		}

@@ -160,6 +160,9 @@ type ConfigureRequest struct {
 	DefaultRegion string `protobuf:"bytes,2,opt,name=default_region,json=defaultRegion,proto3" json:"default_region,omitempty"`
 	BaseDir       string `protobuf:"bytes,3,opt,name=base_dir,json=baseDir,proto3" json:"base_dir,omitempty"`
 	ValidateOnly  bool   `protobuf:"varint,4,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	// The host indexes this connector's records itself (mode: index) and
+	// looks them up here only off the ring path (ConfigureRequest.ListedOnly).
+	ListedOnly    bool `protobuf:"varint,5,opt,name=listed_only,json=listedOnly,proto3" json:"listed_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -218,6 +221,13 @@ func (x *ConfigureRequest) GetBaseDir() string {
 func (x *ConfigureRequest) GetValidateOnly() bool {
 	if x != nil {
 		return x.ValidateOnly
+	}
+	return false
+}
+
+func (x *ConfigureRequest) GetListedOnly() bool {
+	if x != nil {
+		return x.ListedOnly
 	}
 	return false
 }
@@ -1665,12 +1675,14 @@ const file_plugins_protocol_v1_connector_proto_rawDesc = "" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12)\n" +
 	"\x10protocol_version\x18\x03 \x01(\x03R\x0fprotocolVersion\x12\"\n" +
 	"\fcapabilities\x18\x04 \x03(\tR\fcapabilities\x12 \n" +
-	"\vdescription\x18\x05 \x01(\tR\vdescription\"\x91\x01\n" +
+	"\vdescription\x18\x05 \x01(\tR\vdescription\"\xb2\x01\n" +
 	"\x10ConfigureRequest\x12\x16\n" +
 	"\x06config\x18\x01 \x01(\fR\x06config\x12%\n" +
 	"\x0edefault_region\x18\x02 \x01(\tR\rdefaultRegion\x12\x19\n" +
 	"\bbase_dir\x18\x03 \x01(\tR\abaseDir\x12#\n" +
-	"\rvalidate_only\x18\x04 \x01(\bR\fvalidateOnly\"=\n" +
+	"\rvalidate_only\x18\x04 \x01(\bR\fvalidateOnly\x12\x1f\n" +
+	"\vlisted_only\x18\x05 \x01(\bR\n" +
+	"listedOnly\"=\n" +
 	"\rConfigProblem\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\"X\n" +
