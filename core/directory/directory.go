@@ -483,11 +483,20 @@ func copyMatches(ms []connectors.Match, found bool) ([]connectors.Match, *connec
 
 // ask asks the sources in order under the overall deadline.
 func (d *Directory) ask(ctx context.Context, n phone.Number) Result {
-	dctx, cancel := context.WithTimeout(ctx, d.deadline)
-	defer cancel()
+	// Index sources answer from memory: the deadline (and its timer) is
+	// only set once a live source is to be asked, but it counts from the
+	// start of the lookup.
+	dctx, limited := ctx, false
+	deadline := time.Now().Add(d.deadline)
 
 	var res Result
 	for i, s := range d.sources {
+		if s.Mode == ModeLive && !limited {
+			var cancel context.CancelFunc
+			dctx, cancel = context.WithDeadline(ctx, deadline)
+			defer cancel()
+			limited = true
+		}
 		if err := dctx.Err(); err != nil {
 			for _, rest := range d.sources[i:] {
 				err := ErrDeadline
@@ -511,6 +520,9 @@ func (d *Directory) ask(ctx context.Context, n phone.Number) Result {
 			via = ViaIndex
 			if ix := s.index.Load(); ix != nil {
 				matches = ix.Lookup(n, d.suffixDigits)
+				if d.keyed != nil {
+					d.origins.note(matches, s.Name)
+				}
 			} else {
 				err = ErrNotReady
 			}

@@ -42,24 +42,26 @@ type IndexOptions struct {
 // Index is an immutable in-memory phone index over every record a connector
 // lists. It is safe for concurrent use.
 //
-// Layout (memory matters: a million contacts must fit comfortably): the
-// records are kept as the connector returned them, addressed by an int32
-// record id (contacts first, then companies). Three maps keyed by a packed
-// uint64 (the digits as a number plus their count, so "0123" != "123") map a
-// key to a posting: E.164 → records, national significant number → records
-// and, when enabled, last-N-digits → records. A posting is a single packed
-// reference (record id, index of the matching phone in the record, and
-// the phone's origin for national matching: its calling code and whether its
-// digits carried it) for the common one-record case, or an index into a side
-// table of reference lists when several records share the number.
+// Layout (memory matters: ten million contacts must fit in a few
+// gigabytes): the records are held packed (records.go), addressed by an
+// int32 record id, contacts first, then companies. Three sorted arrays of
+// (number, reference) pairs (postings.go), the number packed into a uint64
+// (the digits as a number plus their count, so "0123" != "123"), find the
+// records by E.164, by national significant number and, when enabled, by
+// their last N digits. A reference packs the record id, the index of the
+// matching phone in the record, and the phone's origin for national
+// matching (its calling code and whether its digits carried it), so a
+// lookup decides which records meet a query without reading any, then
+// decodes only those it returns.
 type Index struct {
-	contacts  []*connectors.Contact
-	companies []*connectors.Company
+	recs recordStore
+	// nContacts is how many of the records are contacts (ids 0 to
+	// nContacts-1); the rest are companies.
+	nContacts int
 
-	e164     map[uint64]uint64
-	national map[uint64]uint64
-	suffix   map[uint64]uint64
-	lists    [][]uint64
+	e164     postings
+	national postings
+	suffix   postings
 
 	// nationalRule decides which numbers under a national key meet a
 	// query (phone.NationalMatch.Meets).
@@ -71,9 +73,9 @@ type Index struct {
 	skipped        int
 	skippedRecords int
 
-	// byID holds every record id, the contacts' (ids 0 to
-	// len(contacts)-1) ordered by contact ID, then the companies' ordered
-	// by company ID: it finds a record by its ID (4 bytes a record).
+	// byID holds every record id, the contacts' (ids 0 to nContacts-1)
+	// ordered by contact ID, then the companies' ordered by company ID:
+	// it finds a record by its ID (4 bytes a record).
 	byID []int32
 	// keySpecs are the keys indexed, byKey their indexes by name and
 	// strip the fields of the hashed ones, which the records are held
@@ -96,7 +98,6 @@ type Index struct {
 //	             (phone.Origin.Written is false)
 //	bits 49..58  the phone's calling code, written or inferred
 //	             (phone.Origin.Code; 0: unknown)
-//	bit  63      (map values only) the low 32 bits index Index.lists
 const (
 	refRecordMask  = 1<<32 - 1
 	refPhoneShift  = 32
@@ -104,7 +105,6 @@ const (
 	refNotWritten  = 1 << 48
 	refCodeShift   = 49
 	refCodeMask    = 1<<10 - 1 // calling codes are 1 to 999
-	refListFlag    = 1 << 63
 	refIdentity    = refRecordMask | refNotWritten | refCodeMask<<refCodeShift
 	maxPhoneIndex  = refPhoneMask
 	maxRecords     = math.MaxInt32
@@ -191,62 +191,55 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 	// Contacts are listed unless the connector says it lists companies only.
 	wantContacts := desc.Has(connectors.CapListContacts) || !wantCompanies
 
-	ix := &Index{
-		e164:         make(map[uint64]uint64),
-		national:     make(map[uint64]uint64),
-		nationalRule: opts.Parser.NationalMatch(),
-		suffixDigits: opts.SuffixDigits,
-		keySpecs:     opts.Keys,
-		byKey:        newKeyIndexes(opts.Keys),
-		strip:        hashedFields(opts.Keys),
-	}
-	if opts.SuffixDigits > 0 {
-		ix.suffix = make(map[uint64]uint64)
-	}
+	ix := newIndex(opts.Parser.NationalMatch(), opts.SuffixDigits, opts.Keys)
 	b := builder{ix: ix, parser: opts.Parser}
 
 	if wantContacts {
-		err := listAll(ctx, "ListContacts", opts.PageSize, time.Time{}, func(req *connectors.ListRequest) (string, error) {
-			resp, err := c.ListContacts(ctx, req)
-			if err != nil {
-				return "", err
-			}
-			for i := range resp.Contacts {
-				ct := &resp.Contacts[i]
-				if len(ix.contacts) >= maxRecords {
-					return "", fmt.Errorf("more than %d records; split the connector's data across several connectors", maxRecords)
+		err := listAll(ctx, "ListContacts", opts.PageSize, time.Time{},
+			func(ctx context.Context, req *connectors.ListRequest) ([]connectors.Contact, string, error) {
+				resp, err := c.ListContacts(ctx, req)
+				if err != nil {
+					return nil, "", err
 				}
-				rec := len(ix.contacts)
-				b.addContact(rec, ct)
-			}
-			return resp.NextCursor, nil
-		})
+				return resp.Contacts, resp.NextCursor, nil
+			},
+			func(page []connectors.Contact) error {
+				for i := range page {
+					if ix.recs.len() >= maxRecords {
+						return fmt.Errorf("more than %d records; split the connector's data across several connectors", maxRecords)
+					}
+					b.addContact(&page[i])
+				}
+				return nil
+			})
 		if err != nil {
 			return nil, fmt.Errorf("build index: %w", err)
 		}
 	}
 	if wantCompanies {
-		err := listAll(ctx, "ListCompanies", opts.PageSize, time.Time{}, func(req *connectors.ListRequest) (string, error) {
-			resp, err := c.ListCompanies(ctx, req)
-			if err != nil {
-				return "", err
-			}
-			for i := range resp.Companies {
-				co := &resp.Companies[i]
-				if len(ix.contacts)+len(ix.companies) >= maxRecords {
-					return "", fmt.Errorf("more than %d records; split the connector's data across several connectors", maxRecords)
+		err := listAll(ctx, "ListCompanies", opts.PageSize, time.Time{},
+			func(ctx context.Context, req *connectors.ListRequest) ([]connectors.Company, string, error) {
+				resp, err := c.ListCompanies(ctx, req)
+				if err != nil {
+					return nil, "", err
 				}
-				rec := len(ix.contacts) + len(ix.companies)
-				b.addCompany(rec, co)
-			}
-			return resp.NextCursor, nil
-		})
+				return resp.Companies, resp.NextCursor, nil
+			},
+			func(page []connectors.Company) error {
+				for i := range page {
+					if ix.recs.len() >= maxRecords {
+						return fmt.Errorf("more than %d records; split the connector's data across several connectors", maxRecords)
+					}
+					b.addCompany(&page[i])
+				}
+				return nil
+			})
 		if err != nil {
 			return nil, fmt.Errorf("build index: %w", err)
 		}
 	}
 
-	ix.sortIDs()
+	ix.finish()
 	if ix.skipped > 0 {
 		log.Warn("some phone numbers could not be read and are not indexed; fix them in the CRM",
 			"skipped", ix.skipped, "records", ix.skippedRecords, "indexed", ix.phones, "example_record", b.firstSkipped)
@@ -254,56 +247,127 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 	return ix, nil
 }
 
-// listAll calls page with successive cursors until a page has no next
-// cursor, asking for the records changed since since (zero: all). It
-// refuses a connector that repeats a cursor (an endless loop).
-func listAll(ctx context.Context, op string, pageSize int, since time.Time, page func(*connectors.ListRequest) (string, error)) error {
-	cursor := ""
-	seen := make(map[string]struct{})
-	for pages := 0; ; pages++ {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("%s stopped after %d pages: %w", op, pages, err)
-		}
-		next, err := page(&connectors.ListRequest{Cursor: cursor, PageSize: pageSize, ChangedSince: since})
-		if err != nil {
-			return fmt.Errorf("%s page %d: %w", op, pages+1, err)
-		}
-		if next == "" {
-			return nil
-		}
-		if _, dup := seen[next]; dup {
-			return fmt.Errorf("%s page %d: the connector returned cursor %q twice; this is a bug in the connector, report it to its author", op, pages+1, next)
-		}
-		seen[next] = struct{}{}
-		cursor = next
+// newIndex returns an empty index, for a builder to fill and finish.
+func newIndex(rule phone.NationalMatch, suffixDigits int, keys []Key) *Index {
+	return &Index{
+		nationalRule: rule,
+		suffixDigits: suffixDigits,
+		keySpecs:     keys,
+		byKey:        newKeyIndexes(keys),
+		strip:        hashedFields(keys),
 	}
+}
+
+// finish sorts what a builder added: the postings and the records by ID.
+// The two postings sort on two goroutines (the rest of a build is one).
+func (ix *Index) finish() {
+	done := make(chan struct{})
+	go func() {
+		ix.e164.finish()
+		close(done)
+	}()
+	ix.national.finish()
+	ix.suffix.finish()
+	ix.sortIDs()
+	<-done
+}
+
+// listAll lists every page of one kind, with successive cursors, until a
+// page has no next cursor, asking for the records changed since since
+// (zero: all). The next page is fetched while consume handles the one
+// before it (a connector's answer and the host's indexing overlap; pages
+// are consumed in order), and it refuses a connector that repeats a cursor
+// (an endless loop). The first error ends it.
+func listAll[P any](ctx context.Context, op string, pageSize int, since time.Time,
+	fetch func(context.Context, *connectors.ListRequest) (P, string, error), consume func(P) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type page struct {
+		items P
+		n     int
+		err   error
+	}
+	pages := make(chan page, 1)
+	go func() {
+		defer close(pages)
+		cursor := ""
+		seen := make(map[string]struct{})
+		for n := 1; ; n++ {
+			if err := ctx.Err(); err != nil {
+				pages <- page{n: n, err: fmt.Errorf("%s stopped after %d pages: %w", op, n-1, err)}
+				return
+			}
+			items, next, err := fetch(ctx, &connectors.ListRequest{Cursor: cursor, PageSize: pageSize, ChangedSince: since})
+			if err != nil {
+				pages <- page{n: n, err: fmt.Errorf("%s page %d: %w", op, n, err)}
+				return
+			}
+			if _, dup := seen[next]; dup && next != "" {
+				err = fmt.Errorf("%s page %d: the connector returned cursor %q twice; this is a bug in the connector, report it to its author", op, n, next)
+			}
+			select {
+			case pages <- page{items: items, n: n, err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if next == "" || err != nil {
+				return
+			}
+			seen[next] = struct{}{}
+			cursor = next
+		}
+	}()
+	for p := range pages {
+		if p.err != nil {
+			return p.err
+		}
+		if err := consume(p.items); err != nil {
+			return fmt.Errorf("%s page %d: %w", op, p.n, err)
+		}
+	}
+	return nil
 }
 
 // builder adds records to an Index under construction.
 type builder struct {
 	ix           *Index
 	parser       *phone.Parser
+	enc          encoder
 	firstSkipped string
 }
 
-// addContact adds contact c as record rec (the next one): its key values,
-// then c itself without the fields of hashed keys, then its numbers.
-func (b *builder) addContact(rec int, c *connectors.Contact) {
+// addContact adds contact c as the next record: its key values, then c
+// itself without the fields of hashed keys, then its numbers. Contacts
+// are all added before any company.
+func (b *builder) addContact(c *connectors.Contact) {
+	rec := b.ix.recs.len()
 	if b.ix.byKey != nil {
 		b.ix.addKeys(rec, c, nil)
 	}
 	c = stripContact(c, b.ix.strip)
-	b.ix.contacts = append(b.ix.contacts, c)
+	b.holdContact(c)
 	b.addPhones(rec, c.ID, c.Phones)
 }
 
-// addCompany adds company c as record rec, as addContact does a contact.
-func (b *builder) addCompany(rec int, c *connectors.Company) {
+// holdContact packs c as the next record, without indexing it.
+func (b *builder) holdContact(c *connectors.Contact) {
+	b.enc.buf = b.enc.buf[:0]
+	b.enc.contact(c)
+	b.ix.recs.add(b.enc.buf)
+	b.ix.nContacts++
+}
+
+// addCompany adds company c as the next record, as addContact does a
+// contact.
+func (b *builder) addCompany(c *connectors.Company) {
+	rec := b.ix.recs.len()
 	if b.ix.byKey != nil {
 		b.ix.addKeys(rec, nil, c)
 	}
 	c = stripCompany(c, b.ix.strip)
-	b.ix.companies = append(b.ix.companies, c)
+	b.enc.buf = b.enc.buf[:0]
+	b.enc.company(c)
+	b.ix.recs.add(b.enc.buf)
 	b.addPhones(rec, c.ID, c.Phones)
 }
 
@@ -393,49 +457,26 @@ func (b *builder) add(rec, phoneIdx int, n phone.Number) bool {
 	ref := makeRef(rec, phoneIdx, n.Origin())
 	if n.E164 != "" {
 		if k, ok := packE164(n.E164); ok {
-			ix.insert(ix.e164, k, ref)
+			ix.e164.add(k, ref)
 			added = true
 		}
 	}
 	if k, ok := packDigits(n.National); ok {
-		ix.insert(ix.national, k, ref)
+		ix.national.add(k, ref)
 		added = true
 	}
-	if ix.suffix != nil {
+	if ix.suffixDigits > 0 {
 		if k, ok := packDigits(phone.Suffix(n, ix.suffixDigits)); ok {
-			ix.insert(ix.suffix, k, ref)
+			ix.suffix.add(k, ref)
 		}
 	}
 	return added
 }
 
-// insert adds ref to key's posting. A record that holds the same number
-// twice is kept once (records arrive in order, so only the last reference
-// needs checking).
-func (ix *Index) insert(m map[uint64]uint64, key, ref uint64) {
-	v, ok := m[key]
-	switch {
-	case !ok:
-		m[key] = ref
-	case v&refListFlag == 0:
-		if v&refIdentity == ref&refIdentity {
-			return
-		}
-		ix.lists = append(ix.lists, []uint64{v, ref})
-		m[key] = refListFlag | uint64(len(ix.lists)-1)
-	default:
-		l := &ix.lists[v&refRecordMask]
-		if (*l)[len(*l)-1]&refIdentity == ref&refIdentity {
-			return
-		}
-		*l = append(*l, ref)
-	}
-}
-
 // Len is the number of records indexed (contacts and companies), those
 // changed since the base was built included.
 func (ix *Index) Len() int {
-	n := len(ix.contacts) + len(ix.companies)
+	n := ix.recs.len()
 	if ix.over != nil {
 		n += ix.over.added
 	}
@@ -529,14 +570,14 @@ func (ix *Index) find(kind int, n phone.Number, suffixDigits int, hide *overlay)
 	case kindExact:
 		if n.E164 != "" {
 			if k, ok := packE164(n.E164); ok {
-				if v, ok := ix.e164[k]; ok {
+				if v := ix.e164.find(k); v != nil {
 					return ix.collect(v, connectors.MatchExact, refFilter{all: true, hide: hide})
 				}
 			}
 		}
 	case kindNational:
 		if k, ok := packDigits(n.National); ok {
-			if v, ok := ix.national[k]; ok {
+			if v := ix.national.find(k); v != nil {
 				// Every number under this key has n's national number; the
 				// rule keeps those whose origin meets n's. Each reference
 				// carries its origin, so no record is read to decide.
@@ -544,9 +585,9 @@ func (ix *Index) find(kind int, n phone.Number, suffixDigits int, hide *overlay)
 			}
 		}
 	case kindSuffix:
-		if suffixDigits > 0 && suffixDigits == ix.suffixDigits && ix.suffix != nil {
+		if suffixDigits > 0 && suffixDigits == ix.suffixDigits {
 			if k, ok := packDigits(phone.Suffix(n, suffixDigits)); ok {
-				if v, ok := ix.suffix[k]; ok {
+				if v := ix.suffix.find(k); v != nil {
 					return ix.collect(v, connectors.MatchSuffix, refFilter{all: true, hide: hide})
 				}
 			}
@@ -570,39 +611,64 @@ func (f *refFilter) keeps(r uint64) bool {
 }
 
 // collect turns the references of a posting that f keeps into matches.
-func (ix *Index) collect(v uint64, kind connectors.MatchKind, f refFilter) []connectors.Match {
-	if v&refListFlag == 0 {
-		if !f.keeps(v) || f.hide != nil && f.hide.hides(ix, v) {
-			return nil
-		}
-		return []connectors.Match{ix.match(v, kind)}
-	}
-	refs := ix.lists[v&refRecordMask]
-	out := make([]connectors.Match, 0, len(refs))
+func (ix *Index) collect(refs []posting, kind connectors.MatchKind, f refFilter) []connectors.Match {
+	var out []connectors.Match
 	last := -1
-	for _, r := range refs {
+	for _, p := range refs {
+		r := p.ref
 		if !f.keeps(r) || f.hide != nil && f.hide.hides(ix, r) {
 			continue
 		}
-		// The same record may sit twice in a list (once with and once
+		// The same record may sit twice under a key (once with and once
 		// without a country); report it once.
 		if rec := refRecord(r); rec != last {
+			if out == nil {
+				out = make([]connectors.Match, 0, len(refs))
+			}
 			out = append(out, ix.match(r, kind))
 			last = rec
 		}
 	}
-	if len(out) == 0 {
-		return nil
-	}
 	return out
 }
 
+// match decodes the record r refers to, with the phone that matched.
 func (ix *Index) match(r uint64, kind connectors.MatchKind) connectors.Match {
-	rec, p := refRecord(r), refPhone(r)
-	if rec < len(ix.contacts) {
-		c := ix.contacts[rec]
-		return connectors.Match{Contact: c, Kind: kind, Phone: c.Phones[p]}
+	m := ix.recordMatch(refRecord(r), kind)
+	if c := m.Contact; c != nil {
+		m.Phone = c.Phones[refPhone(r)]
+	} else {
+		m.Phone = m.Company.Phones[refPhone(r)]
 	}
-	co := ix.companies[rec-len(ix.contacts)]
-	return connectors.Match{Company: co, Kind: kind, Phone: co.Phones[p]}
+	return m
+}
+
+// recordMatch decodes record rec into a match of kind, without a phone.
+func (ix *Index) recordMatch(rec int, kind connectors.MatchKind) connectors.Match {
+	d := decoder{b: ix.recs.bytes(rec)}
+	if rec < ix.nContacts {
+		return connectors.Match{Contact: d.contact(), Kind: kind}
+	}
+	return connectors.Match{Company: d.company(), Kind: kind}
+}
+
+// recordID is record rec's ID.
+func (ix *Index) recordID(rec int) string {
+	d := decoder{b: ix.recs.bytes(rec)}
+	return d.str()
+}
+
+// recordHead is record rec's ID, phones and UpdatedAt.
+func (ix *Index) recordHead(rec int) (id string, phones []connectors.Phone, updated time.Time) {
+	d := decoder{b: ix.recs.bytes(rec)}
+	if rec < ix.nContacts {
+		return d.contactHead()
+	}
+	return d.companyHead()
+}
+
+// bytesUsed estimates the memory the index holds: its records, postings,
+// ID order (not its key indexes).
+func (ix *Index) bytesUsed() int {
+	return ix.recs.bytesUsed() + ix.e164.bytesUsed() + ix.national.bytesUsed() + ix.suffix.bytesUsed() + 4*cap(ix.byID)
 }

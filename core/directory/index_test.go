@@ -134,16 +134,17 @@ func TestIndexLookup(t *testing.T) {
 func TestIndexNationalOnly(t *testing.T) {
 	c := contact("nat")
 	c.Phones = []connectors.Phone{{Raw: "stored", E164: ""}}
-	ix := &Index{e164: map[uint64]uint64{}, national: map[uint64]uint64{}}
+	ix := &Index{}
 	b := builder{ix: ix, parser: gbParser(t)}
-	ix.contacts = []*connectors.Contact{&c}
+	b.holdContact(&c)
 	if !b.add(0, 0, phone.Number{National: "4441234"}) {
 		t.Fatal("add of a national-only number indexed nothing")
 	}
 	withCountry := contact("cc")
 	withCountry.Phones = []connectors.Phone{{E164: "+904441234"}}
-	ix.contacts = append(ix.contacts, &withCountry)
+	b.holdContact(&withCountry)
 	b.add(1, 0, phone.Number{E164: "+904441234", CountryCode: 90, National: "4441234"})
+	ix.finish()
 
 	// Without a country, the query meets both nationally.
 	got := ix.Lookup(phone.Number{National: "4441234"}, 0)
@@ -391,7 +392,9 @@ func TestIndexLookupAllocations(t *testing.T) {
 			t.Fatal("no match")
 		}
 	})
-	if allocs > 1 {
-		t.Errorf("Lookup allocates %.0f times per hit, want at most 1 (the result slice)", allocs)
+	// The result slice, the decoded contact and its phones: the strings
+	// share the index's packed bytes.
+	if allocs > 3 {
+		t.Errorf("Lookup allocates %.0f times per hit, want at most 3 (the result slice, the record, its phones)", allocs)
 	}
 }

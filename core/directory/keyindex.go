@@ -103,10 +103,7 @@ func (ix *Index) addKeys(rec int, c *connectors.Contact, co *connectors.Company)
 
 // keyMatch is the match for record rec found by a key.
 func (ix *Index) keyMatch(rec int) connectors.Match {
-	if rec < len(ix.contacts) {
-		return connectors.Match{Contact: ix.contacts[rec], Kind: connectors.MatchKey}
-	}
-	return connectors.Match{Company: ix.companies[rec-len(ix.contacts)], Kind: connectors.MatchKey}
+	return ix.recordMatch(rec, connectors.MatchKey)
 }
 
 // LookupKey returns the records whose key named key holds stored (the
@@ -182,10 +179,11 @@ func (ix *Index) keyValues(key string, rec int) []string {
 	if k.key.Hashed() {
 		return k.vals[k.offs[rec]:k.offs[rec+1]]
 	}
-	if rec < len(ix.contacts) {
-		return contactKeyValues(ix.contacts[rec], k.key.Field)
+	if m := ix.recordMatch(rec, connectors.MatchKey); m.Contact != nil {
+		return contactKeyValues(m.Contact, k.key.Field)
+	} else {
+		return companyKeyValues(m.Company, k.key.Field)
 	}
-	return companyKeyValues(ix.companies[rec-len(ix.contacts)], k.key.Field)
 }
 
 // matchKey names a match's record.
@@ -218,23 +216,6 @@ func (ix *Index) locate(k recKey) (in *Index, rec int, ok bool) {
 	return ix, rec, ok
 }
 
-// holds reports whether ix serves the very record m carries (the pointer
-// a lookup of ix returned), not only one with its id.
-func (ix *Index) holds(m *connectors.Match) bool {
-	k, ok := matchKey(m)
-	if !ok {
-		return false
-	}
-	in, rec, ok := ix.locate(k)
-	if !ok {
-		return false
-	}
-	if m.Contact != nil {
-		return rec < len(in.contacts) && in.contacts[rec] == m.Contact
-	}
-	return rec >= len(in.contacts) && in.companies[rec-len(in.contacts)] == m.Company
-}
-
 // recordKeyValues returns the normalised values the record named k holds
 // under key; ok is false when ix holds no such record.
 func (ix *Index) recordKeyValues(k recKey, key string) (vals []string, ok bool) {
@@ -248,12 +229,6 @@ func (ix *Index) recordKeyValues(k recKey, key string) (vals []string, ok bool) 
 // hidesRecord reports whether rec, a record of base, is one the overlay
 // has a newer version of.
 func (o *overlay) hidesRecord(base *Index, rec int) bool {
-	var k recKey
-	if rec < len(base.contacts) {
-		k = recKey{id: base.contacts[rec].ID}
-	} else {
-		k = recKey{company: true, id: base.companies[rec-len(base.contacts)].ID}
-	}
-	_, ok := o.recs[k]
+	_, ok := o.recs[recKey{company: rec >= base.nContacts, id: base.recordID(rec)}]
 	return ok
 }

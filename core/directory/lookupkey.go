@@ -124,6 +124,7 @@ func (d *Directory) askKey(ctx context.Context, srcs []*source, key, value strin
 			via = ViaIndex
 			if ix := s.index.Load(); ix != nil {
 				matches = ix.LookupKey(key, k.Stored(value))
+				d.origins.note(matches, s.Name)
 			} else {
 				err = ErrNotReady
 			}
@@ -212,17 +213,7 @@ func (d *Directory) verifyKey(ctx context.Context, rec *connectors.Match, key, v
 // owner finds the source rec is to be verified in (see VerifyKey): nil
 // when no source holds it.
 func (d *Directory) owner(rec *connectors.Match, rk recKey, key string) (*source, error) {
-	from := ""
-	for _, s := range d.sources {
-		if ix := s.index.Load(); s.Mode == ModeIndex && ix != nil && ix.holds(rec) {
-			from = s.Name
-			break
-		}
-	}
-	if from == "" {
-		from = d.origins.of(rec)
-	}
-	if from != "" {
+	if from := d.origins.of(rec); from != "" {
 		s := d.byName[from]
 		if s.keys[key] == nil {
 			return nil, fmt.Errorf("directory: verify: the record (%s) came from source %q, which does not configure key %q; "+
@@ -230,8 +221,8 @@ func (d *Directory) owner(rec *connectors.Match, rk recKey, key string) (*source
 		}
 		return s, nil
 	}
-	// Not a live source's (those are remembered): most likely an index's
-	// before a rebuild or a change, so an index holding its id first.
+	// Not a record a lookup returned (those are remembered): an index
+	// holding its id first.
 	for _, s := range d.keyed[key] {
 		if ix := s.index.Load(); s.Mode == ModeIndex && ix != nil {
 			if _, _, ok := ix.locate(rk); ok {
@@ -377,9 +368,11 @@ func (d *Directory) fromLive(s *source, matches []connectors.Match) {
 	d.origins.note(matches, s.Name)
 }
 
-// origins remembers which live source returned which record, by the
-// records' pointers, without keeping them alive: an entry goes when its
-// record is collected.
+// origins remembers which source returned which record, by the records'
+// pointers, without keeping them alive: an entry goes when its record is
+// collected. Every live lookup's records are noted, and an index's when
+// some source configures a key (VerifyKey asks; an index decodes a fresh
+// record for each lookup, so its pointer says nothing by itself).
 type origins struct {
 	mu        sync.Mutex
 	contacts  map[weak.Pointer[connectors.Contact]]string
@@ -422,7 +415,8 @@ func remember[T any](o *origins, m map[weak.Pointer[T]]string, p *T, source stri
 	}
 }
 
-// of names the live source that returned m's record ("" if none did).
+// of names the source that returned m's record ("" if none did, or it
+// was not noted).
 func (o *origins) of(m *connectors.Match) string {
 	if o == nil {
 		return ""

@@ -96,18 +96,12 @@ func (o *overlay) lookup(n phone.Number, suffixDigits int) []connectors.Match {
 
 // sortIDs fills byID once the records are all in.
 func (ix *Index) sortIDs() {
-	nc := len(ix.contacts)
-	ix.byID = make([]int32, ix.Len())
+	nc := ix.nContacts
+	ix.byID = make([]int32, ix.recs.len())
 	for i := range ix.byID {
 		ix.byID[i] = int32(i)
 	}
-	id := func(rec int32) string {
-		if int(rec) < nc {
-			return ix.contacts[rec].ID
-		}
-		return ix.companies[int(rec)-nc].ID
-	}
-	byID := func(a, b int32) int { return cmp.Compare(id(a), id(b)) }
+	byID := func(a, b int32) int { return cmp.Compare(ix.recordID(int(a)), ix.recordID(int(b))) }
 	// Connectors usually list in ID order: then there is nothing to sort.
 	for _, part := range [][]int32{ix.byID[:nc], ix.byID[nc:]} {
 		if !slices.IsSortedFunc(part, byID) {
@@ -123,26 +117,19 @@ func (ix *Index) record(k recKey) (updated time.Time, phones []connectors.Phone,
 	if !found {
 		return time.Time{}, nil, false
 	}
-	if rec < len(ix.contacts) {
-		return ix.contacts[rec].UpdatedAt, ix.contacts[rec].Phones, true
-	}
-	co := ix.companies[rec-len(ix.contacts)]
-	return co.UpdatedAt, co.Phones, true
+	_, phones, updated = ix.recordHead(rec)
+	return updated, phones, true
 }
 
 // recIndex returns the record id of an index's own record (not its
 // overlay's) by key: the first, if the connector listed it twice.
 func (ix *Index) recIndex(k recKey) (int, bool) {
-	nc := len(ix.contacts)
-	part := ix.byID[:nc]
+	part := ix.byID[:ix.nContacts]
 	if k.company {
-		part = ix.byID[nc:]
+		part = ix.byID[ix.nContacts:]
 	}
 	i, found := slices.BinarySearchFunc(part, k.id, func(rec int32, id string) int {
-		if int(rec) < nc {
-			return strings.Compare(ix.contacts[rec].ID, id)
-		}
-		return strings.Compare(ix.companies[int(rec)-nc].ID, id)
+		return strings.Compare(ix.recordID(int(rec)), id)
 	})
 	if !found {
 		return 0, false
@@ -198,18 +185,7 @@ func (ix *Index) withChanges(base *Index, parser *phone.Parser, changes []change
 		return base
 	}
 
-	o := &overlay{base: base, recs: recs, ix: &Index{
-		e164:         make(map[uint64]uint64),
-		national:     make(map[uint64]uint64),
-		nationalRule: base.nationalRule,
-		suffixDigits: base.suffixDigits,
-		keySpecs:     base.keySpecs,
-		byKey:        newKeyIndexes(base.keySpecs),
-		strip:        base.strip,
-	}}
-	if base.suffixDigits > 0 {
-		o.ix.suffix = make(map[uint64]uint64)
-	}
+	o := &overlay{base: base, recs: recs, ix: newIndex(base.nationalRule, base.suffixDigits, base.keySpecs)}
 	// Contacts first (the record ids Index.match expects), in ID order so
 	// that an ambiguous answer lists them the same way every time.
 	keys := make([]recKey, 0, len(recs))
@@ -241,14 +217,13 @@ func (ix *Index) withChanges(base *Index, parser *phone.Parser, changes []change
 		}
 		// The change keeps the record as listed (key values included),
 		// for the next overlay built from this one.
-		rec := o.ix.Len()
 		if c.contact != nil {
-			b.addContact(rec, c.contact)
+			b.addContact(c.contact)
 		} else {
-			b.addCompany(rec, c.company)
+			b.addCompany(c.company)
 		}
 	}
-	o.ix.sortIDs()
+	o.ix.finish()
 
 	view := *base
 	view.over = o

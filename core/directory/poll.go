@@ -154,31 +154,39 @@ func (d *Directory) pollChanges(ctx context.Context, s *source) (int, error) {
 	wantContacts := s.pollDesc.Has(connectors.CapListContacts) || !wantCompanies
 	var changes []change
 	if wantContacts {
-		err := listAll(ctx, "ListContacts", s.PageSize, since, func(req *connectors.ListRequest) (string, error) {
-			resp, err := s.Connector.ListContacts(ctx, req)
-			if err != nil {
-				return "", err
-			}
-			for i := range resp.Contacts {
-				changes = append(changes, change{contact: &resp.Contacts[i]})
-			}
-			return resp.NextCursor, nil
-		})
+		err := listAll(ctx, "ListContacts", s.PageSize, since,
+			func(ctx context.Context, req *connectors.ListRequest) ([]connectors.Contact, string, error) {
+				resp, err := s.Connector.ListContacts(ctx, req)
+				if err != nil {
+					return nil, "", err
+				}
+				return resp.Contacts, resp.NextCursor, nil
+			},
+			func(page []connectors.Contact) error {
+				for i := range page {
+					changes = append(changes, change{contact: &page[i]})
+				}
+				return nil
+			})
 		if err != nil {
 			return 0, err
 		}
 	}
 	if wantCompanies {
-		err := listAll(ctx, "ListCompanies", s.PageSize, since, func(req *connectors.ListRequest) (string, error) {
-			resp, err := s.Connector.ListCompanies(ctx, req)
-			if err != nil {
-				return "", err
-			}
-			for i := range resp.Companies {
-				changes = append(changes, change{company: &resp.Companies[i]})
-			}
-			return resp.NextCursor, nil
-		})
+		err := listAll(ctx, "ListCompanies", s.PageSize, since,
+			func(ctx context.Context, req *connectors.ListRequest) ([]connectors.Company, string, error) {
+				resp, err := s.Connector.ListCompanies(ctx, req)
+				if err != nil {
+					return nil, "", err
+				}
+				return resp.Companies, resp.NextCursor, nil
+			},
+			func(page []connectors.Company) error {
+				for i := range page {
+					changes = append(changes, change{company: &page[i]})
+				}
+				return nil
+			})
 		if err != nil {
 			return 0, err
 		}

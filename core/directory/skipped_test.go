@@ -98,7 +98,7 @@ func TestUnreadAgreesWithTheBuilder(t *testing.T) {
 		contact("a", "not a number", "", "2045205757", "+90 532 123 45 67", "abc 123").Phones,
 		{{E164: "+0"}, {E164: "+442045205757"}, {E164: "+1", Raw: "020 4520 5757"}, {Raw: "+"}},
 	} {
-		ix := &Index{e164: map[uint64]uint64{}, national: map[uint64]uint64{}}
+		ix := &Index{}
 		b := builder{ix: ix, parser: p}
 		b.addPhones(0, "a", phones)
 		if got := unread(p, phones); got != ix.skipped || ix.phones+ix.skipped != len(phones) {
