@@ -29,7 +29,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 			UpdatedAt: when,
 			Fields: map[string]any{
 				"tier": "gold", "balance": 12.5, "vip": true, "closed": false, "none": nil, "count": 3,
-				"tags": []any{"a", 1.5, []any{}, map[string]any{"k": "v"}},
+				"tags":   []any{"a", 1.5, []any{}, map[string]any{"k": "v"}},
 				"nested": map[string]any{"deep": map[string]any{}, "list": []any{nil, true}},
 				"utf8":   "çığüşö 電話", "empty": "",
 			},
