@@ -499,34 +499,16 @@ func strictError(s *settings, issues []string) error {
 
 // row maps one record; broken rows are counted and skipped.
 func (b *builder) row(rec []string, line int) {
-	lay := b.lay
-	allBlank := true
-	for _, c := range rec {
-		if strings.TrimSpace(c) != "" {
-			allBlank = false
-			break
-		}
-	}
-	if allBlank {
+	id, problem, blank := b.lay.head(b.s, rec)
+	if blank {
 		return // a spreadsheet's empty row: not data, not broken
 	}
 	skip := func(what string) {
 		b.skipped++
 		b.issue(line, what, "row skipped")
 	}
-	if len(rec) != lay.width {
-		against := "the header"
-		if !b.s.header {
-			against = "the first row"
-		}
-		skip(fmt.Sprintf("%d fields, but %s has %d", len(rec), against, lay.width))
-		return
-	}
-	cell := func(idx int) string { return strings.TrimSpace(rec[idx]) }
-
-	id := cell(lay.id)
-	if id == "" {
-		skip(fmt.Sprintf("empty id (column %s)", lay.idName))
+	if problem != "" {
+		skip(problem)
 		return
 	}
 	if first, dup := b.lines[id]; dup {
@@ -539,55 +521,100 @@ func (b *builder) row(rec []string, line int) {
 			return
 		}
 	}
-
-	c := connectors.Contact{ID: id}
-	get := func(r role) string {
-		if idx, ok := lay.single[r]; ok {
-			return cell(idx)
-		}
-		return ""
+	dropped := b.dropped
+	c, nums, problem := b.lay.contact(b.s, rec, id, func(what string) {
+		b.dropped++
+		b.issue(line, what, "number dropped, row kept")
+	})
+	if problem != "" {
+		skip(problem)
+		return
 	}
-	if name := get(roleName); name != "" {
+	b.lines[id] = line
+	b.entries = append(b.entries, parsedRow{contactEntry: contactEntry{contact: c, numbers: nums, dropped: int32(b.dropped - dropped)},
+		line: int32(line), seq: b.seq})
+	b.seq++
+}
+
+// head checks a record's shape and id, the checks before the duplicate
+// id check: blank is a row of empty cells (ignored, not broken); else a
+// non-empty problem skips the row; else id is its trimmed id.
+func (lay *layout) head(s *settings, rec []string) (id, problem string, blank bool) {
+	blank = true
+	for _, c := range rec {
+		if strings.TrimSpace(c) != "" {
+			blank = false
+			break
+		}
+	}
+	if blank {
+		return "", "", true
+	}
+	if len(rec) != lay.width {
+		against := "the header"
+		if !s.header {
+			against = "the first row"
+		}
+		return "", fmt.Sprintf("%d fields, but %s has %d", len(rec), against, lay.width), false
+	}
+	id = strings.TrimSpace(rec[lay.id])
+	if id == "" {
+		return "", fmt.Sprintf("empty id (column %s)", lay.idName), false
+	}
+	return id, "", false
+}
+
+// cell is a record's trimmed cell of a single-column role ("" when the
+// role is not mapped).
+func (lay *layout) cell(rec []string, r role) string {
+	if idx, ok := lay.single[r]; ok {
+		return strings.TrimSpace(rec[idx])
+	}
+	return ""
+}
+
+// contact maps a record that passed head and the duplicate check: its
+// fields first (a problem skips the row), then its numbers, each
+// unreadable one reported to drop and left out.
+func (lay *layout) contact(s *settings, rec []string, id string, drop func(what string)) (connectors.Contact, []phone.Number, string) {
+	c := connectors.Contact{ID: id}
+	if name := lay.cell(rec, roleName); name != "" {
 		c.FirstName = name
 	} else {
-		c.FirstName, c.LastName = get(roleFirstName), get(roleLastName)
+		c.FirstName, c.LastName = lay.cell(rec, roleFirstName), lay.cell(rec, roleLastName)
 	}
-	c.CompanyName = get(roleCompany)
-	c.CompanyID = get(roleCompanyID)
+	c.CompanyName = lay.cell(rec, roleCompany)
+	c.CompanyID = lay.cell(rec, roleCompanyID)
 	if c.CompanyID == "" && c.CompanyName != "" {
 		c.CompanyID = companyKey(c.CompanyName)
 	}
-	c.OwnerID = get(roleOwner)
-	c.JobTitle = get(roleJobTitle)
+	c.OwnerID = lay.cell(rec, roleOwner)
+	c.JobTitle = lay.cell(rec, roleJobTitle)
 
 	if len(lay.fields) > 0 {
 		c.Fields = make(map[string]any, len(lay.fields))
 		for _, f := range lay.fields {
-			v, err := conf.ConvertField(f.spec.typ, cell(f.idx))
+			v, err := conf.ConvertField(f.spec.typ, strings.TrimSpace(rec[f.idx]))
 			if err != nil {
-				skip(fmt.Sprintf("field %s: %v (column %s)", f.spec.name, err, f.label))
-				return
+				return connectors.Contact{}, nil, fmt.Sprintf("field %s: %v (column %s)", f.spec.name, err, f.label)
 			}
 			c.Fields[f.spec.name] = v
 		}
 	}
 
 	var nums []phone.Number
-	dropped := b.dropped
 	for _, col := range lay.phones {
-		raw := cell(col.idx)
+		raw := strings.TrimSpace(rec[col.idx])
 		if raw == "" {
 			continue
 		}
-		parsed, errs := b.s.parser.ParseAll(raw)
+		parsed, errs := s.parser.ParseAll(raw)
 		for _, err := range errs {
-			b.dropped++
-			b.issue(line, fmt.Sprintf("column %s: %v", col.label, err), "number dropped, row kept")
+			drop(fmt.Sprintf("column %s: %v", col.label, err))
 		}
 		for _, n := range parsed {
 			if !n.Valid() {
-				b.dropped++
-				b.issue(line, fmt.Sprintf("column %s: cannot read %q as a phone number", col.label, n.Raw), "number dropped, row kept")
+				drop(fmt.Sprintf("column %s: cannot read %q as a phone number", col.label, n.Raw))
 				continue
 			}
 			if hasNumber(nums, n) {
@@ -596,16 +623,16 @@ func (b *builder) row(rec []string, line int) {
 			if n.Raw == "" {
 				n.Raw = raw
 			}
+			if nums == nil {
+				nums = make([]phone.Number, 0, len(lay.phones))
+				c.Phones = make([]connectors.Phone, 0, len(lay.phones))
+			}
 			nums = append(nums, n)
 			c.Phones = append(c.Phones, connectors.Phone{Raw: n.Raw, Label: col.label, E164: n.E164, Extension: n.Extension})
 		}
 	}
 	c.Emails = splitEmails(rec, lay.emails)
-
-	b.lines[id] = line
-	b.entries = append(b.entries, parsedRow{contactEntry: contactEntry{contact: c, numbers: nums, dropped: int32(b.dropped - dropped)},
-		line: int32(line), seq: b.seq})
-	b.seq++
+	return c, nums, ""
 }
 
 // companyKey is the id of a company known only by name.
