@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -256,15 +257,26 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 	if d.cache != nil {
 		d.cache.clear()
 	}
+	oldLen := old.Len() // nothing reads the replaced index after this
+	if ix.Len() >= returnMemoryAfter {
+		// A large build leaves its pages' garbage and the index it
+		// replaced: collect them now and give the memory back, rather
+		// than hold twice the index until the heap grows again.
+		debug.FreeOSMemory()
+	}
 	s.builtOnce.Do(func() { close(s.built) })
 	d.metrics.built(s.Name, served.Len(), took)
 	if confirmed {
-		s.log.Warn("index rebuild confirmed the smaller size of the held one: applying it", "records", ix.Len(), "was", old.Len())
+		s.log.Warn("index rebuild confirmed the smaller size of the held one: applying it", "records", ix.Len(), "was", oldLen)
 	}
 	s.log.Info("index built", "records", ix.Len(), "phones", ix.Phones(), "skipped_phones", ix.Skipped(),
 		"records_with_skipped_phones", ix.SkippedRecords(), "took", took)
 	return nil
 }
+
+// returnMemoryAfter is the size of a build (records) after which build
+// returns the memory it freed to the system at once.
+const returnMemoryAfter = 100_000
 
 // Ready reports whether every index-mode source has been built at least
 // once and has no rebuild held by the shrink guard; if not, why says which

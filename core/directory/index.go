@@ -476,6 +476,9 @@ func (b *builder) add(rec, phoneIdx int, n phone.Number) bool {
 // Len is the number of records indexed (contacts and companies), those
 // changed since the base was built included.
 func (ix *Index) Len() int {
+	if ix == nil {
+		return 0
+	}
 	n := ix.recs.len()
 	if ix.over != nil {
 		n += ix.over.added
