@@ -265,7 +265,7 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 		debug.FreeOSMemory()
 	}
 	s.builtOnce.Do(func() { close(s.built) })
-	d.metrics.built(s.Name, served.Len(), took)
+	d.metrics.built(s.Name, served.Len(), served.bytesUsed(), took)
 	if confirmed {
 		s.log.Warn("index rebuild confirmed the smaller size of the held one: applying it", "records", ix.Len(), "was", oldLen)
 	}

@@ -655,6 +655,9 @@ func TestMetrics(t *testing.T) {
 	if n := metricValue(t, reg, "switchboard_index_records", "source", "idx"); n != 3 {
 		t.Errorf("index records = %v, want 3", n)
 	}
+	if n := metricValue(t, reg, "switchboard_index_bytes", "source", "idx"); n <= 0 {
+		t.Errorf("switchboard_index_bytes = %v, want > 0", n)
+	}
 	if n := metricValue(t, reg, "switchboard_index_build_seconds", "source", "idx"); n <= 0 {
 		t.Errorf("index build seconds = %v, want > 0", n)
 	}

@@ -673,5 +673,8 @@ func (ix *Index) recordHead(rec int) (id string, phones []connectors.Phone, upda
 // bytesUsed estimates the memory the index holds: its records, postings,
 // ID order (not its key indexes).
 func (ix *Index) bytesUsed() int {
+	if ix.over != nil {
+		return ix.over.base.bytesUsed() + ix.over.ix.bytesUsed()
+	}
 	return ix.recs.bytesUsed() + ix.e164.bytesUsed() + ix.national.bytesUsed() + ix.suffix.bytesUsed() + 4*cap(ix.byID)
 }

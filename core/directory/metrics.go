@@ -16,6 +16,7 @@ type metrics struct {
 	lookupSeconds prometheus.Histogram
 	indexRecords  *prometheus.GaugeVec
 	buildSeconds  *prometheus.GaugeVec
+	indexBytes    *prometheus.GaugeVec
 	buildErrors   *prometheus.CounterVec
 	rebuildsHeld  *prometheus.CounterVec
 	changes       *prometheus.CounterVec
@@ -66,6 +67,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if m.buildSeconds, err = register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "switchboard_index_build_seconds",
 		Help: "Duration of the source's last successful index build.",
+	}, []string{"source"})); err != nil {
+		return nil, err
+	}
+	if m.indexBytes, err = register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "switchboard_index_bytes",
+		Help: "Memory held by the source's current index: its packed records, number postings and ID order (key indexes not counted).",
 	}, []string{"source"})); err != nil {
 		return nil, err
 	}
@@ -150,11 +157,12 @@ func (m *metrics) connectorError(source, class string) {
 	m.connectorErrs.WithLabelValues(source, class).Inc()
 }
 
-func (m *metrics) built(source string, records int, d time.Duration) {
+func (m *metrics) built(source string, records, bytes int, d time.Duration) {
 	if m == nil {
 		return
 	}
 	m.indexRecords.WithLabelValues(source).Set(float64(records))
+	m.indexBytes.WithLabelValues(source).Set(float64(bytes))
 	m.buildSeconds.WithLabelValues(source).Set(d.Seconds())
 }
 
