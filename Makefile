@@ -42,7 +42,7 @@ fuzz:
 	  $(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME); \
 	done
 
-## bench: Go benchmarks and loopback load tests; results in bench-results/
+## bench: Go benchmarks and loopback load tests; results in bench-results/ (SCALE_10M=1 adds the 10M-contact scale run)
 BENCHFLAGS ?= -run '^$$' -benchmem -count=1
 bench: build
 	@mkdir -p bench-results
@@ -58,6 +58,7 @@ bench: build
 	$(GO) test $(BENCHFLAGS) -bench LogCall -timeout 30m ./connectors/hubspot | tee -a bench-results/writes.txt
 	$(GO) build -o $(BIN)/switchboard-bench ./cmd/switchboard-bench
 	$(BIN)/switchboard-bench -bin $(BIN) -scale 1000000 -out bench-results/load.md
+	@if [ -n "$(SCALE_10M)" ]; then $(BIN)/switchboard-bench -bin $(BIN) -scale-only -scale 10000000 -out bench-results/scale-10m.md; fi
 
 ## lint: fails on unformatted code, vet or staticcheck findings, an untidy go.mod and stale generated protocol code
 lint:

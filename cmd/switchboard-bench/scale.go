@@ -2,14 +2,17 @@ package main
 
 // Scale (issue 17): the host serving n generated contacts from the CSV
 // connector in index mode, started from nothing: the time until it
-// serves and until /readyz answers 200, and the resident memory of the
-// host and of its plugin once ready, with the Smart IVR's p99 at 1,000
-// requests/s against the floor in the same run.
+// serves and until /readyz answers 200, the resident memory of the host
+// and of its plugin once ready and what the index itself holds
+// (switchboard_index_bytes), with the Smart IVR's p99 at 1,000 requests/s
+// and its closed-loop throughput (8 clients) against the floor in the
+// same run.
 
 import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,8 +35,9 @@ func benchScale(report io.Writer, bin string, n int, rate int, d time.Duration) 
 	addr, stop := startProcess(filepath.Join(bin, "switchboard"), []string{"serve", "-config", cfg}, nil)
 	defer stop()
 	serving := time.Since(start)
-	waitReady(addr)
+	waitReadyWithin(addr, 15*time.Minute)
 	ready := time.Since(start)
+	indexBytes := metric(adminOf(addr), "switchboard_index_bytes")
 	pidsMu.Lock()
 	hostPID := pids[addr]
 	pidsMu.Unlock()
@@ -55,14 +59,64 @@ func benchScale(report io.Writer, bin string, n int, rate int, d time.Duration) 
 	openLoop(floorAddr, bodies, rate, time.Second, "")
 	host := openLoop(addr, bodies, rate, d, "1093")
 	floor := openLoop(floorAddr, bodies, rate, d, "")
+	hostClosed := closedLoop(addr, bodies, 8, d)
+	floorClosed := closedLoop(floorAddr, bodies, 8, d)
 
 	fmt.Fprintf(report, "\n### Scale: %d contacts (CSV %.0f MB, generated in %s), index mode\n\n", n, float64(info.Size())/1e6, gen.Round(time.Millisecond))
-	fmt.Fprintln(report, "| start → serving | start → ready | host RSS | plugin RSS | both, per contact | Smart IVR p99 at", rate, "req/s | floor p99 | ratio | errors |")
-	fmt.Fprintln(report, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-	fmt.Fprintf(report, "| %s | %s | %.0f MB | %.0f MB | %.0f B | %s | %s | %.2f× | %d |\n",
+	fmt.Fprintln(report, "| start → serving | start → ready | host RSS | plugin RSS | both, per contact | index, per contact |")
+	fmt.Fprintln(report, "|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(report, "| %s | %s | %.0f MB | %.0f MB | %.0f B | %.0f B |\n\n",
 		serving.Round(time.Millisecond), ready.Round(time.Millisecond), float64(hostRSS)/1024, float64(pluginRSS)/1024,
-		float64((hostRSS+pluginRSS)*1024)/float64(n), fmtDur(host.pct(99)), fmtDur(floor.pct(99)),
-		float64(host.pct(99))/float64(max(floor.pct(99), 1)), host.errors)
+		float64((hostRSS+pluginRSS)*1024)/float64(n), indexBytes/float64(n))
+	fmt.Fprintln(report, "| Smart IVR p99 at", rate, "req/s | floor p99 | ratio | closed loop, 8 clients | floor | ratio | errors |")
+	fmt.Fprintln(report, "|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(report, "| %s | %s | %.2f× | %.0f req/s | %.0f req/s | %.2f× | %d |\n",
+		fmtDur(host.pct(99)), fmtDur(floor.pct(99)), float64(host.pct(99))/float64(max(floor.pct(99), 1)),
+		hostClosed.rate(), floorClosed.rate(), hostClosed.rate()/max(floorClosed.rate(), 1),
+		host.errors+hostClosed.errors)
+}
+
+// waitReadyWithin waits for the host's /readyz to answer 200, at most d.
+func waitReadyWithin(addr string, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + adminOf(addr) + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // polling, as a load balancer does
+	}
+	check(fmt.Errorf("not ready within %s", d), "host "+addr)
+}
+
+// metric sums a metric's samples on the admin listener's /metrics (0 when
+// it is absent).
+func metric(admin, name string) float64 {
+	resp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0
+	}
+	var sum float64
+	for _, line := range strings.Split(string(body), "\n") {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || (rest != "" && rest[0] != '{' && rest[0] != ' ') {
+			continue
+		}
+		f := strings.Fields(rest[strings.LastIndexByte(rest, '}')+1:])
+		if len(f) > 0 {
+			v, _ := strconv.ParseFloat(f[0], 64)
+			sum += v
+		}
+	}
+	return sum
 }
 
 // rssKB is a process's resident set in KiB (0 when unknown).
