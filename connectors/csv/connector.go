@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,11 @@ type Connector struct {
 	// the served data is the file's.
 	held atomic.Pointer[heldReload]
 
+	// stream is the listed-only configuration (stream.go), nil when the
+	// file is loaded whole (snap).
+	stream atomic.Pointer[stream]
+	gens   atomic.Uint64 // versions scanned by listed-only configurations
+
 	mu     sync.Mutex // serialises Configure
 	poller *poller    // guarded by mu
 }
@@ -73,16 +79,25 @@ func newConnector(logger hclog.Logger) *Connector {
 }
 
 // Describe implements connectors.Connector.
+//
+// A listed-only configuration (stream.go) does not declare guards_shrink:
+// it keeps no rows, so it cannot keep serving the previous data while a
+// shrinking reload is held; the host's own guard (directory.max_shrink)
+// applies to it instead.
 func (c *Connector) Describe(context.Context, *connectors.DescribeRequest) (*connectors.DescribeResponse, error) {
+	caps := []connectors.Capability{
+		connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince, connectors.CapChangedSinceExact,
+		connectors.CapGuardsShrink, connectors.CapLookupByKey,
+	}
+	if c.stream.Load() != nil {
+		caps = slices.DeleteFunc(caps, func(c connectors.Capability) bool { return c == connectors.CapGuardsShrink })
+	}
 	return &connectors.DescribeResponse{
 		Name:            "csv",
 		Version:         Version,
 		ProtocolVersion: connectors.ProtocolVersion,
-		Capabilities: []connectors.Capability{
-			connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince, connectors.CapChangedSinceExact,
-			connectors.CapGuardsShrink, connectors.CapLookupByKey,
-		},
-		Description: "contacts from a CSV file, reloaded when the file changes",
+		Capabilities:    caps,
+		Description:     "contacts from a CSV file, reloaded when the file changes",
 	}, nil
 }
 
@@ -103,6 +118,13 @@ func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequ
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if req.ListedOnly {
+		why := streamUnsupported(s)
+		if why == "" {
+			return c.configureStream(s)
+		}
+		c.log.Info(fmt.Sprintf("%s is loaded whole although the host lists it (listed_only): %s", s.path, why))
+	}
 	snap, err := load(ctx, s, c.snap.Load(), c.seed, c.log)
 	if err != nil {
 		var ce *configError
@@ -112,6 +134,7 @@ func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequ
 		return nil, err
 	}
 	c.stopPoller()
+	c.stopStream()
 	c.snap.Store(snap)
 	c.reloadErr.Store(nil)
 	c.held.Store(nil) // a Configure loads what the file holds: never held
@@ -120,6 +143,40 @@ func (c *Connector) Configure(ctx context.Context, req *connectors.ConfigureRequ
 		c.startPoller(snap)
 	}
 	return &connectors.ConfigureResponse{}, nil
+}
+
+// configureStream configures listed-only mode (stream.go): the file's
+// header is checked, and a scan of its rows starts in the background.
+// Callers hold mu.
+func (c *Connector) configureStream(s *settings) (*connectors.ConfigureResponse, error) {
+	if err := checkHead(s); err != nil {
+		var ce *configError
+		if errors.As(err, &ce) {
+			return &connectors.ConfigureResponse{Problems: ce.problems}, nil
+		}
+		return nil, err
+	}
+	var prev *version
+	if old := c.stream.Load(); old != nil {
+		<-old.ready
+		prev = old.cur.Load()
+	}
+	c.stopPoller()
+	c.stopStream()
+	c.snap.Store(nil)
+	c.reloadErr.Store(nil)
+	c.held.Store(nil)
+	c.stream.Store(newStream(s, c.seed, c.log, &c.gens, prev))
+	c.log.Info(fmt.Sprintf("configured %s for listing (listed_only): no rows are kept in memory; "+
+		"pages are read from the file, lookups load it on first use", s.path))
+	return &connectors.ConfigureResponse{}, nil
+}
+
+// stopStream stops the listed-only configuration, if any. Callers hold mu.
+func (c *Connector) stopStream() {
+	if st := c.stream.Swap(nil); st != nil {
+		st.stop()
+	}
 }
 
 // validateHeader checks the configured columns against the file's header
@@ -160,7 +217,10 @@ func summary(s *snapshot) string {
 }
 
 // Check implements connectors.Connector.
-func (c *Connector) Check(context.Context, *connectors.CheckRequest) (*connectors.CheckResponse, error) {
+func (c *Connector) Check(ctx context.Context, _ *connectors.CheckRequest) (*connectors.CheckResponse, error) {
+	if st := c.stream.Load(); st != nil {
+		return st.check(ctx)
+	}
 	snap, err := c.current("Check")
 	if err != nil {
 		return nil, err
@@ -193,11 +253,20 @@ func (c *Connector) current(op string) (*snapshot, error) {
 	return conf.Current(&c.snap, "csv", op)
 }
 
+// lookupSnap is the snapshot a lookup reads: in listed-only mode the whole
+// file, loaded on the first lookup.
+func (c *Connector) lookupSnap(ctx context.Context, op string) (*snapshot, error) {
+	if st := c.stream.Load(); st != nil {
+		return st.snapshot(ctx, op)
+	}
+	return c.current(op)
+}
+
 // LookupByPhone implements connectors.Connector. It matches req.E164
 // exactly, and req.National against every stored number's national
 // significant number; when both are empty it parses req.Raw itself.
-func (c *Connector) LookupByPhone(_ context.Context, req *connectors.LookupRequest) (*connectors.LookupResponse, error) {
-	snap, err := c.current("LookupByPhone")
+func (c *Connector) LookupByPhone(ctx context.Context, req *connectors.LookupRequest) (*connectors.LookupResponse, error) {
+	snap, err := c.lookupSnap(ctx, "LookupByPhone")
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +332,14 @@ func (c *Connector) LookupByPhone(_ context.Context, req *connectors.LookupReque
 
 // ListContacts implements connectors.Connector: contacts in ID order,
 // paged by an opaque cursor that stays valid across reloads.
-func (c *Connector) ListContacts(_ context.Context, req *connectors.ListRequest) (*connectors.ListContactsResponse, error) {
+//
+// In listed-only mode contacts come in file order, read from the file
+// page by page (stream.go); a cursor is then valid for one version of the
+// file only.
+func (c *Connector) ListContacts(ctx context.Context, req *connectors.ListRequest) (*connectors.ListContactsResponse, error) {
+	if st := c.stream.Load(); st != nil {
+		return st.listContacts(ctx, req)
+	}
 	snap, err := c.current("ListContacts")
 	if err != nil {
 		return nil, err
@@ -283,7 +359,10 @@ func (c *Connector) ListContacts(_ context.Context, req *connectors.ListRequest)
 
 // ListCompanies implements connectors.Connector: the distinct companies
 // of the contacts (by company_id, or by name), in ID order.
-func (c *Connector) ListCompanies(_ context.Context, req *connectors.ListRequest) (*connectors.ListCompaniesResponse, error) {
+func (c *Connector) ListCompanies(ctx context.Context, req *connectors.ListRequest) (*connectors.ListCompaniesResponse, error) {
+	if st := c.stream.Load(); st != nil {
+		return st.listCompanies(ctx, req)
+	}
 	snap, err := c.current("ListCompanies")
 	if err != nil {
 		return nil, err
@@ -347,4 +426,7 @@ func (c *Connector) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stopPoller()
+	if st := c.stream.Load(); st != nil {
+		st.stop()
+	}
 }

@@ -104,8 +104,8 @@ func (s *settings) hasKeyField(field string) bool {
 
 // LookupByKey implements connectors.KeyLookuper. The value looked for may
 // be a secret's hash: it is never logged, nor put in an error.
-func (c *Connector) LookupByKey(_ context.Context, req *connectors.KeyLookupRequest) (*connectors.KeyLookupResponse, error) {
-	snap, err := c.current("LookupByKey")
+func (c *Connector) LookupByKey(ctx context.Context, req *connectors.KeyLookupRequest) (*connectors.KeyLookupResponse, error) {
+	snap, err := c.lookupSnap(ctx, "LookupByKey")
 	if err != nil {
 		return nil, err
 	}
