@@ -72,6 +72,7 @@ func (p *process) exited() bool {
 // process it started and that holds them would otherwise hold up forever.
 func (p *process) kill(graceful bool) {
 	defer os.RemoveAll(p.socketDir)
+	defer p.closeLookupChannel()
 	if !graceful {
 		p.signalKill()
 	}
@@ -277,7 +278,34 @@ func (proc *process) dispense(ctx context.Context, spec Spec, path string) error
 		log.Warn("plugin describes a different contract version than this host",
 			"plugin_protocol_version", info.ProtocolVersion, "host_protocol_version", connectors.ProtocolVersion)
 	}
+	proc.openLookupChannel(ctx)
 	return nil
+}
+
+// openLookupChannel moves the plugin's LookupByPhone calls onto a lookup
+// channel (wire/channel.go), the ring path's faster wire. A plugin that
+// predates it, or a channel that cannot be opened, leaves them on gRPC:
+// nothing fails because of it.
+func (proc *process) openLookupChannel(ctx context.Context) {
+	c, ok := proc.conn.(*wire.GRPCClient)
+	if !ok {
+		return
+	}
+	switch err := c.OpenLookupChannel(ctx); {
+	case err == nil:
+		proc.log.Debug("lookups use the lookup channel")
+	case errors.Is(err, wire.ErrNoLookupChannel):
+		proc.log.Debug("the plugin predates the lookup channel; lookups use gRPC calls (rebuild it against this switchboard for faster lookups)")
+	default:
+		proc.log.Warn("cannot open the lookup channel; lookups use gRPC calls", "error", err)
+	}
+}
+
+// closeLookupChannel closes the lookup channel, if any.
+func (proc *process) closeLookupChannel() {
+	if c, ok := proc.conn.(*wire.GRPCClient); ok {
+		_ = c.Close()
+	}
 }
 
 // readOnly reports a plugin that negotiated a protocol version without

@@ -2,6 +2,8 @@ package wire
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 
@@ -17,6 +19,9 @@ import (
 // ErrConnectionLost. It is safe for concurrent use.
 type GRPCClient struct {
 	client pb.ConnectorClient
+	// channel carries LookupByPhone once OpenLookupChannel succeeded
+	// (channel.go); nil: every call is a unary RPC.
+	channel atomic.Pointer[lookupChannel]
 }
 
 var _ connectors.Connector = (*GRPCClient)(nil)
@@ -56,8 +61,31 @@ func (c *GRPCClient) Check(ctx context.Context, _ *connectors.CheckRequest) (*co
 	return checkResponseFromProto(resp), nil
 }
 
-// LookupByPhone implements connectors.Connector.
+// LookupByPhone implements connectors.Connector. It goes over an idle
+// connection of the lookup channel when there is one, and is a unary RPC
+// otherwise.
 func (c *GRPCClient) LookupByPhone(ctx context.Context, req *connectors.LookupRequest) (*connectors.LookupResponse, error) {
+	if req == nil {
+		req = &connectors.LookupRequest{}
+	}
+	if ch := c.channel.Load(); ch != nil {
+		if conn := ch.take(); conn != nil {
+			resp, reusable, err := conn.lookup(ctx, req)
+			if reusable {
+				ch.put(conn)
+			} else {
+				ch.drop(conn)
+			}
+			return resp, err
+		}
+	}
+	return c.LookupByPhoneUnary(ctx, req)
+}
+
+// LookupByPhoneUnary is LookupByPhone as a unary RPC, whether or not a
+// lookup channel is open: what a host does with a plugin that predates
+// the channel (for benchmarks and tests).
+func (c *GRPCClient) LookupByPhoneUnary(ctx context.Context, req *connectors.LookupRequest) (*connectors.LookupResponse, error) {
 	if req == nil {
 		req = &connectors.LookupRequest{}
 	}
@@ -90,4 +118,60 @@ func (c *GRPCClient) ListContacts(ctx context.Context, req *connectors.ListReque
 		return nil, fromStatus("ListContacts", err)
 	}
 	return listContactsResponseFromProto(resp), nil
+}
+
+// OpenLookupChannel negotiates a lookup channel with the plugin and, when
+// the plugin speaks one, sends LookupByPhone over it from then on (see
+// channel.go): it opens the first connection of the channel's pool, and
+// the pool grows as concurrent lookups need. It returns ErrNoLookupChannel
+// for a plugin built before the channel existed, and another error when
+// opening it failed; either way lookups keep working as unary RPCs.
+// Opening a channel again replaces the open one.
+func (c *GRPCClient) OpenLookupChannel(ctx context.Context) error {
+	first, err := c.openChannelConn(ctx)
+	if err != nil {
+		return err
+	}
+	if old := c.channel.Swap(newLookupChannel(first, c.openChannelConn)); old != nil {
+		old.close()
+	}
+	return nil
+}
+
+// openChannelConn opens one channel connection.
+func (c *GRPCClient) openChannelConn(ctx context.Context) (*channelConn, error) {
+	cert, err := newChannelCertificate()
+	if err != nil {
+		return nil, fmt.Errorf("lookup channel: making a certificate: %w", err)
+	}
+	resp, err := c.client.OpenLookupChannel(ctx, &pb.OpenLookupChannelRequest{
+		Version:           LookupChannelVersion,
+		ClientCertificate: cert.Certificate[0],
+	})
+	if err != nil {
+		if methodUnknown(err) {
+			return nil, ErrNoLookupChannel
+		}
+		return nil, fmt.Errorf("lookup channel: %w", fromStatus("OpenLookupChannel", err))
+	}
+	conn, err := dialChannelConn(ctx, resp, cert)
+	if err != nil {
+		return nil, fmt.Errorf("lookup channel: %w", err)
+	}
+	return conn, nil
+}
+
+// LookupChannelOpen reports whether a lookup channel is open.
+func (c *GRPCClient) LookupChannelOpen() bool {
+	return c.channel.Load() != nil
+}
+
+// Close closes the lookup channel, if one is open: calls in flight on it
+// fail, and later lookups go over gRPC. The gRPC connection itself
+// belongs to go-plugin.
+func (c *GRPCClient) Close() error {
+	if ch := c.channel.Swap(nil); ch != nil {
+		ch.close()
+	}
+	return nil
 }

@@ -1664,6 +1664,243 @@ func (x *ErrorDetail) GetMessage() string {
 	return ""
 }
 
+// OpenLookupChannelRequest offers the plugin a lookup channel.
+type OpenLookupChannelRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The highest lookup channel version the host speaks (1).
+	Version int64 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// The host's client certificate (DER) for the channel's TLS: the plugin
+	// accepts this certificate and no other.
+	ClientCertificate []byte `protobuf:"bytes,2,opt,name=client_certificate,json=clientCertificate,proto3" json:"client_certificate,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *OpenLookupChannelRequest) Reset() {
+	*x = OpenLookupChannelRequest{}
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenLookupChannelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenLookupChannelRequest) ProtoMessage() {}
+
+func (x *OpenLookupChannelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenLookupChannelRequest.ProtoReflect.Descriptor instead.
+func (*OpenLookupChannelRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_protocol_v1_connector_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *OpenLookupChannelRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *OpenLookupChannelRequest) GetClientCertificate() []byte {
+	if x != nil {
+		return x.ClientCertificate
+	}
+	return nil
+}
+
+// OpenLookupChannelResponse says where the plugin listens for the channel
+// connection. The listener accepts one connection, within a few seconds,
+// and then closes; the host opens more connections (a small pool, one
+// call in flight on each) by asking again.
+type OpenLookupChannelResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The channel version the plugin speaks, at most the offered one.
+	Version int64 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// "unix" (a socket path).
+	Network string `protobuf:"bytes,2,opt,name=network,proto3" json:"network,omitempty"`
+	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
+	// The plugin's server certificate (DER): the host accepts this
+	// certificate and no other.
+	ServerCertificate []byte `protobuf:"bytes,4,opt,name=server_certificate,json=serverCertificate,proto3" json:"server_certificate,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *OpenLookupChannelResponse) Reset() {
+	*x = OpenLookupChannelResponse{}
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenLookupChannelResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenLookupChannelResponse) ProtoMessage() {}
+
+func (x *OpenLookupChannelResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenLookupChannelResponse.ProtoReflect.Descriptor instead.
+func (*OpenLookupChannelResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_protocol_v1_connector_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *OpenLookupChannelResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *OpenLookupChannelResponse) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
+func (x *OpenLookupChannelResponse) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *OpenLookupChannelResponse) GetServerCertificate() []byte {
+	if x != nil {
+		return x.ServerCertificate
+	}
+	return nil
+}
+
+// LookupChannelFrame is one message on a lookup channel (version 1), in
+// either direction, preceded on the wire by its length as a 4-byte
+// big-endian integer. A channel connection carries one call at a time:
+// the host sends a call (id, request, timeout), the plugin answers it (the
+// same id, a response or an error), and only then may the host send the
+// next call. The host gives up on a call by closing the connection.
+type LookupChannelFrame struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Chosen by the host; the answer repeats it.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Host → plugin: the call.
+	Request *LookupRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	// Host → plugin: the call's remaining time in microseconds; 0: no
+	// deadline.
+	TimeoutMicros int64 `protobuf:"varint,3,opt,name=timeout_micros,json=timeoutMicros,proto3" json:"timeout_micros,omitempty"`
+	// Plugin → host: the answer.
+	Response *LookupResponse `protobuf:"bytes,5,opt,name=response,proto3" json:"response,omitempty"`
+	// Plugin → host: a failed call's gRPC status code (0: no error) and
+	// message, with the classified error as for a unary call's status.
+	Code          int32        `protobuf:"varint,6,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string       `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
+	Error         *ErrorDetail `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupChannelFrame) Reset() {
+	*x = LookupChannelFrame{}
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupChannelFrame) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupChannelFrame) ProtoMessage() {}
+
+func (x *LookupChannelFrame) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_protocol_v1_connector_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupChannelFrame.ProtoReflect.Descriptor instead.
+func (*LookupChannelFrame) Descriptor() ([]byte, []int) {
+	return file_plugins_protocol_v1_connector_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *LookupChannelFrame) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *LookupChannelFrame) GetRequest() *LookupRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *LookupChannelFrame) GetTimeoutMicros() int64 {
+	if x != nil {
+		return x.TimeoutMicros
+	}
+	return 0
+}
+
+func (x *LookupChannelFrame) GetResponse() *LookupResponse {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+func (x *LookupChannelFrame) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *LookupChannelFrame) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *LookupChannelFrame) GetError() *ErrorDetail {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 var File_plugins_protocol_v1_connector_proto protoreflect.FileDescriptor
 
 const file_plugins_protocol_v1_connector_proto_rawDesc = "" +
@@ -1800,7 +2037,23 @@ const file_plugins_protocol_v1_connector_proto_rawDesc = "" +
 	"\vErrorDetail\x12\x14\n" +
 	"\x05class\x18\x01 \x01(\tR\x05class\x12\x0e\n" +
 	"\x02op\x18\x02 \x01(\tR\x02op\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage2\x9c\a\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"c\n" +
+	"\x18OpenLookupChannelRequest\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\x12-\n" +
+	"\x12client_certificate\x18\x02 \x01(\fR\x11clientCertificate\"\x98\x01\n" +
+	"\x19OpenLookupChannelResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\x12\x18\n" +
+	"\anetwork\x18\x02 \x01(\tR\anetwork\x12\x18\n" +
+	"\aaddress\x18\x03 \x01(\tR\aaddress\x12-\n" +
+	"\x12server_certificate\x18\x04 \x01(\fR\x11serverCertificate\"\xc5\x02\n" +
+	"\x12LookupChannelFrame\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12A\n" +
+	"\arequest\x18\x02 \x01(\v2'.switchboard.connector.v1.LookupRequestR\arequest\x12%\n" +
+	"\x0etimeout_micros\x18\x03 \x01(\x03R\rtimeoutMicros\x12D\n" +
+	"\bresponse\x18\x05 \x01(\v2(.switchboard.connector.v1.LookupResponseR\bresponse\x12\x12\n" +
+	"\x04code\x18\x06 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\a \x01(\tR\amessage\x12;\n" +
+	"\x05error\x18\b \x01(\v2%.switchboard.connector.v1.ErrorDetailR\x05errorJ\x04\b\x04\x10\x052\x9a\b\n" +
 	"\tConnector\x12a\n" +
 	"\bDescribe\x12).switchboard.connector.v1.DescribeRequest\x1a*.switchboard.connector.v1.DescribeResponse\x12d\n" +
 	"\tConfigure\x12*.switchboard.connector.v1.ConfigureRequest\x1a+.switchboard.connector.v1.ConfigureResponse\x12X\n" +
@@ -1810,7 +2063,8 @@ const file_plugins_protocol_v1_connector_proto_rawDesc = "" +
 	"\fListContacts\x12%.switchboard.connector.v1.ListRequest\x1a..switchboard.connector.v1.ListContactsResponse\x12^\n" +
 	"\aLogCall\x12(.switchboard.connector.v1.LogCallRequest\x1a).switchboard.connector.v1.LogCallResponse\x12p\n" +
 	"\rCreateContact\x12..switchboard.connector.v1.CreateContactRequest\x1a/.switchboard.connector.v1.CreateContactResponse\x12f\n" +
-	"\vLookupByKey\x12*.switchboard.connector.v1.KeyLookupRequest\x1a+.switchboard.connector.v1.KeyLookupResponseBFZDgithub.com/switchboard-hq/switchboard/plugins/protocol/v1;protocolv1b\x06proto3"
+	"\vLookupByKey\x12*.switchboard.connector.v1.KeyLookupRequest\x1a+.switchboard.connector.v1.KeyLookupResponse\x12|\n" +
+	"\x11OpenLookupChannel\x122.switchboard.connector.v1.OpenLookupChannelRequest\x1a3.switchboard.connector.v1.OpenLookupChannelResponseBFZDgithub.com/switchboard-hq/switchboard/plugins/protocol/v1;protocolv1b\x06proto3"
 
 var (
 	file_plugins_protocol_v1_connector_proto_rawDescOnce sync.Once
@@ -1824,79 +2078,87 @@ func file_plugins_protocol_v1_connector_proto_rawDescGZIP() []byte {
 	return file_plugins_protocol_v1_connector_proto_rawDescData
 }
 
-var file_plugins_protocol_v1_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_plugins_protocol_v1_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_plugins_protocol_v1_connector_proto_goTypes = []any{
-	(*DescribeRequest)(nil),       // 0: switchboard.connector.v1.DescribeRequest
-	(*DescribeResponse)(nil),      // 1: switchboard.connector.v1.DescribeResponse
-	(*ConfigureRequest)(nil),      // 2: switchboard.connector.v1.ConfigureRequest
-	(*ConfigProblem)(nil),         // 3: switchboard.connector.v1.ConfigProblem
-	(*ConfigureResponse)(nil),     // 4: switchboard.connector.v1.ConfigureResponse
-	(*CheckRequest)(nil),          // 5: switchboard.connector.v1.CheckRequest
-	(*CheckResponse)(nil),         // 6: switchboard.connector.v1.CheckResponse
-	(*LookupRequest)(nil),         // 7: switchboard.connector.v1.LookupRequest
-	(*Phone)(nil),                 // 8: switchboard.connector.v1.Phone
-	(*Contact)(nil),               // 9: switchboard.connector.v1.Contact
-	(*Company)(nil),               // 10: switchboard.connector.v1.Company
-	(*Match)(nil),                 // 11: switchboard.connector.v1.Match
-	(*LookupResponse)(nil),        // 12: switchboard.connector.v1.LookupResponse
-	(*ListRequest)(nil),           // 13: switchboard.connector.v1.ListRequest
-	(*ListCompaniesResponse)(nil), // 14: switchboard.connector.v1.ListCompaniesResponse
-	(*ListContactsResponse)(nil),  // 15: switchboard.connector.v1.ListContactsResponse
-	(*CallRecord)(nil),            // 16: switchboard.connector.v1.CallRecord
-	(*LogCallRequest)(nil),        // 17: switchboard.connector.v1.LogCallRequest
-	(*LogCallResponse)(nil),       // 18: switchboard.connector.v1.LogCallResponse
-	(*CreateContactRequest)(nil),  // 19: switchboard.connector.v1.CreateContactRequest
-	(*CreateContactResponse)(nil), // 20: switchboard.connector.v1.CreateContactResponse
-	(*KeyLookupRequest)(nil),      // 21: switchboard.connector.v1.KeyLookupRequest
-	(*KeyLookupResponse)(nil),     // 22: switchboard.connector.v1.KeyLookupResponse
-	(*ErrorDetail)(nil),           // 23: switchboard.connector.v1.ErrorDetail
-	(*structpb.Struct)(nil),       // 24: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(*DescribeRequest)(nil),           // 0: switchboard.connector.v1.DescribeRequest
+	(*DescribeResponse)(nil),          // 1: switchboard.connector.v1.DescribeResponse
+	(*ConfigureRequest)(nil),          // 2: switchboard.connector.v1.ConfigureRequest
+	(*ConfigProblem)(nil),             // 3: switchboard.connector.v1.ConfigProblem
+	(*ConfigureResponse)(nil),         // 4: switchboard.connector.v1.ConfigureResponse
+	(*CheckRequest)(nil),              // 5: switchboard.connector.v1.CheckRequest
+	(*CheckResponse)(nil),             // 6: switchboard.connector.v1.CheckResponse
+	(*LookupRequest)(nil),             // 7: switchboard.connector.v1.LookupRequest
+	(*Phone)(nil),                     // 8: switchboard.connector.v1.Phone
+	(*Contact)(nil),                   // 9: switchboard.connector.v1.Contact
+	(*Company)(nil),                   // 10: switchboard.connector.v1.Company
+	(*Match)(nil),                     // 11: switchboard.connector.v1.Match
+	(*LookupResponse)(nil),            // 12: switchboard.connector.v1.LookupResponse
+	(*ListRequest)(nil),               // 13: switchboard.connector.v1.ListRequest
+	(*ListCompaniesResponse)(nil),     // 14: switchboard.connector.v1.ListCompaniesResponse
+	(*ListContactsResponse)(nil),      // 15: switchboard.connector.v1.ListContactsResponse
+	(*CallRecord)(nil),                // 16: switchboard.connector.v1.CallRecord
+	(*LogCallRequest)(nil),            // 17: switchboard.connector.v1.LogCallRequest
+	(*LogCallResponse)(nil),           // 18: switchboard.connector.v1.LogCallResponse
+	(*CreateContactRequest)(nil),      // 19: switchboard.connector.v1.CreateContactRequest
+	(*CreateContactResponse)(nil),     // 20: switchboard.connector.v1.CreateContactResponse
+	(*KeyLookupRequest)(nil),          // 21: switchboard.connector.v1.KeyLookupRequest
+	(*KeyLookupResponse)(nil),         // 22: switchboard.connector.v1.KeyLookupResponse
+	(*ErrorDetail)(nil),               // 23: switchboard.connector.v1.ErrorDetail
+	(*OpenLookupChannelRequest)(nil),  // 24: switchboard.connector.v1.OpenLookupChannelRequest
+	(*OpenLookupChannelResponse)(nil), // 25: switchboard.connector.v1.OpenLookupChannelResponse
+	(*LookupChannelFrame)(nil),        // 26: switchboard.connector.v1.LookupChannelFrame
+	(*structpb.Struct)(nil),           // 27: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),     // 28: google.protobuf.Timestamp
 }
 var file_plugins_protocol_v1_connector_proto_depIdxs = []int32{
 	3,  // 0: switchboard.connector.v1.ConfigureResponse.problems:type_name -> switchboard.connector.v1.ConfigProblem
 	8,  // 1: switchboard.connector.v1.Contact.phones:type_name -> switchboard.connector.v1.Phone
-	24, // 2: switchboard.connector.v1.Contact.fields:type_name -> google.protobuf.Struct
-	25, // 3: switchboard.connector.v1.Contact.updated_at:type_name -> google.protobuf.Timestamp
+	27, // 2: switchboard.connector.v1.Contact.fields:type_name -> google.protobuf.Struct
+	28, // 3: switchboard.connector.v1.Contact.updated_at:type_name -> google.protobuf.Timestamp
 	8,  // 4: switchboard.connector.v1.Company.phones:type_name -> switchboard.connector.v1.Phone
-	24, // 5: switchboard.connector.v1.Company.fields:type_name -> google.protobuf.Struct
-	25, // 6: switchboard.connector.v1.Company.updated_at:type_name -> google.protobuf.Timestamp
+	27, // 5: switchboard.connector.v1.Company.fields:type_name -> google.protobuf.Struct
+	28, // 6: switchboard.connector.v1.Company.updated_at:type_name -> google.protobuf.Timestamp
 	9,  // 7: switchboard.connector.v1.Match.contact:type_name -> switchboard.connector.v1.Contact
 	10, // 8: switchboard.connector.v1.Match.company:type_name -> switchboard.connector.v1.Company
 	8,  // 9: switchboard.connector.v1.Match.phone:type_name -> switchboard.connector.v1.Phone
 	11, // 10: switchboard.connector.v1.LookupResponse.matches:type_name -> switchboard.connector.v1.Match
-	25, // 11: switchboard.connector.v1.ListRequest.changed_since:type_name -> google.protobuf.Timestamp
+	28, // 11: switchboard.connector.v1.ListRequest.changed_since:type_name -> google.protobuf.Timestamp
 	10, // 12: switchboard.connector.v1.ListCompaniesResponse.companies:type_name -> switchboard.connector.v1.Company
 	9,  // 13: switchboard.connector.v1.ListContactsResponse.contacts:type_name -> switchboard.connector.v1.Contact
-	25, // 14: switchboard.connector.v1.CallRecord.started_at:type_name -> google.protobuf.Timestamp
-	25, // 15: switchboard.connector.v1.CallRecord.answered_at:type_name -> google.protobuf.Timestamp
-	25, // 16: switchboard.connector.v1.CallRecord.ended_at:type_name -> google.protobuf.Timestamp
+	28, // 14: switchboard.connector.v1.CallRecord.started_at:type_name -> google.protobuf.Timestamp
+	28, // 15: switchboard.connector.v1.CallRecord.answered_at:type_name -> google.protobuf.Timestamp
+	28, // 16: switchboard.connector.v1.CallRecord.ended_at:type_name -> google.protobuf.Timestamp
 	16, // 17: switchboard.connector.v1.LogCallRequest.call:type_name -> switchboard.connector.v1.CallRecord
 	9,  // 18: switchboard.connector.v1.CreateContactResponse.contact:type_name -> switchboard.connector.v1.Contact
 	11, // 19: switchboard.connector.v1.KeyLookupResponse.matches:type_name -> switchboard.connector.v1.Match
-	0,  // 20: switchboard.connector.v1.Connector.Describe:input_type -> switchboard.connector.v1.DescribeRequest
-	2,  // 21: switchboard.connector.v1.Connector.Configure:input_type -> switchboard.connector.v1.ConfigureRequest
-	5,  // 22: switchboard.connector.v1.Connector.Check:input_type -> switchboard.connector.v1.CheckRequest
-	7,  // 23: switchboard.connector.v1.Connector.LookupByPhone:input_type -> switchboard.connector.v1.LookupRequest
-	13, // 24: switchboard.connector.v1.Connector.ListCompanies:input_type -> switchboard.connector.v1.ListRequest
-	13, // 25: switchboard.connector.v1.Connector.ListContacts:input_type -> switchboard.connector.v1.ListRequest
-	17, // 26: switchboard.connector.v1.Connector.LogCall:input_type -> switchboard.connector.v1.LogCallRequest
-	19, // 27: switchboard.connector.v1.Connector.CreateContact:input_type -> switchboard.connector.v1.CreateContactRequest
-	21, // 28: switchboard.connector.v1.Connector.LookupByKey:input_type -> switchboard.connector.v1.KeyLookupRequest
-	1,  // 29: switchboard.connector.v1.Connector.Describe:output_type -> switchboard.connector.v1.DescribeResponse
-	4,  // 30: switchboard.connector.v1.Connector.Configure:output_type -> switchboard.connector.v1.ConfigureResponse
-	6,  // 31: switchboard.connector.v1.Connector.Check:output_type -> switchboard.connector.v1.CheckResponse
-	12, // 32: switchboard.connector.v1.Connector.LookupByPhone:output_type -> switchboard.connector.v1.LookupResponse
-	14, // 33: switchboard.connector.v1.Connector.ListCompanies:output_type -> switchboard.connector.v1.ListCompaniesResponse
-	15, // 34: switchboard.connector.v1.Connector.ListContacts:output_type -> switchboard.connector.v1.ListContactsResponse
-	18, // 35: switchboard.connector.v1.Connector.LogCall:output_type -> switchboard.connector.v1.LogCallResponse
-	20, // 36: switchboard.connector.v1.Connector.CreateContact:output_type -> switchboard.connector.v1.CreateContactResponse
-	22, // 37: switchboard.connector.v1.Connector.LookupByKey:output_type -> switchboard.connector.v1.KeyLookupResponse
-	29, // [29:38] is the sub-list for method output_type
-	20, // [20:29] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	7,  // 20: switchboard.connector.v1.LookupChannelFrame.request:type_name -> switchboard.connector.v1.LookupRequest
+	12, // 21: switchboard.connector.v1.LookupChannelFrame.response:type_name -> switchboard.connector.v1.LookupResponse
+	23, // 22: switchboard.connector.v1.LookupChannelFrame.error:type_name -> switchboard.connector.v1.ErrorDetail
+	0,  // 23: switchboard.connector.v1.Connector.Describe:input_type -> switchboard.connector.v1.DescribeRequest
+	2,  // 24: switchboard.connector.v1.Connector.Configure:input_type -> switchboard.connector.v1.ConfigureRequest
+	5,  // 25: switchboard.connector.v1.Connector.Check:input_type -> switchboard.connector.v1.CheckRequest
+	7,  // 26: switchboard.connector.v1.Connector.LookupByPhone:input_type -> switchboard.connector.v1.LookupRequest
+	13, // 27: switchboard.connector.v1.Connector.ListCompanies:input_type -> switchboard.connector.v1.ListRequest
+	13, // 28: switchboard.connector.v1.Connector.ListContacts:input_type -> switchboard.connector.v1.ListRequest
+	17, // 29: switchboard.connector.v1.Connector.LogCall:input_type -> switchboard.connector.v1.LogCallRequest
+	19, // 30: switchboard.connector.v1.Connector.CreateContact:input_type -> switchboard.connector.v1.CreateContactRequest
+	21, // 31: switchboard.connector.v1.Connector.LookupByKey:input_type -> switchboard.connector.v1.KeyLookupRequest
+	24, // 32: switchboard.connector.v1.Connector.OpenLookupChannel:input_type -> switchboard.connector.v1.OpenLookupChannelRequest
+	1,  // 33: switchboard.connector.v1.Connector.Describe:output_type -> switchboard.connector.v1.DescribeResponse
+	4,  // 34: switchboard.connector.v1.Connector.Configure:output_type -> switchboard.connector.v1.ConfigureResponse
+	6,  // 35: switchboard.connector.v1.Connector.Check:output_type -> switchboard.connector.v1.CheckResponse
+	12, // 36: switchboard.connector.v1.Connector.LookupByPhone:output_type -> switchboard.connector.v1.LookupResponse
+	14, // 37: switchboard.connector.v1.Connector.ListCompanies:output_type -> switchboard.connector.v1.ListCompaniesResponse
+	15, // 38: switchboard.connector.v1.Connector.ListContacts:output_type -> switchboard.connector.v1.ListContactsResponse
+	18, // 39: switchboard.connector.v1.Connector.LogCall:output_type -> switchboard.connector.v1.LogCallResponse
+	20, // 40: switchboard.connector.v1.Connector.CreateContact:output_type -> switchboard.connector.v1.CreateContactResponse
+	22, // 41: switchboard.connector.v1.Connector.LookupByKey:output_type -> switchboard.connector.v1.KeyLookupResponse
+	25, // 42: switchboard.connector.v1.Connector.OpenLookupChannel:output_type -> switchboard.connector.v1.OpenLookupChannelResponse
+	33, // [33:43] is the sub-list for method output_type
+	23, // [23:33] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_plugins_protocol_v1_connector_proto_init() }
@@ -1910,7 +2172,7 @@ func file_plugins_protocol_v1_connector_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_protocol_v1_connector_proto_rawDesc), len(file_plugins_protocol_v1_connector_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -36,15 +36,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Connector_Describe_FullMethodName      = "/switchboard.connector.v1.Connector/Describe"
-	Connector_Configure_FullMethodName     = "/switchboard.connector.v1.Connector/Configure"
-	Connector_Check_FullMethodName         = "/switchboard.connector.v1.Connector/Check"
-	Connector_LookupByPhone_FullMethodName = "/switchboard.connector.v1.Connector/LookupByPhone"
-	Connector_ListCompanies_FullMethodName = "/switchboard.connector.v1.Connector/ListCompanies"
-	Connector_ListContacts_FullMethodName  = "/switchboard.connector.v1.Connector/ListContacts"
-	Connector_LogCall_FullMethodName       = "/switchboard.connector.v1.Connector/LogCall"
-	Connector_CreateContact_FullMethodName = "/switchboard.connector.v1.Connector/CreateContact"
-	Connector_LookupByKey_FullMethodName   = "/switchboard.connector.v1.Connector/LookupByKey"
+	Connector_Describe_FullMethodName          = "/switchboard.connector.v1.Connector/Describe"
+	Connector_Configure_FullMethodName         = "/switchboard.connector.v1.Connector/Configure"
+	Connector_Check_FullMethodName             = "/switchboard.connector.v1.Connector/Check"
+	Connector_LookupByPhone_FullMethodName     = "/switchboard.connector.v1.Connector/LookupByPhone"
+	Connector_ListCompanies_FullMethodName     = "/switchboard.connector.v1.Connector/ListCompanies"
+	Connector_ListContacts_FullMethodName      = "/switchboard.connector.v1.Connector/ListContacts"
+	Connector_LogCall_FullMethodName           = "/switchboard.connector.v1.Connector/LogCall"
+	Connector_CreateContact_FullMethodName     = "/switchboard.connector.v1.Connector/CreateContact"
+	Connector_LookupByKey_FullMethodName       = "/switchboard.connector.v1.Connector/LookupByKey"
+	Connector_OpenLookupChannel_FullMethodName = "/switchboard.connector.v1.Connector/OpenLookupChannel"
 )
 
 // ConnectorClient is the client API for Connector service.
@@ -77,6 +78,16 @@ type ConnectorClient interface {
 	// the capability, and a plugin built before the method answers
 	// UNIMPLEMENTED, which the host reads as "unsupported").
 	LookupByKey(ctx context.Context, in *KeyLookupRequest, opts ...grpc.CallOption) (*KeyLookupResponse, error)
+	// OpenLookupChannel opens a lookup channel connection: a connection of
+	// its own, beside this gRPC one, that carries LookupByPhone calls with
+	// fewer system calls and no goroutine hand-offs (the ring path's
+	// latency). Like LookupByKey it has no protocol version of its
+	// own: a plugin built before it answers UNIMPLEMENTED and the host keeps
+	// calling LookupByPhone; a host built before it never asks. The channel
+	// is mutual TLS with certificates exchanged here, on the connection
+	// go-plugin already authenticated; see LookupChannelFrame for its
+	// framing.
+	OpenLookupChannel(ctx context.Context, in *OpenLookupChannelRequest, opts ...grpc.CallOption) (*OpenLookupChannelResponse, error)
 }
 
 type connectorClient struct {
@@ -177,6 +188,16 @@ func (c *connectorClient) LookupByKey(ctx context.Context, in *KeyLookupRequest,
 	return out, nil
 }
 
+func (c *connectorClient) OpenLookupChannel(ctx context.Context, in *OpenLookupChannelRequest, opts ...grpc.CallOption) (*OpenLookupChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OpenLookupChannelResponse)
+	err := c.cc.Invoke(ctx, Connector_OpenLookupChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ConnectorServer is the server API for Connector service.
 // All implementations must embed UnimplementedConnectorServer
 // for forward compatibility.
@@ -207,6 +228,16 @@ type ConnectorServer interface {
 	// the capability, and a plugin built before the method answers
 	// UNIMPLEMENTED, which the host reads as "unsupported").
 	LookupByKey(context.Context, *KeyLookupRequest) (*KeyLookupResponse, error)
+	// OpenLookupChannel opens a lookup channel connection: a connection of
+	// its own, beside this gRPC one, that carries LookupByPhone calls with
+	// fewer system calls and no goroutine hand-offs (the ring path's
+	// latency). Like LookupByKey it has no protocol version of its
+	// own: a plugin built before it answers UNIMPLEMENTED and the host keeps
+	// calling LookupByPhone; a host built before it never asks. The channel
+	// is mutual TLS with certificates exchanged here, on the connection
+	// go-plugin already authenticated; see LookupChannelFrame for its
+	// framing.
+	OpenLookupChannel(context.Context, *OpenLookupChannelRequest) (*OpenLookupChannelResponse, error)
 	mustEmbedUnimplementedConnectorServer()
 }
 
@@ -243,6 +274,9 @@ func (UnimplementedConnectorServer) CreateContact(context.Context, *CreateContac
 }
 func (UnimplementedConnectorServer) LookupByKey(context.Context, *KeyLookupRequest) (*KeyLookupResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method LookupByKey not implemented")
+}
+func (UnimplementedConnectorServer) OpenLookupChannel(context.Context, *OpenLookupChannelRequest) (*OpenLookupChannelResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method OpenLookupChannel not implemented")
 }
 func (UnimplementedConnectorServer) mustEmbedUnimplementedConnectorServer() {}
 func (UnimplementedConnectorServer) testEmbeddedByValue()                   {}
@@ -427,6 +461,24 @@ func _Connector_LookupByKey_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Connector_OpenLookupChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OpenLookupChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConnectorServer).OpenLookupChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Connector_OpenLookupChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConnectorServer).OpenLookupChannel(ctx, req.(*OpenLookupChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Connector_ServiceDesc is the grpc.ServiceDesc for Connector service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -469,6 +521,10 @@ var Connector_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "LookupByKey",
 			Handler:    _Connector_LookupByKey_Handler,
+		},
+		{
+			MethodName: "OpenLookupChannel",
+			Handler:    _Connector_OpenLookupChannel_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
