@@ -181,14 +181,18 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 	defer s.buildMu.Unlock()
 
 	start := time.Now()
+	s.building.Store(start.UnixNano())
 	ix, err := BuildIndex(ctx, s.Connector, IndexOptions{
 		Parser:       d.parser,
 		SuffixDigits: d.suffixDigits,
 		PageSize:     s.PageSize,
 		Logger:       s.log,
 		Keys:         s.Keys,
+		Progress:     func(n int) { s.listed.Store(int64(n)) },
 	})
 	took := time.Since(start)
+	s.listed.Store(0)
+	s.building.Store(0)
 
 	old := s.index.Load()
 	var (
@@ -314,6 +318,9 @@ func (d *Directory) Health() (notReady, degraded []string) {
 			continue
 		}
 		msg := fmt.Sprintf("index of source %q not built yet", s.Name)
+		if n, at := s.listed.Load(), s.building.Load(); at != 0 {
+			msg += fmt.Sprintf(" (building: %d records listed in %s)", n, time.Since(time.Unix(0, at)).Round(100*time.Millisecond))
+		}
 		if lastErr != nil {
 			msg += fmt.Sprintf(" (last attempt failed: %v)", lastErr)
 		}
@@ -363,6 +370,9 @@ func (d *Directory) Stats() []SourceStats {
 		st := s.stats
 		s.mu.Unlock()
 		st.Ready = s.Mode != ModeIndex || s.index.Load() != nil
+		if at := s.building.Load(); at != 0 {
+			st.Building, st.BuildingFor = int(s.listed.Load()), time.Since(time.Unix(0, at))
+		}
 		if s.breaker != nil {
 			st.Breaker = s.breaker.State().String()
 		}

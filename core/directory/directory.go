@@ -192,6 +192,9 @@ type source struct {
 	built     chan struct{} // closed after the first successful build
 	builtOnce sync.Once
 	buildMu   sync.Mutex // one build at a time
+	// listed counts the records the running build has listed so far
+	// (0 when none runs), building when it began (Unix nanoseconds).
+	listed, building atomic.Int64
 	// swapMu orders the swaps of index: a build's and a poll's.
 	swapMu sync.Mutex
 	// fold asks the run loop for an early rebuild (too many changes).
@@ -258,6 +261,10 @@ type SourceStats struct {
 	// CheckError why that Check failed (nil: it passed, or none ran yet).
 	LastCheck  time.Time
 	CheckError error
+	// Building is how many records the build now running has listed
+	// (0: none runs), BuildingFor how long it has run.
+	Building    int
+	BuildingFor time.Duration
 }
 
 var sourceName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)

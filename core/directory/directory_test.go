@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -729,5 +731,65 @@ func TestBreakerIgnoresPluginNotRunning(t *testing.T) {
 	f.lookupErr = nil // the plugin is back
 	if res := d.Lookup(context.Background(), "+442045205757"); !res.Found {
 		t.Fatalf("lookup after the plugin came back: %+v, want found at once", res)
+	}
+}
+
+// gatedLister holds the listing at page gate (counting from 1) until
+// release is closed, telling reached when it gets there.
+type gatedLister struct {
+	*fakeConn
+	gate     int
+	pages    atomic.Int32
+	reached  chan struct{}
+	release  chan struct{}
+	reachOne sync.Once
+}
+
+func (g *gatedLister) ListContacts(ctx context.Context, req *connectors.ListRequest) (*connectors.ListContactsResponse, error) {
+	if int(g.pages.Add(1)) == g.gate {
+		g.reachOne.Do(func() { close(g.reached) })
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return g.fakeConn.ListContacts(ctx, req)
+}
+
+// TestBuildProgress: while a first build runs, Ready and Stats say how
+// far it has got; once it ends, neither mentions a build.
+func TestBuildProgress(t *testing.T) {
+	f := newFake(contact("a", "+442045205751"), contact("b", "+442045205752"), contact("c", "+442045205753"),
+		contact("d", "+442045205754"), contact("e", "+442045205755"), contact("f", "+442045205756"),
+		contact("g", "+442045205757"))
+	f.pageSize = 2
+	g := &gatedLister{fakeConn: f, gate: 4, reached: make(chan struct{}), release: make(chan struct{})}
+	d, err := New(Options{Parser: gbParser(t), Sources: []Source{{Name: "idx", Connector: g}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	done := make(chan error, 1)
+	go func() { done <- d.Rebuild(context.Background(), "idx") }()
+	<-g.reached
+	// Page 4 is asked for only once page 3 is queued, so page 1 is indexed
+	// (pages are fetched one ahead of the indexing).
+	ready, why := d.Ready()
+	if ready || !strings.Contains(why, `index of source "idx" not built yet (building: `) || !strings.Contains(why, " records listed in ") {
+		t.Errorf("Ready() during the build = %v, %q; want the build's progress", ready, why)
+	}
+	if st := d.Stats()[0]; st.Building < 2 || st.Building > 6 || st.BuildingFor <= 0 {
+		t.Errorf("Stats during the build: Building %d, BuildingFor %s; want 2 to 6 records and a duration", st.Building, st.BuildingFor)
+	}
+	close(g.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if ready, why := d.Ready(); !ready || strings.Contains(why, "building") {
+		t.Errorf("Ready() after the build = %v, %q", ready, why)
+	}
+	if st := d.Stats()[0]; st.Building != 0 || st.BuildingFor != 0 || st.Records != 7 {
+		t.Errorf("Stats after the build: Building %d, BuildingFor %s, Records %d", st.Building, st.BuildingFor, st.Records)
 	}
 }

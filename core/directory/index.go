@@ -33,6 +33,9 @@ type IndexOptions struct {
 	PageSize int
 	// Logger receives a summary of unreadable numbers (default: none).
 	Logger hclog.Logger
+	// Progress, when set, is told how many records have been listed so
+	// far, after each page.
+	Progress func(records int)
 	// Keys are the keys to index next to the numbers (keyindex.go),
 	// checked as New checks a Source's. The records are held without the
 	// fields of hashed keys.
@@ -210,6 +213,9 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 					}
 					b.addContact(&page[i])
 				}
+				if opts.Progress != nil {
+					opts.Progress(ix.recs.len())
+				}
 				return nil
 			})
 		if err != nil {
@@ -231,6 +237,9 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 						return fmt.Errorf("more than %d records; split the connector's data across several connectors", maxRecords)
 					}
 					b.addCompany(&page[i])
+				}
+				if opts.Progress != nil {
+					opts.Progress(ix.recs.len())
 				}
 				return nil
 			})
