@@ -105,7 +105,7 @@ type fakeHealth struct{}
 func (fakeHealth) Sources() []directory.SourceStats {
 	return []directory.SourceStats{
 		{Name: "customers", Mode: directory.ModeIndex, Ready: true, Records: 1200, Phones: 1500, LastSuccess: time.Now().Add(-90 * time.Second),
-			SkippedRecords: 2, SkippedNumbers: 7},
+			SkippedRecords: 2, SkippedNumbers: 7, Building: 350000, BuildingFor: 2100 * time.Millisecond},
 		{Name: "hubspot", Mode: directory.ModeLive, Ready: true, Breaker: "open", CheckError: errors.New("401 " + xss)},
 	}
 }
@@ -491,7 +491,7 @@ func TestConnectorsPage(t *testing.T) {
 	f := newFixture(t)
 	body := wantOK(t, f.get(t, "/console/connectors"), "text/html")
 	for _, want := range []string{`<th scope="row">customers</th>`, "1200 records, 1500 numbers", "7 in 2 records",
-		"1m30s ago", "down", "3 restarts", "open", "check fails: 401 &lt;script&gt;"} {
+		"building: 350000 records listed in 2.1s", "1m30s ago", "down", "3 restarts", "open", "check fails: 401 &lt;script&gt;"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}

@@ -301,6 +301,8 @@ type connectorView struct {
 	SkippedRecords *int     `json:"skipped_records,omitempty"`
 	SkippedNumbers *int     `json:"skipped_numbers,omitempty"`
 	Problems       []string `json:"problems,omitempty"`
+	// Building says how far a running build has got ("" when none runs).
+	Building string `json:"building,omitempty"`
 }
 
 func (c *console) connectorsPage(w http.ResponseWriter, r *http.Request) {
@@ -329,6 +331,9 @@ func (c *console) connectorsPage(w http.ResponseWriter, r *http.Request) {
 			if s.Mode == directory.ModeIndex {
 				rec, num := s.SkippedRecords, s.SkippedNumbers
 				v.SkippedRecords, v.SkippedNumbers = &rec, &num
+			}
+			if s.BuildingFor > 0 {
+				v.Building = fmt.Sprintf("building: %d records listed in %s", s.Building, s.BuildingFor.Round(100*time.Millisecond))
 			}
 			for _, e := range []struct {
 				what string
