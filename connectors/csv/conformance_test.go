@@ -2,11 +2,13 @@ package csv_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/switchboard-hq/switchboard/connectors"
@@ -93,4 +95,40 @@ columns:
 		}
 	}
 	return []byte(block)
+}
+
+// listedOnly is the CSV connector configured as the host configures a
+// connector in mode: index (ConfigureRequest.ListedOnly).
+type listedOnly struct {
+	*csv.Connector
+}
+
+func (l listedOnly) Configure(ctx context.Context, req *connectors.ConfigureRequest) (*connectors.ConfigureResponse, error) {
+	r := *req
+	r.ListedOnly = true
+	return l.Connector.Configure(ctx, &r)
+}
+
+func newListedOnly(logger hclog.Logger) connectors.Connector {
+	return listedOnly{csv.New(logger).(*csv.Connector)}
+}
+
+// TestConformanceListedOnly runs the suite against the listed-only mode:
+// listings streamed from the file, lookups from a load on first use.
+func TestConformanceListedOnly(t *testing.T) {
+	connectortest.Run(t, connectortest.Suite{
+		New:       func() connectors.Connector { return newListedOnly(nil) },
+		NewLogged: newListedOnly,
+		Fixture:   csvFixture,
+		BadConfigs: []connectortest.BadConfig{
+			{Name: "missing_path", Config: []byte("columns: {id: id}\n"), Path: "path"},
+			{Name: "missing_id_column", Config: []byte("path: x.csv\ncolumns: {first_name: first_name}\n"), Path: "columns.id"},
+		},
+		MaxPageSize: 5000,
+		// No Mutate: paging_under_change wants a listing to go on across
+		// a change of the backend, and a listed-only listing fails
+		// instead (it reads the file page by page and never mixes two
+		// versions; the host lists again). TestStreamFileChangedMidListing
+		// checks that failure.
+	})
 }
