@@ -51,6 +51,21 @@
 // turns into a ClassUnsupported error saying to rebuild the plugin. Its
 // request's Value may be a secret's hash: it is never logged here.
 //
+// # Lookup channel
+//
+// LookupByPhone, the call every ring makes in live mode, goes over a
+// lookup channel when the plugin has one (channel.go): a small pool of
+// connections beside the gRPC one, each a TLS 1.3 unix-socket connection
+// whose two certificates were exchanged, and are pinned, over the gRPC
+// connection go-plugin's AutoMTLS authenticates. Each connection carries
+// one call at a time, with no goroutine hand-off on either side; a call
+// that finds no idle connection is a unary RPC. The host asks for it with
+// OpenLookupChannel after Describe; a plugin built before the method
+// answers UNIMPLEMENTED and its lookups stay unary RPCs, and a host built
+// before it never asks. Answers, errors and deadlines are those of the
+// unary call; a canceled call returns at once, but the connector's
+// context ends only at its deadline.
+//
 // # Message size
 //
 // Both sides accept messages up to MaxMessageSize (64 MB) so that a large
