@@ -58,3 +58,34 @@ func BenchmarkParseAll(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseGB reads the two forms of the CSV benchmark's numbers
+// (half E.164, half national) with region GB, as a CSV listing does.
+func BenchmarkParseGB(b *testing.B) {
+	p, err := NewParser("GB")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct{ name, raw string }{
+		{"e164", "+442030000123"},
+		{"national", "020 3000 0123"},
+		{"mobile", "+44 7400 000123"},
+	} {
+		b.Run("Parse/"+bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.Parse(bc.raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("ParseAll/"+bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if ns, errs := p.ParseAll(bc.raw); len(ns) != 1 || len(errs) != 0 {
+					b.Fatal(ns, errs)
+				}
+			}
+		})
+	}
+}

@@ -31,6 +31,7 @@ func validForRegion(pn *phonenumbers.PhoneNumber, region string) bool {
 // numberDesc is one of a region's number descriptions, compiled.
 type numberDesc struct {
 	re      *regexp.Regexp
+	dfa     *digitDFA // re over digits; nil: re decides
 	lengths []int32
 }
 
@@ -38,6 +39,11 @@ type numberDesc struct {
 func (d *numberDesc) matches(nsn string) bool {
 	if len(d.lengths) > 0 && !slices.Contains(d.lengths, int32(len(nsn))) {
 		return false
+	}
+	if d.dfa != nil {
+		if m, ok := d.dfa.match(nsn); ok {
+			return m
+		}
 	}
 	return d.re.MatchString(nsn)
 }
@@ -82,7 +88,8 @@ func regionValidator(region string) *validator {
 	desc := func(d *phonenumbers.PhoneNumberDesc) numberDesc {
 		// As the library: a missing description's pattern is "", which
 		// matches only an empty number.
-		return numberDesc{re: regexp.MustCompile("^(?:" + d.GetNationalNumberPattern() + ")$"), lengths: d.GetPossibleLength()}
+		pattern := "^(?:" + d.GetNationalNumberPattern() + ")$"
+		return numberDesc{re: regexp.MustCompile(pattern), dfa: newDigitDFA(pattern), lengths: d.GetPossibleLength()}
 	}
 	v := &validator{countryCode: int(m.GetCountryCode()), general: desc(m.GetGeneralDesc()),
 		fixedLine: desc(m.GetFixedLine()), mobile: desc(m.GetMobile()), sameMobileFixed: m.GetSameMobileAndFixedLinePattern()}
