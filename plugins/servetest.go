@@ -1,6 +1,7 @@
 package plugins
 
 import (
+	"context"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -33,6 +34,17 @@ func ServeTest(t testing.TB, impl connectors.Connector, logger hclog.Logger) con
 	host, ok := raw.(connectors.Connector)
 	if !ok {
 		t.Fatalf("dispensed %T, want a connectors.Connector", raw)
+	}
+	// Lookups by phone take the lookup channel, as they do from a real
+	// host (plugins/manager opens it after Describe).
+	if ch, ok := raw.(interface {
+		OpenLookupChannel(context.Context) error
+		Close() error
+	}); ok {
+		if err := ch.OpenLookupChannel(context.Background()); err != nil {
+			t.Fatalf("open the lookup channel: %v", err)
+		}
+		t.Cleanup(func() { _ = ch.Close() })
 	}
 	return host
 }
