@@ -23,22 +23,28 @@ func (p *Parser) ParseAll(field string) ([]Number, []error) {
 	var (
 		numbers []Number
 		errs    []error
-		seen    = map[string]bool{}
 	)
+	// The numbers kept are few: a duplicate is found by comparing keys
+	// with each (no map, no key strings).
+	seen := func(n *Number) bool {
+		for i := range numbers {
+			if sameKey(&numbers[i], n) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, part := range splitField(field) {
 		for _, cand := range p.splitSlashes(part) {
 			n, err := p.Parse(cand)
 			switch {
 			case errors.Is(err, ErrExtensionOnly) && len(numbers) > 0 && numbers[len(numbers)-1].Extension == "":
 				last := &numbers[len(numbers)-1]
-				delete(seen, key(*last))
 				last.Extension = n.Extension
 				last.Raw += ", " + cand
-				seen[key(*last)] = true
 			case err != nil:
 				errs = append(errs, err)
-			case !seen[key(n)]:
-				seen[key(n)] = true
+			case !seen(&n):
 				numbers = append(numbers, n)
 			}
 		}
@@ -53,6 +59,40 @@ func key(n Number) string {
 		k = n.National
 	}
 	return k + "#" + n.Extension
+}
+
+// sameKey reports whether key(*a) == key(*b), without building them.
+func sameKey(a, b *Number) bool {
+	ka, kb := a.E164, b.E164
+	if ka == "" {
+		ka = a.National
+	}
+	if kb == "" {
+		kb = b.National
+	}
+	if len(ka)+len(a.Extension) != len(kb)+len(b.Extension) {
+		return false
+	}
+	if len(ka) == len(kb) {
+		return ka == kb && a.Extension == b.Extension
+	}
+	// Different splits of the same total length: compare the strings
+	// "ka#exta" and "kb#extb" byte by byte.
+	at := func(k, ext string, i int) byte {
+		switch {
+		case i < len(k):
+			return k[i]
+		case i == len(k):
+			return '#'
+		}
+		return ext[i-len(k)-1]
+	}
+	for i := 0; i <= len(ka)+len(a.Extension); i++ {
+		if at(ka, a.Extension, i) != at(kb, b.Extension, i) {
+			return false
+		}
+	}
+	return true
 }
 
 // splitField cuts a field at list separators and drops empty parts. A ';'

@@ -93,3 +93,51 @@ func TestDigitDFAAgrees(t *testing.T) {
 		t.Error("a non-digit was decided by the automaton")
 	}
 }
+
+// TestNewPhoneNumberNSN: the national significant number the library
+// gives a number built by newPhoneNumber is the national digits it was
+// built from, leading zeros and all, so validate may pass those on
+// (validForRegionNSN) instead of asking the library again.
+func TestNewPhoneNumberNSN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for l := 1; l <= 17; l++ {
+		for range 2000 {
+			b := make([]byte, l)
+			zeros := rng.IntN(l + 1)
+			for i := range b {
+				if i < zeros {
+					b[i] = '0'
+				} else {
+					b[i] = byte('0' + rng.IntN(10))
+				}
+			}
+			pn, ok := newPhoneNumber(44, string(b))
+			if !ok {
+				t.Fatalf("newPhoneNumber(%q) failed", b)
+			}
+			if got := phonenumbers.GetNationalSignificantNumber(pn); got != string(b) {
+				t.Fatalf("newPhoneNumber(%q): the library's NSN is %q", b, got)
+			}
+		}
+	}
+}
+
+// TestSameKey holds sameKey to comparing key strings.
+func TestSameKey(t *testing.T) {
+	vals := []string{"", "1", "12", "1#2", "#", "12#", "+4412", "4412"}
+	var nums []Number
+	for _, e := range vals {
+		for _, n := range vals {
+			for _, x := range vals {
+				nums = append(nums, Number{E164: e, National: n, Extension: x})
+			}
+		}
+	}
+	for i := range nums {
+		for j := range nums {
+			if got, want := sameKey(&nums[i], &nums[j]), key(nums[i]) == key(nums[j]); got != want {
+				t.Fatalf("sameKey(%+v, %+v) = %v, keys equal %v", nums[i], nums[j], got, want)
+			}
+		}
+	}
+}

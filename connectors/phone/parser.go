@@ -296,7 +296,7 @@ func validate(pn *phonenumbers.PhoneNumber, nsn string) (region string, valid bo
 	}
 	regions := phonenumbers.GetRegionCodesForCountryCode(cc)
 	if len(regions) == 1 {
-		return regions[0], validForRegion(pn, regions[0])
+		return regions[0], validForRegionNSN(pn, nsn, regions[0])
 	}
 	// Several regions share the calling code (+1, +44, +7): as the
 	// library does, a region whose metadata names leading digits is
@@ -305,11 +305,11 @@ func validate(pn *phonenumbers.PhoneNumber, nsn string) (region string, valid bo
 	for _, r := range regions {
 		if re := leadingDigits[r]; re != nil {
 			if re.MatchString(nsn) {
-				return r, validForRegion(pn, r)
+				return r, validForRegionNSN(pn, nsn, r)
 			}
 			continue
 		}
-		if validForRegion(pn, r) {
+		if validForRegionNSN(pn, nsn, r) {
 			return r, true
 		}
 	}

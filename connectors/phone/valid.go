@@ -18,6 +18,13 @@ import (
 // ones. A region the metadata does not list (non-geographic "001")
 // goes to the library.
 func validForRegion(pn *phonenumbers.PhoneNumber, region string) bool {
+	return validForRegionNSN(pn, "", region)
+}
+
+// validForRegionNSN is validForRegion given the number's national
+// significant number (phonenumbers.GetNationalSignificantNumber(pn),
+// which costs an allocation or two); "" when the caller does not have it.
+func validForRegionNSN(pn *phonenumbers.PhoneNumber, nsn, region string) bool {
 	v := regionValidator(region)
 	if v == nil {
 		return phonenumbers.IsValidNumberForRegion(pn, region)
@@ -25,7 +32,10 @@ func validForRegion(pn *phonenumbers.PhoneNumber, region string) bool {
 	if int(pn.GetCountryCode()) != v.countryCode {
 		return false
 	}
-	return v.valid(phonenumbers.GetNationalSignificantNumber(pn))
+	if nsn == "" {
+		nsn = phonenumbers.GetNationalSignificantNumber(pn)
+	}
+	return v.valid(nsn)
 }
 
 // numberDesc is one of a region's number descriptions, compiled.
