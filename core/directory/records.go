@@ -346,13 +346,28 @@ func (d *decoder) value() any {
 	panic(fmt.Sprintf("directory: corrupt packed record: value tag %d", tag))
 }
 
+// contactOnePhone is a contact allocated with room for one phone: most
+// have one, and a lookup then allocates once for both.
+type contactOnePhone struct {
+	c connectors.Contact
+	p [1]connectors.Phone
+}
+
 // contact decodes a contact.
 func (d *decoder) contact() *connectors.Contact {
-	c := &connectors.Contact{
-		ID: d.str(), FirstName: d.str(), LastName: d.str(), CompanyID: d.str(),
-		CompanyName: d.str(), OwnerID: d.str(), JobTitle: d.str(),
+	id, first, last, companyID, companyName, owner, title := d.str(), d.str(), d.str(), d.str(), d.str(), d.str(), d.str()
+	var c *connectors.Contact
+	if d.b[d.i] == 1 { // one phone (a count below 128 is one byte)
+		d.i++
+		both := &contactOnePhone{}
+		both.p[0] = connectors.Phone{Raw: d.str(), Label: d.str(), E164: d.str(), Extension: d.str()}
+		c = &both.c
+		c.Phones = both.p[:]
+	} else {
+		c = &connectors.Contact{}
+		c.Phones = d.phones()
 	}
-	c.Phones = d.phones()
+	c.ID, c.FirstName, c.LastName, c.CompanyID, c.CompanyName, c.OwnerID, c.JobTitle = id, first, last, companyID, companyName, owner, title
 	c.Emails = d.strs()
 	c.UpdatedAt = d.time()
 	c.Fields = d.fields()
