@@ -151,3 +151,26 @@ func (d *digitDFA) match(digits string) (matched, ok bool) {
 	}
 	return d.final[s], true
 }
+
+// matchPrefix reports whether a prefix of digits (ASCII digits only; ok
+// false otherwise) matches the pattern, as regexp.MatchString does for a
+// pattern anchored at the start only.
+func (d *digitDFA) matchPrefix(digits string) (matched, ok bool) {
+	for i := 0; i < len(digits); i++ {
+		if digits[i]-'0' > 9 {
+			return false, false
+		}
+	}
+	s := int32(0)
+	for i := 0; ; i++ {
+		if d.final[s] {
+			return true, true
+		}
+		if i == len(digits) {
+			return false, true
+		}
+		if s = d.next[s][digits[i]-'0']; s < 0 {
+			return false, true
+		}
+	}
+}

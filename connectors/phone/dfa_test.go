@@ -64,6 +64,19 @@ func TestDigitDFAAgrees(t *testing.T) {
 				inputs = append(inputs, string(b))
 			}
 		}
+		if re := leadingDigits[r]; re != nil {
+			ld := leadingDFA[r]
+			if ld == nil {
+				t.Errorf("%s: leading digits %q have no automaton", r, re)
+			}
+			for _, in := range inputs {
+				got, ok := ld.matchPrefix(in)
+				if want := re.MatchString(in); !ok || got != want {
+					t.Errorf("%s: leading digits %q on %q: automaton %v (ok %v), regexp %v", r, re, in, got, ok, want)
+				}
+				checked++
+			}
+		}
 		for _, d := range all {
 			if d.dfa == nil {
 				continue

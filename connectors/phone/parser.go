@@ -64,6 +64,9 @@ var (
 	// leading digits that tell the region among those sharing a calling
 	// code.
 	leadingDigits = map[string]*regexp.Regexp{}
+	// leadingDFA holds the same patterns as automata (dfa.go), where
+	// they could be built.
+	leadingDFA = map[string]*digitDFA{}
 )
 
 func init() {
@@ -76,6 +79,9 @@ func init() {
 		if ld := m.GetLeadingDigits(); ld != "" {
 			if re, err := regexp.Compile("^(?:" + ld + ")"); err == nil {
 				leadingDigits[m.GetId()] = re
+				if d := newDigitDFA("^(?:" + ld + ")"); d != nil {
+					leadingDFA[m.GetId()] = d
+				}
 			}
 		}
 	}
@@ -304,7 +310,7 @@ func validate(pn *phonenumbers.PhoneNumber, nsn string) (region string, valid bo
 	// validity check.
 	for _, r := range regions {
 		if re := leadingDigits[r]; re != nil {
-			if re.MatchString(nsn) {
+			if leadsRegion(r, re, nsn) {
 				return r, validForRegionNSN(pn, nsn, r)
 			}
 			continue
@@ -314,6 +320,17 @@ func validate(pn *phonenumbers.PhoneNumber, nsn string) (region string, valid bo
 		}
 	}
 	return "", false
+}
+
+// leadsRegion reports whether nsn starts with region r's leading digits
+// (re, or its automaton when it has one).
+func leadsRegion(r string, re *regexp.Regexp, nsn string) bool {
+	if d := leadingDFA[r]; d != nil {
+		if m, ok := d.matchPrefix(nsn); ok {
+			return m
+		}
+	}
+	return re.MatchString(nsn)
 }
 
 // international reads digits written after a '+' (or "00"): the calling
