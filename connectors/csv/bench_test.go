@@ -1,11 +1,17 @@
 package csv
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,14 +24,19 @@ import (
 // syntheticCSV is n rows with two valid UK numbers each, a company per ten
 // rows and two typed fields.
 func syntheticCSV(n int) []byte {
-	var b strings.Builder
+	var b bytes.Buffer
 	b.Grow(n * 120)
-	b.WriteString("CustomerID,FirstName,LastName,Company,CompanyID,Phone,Mobile,Email,Owner,Balance,Tier\n")
+	writeRows(&b, n)
+	return b.Bytes()
+}
+
+// writeRows writes syntheticCSV's header and rows to w.
+func writeRows(w io.Writer, n int) {
+	io.WriteString(w, "CustomerID,FirstName,LastName,Company,CompanyID,Phone,Mobile,Email,Owner,Balance,Tier\n")
 	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "C%07d,First%d,Last%d,Company %d,CO-%d,020 7%03d %04d,+44 74%02d %06d,c%d@example.com,u-%d,%d.50,gold\n",
+		fmt.Fprintf(w, "C%07d,First%d,Last%d,Company %d,CO-%d,020 7%03d %04d,+44 74%02d %06d,c%d@example.com,u-%d,%d.50,gold\n",
 			i, i, i, i/10, i/10, i/10000, i%10000, i%100, i, i, i%50, i%9000)
 	}
-	return []byte(b.String())
 }
 
 const benchBlock = `path: bench.csv
@@ -143,4 +154,112 @@ func BenchmarkLookupByKey(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(buildTime.Microseconds())/1e3, "ms/map-build")
+}
+
+// writeSynthetic writes syntheticCSV's rows to path without holding the
+// file in memory.
+func writeSynthetic(b *testing.B, path string, n int) {
+	b.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	writeRows(w, n)
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// rssMB is the process's resident set in MB (Linux; 0 elsewhere).
+func rssMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+// BenchmarkList1M configures the connector on 1,000,000 generated rows
+// and lists every contact and company as the host's index build does
+// (pages of 1,000), in listed-only mode and, for comparison, loaded
+// whole. It reports Configure's time, the listing's, and the memory held
+// after it (the heap in use and the process's RSS, with the connector
+// still alive, after a GC).
+//
+//	go test ./connectors/csv -run '^$' -bench BenchmarkList1M -benchtime 1x -benchmem
+func BenchmarkList1M(b *testing.B) {
+	const rows = 1_000_000
+	dir := b.TempDir()
+	writeSynthetic(b, filepath.Join(dir, "bench.csv"), rows)
+	for _, mode := range []struct {
+		name   string
+		listed bool
+	}{{"listed_only", true}, {"full", false}} {
+		b.Run(mode.name, func(b *testing.B) {
+			runtime.GC()
+			debug.FreeOSMemory()
+			rss0 := rssMB()
+			var configure, list time.Duration
+			var heap, rss float64
+			b.ReportAllocs()
+			for b.Loop() {
+				c := newConnector(hclog.NewNullLogger())
+				start := time.Now()
+				resp, err := c.Configure(context.Background(), &connectors.ConfigureRequest{
+					Config: []byte(benchBlock), DefaultRegion: "GB", BaseDir: dir, ListedOnly: mode.listed})
+				if err != nil || len(resp.Problems) > 0 {
+					b.Fatalf("Configure: %v %+v", err, resp)
+				}
+				configure += time.Since(start)
+				start = time.Now()
+				n := 0
+				for cursor := ""; ; {
+					page, err := c.ListContacts(context.Background(), &connectors.ListRequest{Cursor: cursor, PageSize: 1000})
+					if err != nil {
+						b.Fatal(err)
+					}
+					n += len(page.Contacts)
+					if cursor = page.NextCursor; cursor == "" {
+						break
+					}
+				}
+				cos := 0
+				for cursor := ""; ; {
+					page, err := c.ListCompanies(context.Background(), &connectors.ListRequest{Cursor: cursor, PageSize: 1000})
+					if err != nil {
+						b.Fatal(err)
+					}
+					cos += len(page.Companies)
+					if cursor = page.NextCursor; cursor == "" {
+						break
+					}
+				}
+				list += time.Since(start)
+				if n != rows || cos != rows/10 {
+					b.Fatalf("listed %d contacts, %d companies", n, cos)
+				}
+				runtime.GC()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				heap, rss = float64(ms.HeapInuse)/(1<<20), rssMB()
+				c.Close()
+				runtime.KeepAlive(c)
+			}
+			b.ReportMetric(float64(configure.Milliseconds())/float64(b.N), "configure-ms")
+			b.ReportMetric(list.Seconds()/float64(b.N), "list-s")
+			b.ReportMetric(heap, "heap-MB")
+			b.ReportMetric(rss-rss0, "rss-added-MB")
+			b.ReportMetric(rss, "rss-MB")
+		})
+	}
 }
