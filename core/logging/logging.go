@@ -41,6 +41,9 @@ func (c *Config) Check() connectors.Problems {
 // New builds the host's logger, writing to out (nil: stderr). Every value
 // it logs is escaped and bounded (Safe): a caller number, a plugin's
 // output or an error quoting a request cannot forge or flood log lines.
+// Lines logged through it with Log may be held back a few milliseconds
+// when out is a busy file (see Log and Flush); every other line is
+// written before the call returns.
 func New(c Config, out io.Writer) hclog.Logger { return NewWithSink(c, out, nil) }
 
 // NewWithSink is New with sink also receiving every line logged (at the
@@ -50,16 +53,17 @@ func NewWithSink(c Config, out io.Writer, sink hclog.SinkAdapter) hclog.Logger {
 	if out == nil {
 		out = os.Stderr
 	}
+	o := newOutput(out)
 	opts := &hclog.LoggerOptions{
 		Name:       "switchboard",
 		Level:      hclog.LevelFromString(c.Level),
-		Output:     out,
+		Output:     o,
 		JSONFormat: c.Format == "json",
 	}
 	if sink == nil {
-		return Safe(hclog.New(opts))
+		return safeLogger{Logger: hclog.New(opts), out: o, json: opts.JSONFormat}
 	}
 	l := hclog.NewInterceptLogger(opts)
-	l.RegisterSink(hclog.SinkAdapter(sink))
-	return Safe(l)
+	l.RegisterSink(sink)
+	return safeLogger{Logger: l, out: o, json: opts.JSONFormat, sink: sink}
 }

@@ -96,8 +96,10 @@ func clean(args []any) []any {
 func CleanValue(v any, max int) (any, bool) {
 	switch x := v.(type) {
 	case string:
-		c := Value(x, max)
-		return c, c != x
+		if c := Value(x, max); c != x {
+			return c, true
+		}
+		return v, false // v itself: boxing x again would allocate
 	case error:
 		if x == nil {
 			return v, false
@@ -127,7 +129,15 @@ func CleanValue(v any, max int) (any, bool) {
 // safeLogger escapes and bounds every message and value it is given
 // before its hclog.Logger formats them, whatever the format: one event is
 // always one line.
-type safeLogger struct{ hclog.Logger }
+type safeLogger struct {
+	hclog.Logger
+	// out, json and sink are New's: the output every line goes through,
+	// the format, and the sink that also receives every line; out is nil
+	// for a logger Safe wrapped (Log then takes hclog's way).
+	out  *output
+	json bool
+	sink hclog.SinkAdapter
+}
 
 // Safe wraps l so that no value can break a log line or flood the log
 // (see Value). New's loggers are already safe.
@@ -135,7 +145,7 @@ func Safe(l hclog.Logger) hclog.Logger {
 	if _, ok := l.(safeLogger); ok {
 		return l
 	}
-	return safeLogger{l}
+	return safeLogger{Logger: l}
 }
 
 func (l safeLogger) Log(level hclog.Level, msg string, args ...any) {
@@ -147,9 +157,14 @@ func (l safeLogger) Info(msg string, args ...any)  { l.Log(hclog.Info, msg, args
 func (l safeLogger) Warn(msg string, args ...any)  { l.Log(hclog.Warn, msg, args...) }
 func (l safeLogger) Error(msg string, args ...any) { l.Log(hclog.Error, msg, args...) }
 func (l safeLogger) With(args ...any) hclog.Logger {
-	return safeLogger{l.Logger.With(clean(args)...)}
+	l.Logger = l.Logger.With(clean(args)...)
+	return l
 }
-func (l safeLogger) Named(name string) hclog.Logger { return safeLogger{l.Logger.Named(name)} }
+func (l safeLogger) Named(name string) hclog.Logger {
+	l.Logger = l.Logger.Named(name)
+	return l
+}
 func (l safeLogger) ResetNamed(name string) hclog.Logger {
-	return safeLogger{l.Logger.ResetNamed(name)}
+	l.Logger = l.Logger.ResetNamed(name)
+	return l
 }

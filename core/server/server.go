@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchboard-hq/switchboard/core/logging"
 )
 
 // Server is the host's HTTP server: the public listener (the phone
@@ -117,6 +119,9 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	}
 	s.started = true
 	s.mu.Unlock()
+	// The request lines a busy log holds back are written by the time
+	// this returns, however it returns.
+	defer func() { _ = logging.Flush(s.log) }()
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.opts.Listen)
