@@ -14,22 +14,48 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-hq/switchboard/core/logging"
 )
 
 // requestInfo collects what handlers want in the request's log line, so
-// that each request logs exactly one line.
+// that each request logs exactly one line. It is also the request's
+// context (the one it was given, with itself under requestInfoKey), and
+// holds the request's StatusRecorder and room for its log fields, so
+// that the state a request needs is one allocation.
 type requestInfo struct {
-	level  hclog.Level
+	context.Context
+	level hclog.Level
+	// fields are the log line's: the server's own at the end of its
+	// first headFields (written when the line is), then the handlers'
+	// (Annotate).
 	fields []any
 	log    hclog.Logger
 	client netip.Addr // ClientAddr
+	// bodyLimit is the mount's body limit (limitBody); 0: the default.
+	bodyLimit int64
+	rec       StatusRecorder
+	room      [headFields + 32]any
 }
 
+// headFields is the room before the handlers' fields for the server's
+// own: endpoint, method, path, status, duration, remote, via, answer, cut.
+const headFields = 18
+
 type requestInfoKey struct{}
+
+// Value makes the request's context find info under requestInfoKey.
+func (info *requestInfo) Value(key any) any {
+	if key == (requestInfoKey{}) {
+		return info
+	}
+	return info.Context.Value(key)
+}
 
 // Annotate adds key/value pairs to the log line the server writes for r,
 // once, when the answer is sent: a request's story is one value, told
@@ -161,13 +187,17 @@ const statusCut = "cut"
 func (s *Server) instrument(ep endpoint, next http.Handler) http.Handler {
 	name, level, unknownPath := ep.Name, ep.Level, ep.Name == "not_found"
 	observe := s.metrics.duration.WithLabelValues(name)
+	counts := newCodeCounters(s.metrics.requests, name)
 	log := s.log.Named(name)
+	var nameV, epPath any = name, LogValue(ep.Path) // boxed once, not per request
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		client, peer := clientAddr(r, s.trusted)
-		info := &requestInfo{level: level, log: log, client: client}
-		rec := &StatusRecorder{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+		info := &requestInfo{Context: r.Context(), level: level, log: log, client: client}
+		info.fields = info.room[:headFields]
+		rec := &info.rec
+		rec.ResponseWriter = w
+		r = r.WithContext(info)
 
 		next.ServeHTTP(rec, r)
 		// Send the answer now rather than after this returns, to learn
@@ -182,14 +212,18 @@ func (s *Server) instrument(ep endpoint, next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		code := strconv.Itoa(status)
+		code := statusValue(status)
 		if rec.writeErr != nil {
 			code = statusCut
 			if info.level < hclog.Warn {
 				info.level = hclog.Warn
 			}
 		}
-		s.metrics.requests.WithLabelValues(name, code).Inc()
+		if rec.writeErr != nil {
+			counts.cut.Inc()
+		} else {
+			counts.of(status).Inc()
+		}
 		observe.Observe(elapsed.Seconds())
 
 		lvl := info.level
@@ -203,24 +237,85 @@ func (s *Server) instrument(ep endpoint, next http.Handler) http.Handler {
 		if unknownPath {
 			path = hideLongSegments(path)
 		}
-		fields := make([]any, 0, 20+len(info.fields))
-		fields = append(fields,
-			"endpoint", name,
-			"method", r.Method,
-			"path", LogValue(path),
+		var own [headFields]any
+		pathV := epPath
+		if path != ep.Path {
+			pathV = LogValue(path)
+		}
+		n := copy(own[:], []any{
+			"endpoint", nameV,
+			"method", methodValue(r.Method),
+			"path", pathV,
 			"status", code,
 			"duration", elapsed,
 			"remote", remote(r.RemoteAddr, client, peer),
-		)
+		})
 		if client != peer {
-			fields = append(fields, "via", r.RemoteAddr)
+			n += copy(own[n:], []any{"via", r.RemoteAddr})
 		}
 		if rec.writeErr != nil {
-			fields = append(fields, "answer", status, "cut", LogValue(rec.writeErr.Error()))
+			n += copy(own[n:], []any{"answer", status, "cut", LogValue(rec.writeErr.Error())})
 		}
-		fields = append(fields, info.fields...)
-		s.log.Log(lvl, "request", fields...)
+		fields := info.fields[headFields-n:]
+		copy(fields, own[:n])
+		logging.Log(s.log, lvl, "request", fields...)
 	})
+}
+
+// statusValues are the status codes as logged, boxed once.
+var statusValues = func() (v [600]any) {
+	for i := range v {
+		v[i] = strconv.Itoa(i)
+	}
+	return v
+}()
+
+// statusValue is code as the log line and the metrics label spell it.
+func statusValue(code int) any {
+	if code >= 0 && code < len(statusValues) {
+		return statusValues[code]
+	}
+	return strconv.Itoa(code)
+}
+
+// methodValue is a request's method for its log line, boxed once for the
+// common ones.
+func methodValue(m string) any {
+	switch m {
+	case http.MethodPost:
+		return methodPost
+	case http.MethodGet:
+		return methodGet
+	}
+	return LogValue(m)
+}
+
+var methodPost, methodGet any = http.MethodPost, http.MethodGet
+
+// codeCounters are an endpoint's request counters by status, resolved
+// once per status rather than looked up by label per request.
+type codeCounters struct {
+	vec   *prometheus.CounterVec
+	name  string
+	cut   prometheus.Counter
+	codes [600]atomic.Pointer[prometheus.Counter]
+}
+
+func newCodeCounters(vec *prometheus.CounterVec, name string) *codeCounters {
+	return &codeCounters{vec: vec, name: name, cut: vec.WithLabelValues(name, statusCut)}
+}
+
+// of is the counter of status code.
+func (c *codeCounters) of(code int) prometheus.Counter {
+	if code < 0 || code >= len(c.codes) {
+		return c.vec.WithLabelValues(c.name, strconv.Itoa(code))
+	}
+	if p := c.codes[code].Load(); p != nil {
+		return *p
+	}
+	ctr := c.vec.WithLabelValues(c.name, strconv.Itoa(code))
+	c.codes[code].Store(&ctr)
+	return ctr
 }
 
 // flush sends what w holds and reports whether it reached the
@@ -381,10 +476,30 @@ func (s *Server) limitBody(deadline time.Duration, next http.Handler) http.Handl
 		if deadline > 0 {
 			// Not every ResponseWriter can (httptest's cannot): then the
 			// server's read timeout is the bound.
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(deadline))
+			_ = setReadDeadline(w, time.Now().Add(deadline))
+		}
+		if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+			info.bodyLimit = s.opts.MaxBodyBytes // no context of its own to allocate
+			next.ServeHTTP(w, r)
+			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, s.opts.MaxBodyBytes)))
 	})
+}
+
+// setReadDeadline is http.ResponseController's SetReadDeadline without
+// allocating the controller: it unwraps w until a writer can.
+func setReadDeadline(w http.ResponseWriter, t time.Time) error {
+	for {
+		switch x := w.(type) {
+		case interface{ SetReadDeadline(time.Time) error }:
+			return x.SetReadDeadline(t)
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return http.ErrNotSupported
+		}
+	}
 }
 
 // ErrBodyTooLarge reports a body over the limit (ReadBody wraps it).
@@ -403,8 +518,16 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	limit, ok := r.Context().Value(bodyLimitKey{}).(int64)
-	if !ok {
+	var limit int64
+	switch v := r.Context().Value(bodyLimitKey{}).(type) {
+	case int64:
+		limit = v
+	case nil:
+		if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+			limit = info.bodyLimit
+		}
+	}
+	if limit <= 0 {
 		limit = DefaultConfig().MaxBodyBytes
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))

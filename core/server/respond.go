@@ -32,13 +32,35 @@ func writeJSONBytes(w http.ResponseWriter, code int, body []byte) {
 // (a client that hung up) is ignored.
 func Respond(w http.ResponseWriter, code int, contentType string, body []byte) {
 	h := w.Header()
-	h.Set("Cache-Control", "no-store")
+	h["Cache-Control"] = noStore
 	if code == http.StatusNoContent {
 		w.WriteHeader(code)
 		return
 	}
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if contentType == jsonType[0] {
+		h["Content-Type"] = jsonType
+	} else {
+		h.Set("Content-Type", contentType)
+	}
+	if len(body) < len(lengths) {
+		h["Content-Length"] = lengths[len(body)]
+	} else {
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
 	w.WriteHeader(code)
 	_, _ = w.Write(body) // a client that hung up is not our problem
 }
+
+// Header values every answer shares (net/http only reads them), so that
+// answering allocates none: Cache-Control, the JSON Content-Type and the
+// Content-Length of short bodies.
+var (
+	noStore  = []string{"no-store"}
+	jsonType = []string{"application/json"}
+	lengths  = func() (l [512][]string) {
+		for i := range l {
+			l[i] = []string{strconv.Itoa(i)}
+		}
+		return l
+	}()
+)
