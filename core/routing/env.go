@@ -178,14 +178,7 @@ func Env(res directory.Result, call Call) map[string]any {
 // host's local zone.
 func buildEnv(res directory.Result, call Call, now time.Time) map[string]any {
 	now = now.Local()
-	matches := len(res.Matches)
-	if res.Found && matches == 0 {
-		matches = 1
-	}
-	callerRaw := call.Caller
-	if callerRaw == "" {
-		callerRaw = res.Query.Raw
-	}
+	matches := matchCount(res)
 	return map[string]any{
 		varFound:         res.Found,
 		varAmbiguous:     res.Ambiguous,
@@ -197,7 +190,7 @@ func buildEnv(res directory.Result, call Call, now time.Time) map[string]any {
 		varInvalidNumber: res.InvalidNumber != nil,
 		varErrors:        len(res.Errors),
 		varCaller:        callerOf(res.Query),
-		varCallerRaw:     callerRaw,
+		varCallerRaw:     callerRaw(res, call),
 		varCountryCode:   res.Query.CountryCode,
 		varRegion:        res.Query.Region,
 		varDialled:       call.Number,
@@ -206,8 +199,24 @@ func buildEnv(res directory.Result, call Call, now time.Time) map[string]any {
 		varNow:           now,
 		varHour:          now.Hour(),
 		varMinute:        now.Minute(),
-		varWeekday:       now.Weekday().String()[:3],
+		varWeekday:       weekday(now),
 	}
+}
+
+// matchCount is the matches (and candidates) variable.
+func matchCount(res directory.Result) int {
+	if matches := len(res.Matches); matches > 0 || !res.Found {
+		return matches
+	}
+	return 1
+}
+
+// callerRaw is the caller_raw variable.
+func callerRaw(res directory.Result, call Call) string {
+	if call.Caller == "" {
+		return res.Query.Raw
+	}
+	return call.Caller
 }
 
 // callerOf is the caller's E.164 number, or its national digits.

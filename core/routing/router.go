@@ -76,6 +76,8 @@ type Router struct {
 	now     func() time.Time
 	vms     sync.Pool
 	helpers *helpers
+	// needs are the variables the rules read (decisionEnv).
+	needs needs
 }
 
 // target is a registered Target with its default and counters.
@@ -167,6 +169,14 @@ func New(opts Options) (*Router, error) {
 	}
 	if len(problems) > 0 {
 		return nil, problems
+	}
+	for _, cr := range r.rules {
+		r.needs.add(cr.when)
+		for _, d := range cr.dests {
+			if d.prog != nil {
+				r.needs.add(d.prog)
+			}
+		}
 	}
 	// Counters only for a router that will run, and only for the series it
 	// can count: each target's default, and each rule's targets.
@@ -429,7 +439,12 @@ func (r *Router) decide(res directory.Result, call Call, t *target, rec recorder
 		}
 	}()
 
-	env := buildEnv(res, call, r.now())
+	var env map[string]any
+	if _, counting := rec.(counter); counting {
+		env = r.decisionEnv(res, call)
+	} else { // explained: the whole environment, to show
+		env = buildEnv(res, call, r.now())
+	}
 	rec.env(env)
 	machine := r.vms.Get().(*vm.VM)
 	defer r.vms.Put(machine)
