@@ -33,10 +33,17 @@ func (r *loadResult) pct(p float64) time.Duration {
 	return pluginbench.Percentile(r.lat, p)
 }
 
+// rate is the answers per second achieved.
+func (r *loadResult) rate() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(len(r.lat)) / r.elapsed.Seconds()
+}
+
 func (r *loadResult) row(w io.Writer, name string) {
-	n := len(r.lat)
-	fmt.Fprintf(w, "| %s | %d | %d | %.0f | %s | %s | %s | %s |\n", name, n, r.errors,
-		float64(n)/r.elapsed.Seconds(), fmtDur(r.pct(50)), fmtDur(r.pct(90)), fmtDur(r.pct(99)), fmtDur(r.pct(100)))
+	fmt.Fprintf(w, "| %s | %d | %d | %.0f | %s | %s | %s | %s |\n", name, len(r.lat), r.errors,
+		r.rate(), fmtDur(r.pct(50)), fmtDur(r.pct(90)), fmtDur(r.pct(99)), fmtDur(r.pct(100)))
 }
 
 func newClient() *http.Client {
