@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/packed"
 	"github.com/switchboard-hq/switchboard/connectors/phone"
 )
 
@@ -341,7 +342,7 @@ func listAll[P any](ctx context.Context, op string, pageSize int, since time.Tim
 type builder struct {
 	ix           *Index
 	parser       *phone.Parser
-	enc          encoder
+	enc          packed.Encoder
 	firstSkipped string
 }
 
@@ -360,9 +361,9 @@ func (b *builder) addContact(c *connectors.Contact) {
 
 // holdContact packs c as the next record, without indexing it.
 func (b *builder) holdContact(c *connectors.Contact) {
-	b.enc.buf = b.enc.buf[:0]
-	b.enc.contact(c)
-	b.ix.recs.add(b.enc.buf)
+	b.enc.Buf = b.enc.Buf[:0]
+	b.enc.Contact(c)
+	b.ix.recs.add(b.enc.Buf)
 	b.ix.nContacts++
 }
 
@@ -374,9 +375,9 @@ func (b *builder) addCompany(c *connectors.Company) {
 		b.ix.addKeys(rec, nil, c)
 	}
 	c = stripCompany(c, b.ix.strip)
-	b.enc.buf = b.enc.buf[:0]
-	b.enc.company(c)
-	b.ix.recs.add(b.enc.buf)
+	b.enc.Buf = b.enc.Buf[:0]
+	b.enc.Company(c)
+	b.ix.recs.add(b.enc.Buf)
 	b.addPhones(rec, c.ID, c.Phones)
 }
 
@@ -653,30 +654,6 @@ func (ix *Index) match(r uint64, kind connectors.MatchKind) connectors.Match {
 		m.Phone = m.Company.Phones[refPhone(r)]
 	}
 	return m
-}
-
-// recordMatch decodes record rec into a match of kind, without a phone.
-func (ix *Index) recordMatch(rec int, kind connectors.MatchKind) connectors.Match {
-	d := decoder{b: ix.recs.bytes(rec)}
-	if rec < ix.nContacts {
-		return connectors.Match{Contact: d.contact(), Kind: kind}
-	}
-	return connectors.Match{Company: d.company(), Kind: kind}
-}
-
-// recordID is record rec's ID.
-func (ix *Index) recordID(rec int) string {
-	d := decoder{b: ix.recs.bytes(rec)}
-	return d.str()
-}
-
-// recordHead is record rec's ID, phones and UpdatedAt.
-func (ix *Index) recordHead(rec int) (id string, phones []connectors.Phone, updated time.Time) {
-	d := decoder{b: ix.recs.bytes(rec)}
-	if rec < ix.nContacts {
-		return d.contactHead()
-	}
-	return d.companyHead()
 }
 
 // bytesUsed estimates the memory the index holds: its records, postings,

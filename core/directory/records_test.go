@@ -28,7 +28,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 			Emails:    []string{"ada@example.com", "ADA@example.org"},
 			UpdatedAt: when,
 			Fields: map[string]any{
-				"tier": "gold", "balance": 12.5, "vip": true, "closed": false, "none": nil, "count": 3,
+				"tier": "gold", "balance": 12.5, "vip": true, "closed": false, "none": nil, "count": 3.0,
 				"tags":   []any{"a", 1.5, []any{}, map[string]any{"k": "v"}},
 				"nested": map[string]any{"deep": map[string]any{}, "list": []any{nil, true}},
 				"utf8":   "çığüşö 電話", "empty": "",
@@ -48,9 +48,9 @@ func TestRecordsRoundTrip(t *testing.T) {
 		b.holdContact(&contacts[i])
 	}
 	for i := range companies {
-		b.enc.buf = b.enc.buf[:0]
-		b.enc.company(&companies[i])
-		ix.recs.add(b.enc.buf)
+		b.enc.Buf = b.enc.Buf[:0]
+		b.enc.Company(&companies[i])
+		ix.recs.add(b.enc.Buf)
 	}
 	if got := ix.recs.len(); got != len(contacts)+len(companies) {
 		t.Fatalf("store holds %d records, want %d", got, len(contacts)+len(companies))
