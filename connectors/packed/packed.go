@@ -13,7 +13,8 @@
 //	phones:  count, then raw label e164 extension for each
 //	emails:  count, then each
 //	updated: 0 for the zero time, else 1, seconds (zigzag varint), nanoseconds
-//	fields:  count, then key and value for each, keys in order
+//	fields:  0 for none (a nil map), else 1 + count, then key and value
+//	         for each, keys in order
 //	value:   a tag byte and its payload (see the val constants)
 //
 // Strings are written as valid UTF-8 (invalid bytes become U+FFFD, as the
@@ -27,6 +28,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -45,7 +47,7 @@ const (
 	_ // was an integer tag; numbers are floats
 	valList
 	valMap
-	valJSON // any other type, as JSON (decoded as encoding/json would)
+	_ // was a JSON tag: an Encoder writes other types as what JSON makes of them
 )
 
 // maxDepth bounds the nesting of field values a Decoder accepts.
@@ -56,7 +58,15 @@ type Encoder struct {
 	Buf []byte
 	// keys is scratch space for sorting a map's keys.
 	keys []string
+	// path names the field being written, for err.
+	path []string
+	err  error
 }
+
+// Err is the first field value the Encoder could not write as JSON-like
+// (written as null instead), nil if none: the protocol refuses such a
+// record, an in-process index keeps it with the null.
+func (e *Encoder) Err() error { return e.err }
 
 // AppendContact appends c's encoding to b.
 func AppendContact(b []byte, c *connectors.Contact) []byte {
@@ -110,7 +120,11 @@ func (e *Encoder) time(t time.Time) {
 }
 
 func (e *Encoder) fields(f map[string]any) {
-	e.uint(uint64(len(f)))
+	if f == nil {
+		e.uint(0)
+		return
+	}
+	e.uint(uint64(len(f)) + 1)
 	if len(f) == 0 {
 		return
 	}
@@ -122,12 +136,26 @@ func (e *Encoder) fields(f map[string]any) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		e.str(k)
-		e.value(f[k])
+		e.path = append(e.path, k)
+		e.value(f[k], 0)
+		e.path = e.path[:len(e.path)-1]
 	}
 	e.keys = e.keys[:start]
 }
 
-func (e *Encoder) value(v any) {
+// bad records the first value that could not be written.
+func (e *Encoder) bad(err error) {
+	if e.err == nil {
+		e.err = fmt.Errorf("fields.%s: %w", strings.Join(e.path, "."), err)
+	}
+	e.Buf = append(e.Buf, valNull)
+}
+
+func (e *Encoder) value(v any, depth int) {
+	if depth > maxDepth {
+		e.bad(errors.New("values nested too deep"))
+		return
+	}
 	switch v := v.(type) {
 	case nil:
 		e.Buf = append(e.Buf, valNull)
@@ -135,8 +163,7 @@ func (e *Encoder) value(v any) {
 		e.Buf = append(e.Buf, valString)
 		e.str(v)
 	case float64:
-		e.Buf = append(e.Buf, valFloat)
-		e.Buf = binary.LittleEndian.AppendUint64(e.Buf, math.Float64bits(v))
+		e.float(v)
 	case bool:
 		if v {
 			e.Buf = append(e.Buf, valTrue)
@@ -145,26 +172,46 @@ func (e *Encoder) value(v any) {
 		}
 	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32:
 		// Numbers are float64, as in JSON and the protocol's messages.
-		e.Buf = append(e.Buf, valFloat)
-		e.Buf = binary.LittleEndian.AppendUint64(e.Buf, math.Float64bits(toFloat(v)))
+		e.float(toFloat(v))
+	case json.Number:
+		f, err := v.Float64()
+		if err != nil {
+			e.bad(fmt.Errorf("number %q: %w", v.String(), err))
+			return
+		}
+		e.float(f)
 	case []any:
 		e.Buf = append(e.Buf, valList)
 		e.uint(uint64(len(v)))
-		for _, x := range v {
-			e.value(x)
+		for i, x := range v {
+			e.path = append(e.path, strconv.Itoa(i))
+			e.value(x, depth+1)
+			e.path = e.path[:len(e.path)-1]
 		}
 	case map[string]any:
 		e.Buf = append(e.Buf, valMap)
+		if v == nil {
+			v = map[string]any{}
+		}
 		e.fields(v)
 	default:
-		b, err := json.Marshal(v)
+		raw, err := json.Marshal(v)
 		if err != nil {
-			e.Buf = append(e.Buf, valNull)
+			e.bad(fmt.Errorf("value of type %T is not JSON-like (use string, float64, bool, nil, []any or map[string]any): %w", v, err))
 			return
 		}
-		e.Buf = append(e.Buf, valJSON)
-		e.str(string(b))
+		var generic any
+		if err := json.Unmarshal(raw, &generic); err != nil {
+			e.bad(fmt.Errorf("value of type %T: %w", v, err))
+			return
+		}
+		e.value(generic, depth+1)
 	}
+}
+
+func (e *Encoder) float(f float64) {
+	e.Buf = append(e.Buf, valFloat)
+	e.Buf = binary.LittleEndian.AppendUint64(e.Buf, math.Float64bits(f))
 }
 
 // toFloat converts any of Go's number types to float64.
@@ -350,8 +397,13 @@ func (d *Decoder) time() time.Time {
 }
 
 func (d *Decoder) fields(depth int) map[string]any {
-	n := d.count(2)
-	if n == 0 {
+	n := d.uint()
+	if n == 0 || d.err != nil {
+		return nil
+	}
+	n--
+	if n > uint64(len(d.B)-d.I)/2 {
+		d.fail("count past the end")
 		return nil
 	}
 	f := make(map[string]any, n)
@@ -405,17 +457,10 @@ func (d *Decoder) value(depth int) any {
 		return l
 	case valMap:
 		f := d.fields(depth + 1)
-		if f == nil {
-			f = map[string]any{}
+		if f == nil && d.err == nil {
+			d.fail("a nil map inside a value")
 		}
 		return f
-	case valJSON:
-		var v any
-		if err := json.Unmarshal([]byte(d.str()), &v); err != nil {
-			d.fail("bad JSON value")
-			return nil
-		}
-		return v
 	}
 	d.fail(fmt.Sprintf("unknown value tag %d", tag))
 	return nil

@@ -2,6 +2,7 @@ package packed
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -16,6 +17,7 @@ var when = time.Date(2026, 3, 29, 1, 30, 15, 123456789, time.UTC)
 func sampleContacts() []connectors.Contact {
 	return []connectors.Contact{
 		{ID: "empty"},
+		{ID: "no fields but a map", Fields: map[string]any{}},
 		{
 			ID: "c1", FirstName: "Ada", LastName: "Lovelace", CompanyID: "co1", CompanyName: "Analytical Engines",
 			OwnerID: "u7", JobTitle: "Countess",
@@ -85,17 +87,39 @@ func TestPageRoundTrip(t *testing.T) {
 // JSON; invalid UTF-8 becomes U+FFFD; other types go through JSON.
 func TestEncodingNormalises(t *testing.T) {
 	c := connectors.Contact{ID: "a\xffb", Fields: map[string]any{
-		"int": 3, "int64": int64(-4), "uint8": uint8(5), "float32": float32(1.5),
+		"int": 3, "int64": int64(-4), "uint8": uint8(5), "float32": float32(1.5), "json": json.Number("2.5"),
 		"strs": []string{"x", "y"}, "time": when,
 	}}
-	got, err := Contacts(AppendContact(nil, &c), 1)
+	var e Encoder
+	e.Contact(&c)
+	if e.Err() != nil {
+		t.Fatalf("Err() = %v", e.Err())
+	}
+	got, err := Contacts(e.Buf, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{"int": 3.0, "int64": -4.0, "uint8": 5.0, "float32": 1.5,
+	want := map[string]any{"int": 3.0, "int64": -4.0, "uint8": 5.0, "float32": 1.5, "json": 2.5,
 		"strs": []any{"x", "y"}, "time": "2026-03-29T01:30:15.123456789Z"}
 	if got[0].ID != "a\uFFFDb" || !reflect.DeepEqual(got[0].Fields, want) {
 		t.Errorf("got %q %#v, want %q %#v", got[0].ID, got[0].Fields, "a\uFFFDb", want)
+	}
+}
+
+// TestEncoderRefuses: a value JSON cannot write is written as null and
+// named by Err, with its path.
+func TestEncoderRefuses(t *testing.T) {
+	var e Encoder
+	e.Contact(&connectors.Contact{ID: "a", Fields: map[string]any{"ok": 1.0, "list": []any{"x", map[string]any{"ch": make(chan int)}}}})
+	if err := e.Err(); err == nil || !strings.Contains(err.Error(), "fields.list.1.ch: value of type chan int is not JSON-like") {
+		t.Fatalf("Err() = %v", err)
+	}
+	got, err := Contacts(e.Buf, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []any{"x", map[string]any{"ch": nil}}; !reflect.DeepEqual(got[0].Fields["list"], want) {
+		t.Errorf("got %#v, want %#v", got[0].Fields["list"], want)
 	}
 }
 
@@ -118,8 +142,9 @@ func TestCorruptPages(t *testing.T) {
 		{"negative count", page, -1},
 		{"huge string length", []byte{0xff, 0xff, 0xff, 0xff, 0x0f}, 1},
 		{"huge phone count", append([]byte{0, 0, 0, 0, 0, 0, 0}, 0xff, 0xff, 0xff, 0x7f), 1},
-		{"unknown value tag", append(AppendContact(nil, &connectors.Contact{})[:10], 1, 1, 'k', 99), 1},
-		{"deep nesting", append(append([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 'k'}, []byte(strings.Repeat("\x06\x01", 100))...), 0), 1},
+		{"unknown value tag", append(AppendContact(nil, &connectors.Contact{})[:10], 2, 1, 'k', 99), 1},
+		{"nil map in a value", append(AppendContact(nil, &connectors.Contact{})[:10], 2, 1, 'k', 7, 0), 1},
+		{"deep nesting", append(append([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 'k'}, []byte(strings.Repeat("\x06\x01", 100))...), 0), 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Contacts(tt.b, tt.n)

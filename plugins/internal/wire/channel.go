@@ -436,6 +436,11 @@ var longAgo = time.Unix(1, 0)
 // holds; it reports whether c can carry another call.
 func (c *channelConn) lookup(ctx context.Context, req *connectors.LookupRequest) (_ *connectors.LookupResponse, reusable bool, _ error) {
 	const op = "LookupByPhone"
+	if err := ctx.Err(); err != nil {
+		// Never send a call its caller has given up on: without a
+		// deadline the plugin would run it to its end.
+		return nil, true, fromStatus(op, status.FromContextError(err).Err())
+	}
 	c.nextID++
 	f := &pb.LookupChannelFrame{Id: c.nextID, Request: lookupRequestToProto(req)}
 	deadline, hasDeadline := ctx.Deadline()

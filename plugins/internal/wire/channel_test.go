@@ -271,9 +271,19 @@ func TestChannelCancellation(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a canceled call did not return")
 	}
-	// Already canceled: no call is made.
+	// Already canceled: no call is made. (Sent without a deadline, it
+	// would run in the plugin until it ended by itself.) The plugin
+	// sees the next call only.
 	if _, err := c.LookupByPhone(ctx, &connectors.LookupRequest{E164: "+1"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("a call with a canceled context: %v, want context.Canceled", err)
+	}
+	next, cancelNext := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancelNext()
+	if _, err := c.LookupByPhone(next, &connectors.LookupRequest{E164: "+2"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the next call: %v, want its deadline", err)
+	}
+	if n := len(h.started); n != 1 {
+		t.Errorf("the plugin saw %d calls after the cancellation, want 1 (the canceled call was sent)", n)
 	}
 }
 

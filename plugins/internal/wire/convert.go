@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/switchboard-hq/switchboard/connectors"
+	"github.com/switchboard-hq/switchboard/connectors/packed"
 	pb "github.com/switchboard-hq/switchboard/plugins/protocol/v1"
 )
 
@@ -460,15 +461,38 @@ func listCompaniesResponseToProto(r *connectors.ListCompaniesResponse) (*pb.List
 	return out, nil
 }
 
-func listCompaniesResponseFromProto(r *pb.ListCompaniesResponse) *connectors.ListCompaniesResponse {
+// listCompaniesResponseToPacked answers a ListRequest that asked for a
+// packed page: one byte string instead of a message per record. A record
+// whose fields are not JSON-like is refused, as in a message.
+func listCompaniesResponseToPacked(r *connectors.ListCompaniesResponse) (*pb.ListCompaniesResponse, error) {
+	var e packed.Encoder
+	for i := range r.Companies {
+		e.Company(&r.Companies[i])
+		if err := e.Err(); err != nil {
+			return nil, fmt.Errorf("company %q: %w", r.Companies[i].ID, err)
+		}
+	}
+	return &pb.ListCompaniesResponse{NextCursor: utf8String(r.NextCursor), Packed: e.Buf, PackedCount: int64(len(r.Companies))}, nil
+}
+
+func listCompaniesResponseFromProto(r *pb.ListCompaniesResponse) (*connectors.ListCompaniesResponse, error) {
 	out := &connectors.ListCompaniesResponse{NextCursor: r.GetNextCursor()}
+	if n := r.GetPackedCount(); n > 0 || len(r.GetPacked()) > 0 {
+		cos, err := packed.Companies(r.GetPacked(), int(n))
+		if err != nil {
+			return nil, &connectors.Error{Class: connectors.ClassPluginBug, Op: "ListCompanies",
+				Message: fmt.Sprintf("the plugin sent a packed page the host cannot read; this is a bug in the plugin or its SDK: %v", err)}
+		}
+		out.Companies = cos
+		return out, nil
+	}
 	if len(r.GetCompanies()) > 0 {
 		out.Companies = make([]connectors.Company, len(r.GetCompanies()))
 	}
 	for i, c := range r.GetCompanies() {
 		out.Companies[i] = companyFromProto(c)
 	}
-	return out
+	return out, nil
 }
 
 func listContactsResponseToProto(r *connectors.ListContactsResponse) (*pb.ListContactsResponse, error) {
@@ -486,13 +510,35 @@ func listContactsResponseToProto(r *connectors.ListContactsResponse) (*pb.ListCo
 	return out, nil
 }
 
-func listContactsResponseFromProto(r *pb.ListContactsResponse) *connectors.ListContactsResponse {
+// listContactsResponseToPacked is listCompaniesResponseToPacked for
+// contacts.
+func listContactsResponseToPacked(r *connectors.ListContactsResponse) (*pb.ListContactsResponse, error) {
+	var e packed.Encoder
+	for i := range r.Contacts {
+		e.Contact(&r.Contacts[i])
+		if err := e.Err(); err != nil {
+			return nil, fmt.Errorf("contact %q: %w", r.Contacts[i].ID, err)
+		}
+	}
+	return &pb.ListContactsResponse{NextCursor: utf8String(r.NextCursor), Packed: e.Buf, PackedCount: int64(len(r.Contacts))}, nil
+}
+
+func listContactsResponseFromProto(r *pb.ListContactsResponse) (*connectors.ListContactsResponse, error) {
 	out := &connectors.ListContactsResponse{NextCursor: r.GetNextCursor()}
+	if n := r.GetPackedCount(); n > 0 || len(r.GetPacked()) > 0 {
+		cs, err := packed.Contacts(r.GetPacked(), int(n))
+		if err != nil {
+			return nil, &connectors.Error{Class: connectors.ClassPluginBug, Op: "ListContacts",
+				Message: fmt.Sprintf("the plugin sent a packed page the host cannot read; this is a bug in the plugin or its SDK: %v", err)}
+		}
+		out.Contacts = cs
+		return out, nil
+	}
 	if len(r.GetContacts()) > 0 {
 		out.Contacts = make([]connectors.Contact, len(r.GetContacts()))
 	}
 	for i, c := range r.GetContacts() {
 		out.Contacts[i] = contactFromProto(c)
 	}
-	return out
+	return out, nil
 }

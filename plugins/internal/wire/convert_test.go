@@ -213,28 +213,43 @@ func TestResponseRoundTrips(t *testing.T) {
 			}
 		}
 	})
+	// Both forms of a page: a message per record, and packed (what a
+	// host of this version asks for).
 	t.Run("list companies", func(t *testing.T) {
 		for _, in := range []connectors.ListCompaniesResponse{{}, {Companies: []connectors.Company{{ID: "1"}, {ID: "2", Fields: nested}}, NextCursor: "2"}} {
-			msg, err := listCompaniesResponseToProto(&in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := listCompaniesResponseFromProto(roundTrip(t, msg, &pb.ListCompaniesResponse{}))
-			if !reflect.DeepEqual(*got, in) {
-				t.Errorf("got %#v, want %#v", *got, in)
+			for form, toProto := range map[string]func(*connectors.ListCompaniesResponse) (*pb.ListCompaniesResponse, error){
+				"messages": listCompaniesResponseToProto, "packed": listCompaniesResponseToPacked} {
+				msg, err := toProto(&in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := listCompaniesResponseFromProto(roundTrip(t, msg, &pb.ListCompaniesResponse{}))
+				if err != nil || !reflect.DeepEqual(*got, in) {
+					t.Errorf("%s: got %#v (%v), want %#v", form, got, err, in)
+				}
 			}
 		}
 	})
 	t.Run("list contacts", func(t *testing.T) {
-		for _, in := range []connectors.ListContactsResponse{{}, {Contacts: []connectors.Contact{{ID: "1", UpdatedAt: when}}, NextCursor: "x"}} {
-			msg, err := listContactsResponseToProto(&in)
-			if err != nil {
-				t.Fatal(err)
+		for _, in := range []connectors.ListContactsResponse{{}, {Contacts: []connectors.Contact{{ID: "1", UpdatedAt: when}, {ID: "2", Fields: nested,
+			Phones: []connectors.Phone{{Raw: "020", E164: "+4420", Label: "x", Extension: "1"}}}}, NextCursor: "x"}} {
+			for form, toProto := range map[string]func(*connectors.ListContactsResponse) (*pb.ListContactsResponse, error){
+				"messages": listContactsResponseToProto, "packed": listContactsResponseToPacked} {
+				msg, err := toProto(&in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := listContactsResponseFromProto(roundTrip(t, msg, &pb.ListContactsResponse{}))
+				if err != nil || !reflect.DeepEqual(*got, in) {
+					t.Errorf("%s: got %#v (%v), want %#v", form, got, err, in)
+				}
 			}
-			got := listContactsResponseFromProto(roundTrip(t, msg, &pb.ListContactsResponse{}))
-			if !reflect.DeepEqual(*got, in) {
-				t.Errorf("got %#v, want %#v", *got, in)
-			}
+		}
+	})
+	t.Run("a packed page the host cannot read", func(t *testing.T) {
+		_, err := listContactsResponseFromProto(&pb.ListContactsResponse{Packed: []byte{0xff}, PackedCount: 1})
+		if connectors.ClassOf(err) != connectors.ClassPluginBug || !strings.Contains(err.Error(), "packed page") {
+			t.Errorf("error %v (class %s), want a plugin bug about the packed page", err, connectors.ClassOf(err))
 		}
 	})
 }
@@ -251,12 +266,17 @@ func TestFieldsThatCannotBeEncoded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := contactToProto(&connectors.Contact{ID: "c9", Fields: map[string]any{"x": tt.value}})
+			c := connectors.Contact{ID: "c9", Fields: map[string]any{"x": tt.value}}
+			_, err := contactToProto(&c)
 			if err == nil {
 				t.Fatal("want an error")
 			}
 			if !strings.Contains(err.Error(), `contact "c9"`) || !strings.Contains(err.Error(), "fields.x") {
 				t.Errorf("error %q does not say where the bad value is", err)
+			}
+			_, err = listContactsResponseToPacked(&connectors.ListContactsResponse{Contacts: []connectors.Contact{c}})
+			if err == nil || !strings.Contains(err.Error(), `contact "c9"`) || !strings.Contains(err.Error(), "fields.x") {
+				t.Errorf("packed: error %v does not say where the bad value is", err)
 			}
 		})
 	}

@@ -101,11 +101,13 @@ func (c *GRPCClient) ListCompanies(ctx context.Context, req *connectors.ListRequ
 	if req == nil {
 		req = &connectors.ListRequest{}
 	}
-	resp, err := c.client.ListCompanies(ctx, listRequestToProto(req))
+	preq := listRequestToProto(req)
+	preq.Packed = true
+	resp, err := c.client.ListCompanies(ctx, preq)
 	if err != nil {
 		return nil, fromStatus("ListCompanies", err)
 	}
-	return listCompaniesResponseFromProto(resp), nil
+	return listCompaniesResponseFromProto(resp)
 }
 
 // ListContacts implements connectors.Connector.
@@ -113,11 +115,13 @@ func (c *GRPCClient) ListContacts(ctx context.Context, req *connectors.ListReque
 	if req == nil {
 		req = &connectors.ListRequest{}
 	}
-	resp, err := c.client.ListContacts(ctx, listRequestToProto(req))
+	preq := listRequestToProto(req)
+	preq.Packed = true
+	resp, err := c.client.ListContacts(ctx, preq)
 	if err != nil {
 		return nil, fromStatus("ListContacts", err)
 	}
-	return listContactsResponseFromProto(resp), nil
+	return listContactsResponseFromProto(resp)
 }
 
 // OpenLookupChannel negotiates a lookup channel with the plugin and, when

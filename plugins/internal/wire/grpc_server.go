@@ -114,18 +114,26 @@ func (s *GRPCServer) LookupByPhone(ctx context.Context, req *pb.LookupRequest) (
 
 // ListCompanies implements protocolv1.ConnectorServer.
 func (s *GRPCServer) ListCompanies(ctx context.Context, req *pb.ListRequest) (*pb.ListCompaniesResponse, error) {
+	toProto := listCompaniesResponseToProto
+	if req.GetPacked() {
+		toProto = listCompaniesResponseToPacked
+	}
 	return serve(s, "ListCompanies",
 		func() (*connectors.ListCompaniesResponse, error) {
 			return s.impl.ListCompanies(ctx, listRequestFromProto(req))
 		},
-		listCompaniesResponseToProto)
+		toProto)
 }
 
 // ListContacts implements protocolv1.ConnectorServer.
 func (s *GRPCServer) ListContacts(ctx context.Context, req *pb.ListRequest) (*pb.ListContactsResponse, error) {
+	toProto := listContactsResponseToProto
+	if req.GetPacked() {
+		toProto = listContactsResponseToPacked
+	}
 	return serve(s, "ListContacts",
 		func() (*connectors.ListContactsResponse, error) {
 			return s.impl.ListContacts(ctx, listRequestFromProto(req))
 		},
-		listContactsResponseToProto)
+		toProto)
 }

@@ -899,7 +899,12 @@ type ListRequest struct {
 	Cursor   string                 `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	PageSize int64                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// Unset: every record.
-	ChangedSince  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=changed_since,json=changedSince,proto3" json:"changed_since,omitempty"`
+	ChangedSince *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=changed_since,json=changedSince,proto3" json:"changed_since,omitempty"`
+	// The host reads the page in packed form (connectors/packed): the
+	// answer's packed and packed_count instead of its records. A plugin
+	// that does not know the field answers with records, which the host
+	// reads too.
+	Packed        bool `protobuf:"varint,4,opt,name=packed,proto3" json:"packed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -955,10 +960,21 @@ func (x *ListRequest) GetChangedSince() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ListRequest) GetPacked() bool {
+	if x != nil {
+		return x.Packed
+	}
+	return false
+}
+
 type ListCompaniesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Companies     []*Company             `protobuf:"bytes,1,rep,name=companies,proto3" json:"companies,omitempty"`
-	NextCursor    string                 `protobuf:"bytes,2,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Companies  []*Company             `protobuf:"bytes,1,rep,name=companies,proto3" json:"companies,omitempty"`
+	NextCursor string                 `protobuf:"bytes,2,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
+	// With ListRequest.packed: packed_count companies, back to back, in
+	// connectors/packed's encoding (companies is then empty).
+	Packed        []byte `protobuf:"bytes,3,opt,name=packed,proto3" json:"packed,omitempty"`
+	PackedCount   int64  `protobuf:"varint,4,opt,name=packed_count,json=packedCount,proto3" json:"packed_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1007,10 +1023,28 @@ func (x *ListCompaniesResponse) GetNextCursor() string {
 	return ""
 }
 
+func (x *ListCompaniesResponse) GetPacked() []byte {
+	if x != nil {
+		return x.Packed
+	}
+	return nil
+}
+
+func (x *ListCompaniesResponse) GetPackedCount() int64 {
+	if x != nil {
+		return x.PackedCount
+	}
+	return 0
+}
+
 type ListContactsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Contacts      []*Contact             `protobuf:"bytes,1,rep,name=contacts,proto3" json:"contacts,omitempty"`
-	NextCursor    string                 `protobuf:"bytes,2,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Contacts   []*Contact             `protobuf:"bytes,1,rep,name=contacts,proto3" json:"contacts,omitempty"`
+	NextCursor string                 `protobuf:"bytes,2,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
+	// With ListRequest.packed: packed_count contacts, back to back, in
+	// connectors/packed's encoding (contacts is then empty).
+	Packed        []byte `protobuf:"bytes,3,opt,name=packed,proto3" json:"packed,omitempty"`
+	PackedCount   int64  `protobuf:"varint,4,opt,name=packed_count,json=packedCount,proto3" json:"packed_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1057,6 +1091,20 @@ func (x *ListContactsResponse) GetNextCursor() string {
 		return x.NextCursor
 	}
 	return ""
+}
+
+func (x *ListContactsResponse) GetPacked() []byte {
+	if x != nil {
+		return x.Packed
+	}
+	return nil
+}
+
+func (x *ListContactsResponse) GetPackedCount() int64 {
+	if x != nil {
+		return x.PackedCount
+	}
+	return 0
 }
 
 // CallRecord is one call as the host knows it at its end.
@@ -1971,19 +2019,24 @@ const file_plugins_protocol_v1_connector_proto_rawDesc = "" +
 	"\x04kind\x18\x03 \x01(\tR\x04kind\x125\n" +
 	"\x05phone\x18\x04 \x01(\v2\x1f.switchboard.connector.v1.PhoneR\x05phone\"K\n" +
 	"\x0eLookupResponse\x129\n" +
-	"\amatches\x18\x01 \x03(\v2\x1f.switchboard.connector.v1.MatchR\amatches\"\x83\x01\n" +
+	"\amatches\x18\x01 \x03(\v2\x1f.switchboard.connector.v1.MatchR\amatches\"\x9b\x01\n" +
 	"\vListRequest\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\tR\x06cursor\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x03R\bpageSize\x12?\n" +
-	"\rchanged_since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fchangedSince\"y\n" +
+	"\rchanged_since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fchangedSince\x12\x16\n" +
+	"\x06packed\x18\x04 \x01(\bR\x06packed\"\xb4\x01\n" +
 	"\x15ListCompaniesResponse\x12?\n" +
 	"\tcompanies\x18\x01 \x03(\v2!.switchboard.connector.v1.CompanyR\tcompanies\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
-	"nextCursor\"v\n" +
+	"nextCursor\x12\x16\n" +
+	"\x06packed\x18\x03 \x01(\fR\x06packed\x12!\n" +
+	"\fpacked_count\x18\x04 \x01(\x03R\vpackedCount\"\xb1\x01\n" +
 	"\x14ListContactsResponse\x12=\n" +
 	"\bcontacts\x18\x01 \x03(\v2!.switchboard.connector.v1.ContactR\bcontacts\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
-	"nextCursor\"\xee\x03\n" +
+	"nextCursor\x12\x16\n" +
+	"\x06packed\x18\x03 \x01(\fR\x06packed\x12!\n" +
+	"\fpacked_count\x18\x04 \x01(\x03R\vpackedCount\"\xee\x03\n" +
 	"\n" +
 	"CallRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
