@@ -165,6 +165,8 @@ type Directory struct {
 	// keyed lists the sources that configure each key, in lookup order;
 	// keyNames are the keys' names, sorted.
 	keyed    map[string][]*source
+	// anyLive: some source is in live mode (InMemory).
+	anyLive bool
 	keyNames []string
 	// origins remembers which live source returned which record, for
 	// VerifyKey (nil when no key is configured).
@@ -331,6 +333,7 @@ func New(opts Options) (*Directory, error) {
 			return nil, fmt.Errorf("directory: source %d (%q): %w", i+1, cfg.Name, err)
 		}
 		d.sources = append(d.sources, s)
+		d.anyLive = d.anyLive || s.Mode == ModeLive
 		d.byName[s.Name] = s
 		for name := range s.keys {
 			if d.keyed == nil {
@@ -487,6 +490,11 @@ func copyMatches(ms []connectors.Match, found bool) ([]connectors.Match, *connec
 	}
 	return cp, nil
 }
+
+// InMemory reports whether every lookup answers from memory: no source is
+// live, so a lookup never waits on a connector (an index not built yet
+// answers "not ready" at once).
+func (d *Directory) InMemory() bool { return !d.anyLive }
 
 // ask asks the sources in order under the overall deadline.
 func (d *Directory) ask(ctx context.Context, n phone.Number) Result {

@@ -793,3 +793,14 @@ func TestBuildProgress(t *testing.T) {
 		t.Errorf("Stats after the build: Building %d, BuildingFor %s, Records %d", st.Building, st.BuildingFor, st.Records)
 	}
 }
+
+func TestInMemory(t *testing.T) {
+	idx := newDir(t, Options{Sources: []Source{{Name: "idx", Connector: newFake()}}})
+	if !idx.InMemory() {
+		t.Error("a directory of indexes: InMemory() = false")
+	}
+	mixed := newDir(t, Options{Sources: []Source{{Name: "idx", Connector: newFake()}, {Name: "live", Mode: ModeLive, Connector: newFake()}}})
+	if mixed.InMemory() {
+		t.Error("a directory with a live source: InMemory() = true")
+	}
+}
