@@ -164,9 +164,9 @@ type Directory struct {
 
 	// keyed lists the sources that configure each key, in lookup order;
 	// keyNames are the keys' names, sorted.
-	keyed    map[string][]*source
+	keyed map[string][]*source
 	// anyLive: some source is in live mode (InMemory).
-	anyLive bool
+	anyLive  bool
 	keyNames []string
 	// origins remembers which live source returned which record, for
 	// VerifyKey (nil when no key is configured).

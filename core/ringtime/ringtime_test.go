@@ -17,7 +17,7 @@ type lookuper struct {
 }
 
 func (l lookuper) Lookup(ctx context.Context, _ string) directory.Result { return l.lookup(ctx) }
-func (l lookuper) InMemory() bool                                         { return l.inMemory }
+func (l lookuper) InMemory() bool                                        { return l.inMemory }
 
 type decider struct{ panics bool }
 
