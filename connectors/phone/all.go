@@ -17,28 +17,39 @@ import (
 // and one *ParseError for each part it could not. An empty field gives
 // neither.
 func (p *Parser) ParseAll(field string) ([]Number, []error) {
+	return p.AppendAll(nil, field)
+}
+
+// AppendAll is ParseAll appending the numbers to dst (which it may
+// reuse: a caller parsing many fields passes the same scratch); the
+// numbers already in dst play no part in the parse.
+func (p *Parser) AppendAll(dst []Number, field string) ([]Number, []error) {
 	if len(field) > MaxFieldLength*utf8.UTFMax || utf8.RuneCountInString(field) > MaxFieldLength {
-		return nil, []error{&ParseError{Raw: field, Reason: "the field is longer than 1024 characters; it cannot be a list of phone numbers"}}
+		return dst, []error{&ParseError{Raw: field, Reason: "the field is longer than 1024 characters; it cannot be a list of phone numbers"}}
 	}
-	var (
-		numbers []Number
-		errs    []error
-	)
+	var errs []error
+	base := len(dst)
+	numbers := dst
 	// The numbers kept are few: a duplicate is found by comparing keys
 	// with each (no map, no key strings).
 	seen := func(n *Number) bool {
-		for i := range numbers {
+		for i := base; i < len(numbers); i++ {
 			if sameKey(&numbers[i], n) {
 				return true
 			}
 		}
 		return false
 	}
-	for _, part := range splitField(field) {
-		for _, cand := range p.splitSlashes(part) {
+	var partBuf [4]string
+	for _, part := range appendParts(partBuf[:0], field) {
+		cands := []string{part}
+		if strings.ContainsAny(part, "/／") {
+			cands = p.splitSlashes(part)
+		}
+		for _, cand := range cands {
 			n, err := p.Parse(cand)
 			switch {
-			case errors.Is(err, ErrExtensionOnly) && len(numbers) > 0 && numbers[len(numbers)-1].Extension == "":
+			case errors.Is(err, ErrExtensionOnly) && len(numbers) > base && numbers[len(numbers)-1].Extension == "":
 				last := &numbers[len(numbers)-1]
 				last.Extension = n.Extension
 				last.Raw += ", " + cand
@@ -95,10 +106,10 @@ func sameKey(a, b *Number) bool {
 	return true
 }
 
-// splitField cuts a field at list separators and drops empty parts. A ';'
-// that starts a URI parameter (";ext=101") is not a separator.
-func splitField(field string) []string {
-	var parts []string
+// appendParts cuts a field at list separators and appends the non-empty
+// parts to parts. A ';' that starts a URI parameter (";ext=101") is not a
+// separator.
+func appendParts(parts []string, field string) []string {
 	start := 0
 	for i, r := range field {
 		switch r {

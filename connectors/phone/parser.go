@@ -246,17 +246,25 @@ func (p *Parser) fastNational(digits string) (Number, bool) {
 	case !p.trunkOnly:
 		return Number{}, false
 	}
-	pn, ok := newPhoneNumber(p.cc, national)
-	if !ok {
+	if !nationalOK(national) {
 		return Number{}, false
 	}
-	region, valid := validate(pn, national)
+	region, valid := validateCC(p.cc, national, nil)
 	if !valid {
 		return Number{}, false
 	}
-	n := fromPhoneNumber(pn, national, region)
+	n := fromCC(p.cc, national, region, "")
 	n.CountryAssumed, n.InferredRegion = true, p.region
 	return n, true
+}
+
+// nationalOK reports whether newPhoneNumber accepts national.
+func nationalOK(national string) bool {
+	if national == "" || len(national) > 17 {
+		return false
+	}
+	_, err := strconv.ParseUint(national, 10, 64)
+	return err == nil
 }
 
 // newPhoneNumber builds the library's number from a calling code and
@@ -269,20 +277,27 @@ func newPhoneNumber(cc int, national string) (*phonenumbers.PhoneNumber, bool) {
 	if err != nil {
 		return nil, false
 	}
-	cc32 := int32(cc)
-	pn := &phonenumbers.PhoneNumber{CountryCode: &cc32, NationalNumber: &v}
+	// One allocation for the number and the fields it points to.
+	b := &struct {
+		pn      phonenumbers.PhoneNumber
+		cc, z   int32
+		v       uint64
+		leading bool
+	}{cc: int32(cc), v: v}
+	pn := &b.pn
+	pn.CountryCode, pn.NationalNumber = &b.cc, &b.v
 	if len(national) > 1 && national[0] == '0' {
 		// Italian-style leading zeros, counted as the library does: an
 		// all-zero number keeps its last zero as the number.
-		leading := true
-		pn.ItalianLeadingZero = &leading
+		b.leading = true
+		pn.ItalianLeadingZero = &b.leading
 		zeros := 1
 		for zeros < len(national)-1 && national[zeros] == '0' {
 			zeros++
 		}
 		if zeros != 1 {
-			z := int32(zeros)
-			pn.NumberOfLeadingZeros = &z
+			b.z = int32(zeros)
+			pn.NumberOfLeadingZeros = &b.z
 		}
 	}
 	return pn, true
@@ -296,13 +311,19 @@ func newPhoneNumber(cc int, national string) (*phonenumbers.PhoneNumber, bool) {
 // not valid here, even where the library's metadata accepts it (a few
 // German ranges): it could not be written as E.164.
 func validate(pn *phonenumbers.PhoneNumber, nsn string) (region string, valid bool) {
-	cc := int(pn.GetCountryCode())
+	return validateCC(int(pn.GetCountryCode()), nsn, pn)
+}
+
+// validateCC is validate for the number of calling code cc and national
+// significant number nsn; pn is that number, or nil when it is
+// newPhoneNumber(cc, nsn), built only if the library must decide.
+func validateCC(cc int, nsn string, pn *phonenumbers.PhoneNumber) (region string, valid bool) {
 	if !fitsE164(cc, nsn) {
 		return "", false
 	}
 	regions := phonenumbers.GetRegionCodesForCountryCode(cc)
 	if len(regions) == 1 {
-		return regions[0], validForRegionNSN(pn, nsn, regions[0])
+		return regions[0], validForRegionCC(cc, nsn, pn, regions[0])
 	}
 	// Several regions share the calling code (+1, +44, +7): as the
 	// library does, a region whose metadata names leading digits is
@@ -311,11 +332,11 @@ func validate(pn *phonenumbers.PhoneNumber, nsn string) (region string, valid bo
 	for _, r := range regions {
 		if re := leadingDigits[r]; re != nil {
 			if leadsRegion(r, re, nsn) {
-				return r, validForRegionNSN(pn, nsn, r)
+				return r, validForRegionCC(cc, nsn, pn, r)
 			}
 			continue
 		}
-		if validForRegionNSN(pn, nsn, r) {
+		if validForRegionCC(cc, nsn, pn, r) {
 			return r, true
 		}
 	}
@@ -404,19 +425,16 @@ func validInternational(digits string) (Number, bool) {
 	}
 	var buf [16]byte
 	buf[0] = '+'
-	cc, national, ok := SplitE164(string(append(buf[:1], digits...)))
-	if !ok {
+	e164 := string(append(buf[:1], digits...))
+	cc, national, ok := SplitE164(e164)
+	if !ok || !nationalOK(national) {
 		return Number{}, false
 	}
-	pn, ok := newPhoneNumber(cc, national)
-	if !ok {
-		return Number{}, false
-	}
-	region, valid := validate(pn, national)
+	region, valid := validateCC(cc, national, nil)
 	if !valid {
 		return Number{}, false
 	}
-	return fromPhoneNumber(pn, national, region), true
+	return fromCC(cc, national, region, e164), true
 }
 
 // tooLong reports whether the national reading failed for having too many
@@ -474,12 +492,20 @@ func (p *Parser) countryAssumed(digits, national string) bool {
 // number is national; region is its region when
 // known ("" lets the calling code decide, when only one region uses it).
 func fromPhoneNumber(pn *phonenumbers.PhoneNumber, national, region string) Number {
-	cc := int(pn.GetCountryCode())
+	return fromCC(int(pn.GetCountryCode()), national, region, "")
+}
+
+// fromCC is fromPhoneNumber for calling code cc; e164, when not "", is
+// the number's E.164 already written.
+func fromCC(cc int, national, region, e164 string) Number {
 	if region == "" || region == "001" {
 		region = soleRegion(cc)
 	}
+	if e164 == "" {
+		e164 = "+" + strconv.Itoa(cc) + national
+	}
 	return Number{
-		E164:        "+" + strconv.Itoa(cc) + national,
+		E164:        e164,
 		CountryCode: cc,
 		National:    national,
 		Region:      region,

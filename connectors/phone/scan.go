@@ -218,9 +218,12 @@ func isFormatting(r rune) bool {
 
 // lexer state for one number.
 type lexer struct {
-	s      string
-	digits []byte
-	ext    []byte
+	s string
+	// digits[:nd] and ext[:ne]: arrays, not slices, so that a lexer
+	// stays on the stack.
+	digits [maxDigits]byte
+	ext    [MaxExtensionDigits + 1]byte
+	nd, ne int
 	plus   bool
 	inExt  bool
 	// gap: a separator followed the last main digit.
@@ -231,7 +234,7 @@ type lexer struct {
 
 // lex reads s rune by rune.
 func lex(s string) (scanned, string) {
-	lx := lexer{s: s, plain: true, digits: make([]byte, 0, 20)}
+	lx := lexer{s: s, plain: true}
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size <= 1 {
@@ -246,7 +249,7 @@ func lex(s string) (scanned, string) {
 		}
 		switch {
 		case r == '+' || r == '＋':
-			if len(lx.digits) > 0 || lx.plus || lx.inExt {
+			if lx.nd > 0 || lx.plus || lx.inExt {
 				return scanned{}, "it has a '+' that does not start the number"
 			}
 			lx.plus = true
@@ -262,7 +265,7 @@ func lex(s string) (scanned, string) {
 			// A '/' followed by 1-5 digits and nothing else is an
 			// extension ("0212 555 12 34 / 101"); otherwise it is
 			// formatting ("030/1234567").
-			if !lx.inExt && len(lx.digits) > 0 {
+			if !lx.inExt && lx.nd > 0 {
 				if n, only := countDigits(s[i+size:]); only && n >= 1 && n <= 5 {
 					lx.inExt = true
 					break
@@ -300,36 +303,38 @@ func lex(s string) (scanned, string) {
 		}
 		i += size
 	}
-	if lx.inExt && len(lx.ext) == 0 {
+	if lx.inExt && lx.ne == 0 {
 		return scanned{}, "it has an extension marker with no digits after it"
 	}
-	if len(lx.ext) > MaxExtensionDigits {
+	if lx.ne > MaxExtensionDigits {
 		return scanned{}, "its extension has more than 10 digits"
 	}
-	return scanned{digits: string(lx.digits), ext: string(lx.ext), plus: lx.plus, plain: lx.plain}, ""
+	return scanned{digits: string(lx.digits[:lx.nd]), ext: string(lx.ext[:lx.ne]), plus: lx.plus, plain: lx.plain}, ""
 }
 
 func (lx *lexer) digit(v byte) string {
 	if lx.inExt {
-		if len(lx.ext) > MaxExtensionDigits {
+		if lx.ne > MaxExtensionDigits {
 			return "its extension has more than 10 digits"
 		}
-		lx.ext = append(lx.ext, '0'+v)
+		lx.ext[lx.ne] = '0' + v
+		lx.ne++
 		return ""
 	}
-	if len(lx.digits) >= maxDigits {
+	if lx.nd >= maxDigits {
 		return "it has too many digits to be one phone number; split a field of several numbers with ParseAll"
 	}
 	if lx.gap {
 		lx.plain = false
 		lx.gap = false
 	}
-	lx.digits = append(lx.digits, '0'+v)
+	lx.digits[lx.nd] = '0' + v
+	lx.nd++
 	return ""
 }
 
 func (lx *lexer) separator() {
-	if len(lx.digits) > 0 && !lx.inExt {
+	if lx.nd > 0 && !lx.inExt {
 		lx.gap = true
 	}
 }
@@ -346,7 +351,7 @@ func (lx *lexer) word(w string, end int) string {
 		return ""
 	case lx.paren > 0:
 		return "" // a comment: "(office)"
-	case len(lx.digits) == 0 && !lx.plus && !lx.inExt && nextIsColon(lx.s[end:]):
+	case lx.nd == 0 && !lx.plus && !lx.inExt && nextIsColon(lx.s[end:]):
 		return "" // a label: "Tel:", "Mobile:", "Cep Tel.:"
 	}
 	if len(w) > 16 {

@@ -25,15 +25,30 @@ func validForRegion(pn *phonenumbers.PhoneNumber, region string) bool {
 // significant number (phonenumbers.GetNationalSignificantNumber(pn),
 // which costs an allocation or two); "" when the caller does not have it.
 func validForRegionNSN(pn *phonenumbers.PhoneNumber, nsn, region string) bool {
+	if nsn == "" {
+		if v := regionValidator(region); v != nil && int(pn.GetCountryCode()) == v.countryCode {
+			nsn = phonenumbers.GetNationalSignificantNumber(pn)
+		}
+	}
+	return validForRegionCC(int(pn.GetCountryCode()), nsn, pn, region)
+}
+
+// validForRegionCC is validForRegionNSN for the number of calling code cc
+// and national significant number nsn (not ""); pn is that number, or nil
+// when it is newPhoneNumber(cc, nsn), built only if the library decides.
+func validForRegionCC(cc int, nsn string, pn *phonenumbers.PhoneNumber, region string) bool {
 	v := regionValidator(region)
 	if v == nil {
+		if pn == nil {
+			var ok bool
+			if pn, ok = newPhoneNumber(cc, nsn); !ok {
+				return false
+			}
+		}
 		return phonenumbers.IsValidNumberForRegion(pn, region)
 	}
-	if int(pn.GetCountryCode()) != v.countryCode {
+	if cc != v.countryCode {
 		return false
-	}
-	if nsn == "" {
-		nsn = phonenumbers.GetNationalSignificantNumber(pn)
 	}
 	return v.valid(nsn)
 }
