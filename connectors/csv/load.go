@@ -577,6 +577,22 @@ func (lay *layout) cell(rec []string, r role) string {
 // fields first (a problem skips the row), then its numbers, each
 // unreadable one reported to drop and left out.
 func (lay *layout) contact(s *settings, rec []string, id string, drop func(what string)) (connectors.Contact, []phone.Number, string) {
+	return lay.contactIn(s, rec, id, drop, nil)
+}
+
+// pageArena holds the backing arrays of a page's contacts (their Phones
+// and Emails, each contact's a capped slice of them) and the scratch of
+// their numbers, so that a page allocates them once, not per contact.
+type pageArena struct {
+	phones []connectors.Phone
+	emails []string
+	nums   []phone.Number // the row's numbers
+	parsed []phone.Number // one field's numbers
+}
+
+// contactIn is contact; with an arena, the contact's Phones and Emails are
+// taken from it and the numbers returned are nil.
+func (lay *layout) contactIn(s *settings, rec []string, id string, drop func(what string), ar *pageArena) (connectors.Contact, []phone.Number, string) {
 	c := connectors.Contact{ID: id}
 	if name := lay.cell(rec, roleName); name != "" {
 		c.FirstName = name
@@ -602,13 +618,18 @@ func (lay *layout) contact(s *settings, rec []string, id string, drop func(what 
 		}
 	}
 
-	var nums []phone.Number
+	var nums, parsed []phone.Number
+	phones0 := 0
+	if ar != nil {
+		nums, parsed, phones0 = ar.nums[:0], ar.parsed, len(ar.phones)
+	}
 	for _, col := range lay.phones {
 		raw := strings.TrimSpace(rec[col.idx])
 		if raw == "" {
 			continue
 		}
-		parsed, errs := s.parser.ParseAll(raw)
+		var errs []error
+		parsed, errs = s.parser.AppendAll(parsed[:0], raw)
 		for _, err := range errs {
 			drop(fmt.Sprintf("column %s: %v", col.label, err))
 		}
@@ -623,13 +644,33 @@ func (lay *layout) contact(s *settings, rec []string, id string, drop func(what 
 			if n.Raw == "" {
 				n.Raw = raw
 			}
-			if nums == nil {
+			if nums == nil && ar == nil {
 				nums = make([]phone.Number, 0, len(lay.phones))
 				c.Phones = make([]connectors.Phone, 0, len(lay.phones))
 			}
 			nums = append(nums, n)
-			c.Phones = append(c.Phones, connectors.Phone{Raw: n.Raw, Label: col.label, E164: n.E164, Extension: n.Extension})
+			p := connectors.Phone{Raw: n.Raw, Label: col.label, E164: n.E164, Extension: n.Extension}
+			if ar != nil {
+				ar.phones = append(ar.phones, p)
+			} else {
+				c.Phones = append(c.Phones, p)
+			}
 		}
+		if ar == nil {
+			parsed = nil // the load keeps no scratch: each field its own
+		}
+	}
+	if ar != nil {
+		ar.nums, ar.parsed = nums, parsed
+		if len(ar.phones) > phones0 {
+			c.Phones = ar.phones[phones0:len(ar.phones):len(ar.phones)]
+		}
+		emails0 := len(ar.emails)
+		ar.emails = appendEmails(ar.emails, rec, lay.emails)
+		if len(ar.emails) > emails0 {
+			c.Emails = ar.emails[emails0:len(ar.emails):len(ar.emails)]
+		}
+		return c, nil, ""
 	}
 	c.Emails = splitEmails(rec, lay.emails)
 	return c, nums, ""
@@ -652,21 +693,36 @@ func hasNumber(nums []phone.Number, n phone.Number) bool {
 // splitEmails reads every address from the email columns; a cell may hold
 // several, separated by commas, semicolons or spaces.
 func splitEmails(rec []string, cols []labeledColumn) []string {
-	var out []string
+	return appendEmails(nil, rec, cols)
+}
+
+// appendEmails is splitEmails appending to out (the addresses already in
+// it play no part).
+func appendEmails(out []string, rec []string, cols []labeledColumn) []string {
+	base := len(out)
+	add := func(e string) {
+		for _, have := range out[base:] {
+			if strings.EqualFold(have, e) {
+				return
+			}
+		}
+		out = append(out, e)
+	}
 	for _, col := range cols {
-		for _, e := range strings.FieldsFunc(rec[col.idx], func(r rune) bool {
-			return r == ',' || r == ';' || unicode.IsSpace(r)
-		}) {
-			dup := false
-			for _, have := range out {
-				if strings.EqualFold(have, e) {
-					dup = true
-					break
+		// strings.FieldsFunc's fields, without its slice.
+		cell, start := rec[col.idx], -1
+		for i, r := range cell {
+			if r == ',' || r == ';' || unicode.IsSpace(r) {
+				if start >= 0 {
+					add(cell[start:i])
+					start = -1
 				}
+			} else if start < 0 {
+				start = i
 			}
-			if !dup {
-				out = append(out, e)
-			}
+		}
+		if start >= 0 {
+			add(cell[start:])
 		}
 	}
 	return out

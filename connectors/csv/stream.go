@@ -468,7 +468,15 @@ func (lay *layout) rowSum(seed maphash.Seed, region string, rec []string, id str
 	h.WriteByte(0xff)
 	var buf [32]byte
 	for _, f := range lay.fields {
-		v, err := conf.ConvertField(f.spec.typ, strings.TrimSpace(rec[f.idx]))
+		raw := strings.TrimSpace(rec[f.idx])
+		if f.spec.typ == conf.FieldString || f.spec.typ == conf.FieldAsIs {
+			// ConvertField's value is raw itself: hash it unboxed.
+			writeString(&h, f.spec.name)
+			h.WriteByte('s')
+			writeString(&h, raw)
+			continue
+		}
+		v, err := conf.ConvertField(f.spec.typ, raw)
 		if err != nil {
 			return 0, fmt.Sprintf("field %s: %v (column %s)", f.spec.name, err, f.label)
 		}
@@ -1039,6 +1047,10 @@ func (st *stream) listContacts(ctx context.Context, req *connectors.ListRequest)
 	k := sort.Search(len(v.rows), func(i int) bool { return v.rows[i].off >= cur.off })
 	lines := cur.line // lines before the reader's position
 	resp.Contacts = make([]connectors.Contact, 0, min(size, len(v.rows)-k))
+	ar := newPageArena(v.lay, cap(resp.Contacts))
+	// A version whose scan found only UTF-8 has nothing to sanitize (the
+	// bytes read are the version's: stat and id hashes are checked).
+	clean := !v.utf8Bad
 	for n := 1; ; n++ {
 		if n%ctxCheckEvery == 0 {
 			if err = ctx.Err(); err != nil {
@@ -1079,7 +1091,9 @@ func (st *stream) listContacts(ctx context.Context, req *connectors.ListRequest)
 			err = st.changedErr(op)
 			return nil, err
 		}
-		sanitize(rec)
+		if !clean {
+			sanitize(rec)
+		}
 		if k < len(v.rows) && v.rows[k].off == off {
 			e := &v.rows[k]
 			k++
@@ -1095,7 +1109,7 @@ func (st *stream) listContacts(ctx context.Context, req *connectors.ListRequest)
 					st.issue(rp, line, what, "number dropped, row kept")
 				}
 			}
-			c, _, problem := v.lay.contact(st.s, rec, id, drop)
+			c, _, problem := v.lay.contactIn(st.s, rec, id, drop, ar)
 			if problem != "" {
 				err = st.changedErr(op)
 				return nil, err
@@ -1134,6 +1148,15 @@ func (st *stream) listContacts(ctx context.Context, req *connectors.ListRequest)
 		return resp, st.reportRest(ctx, f, v, cur.off+pos, lines, &eof)
 	}
 	return resp, nil
+}
+
+// newPageArena sizes an arena for a page of n contacts read with lay
+// (every phone and email column holding one value).
+func newPageArena(lay *layout, n int) *pageArena {
+	return &pageArena{
+		phones: make([]connectors.Phone, 0, n*len(lay.phones)),
+		emails: make([]string, 0, n*len(lay.emails)),
+	}
 }
 
 // reportRest reports the broken rows after the last listed one (the
