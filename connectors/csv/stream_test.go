@@ -442,3 +442,41 @@ func TestStreamDescribeAndFallbacks(t *testing.T) {
 		t.Error("listing a removed file succeeded")
 	}
 }
+
+// TestStreamPageSlicesAreCapped: a page's contacts share one backing
+// array of Phones and one of Emails; appending to one contact's must not
+// write into the next one's.
+func TestStreamPageSlicesAreCapped(t *testing.T) {
+	h := newHarness(t)
+	h.write("c.csv", []byte(stdHeader+
+		"1,A,A,,,+44 20 7946 0001,+44 20 7946 0002,a@x.com b@x.com,\n"+
+		"2,B,B,,,+44 20 7946 0003,,c@x.com,\n"+
+		"3,C,C,,,,,,\n"+
+		"4,D,D,,,020 7946 0004; 020 7946 0005; 020 7946 0006,,d@x.com;e@x.com;f@x.com,\n"))
+	h.mustConfigureListed(block("c.csv"))
+	page, err := h.c.ListContacts(context.Background(), &connectors.ListRequest{PageSize: 10})
+	if err != nil || len(page.Contacts) != 4 {
+		t.Fatalf("page: %v, %d contacts", err, len(page.Contacts))
+	}
+	want := make([]connectors.Contact, len(page.Contacts))
+	for i, c := range page.Contacts {
+		c.Phones, c.Emails = slices.Clone(c.Phones), slices.Clone(c.Emails)
+		want[i] = c
+	}
+	if got := len(want[3].Phones); got != 3 {
+		t.Fatalf("contact 4 has %d phones, want 3", got)
+	}
+	if want[2].Phones != nil || want[2].Emails != nil {
+		t.Errorf("contact 3 has phones %v, emails %v; want nil", want[2].Phones, want[2].Emails)
+	}
+	for i := range page.Contacts {
+		c := &page.Contacts[i]
+		c.Phones = append(c.Phones, connectors.Phone{Raw: "x"})
+		c.Emails = append(c.Emails, "x")
+		for j := i + 1; j < len(page.Contacts); j++ {
+			if !reflect.DeepEqual(page.Contacts[j], want[j]) {
+				t.Fatalf("appending to contact %d changed contact %d: %+v, want %+v", i+1, j+1, page.Contacts[j], want[j])
+			}
+		}
+	}
+}

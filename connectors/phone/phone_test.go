@@ -623,3 +623,47 @@ func TestParserConcurrent(t *testing.T) {
 		t.Errorf("concurrent ParseCaller(%q) differed", in)
 	}
 }
+
+// TestAppendAllIgnoresDst holds AppendAll to ParseAll: the numbers already
+// in dst are kept as they are and play no part (no duplicate dropped
+// against them, no extension given to them), and a reused scratch gives
+// the same numbers again.
+func TestAppendAllIgnoresDst(t *testing.T) {
+	p := newParser(t, "TR")
+	fields := []string{
+		"0532 123 45 67; +90 532 123 45 67",
+		"dahili 101, 0212 555 12 34 / 101; n/a",
+		"0212 555 12 34, dahili 101",
+		"030/12345678 / 0212 555 12 34",
+		"",
+	}
+	prior, _ := p.ParseAll("0532 123 45 67; 0212 555 12 34")
+	var scratch []Number
+	for _, f := range fields {
+		want, wantErrs := p.ParseAll(f)
+		dst := append([]Number(nil), prior...)
+		got, errs := p.AppendAll(dst, f)
+		if len(got) < len(prior) || !equalNumbers(got[:len(prior)], prior) || !equalNumbers(got[len(prior):], want) {
+			t.Errorf("AppendAll(%d numbers, %q) = %+v, want those then %+v", len(prior), f, got, want)
+		}
+		if len(errs) != len(wantErrs) {
+			t.Errorf("AppendAll(%q): %d errors, ParseAll %d", f, len(errs), len(wantErrs))
+		}
+		scratch, _ = p.AppendAll(scratch[:0], f)
+		if !equalNumbers(scratch, want) {
+			t.Errorf("AppendAll(scratch, %q) = %+v, want %+v", f, scratch, want)
+		}
+	}
+}
+
+func equalNumbers(a, b []Number) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
