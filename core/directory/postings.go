@@ -66,8 +66,5 @@ func (p *postings) find(key uint64) []posting {
 	return p.pairs[i:j]
 }
 
-// len is the number of pairs.
-func (p *postings) len() int { return len(p.pairs) }
-
 // bytesUsed is what the pairs hold.
 func (p *postings) bytesUsed() int { return 16 * cap(p.pairs) }
