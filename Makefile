@@ -36,7 +36,7 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS := ./core/webhook:FuzzWebhookParse ./core/webhook:FuzzWebhookRequest \
 	./core/smartivr:FuzzSmartIVRRequest ./core/smartivr:FuzzSmartIVRParse ./core/ringostat:FuzzRingostatRequest ./core/extmgmt:FuzzRequest \
 	./connectors/phone:FuzzParse ./connectors/phone:FuzzParseCaller ./connectors/phone:FuzzParseAll ./connectors/phone:FuzzSplitE164 \
-	./connectors/packed:FuzzDecode
+	./connectors/packed:FuzzDecode ./core/lenient:FuzzObjectFastPath
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \

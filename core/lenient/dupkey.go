@@ -240,8 +240,22 @@ const flatKeysMax = 16
 // names are equal ignoring ASCII case. Anything else, a duplicate
 // included, is left to the tokenizer, which also words the error.
 func flatWithoutDuplicates(data []byte) bool {
-	var keys [flatKeysMax][]byte
-	n := 0
+	var m flatMembers
+	return m.read(data)
+}
+
+// flatMembers are the members of a flat object (see flatWithoutDuplicates),
+// names and raw values as slices of the data read.
+type flatMembers struct {
+	n      int
+	keys   [flatKeysMax][]byte
+	values [flatKeysMax][]byte
+}
+
+// read reads data's members; false when data is not such an object (or
+// holds a name twice). It does not check that the values are valid JSON.
+func (m *flatMembers) read(data []byte) bool {
+	m.n = 0
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return false
@@ -251,7 +265,7 @@ func flatWithoutDuplicates(data []byte) bool {
 		return skipSpace(data, i+1) == len(data)
 	}
 	for {
-		if i >= len(data) || data[i] != '"' || n == flatKeysMax {
+		if i >= len(data) || data[i] != '"' || m.n == flatKeysMax {
 			return false
 		}
 		end := i + 1
@@ -265,20 +279,22 @@ func flatWithoutDuplicates(data []byte) bool {
 			return false
 		}
 		key := data[i+1 : end]
-		for _, k := range keys[:n] {
+		for _, k := range m.keys[:m.n] {
 			if bytes.EqualFold(k, key) {
 				return false
 			}
 		}
-		keys[n] = key
-		n++
+		m.keys[m.n] = key
 		i = skipSpace(data, end+1)
 		if i >= len(data) || data[i] != ':' {
 			return false
 		}
-		if i = skipValue(data, skipSpace(data, i+1)); i < 0 {
+		start := skipSpace(data, i+1)
+		if i = skipValue(data, start); i < 0 {
 			return false
 		}
+		m.values[m.n] = data[start:i]
+		m.n++
 		i = skipSpace(data, i)
 		switch {
 		case i < len(data) && data[i] == ',':

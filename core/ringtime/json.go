@@ -14,6 +14,9 @@ func Stringish(raw json.RawMessage) (s string, present bool, err error) {
 	case len(raw) == 0 || string(raw) == "null":
 		return "", false, nil
 	case raw[0] == '"':
+		if len(raw) >= 2 && raw[len(raw)-1] == '"' && plainString(raw[1:len(raw)-1]) {
+			return string(raw[1 : len(raw)-1]), true, nil
+		}
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return "", false, fmt.Errorf("bad string: %w", err)
 		}
@@ -36,4 +39,15 @@ func JSONKind(raw json.RawMessage) string {
 		return "a boolean"
 	}
 	return "an unexpected value"
+}
+
+// plainString reports whether b, a JSON string's contents, has nothing
+// to decode: printable ASCII without a quote or a backslash.
+func plainString(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

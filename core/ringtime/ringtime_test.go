@@ -2,6 +2,7 @@ package ringtime
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -67,5 +68,27 @@ func TestDecideInMemory(t *testing.T) {
 				t.Errorf("got %+v", out)
 			}
 		})
+	}
+}
+
+// TestStringishPlainAgrees: the plain-string fast path answers what
+// json.Unmarshal answers.
+func TestStringishPlainAgrees(t *testing.T) {
+	for _, raw := range []string{`""`, `"+442045205757"`, `"a b"`, `"é"`, `"a\"b"`, `"a\\b"`, `"\u0041"`, `"tab	"`, `"`, `"x`, `"\x7f"`, `123`, `null`} {
+		got, present, err := Stringish(json.RawMessage(raw))
+		var want string
+		werr := json.Unmarshal([]byte(raw), &want)
+		if raw == "123" {
+			want, werr = "123", nil
+		}
+		if raw == "null" {
+			if present || err != nil {
+				t.Errorf("null: present %v, err %v", present, err)
+			}
+			continue
+		}
+		if (err == nil) != (werr == nil) || (err == nil && (got != want || !present)) {
+			t.Errorf("%s: got %q %v %v, want %q %v", raw, got, present, err, want, werr)
+		}
 	}
 }
