@@ -48,6 +48,7 @@ type Connector struct {
 	// file is loaded whole (snap).
 	stream atomic.Pointer[stream]
 	gens   atomic.Uint64 // versions scanned by listed-only configurations
+	hooks  *scanHooks    // tests: the first scan's progress steps (nil: none)
 
 	mu     sync.Mutex // serialises Configure
 	poller *poller    // guarded by mu
@@ -166,7 +167,7 @@ func (c *Connector) configureStream(s *settings) (*connectors.ConfigureResponse,
 	c.snap.Store(nil)
 	c.reloadErr.Store(nil)
 	c.held.Store(nil)
-	c.stream.Store(newStream(s, c.seed, c.log, &c.gens, prev))
+	c.stream.Store(newStream(s, c.seed, c.log, &c.gens, prev, c.hooks))
 	c.log.Info(fmt.Sprintf("configured %s for listing (listed_only): no rows are kept in memory; "+
 		"pages are read from the file, lookups load it on first use", s.path))
 	return &connectors.ConfigureResponse{}, nil

@@ -43,6 +43,15 @@ import (
 // full load skips, without a map of the ids seen. A page whose version is
 // no longer the file's fails: a listing never mixes two versions.
 //
+// The first scan serves its version while it reads it: the version's
+// generation and first-seen time (the read time) are known when it
+// starts, and duplicates are decided in file order (the first row with an
+// id wins, as in a load) by a set of the id hashes (idSet), so a page
+// waits only until the scan has passed its last row. A scan that fails
+// makes the pages of its version fail (those waiting, and the listing's
+// next ones). Its row warnings are held back until it is published, then
+// logged in a load's order.
+//
 // A row's first-seen time is carried from the previous version when its
 // id and mapped content hash the same, else it is the time the new
 // version was published, before any page can read it (changed_since stays
@@ -72,7 +81,10 @@ type rowEntry struct {
 }
 
 // version is one scanned version of the file. It is not modified once
-// published, except for its report and caches, which have locks.
+// published, except for its report and caches, which have locks. A
+// version a first scan serves while it reads it (prog) is exposed with
+// what a page reads but its rows; those are the progress's until it is
+// published.
 type version struct {
 	gen       uint64
 	id        fileID
@@ -91,12 +103,37 @@ type version struct {
 	companies  []connectors.Company // sorted by ID
 	companySum []uint64
 
+	// prog is the progress of the first scan that builds this version
+	// while its first pages are served (nil: the version was published
+	// whole). Its fields are guarded by the stream's pmu.
+	prog *progress
+
 	rep     report
 	changed struct {
 		sync.Mutex
 		since time.Time
 		idx   []uint32
 	}
+}
+
+// progress is how far the first scan of a version has got: its rows so
+// far (every row starting before the last one is decided: listed or not),
+// whether it has ended, and how.
+type progress struct {
+	rows  []rowEntry // a prefix of the version's rows; never modified
+	clean bool       // the bytes read so far were all UTF-8
+	done  bool       // the version is published (rows are all of them)
+	err   error      // the scan failed: the version is never published
+}
+
+// scanHooks lets tests step the first scan: every rows make a progress
+// step, after which step is called (from the scan's goroutine); wait is
+// called when a page is about to wait for the scan's progress (under the
+// progress lock: it must not block).
+type scanHooks struct {
+	every int
+	step  func(rows int)
+	wait  func()
 }
 
 // report is the logging of a version's broken rows, done once per
@@ -110,6 +147,13 @@ type report struct {
 	unlog   int
 	skipped int
 	dropped int
+
+	// Row warnings of a version whose first scan has not ended wait in
+	// pending until it is published, after the file's own warning (not
+	// UTF-8), in the order a load logs them.
+	logMu   sync.Mutex
+	direct  bool
+	pending []string
 }
 
 // stream is the state of a listed-only configuration.
@@ -128,6 +172,13 @@ type stream struct {
 	lookMu  sync.Mutex
 	look    *snapshot
 	lookGen uint64
+
+	// The first scan's version, served while it is being scanned.
+	hooks *scanHooks
+	pmu   sync.Mutex
+	pcond *sync.Cond // broadcast on every change of the fields below
+	first *version   // the version the first scan is building, if any
+	over  bool       // the first scan has ended (first is nil)
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -148,14 +199,19 @@ func streamUnsupported(s *settings) string {
 // newStream starts the first scan (then the watch of the file, with a
 // reload interval); prev, the version of the configuration it replaces,
 // supplies first-seen times.
-func newStream(s *settings, seed maphash.Seed, log hclog.Logger, gens *atomic.Uint64, prev *version) *stream {
+func newStream(s *settings, seed maphash.Seed, log hclog.Logger, gens *atomic.Uint64, prev *version, hooks *scanHooks) *stream {
 	ctx, cancel := context.WithCancel(context.Background())
-	st := &stream{s: s, seed: seed, log: log, gens: gens, ready: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
+	st := &stream{s: s, seed: seed, log: log, gens: gens, ready: make(chan struct{}), cancel: cancel, done: make(chan struct{}), hooks: hooks}
+	st.pcond = sync.NewCond(&st.pmu)
 	go func() {
 		defer close(st.done)
 		st.mu.Lock()
-		_, err := st.rescan(ctx, prev)
+		_, err := st.rescan(ctx, prev, prev == nil)
 		st.mu.Unlock()
+		st.pmu.Lock()
+		st.over = true
+		st.pcond.Broadcast()
+		st.pmu.Unlock()
 		close(st.ready)
 		if err != nil && ctx.Err() == nil {
 			st.fail(err)
@@ -213,7 +269,7 @@ func (st *stream) ensure(ctx context.Context) (*version, error) {
 	if v != nil && st.unchanged(v) {
 		return v, nil
 	}
-	nv, err := st.rescan(ctx, v)
+	nv, err := st.rescan(ctx, v, false)
 	if err != nil {
 		return nil, err
 	}
@@ -263,12 +319,14 @@ func hashFile(path string, seed maphash.Seed) (uint64, fileID, error) {
 }
 
 // rescan scans the file (again, a few times if it changes while being
-// read) and publishes the version. Callers hold mu.
-func (st *stream) rescan(ctx context.Context, prev *version) (*version, error) {
+// read) and publishes the version. early (the first scan, without a
+// previous version) serves the version's pages while it is scanned.
+// Callers hold mu.
+func (st *stream) rescan(ctx context.Context, prev *version, early bool) (*version, error) {
 	var err error
 	for try := 0; try < 3; try++ {
 		var v *version
-		v, err = st.scan(ctx, prev)
+		v, err = st.scan(ctx, prev, early)
 		if errors.Is(err, errScanChanged) {
 			continue
 		}
@@ -276,6 +334,13 @@ func (st *stream) rescan(ctx context.Context, prev *version) (*version, error) {
 			return nil, err
 		}
 		st.publish(v, prev)
+		if v.prog != nil {
+			st.pmu.Lock()
+			v.prog.rows, v.prog.clean, v.prog.done = v.rows, !v.utf8Bad, true
+			st.first = nil
+			st.pcond.Broadcast()
+			st.pmu.Unlock()
+		}
 		return v, nil
 	}
 	return nil, connectors.Errorf(connectors.ClassUnavailable, "Configure", "%s keeps changing while it is read: %w", st.s.path, err)
@@ -285,7 +350,9 @@ var errScanChanged = errors.New("the file changed while it was read")
 
 // publish stamps the version's new and changed rows and makes it current.
 func (st *stream) publish(v *version, prev *version) {
-	v.gen = st.gens.Add(1)
+	if v.gen == 0 {
+		v.gen = st.gens.Add(1)
+	}
 	now := time.Now()
 	if prev == nil {
 		now = v.readAt
@@ -310,12 +377,21 @@ func (st *stream) publish(v *version, prev *version) {
 			v.maxStamp = co.UpdatedAt
 		}
 	}
-	v.rep.next = v.start
+	if v.prog == nil {
+		v.rep.next = v.start
+	}
 	st.cur.Store(v)
+	rp := &v.rep
+	rp.logMu.Lock()
 	if v.utf8Bad {
 		st.log.Warn(fmt.Sprintf("%s is not valid UTF-8: set encoding: to the file's encoding "+
 			"(e.g. windows-1252 or iso-8859-9); unreadable bytes are shown as U+FFFD", st.s.path))
 	}
+	for _, msg := range rp.pending {
+		st.log.Warn(msg)
+	}
+	rp.pending, rp.direct = nil, true
+	rp.logMu.Unlock()
 	what := "scanned"
 	if prev != nil {
 		what = "re-scanned"
@@ -533,8 +609,11 @@ func addCompany(cos map[string]*companyAcc, lay *layout, rec []string, id string
 	}
 }
 
-// scan reads the file into a version (not yet published).
-func (st *stream) scan(ctx context.Context, prev *version) (*version, error) {
+// scan reads the file into a version (not yet published). early exposes
+// the version (st.first) once its header is read, with the progress of
+// its rows, so that pages are served while it is scanned; a failure then
+// ends its listing (v.prog.err).
+func (st *stream) scan(ctx context.Context, prev *version, early bool) (v *version, err error) {
 	s := st.s
 	f, err := os.Open(s.absPath)
 	if err != nil {
@@ -545,7 +624,7 @@ func (st *stream) scan(ctx context.Context, prev *version) (*version, error) {
 	if err != nil {
 		return nil, openErr(s, "Configure", err)
 	}
-	v := &version{id: idOf(fi), readAt: time.Now()}
+	v = &version{id: idOf(fi), readAt: time.Now()}
 	var fh maphash.Hash
 	fh.SetSeed(st.seed)
 	br := bufio.NewReaderSize(io.TeeReader(f, &fh), 64<<10)
@@ -560,8 +639,46 @@ func (st *stream) scan(ctx context.Context, prev *version) (*version, error) {
 		return nil, err
 	}
 	v.lay, v.start, v.startLine, v.utf8Bad = hd.lay, hd.start, hd.startLine, hd.utf8Bad
+	var rows []rowEntry
+	every, step := 512, func(int) {}
+	if early {
+		// Everything a page reads but the rows is known now: the
+		// generation, and the one first-seen time (the read time).
+		v.gen = st.gens.Add(1)
+		v.stamps = []time.Time{v.readAt}
+		v.rep.next = v.start
+		v.prog = &progress{clean: !v.utf8Bad}
+		if h := st.hooks; h != nil {
+			every, step = max(h.every, 1), h.step
+		}
+		st.pmu.Lock()
+		st.first = v
+		st.pcond.Broadcast()
+		st.pmu.Unlock()
+		ev := v // (v is nil once an error is returned)
+		defer func() {
+			if err != nil {
+				st.pmu.Lock()
+				ev.prog.err = err
+				if st.first == ev {
+					st.first = nil
+				}
+				st.pcond.Broadcast()
+				st.pmu.Unlock()
+			}
+		}()
+	}
+	advance := func() {
+		st.pmu.Lock()
+		v.prog.rows, v.prog.clean = rows, !v.utf8Bad
+		st.pcond.Broadcast()
+		st.pmu.Unlock()
+		step(len(rows))
+	}
 	cos := map[string]*companyAcc{}
 	if v.lay != nil {
+		ids := newIDSet(1024)
+		var terr error
 		take := func(rec []string, off int64, line int) {
 			if sanitize(rec) {
 				v.utf8Bad = true
@@ -579,14 +696,33 @@ func (st *stream) scan(ctx context.Context, prev *version) (*version, error) {
 				v.skipped++
 				return
 			}
-			v.rows = append(v.rows, rowEntry{h: maphash.String(st.seed, id), sum: sum, off: off, line: uint32(line)})
+			h := maphash.String(st.seed, id)
+			// The first row with an id is listed, the later ones are
+			// skipped (equal hashes: the ids are compared exactly).
+			dup, err := ids.add(rows, h, func(e *rowEntry) (bool, error) {
+				oid, err := st.idAt(f, v, e.off)
+				return oid == id, err
+			})
+			if err != nil {
+				terr = err
+				return
+			}
+			if dup {
+				v.skipped++
+				return
+			}
+			rows = append(rows, rowEntry{h: h, sum: sum, off: off, line: uint32(line)})
+			ids.grow(rows)
 			addCompany(cos, v.lay, rec, id)
+			if early && len(rows)%every == 0 {
+				advance()
+			}
 		}
 		if hd.first != nil {
 			line, _ := r.FieldPos(0)
 			take(hd.first, base, line)
 		}
-		for n := 1; ; n++ {
+		for n := 1; terr == nil; n++ {
 			if n%ctxCheckEvery == 0 {
 				if err := ctx.Err(); err != nil {
 					return nil, fmt.Errorf("reading %s: %w", s.path, err)
@@ -594,10 +730,11 @@ func (st *stream) scan(ctx context.Context, prev *version) (*version, error) {
 			}
 			if n == 1024 {
 				// Size the rows once, from the first rows' length.
-				if read := base + r.InputOffset() - v.start; read > 0 && len(v.rows) > 0 {
-					per := float64(read) / float64(len(v.rows))
+				if read := base + r.InputOffset() - v.start; read > 0 && len(rows) > 0 {
+					per := float64(read) / float64(len(rows))
 					est := int(float64(v.id.size-v.start)/per*1.05) + 1024
-					v.rows = slices.Grow(v.rows, est-len(v.rows))
+					rows = slices.Grow(rows, est-len(rows))
+					ids.reserve(rows, est)
 				}
 			}
 			off := base + r.InputOffset()
@@ -616,28 +753,19 @@ func (st *stream) scan(ctx context.Context, prev *version) (*version, error) {
 			line, _ := r.FieldPos(0)
 			take(rec, off, line)
 		}
+		if terr != nil {
+			return nil, terr
+		}
 	}
+	v.rows = rows
 	v.sum = fh.Sum64()
 	if fi, err := f.Stat(); err != nil || idOf(fi) != v.id {
 		return nil, errScanChanged
 	}
-	dups, err := st.dedup(f, v)
-	if err != nil {
-		return nil, err
-	}
-	v.skipped += dups
-	if dups > 0 {
-		// A row dropped as a duplicate may have named a company: derive
-		// them again from the listed rows alone.
-		if cos, err = st.companiesOf(f, v); err != nil {
-			return nil, err
-		}
-	}
-	if fi, err := f.Stat(); err != nil || idOf(fi) != v.id {
-		return nil, errScanChanged
-	}
 	st.finishCompanies(v, cos, prev)
-	st.carryStamps(v, prev)
+	if !early {
+		st.carryStamps(v, prev)
+	}
 	return v, nil
 }
 
@@ -665,48 +793,77 @@ func byHash(rows []rowEntry) []hashIdx {
 	return hs
 }
 
-// dedup drops the rows whose id an earlier listed row has (the first row
-// with an id wins): rows with equal id hashes are read again to compare
-// their ids exactly. It returns how many it dropped.
-func (st *stream) dedup(f *os.File, v *version) (int, error) {
-	hs := byHash(v.rows)
-	var drop []uint32
-	for i := 0; i < len(hs); {
-		j := i + 1
-		for j < len(hs) && hs[j].h == hs[i].h {
-			j++
-		}
-		if j-i > 1 {
-			var seen []string
-			for _, x := range hs[i:j] {
-				id, err := st.idAt(f, v, v.rows[x.i].off)
-				if err != nil {
-					return 0, err
-				}
-				if slices.Contains(seen, id) {
-					drop = append(drop, x.i)
-				} else {
-					seen = append(seen, id)
-				}
-			}
-		}
-		i = j
+// idSet is the set of the listed rows' ids as a scan goes: an open
+// addressing table keyed by the rows' id hashes, at most three quarters
+// full, 8 bytes a slot: the row's index plus one (0: empty) in the low
+// half, the hash's high half in the other, so that only a row with the
+// same hash is looked at.
+type idSet struct {
+	slots []uint64
+	n     int
+}
+
+func newIDSet(n int) *idSet {
+	return &idSet{slots: make([]uint64, tableSize(n))}
+}
+
+// tableSize is the power of two of at least 4/3 n slots.
+func tableSize(n int) int {
+	size := 16
+	for size*3 < 4*n {
+		size <<= 1
 	}
-	if len(drop) == 0 {
-		return 0, nil
-	}
-	slices.Sort(drop)
-	kept := v.rows[:0]
-	for i, e := range v.rows {
-		if len(drop) > 0 && drop[0] == uint32(i) {
-			drop = drop[1:]
+	return size
+}
+
+// add reports whether a listed row (of rows) has the id hashed h, as same
+// says of a row with that hash; if not, it counts the row the caller
+// appends to rows next (then calls grow).
+func (t *idSet) add(rows []rowEntry, h uint64, same func(*rowEntry) (bool, error)) (bool, error) {
+	mask := uint64(len(t.slots) - 1)
+	tag := h &^ (1<<32 - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		x := t.slots[i]
+		if x == 0 {
+			t.slots[i] = tag | uint64(len(rows)+1)
+			t.n++
+			return false, nil
+		}
+		if x&^(1<<32-1) != tag {
 			continue
 		}
-		kept = append(kept, e)
+		if e := &rows[uint32(x)-1]; e.h == h {
+			if ok, err := same(e); ok || err != nil {
+				return ok, err
+			}
+		}
 	}
-	n := len(v.rows) - len(kept)
-	v.rows = kept
-	return n, nil
+}
+
+// grow keeps the table at most three quarters full once the row is
+// appended.
+func (t *idSet) grow(rows []rowEntry) {
+	if 4*t.n > 3*len(t.slots) {
+		t.reserve(rows, 2*t.n)
+	}
+}
+
+// reserve sizes the table for n rows (rehashing rows into it).
+func (t *idSet) reserve(rows []rowEntry, n int) {
+	size := tableSize(n)
+	if size <= len(t.slots) {
+		return
+	}
+	t.slots = make([]uint64, size)
+	mask := uint64(size - 1)
+	for j := range rows {
+		h := rows[j].h
+		i := h & mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = h&^(1<<32-1) | uint64(j+1)
+	}
 }
 
 // recordAt reads the record that a reader started at off reads first.
@@ -731,41 +888,6 @@ func (st *stream) idAt(f *os.File, v *version, off int64) (string, error) {
 		return "", errScanChanged
 	}
 	return id, nil
-}
-
-// companiesOf derives the companies from the version's listed rows alone.
-func (st *stream) companiesOf(f *os.File, v *version) (map[string]*companyAcc, error) {
-	cos := map[string]*companyAcc{}
-	if len(v.rows) == 0 {
-		return cos, nil
-	}
-	r := csvReader(st.s, bufio.NewReaderSize(io.NewSectionReader(f, v.start, v.id.size-v.start), 64<<10))
-	k := 0
-	for k < len(v.rows) {
-		off := v.start + r.InputOffset()
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *stdcsv.ParseError
-			if errors.As(err, &pe) {
-				continue
-			}
-			return nil, errScanChanged
-		}
-		if v.rows[k].off != off {
-			continue
-		}
-		k++
-		sanitize(rec)
-		id, _, _ := v.lay.head(st.s, rec)
-		addCompany(cos, v.lay, rec, id)
-	}
-	if k != len(v.rows) {
-		return nil, errScanChanged
-	}
-	return cos, nil
 }
 
 // finishCompanies sorts the companies and carries the first-seen times of
@@ -873,6 +995,15 @@ func (st *stream) changedErr(op string) error {
 // has changed since).
 func (st *stream) pageVersion(ctx context.Context, op, cursor string, kind byte) (*version, streamCursor, error) {
 	if cursor == "" {
+		if kind == 'p' {
+			v, err := st.firstVersion(ctx)
+			if err != nil {
+				return nil, streamCursor{}, opErr(op, err)
+			}
+			if v != nil {
+				return v, streamCursor{kind: kind, gen: v.gen, off: v.start, line: v.startLine}, nil
+			}
+		}
 		v, err := st.ensure(ctx)
 		if err != nil {
 			return nil, streamCursor{}, opErr(op, err)
@@ -883,7 +1014,18 @@ func (st *stream) pageVersion(ctx context.Context, op, cursor string, kind byte)
 	if err != nil {
 		return nil, c, err
 	}
-	v := st.cur.Load()
+	var v *version
+	if kind == 'p' {
+		// The first scan's version, else the current one (read in this
+		// order: the scan makes its version current before it is no
+		// longer first).
+		st.pmu.Lock()
+		v = st.first
+		st.pmu.Unlock()
+	}
+	if v == nil || v.gen != c.gen {
+		v = st.cur.Load()
+	}
 	if v == nil || v.gen != c.gen {
 		return nil, c, st.changedErr(op)
 	}
@@ -892,6 +1034,83 @@ func (st *stream) pageVersion(ctx context.Context, op, cursor string, kind byte)
 			"invalid cursor %q: pass the NextCursor of the previous page, or an empty cursor to start over", cursor)
 	}
 	return v, c, nil
+}
+
+// firstVersion is the version the first scan is building, once its
+// header is read, while the scan runs (nil once it has ended: the file's
+// version is then the current one). A version the file no longer is (its
+// scan is bound to fail) is not: the next one is waited for.
+func (st *stream) firstVersion(ctx context.Context) (*version, error) {
+	st.pmu.Lock()
+	defer st.pmu.Unlock()
+	defer context.AfterFunc(ctx, st.wake)()
+	var stale *version
+	for !st.over {
+		if v := st.first; v != nil && v != stale {
+			st.pmu.Unlock()
+			fi, err := os.Stat(st.s.absPath)
+			st.pmu.Lock()
+			if err == nil && idOf(fi) == v.id {
+				return v, nil
+			}
+			stale = v
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		st.pcond.Wait()
+	}
+	return nil, nil
+}
+
+// wake wakes the waiters on the first scan's progress.
+func (st *stream) wake() {
+	st.pmu.Lock()
+	st.pcond.Broadcast()
+	st.pmu.Unlock()
+}
+
+// rowsFor is the rows of v a page starting at off reads: for a version
+// still being scanned, once the scan has passed the page's last row (the
+// rows hold the page's size rows and the next one, or the scan has
+// ended). clean says the bytes up to there are all UTF-8.
+func (st *stream) rowsFor(ctx context.Context, v *version, off int64, size int, op string) ([]rowEntry, bool, error) {
+	if v.prog == nil {
+		return v.rows, !v.utf8Bad, nil
+	}
+	st.pmu.Lock()
+	defer st.pmu.Unlock()
+	defer context.AfterFunc(ctx, st.wake)()
+	for {
+		p := v.prog
+		if p.err != nil {
+			return nil, false, st.changedErr(op)
+		}
+		if p.done {
+			return p.rows, p.clean, nil
+		}
+		k := sort.Search(len(p.rows), func(i int) bool { return p.rows[i].off >= off })
+		if len(p.rows)-k > size {
+			return p.rows, p.clean, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, false, err
+		}
+		if st.hooks != nil && st.hooks.wait != nil {
+			st.hooks.wait()
+		}
+		st.pcond.Wait()
+	}
+}
+
+// live reports whether v is still the version listings read: the
+// current one, or the one the first scan is building.
+func (st *stream) live(v *version) bool {
+	st.pmu.Lock()
+	first := st.first
+	st.pmu.Unlock()
+	return first == v || st.cur.Load() == v // (in this order: see pageVersion)
 }
 
 // opErr is a scan's error as the error of op (a configuration problem is
@@ -930,7 +1149,7 @@ func (st *stream) openVersion(v *version, op string) (*os.File, error) {
 // stillVersion checks, after reading, that the file is still v.
 func (st *stream) stillVersion(f *os.File, v *version, op string) error {
 	fi, err := f.Stat()
-	if err != nil || idOf(fi) != v.id || st.cur.Load() != v {
+	if err != nil || idOf(fi) != v.id || !st.live(v) {
 		return st.changedErr(op)
 	}
 	return nil
@@ -957,11 +1176,19 @@ func (rp *report) claim(off int64) bool {
 	return true
 }
 
-// issue logs a broken row (up to the cap), as a load does.
+// issue logs a broken row (up to the cap), as a load does (held back
+// until the version is published, while its first scan runs).
 func (st *stream) issue(rp *report, line int64, what, consequence string) {
 	if rp.logged < maxLoggedIssues {
 		rp.logged++
-		st.log.Warn(fmt.Sprintf("%s:%d: %s (%s)", st.s.path, line, what, consequence))
+		msg := fmt.Sprintf("%s:%d: %s (%s)", st.s.path, line, what, consequence)
+		rp.logMu.Lock()
+		if rp.direct {
+			st.log.Warn(msg)
+		} else {
+			rp.pending = append(rp.pending, msg)
+		}
+		rp.logMu.Unlock()
 	} else {
 		rp.unlog++
 	}
@@ -991,10 +1218,10 @@ func (st *stream) release(v *version, off int64, eof bool) {
 
 // skipReason is why a row that is not listed was skipped: its duplicate
 // (the listed row with its id, earlier in the file) or its field.
-func (st *stream) skipReason(f *os.File, v *version, rec []string, id string, off int64) (string, error) {
+func (st *stream) skipReason(f *os.File, v *version, rows []rowEntry, rec []string, id string, off int64) (string, error) {
 	h := maphash.String(st.seed, id)
-	for i := range v.rows {
-		e := &v.rows[i]
+	for i := range rows {
+		e := &rows[i]
 		if e.off >= off {
 			break
 		}
@@ -1021,6 +1248,9 @@ func (st *stream) listContacts(ctx context.Context, req *connectors.ListRequest)
 		return nil, err
 	}
 	if !req.ChangedSince.IsZero() {
+		if _, _, err := st.rowsFor(ctx, v, v.id.size+1, 0, op); err != nil {
+			return nil, err // (a version being scanned: wait for all of it)
+		}
 		return st.listChanged(v, cur, req)
 	}
 	resp := &connectors.ListContactsResponse{}
@@ -1033,6 +1263,10 @@ func (st *stream) listContacts(ctx context.Context, req *connectors.ListRequest)
 	}
 	defer f.Close()
 	size := pageSize(req)
+	rows, clean, err := st.rowsFor(ctx, v, cur.off, size, op)
+	if err != nil {
+		return nil, err
+	}
 	rp := &v.rep
 	reporting := rp.claim(cur.off)
 	eof := false
@@ -1044,23 +1278,23 @@ func (st *stream) listContacts(ctx context.Context, req *connectors.ListRequest)
 	}()
 
 	r := csvReader(st.s, bufio.NewReaderSize(io.NewSectionReader(f, cur.off, v.id.size-cur.off), 64<<10))
-	k := sort.Search(len(v.rows), func(i int) bool { return v.rows[i].off >= cur.off })
+	k := sort.Search(len(rows), func(i int) bool { return rows[i].off >= cur.off })
 	lines := cur.line // lines before the reader's position
-	resp.Contacts = make([]connectors.Contact, 0, min(size, len(v.rows)-k))
+	resp.Contacts = make([]connectors.Contact, 0, min(size, len(rows)-k))
 	ar := newPageArena(v.lay, cap(resp.Contacts))
-	// A version whose scan found only UTF-8 has nothing to sanitize (the
-	// bytes read are the version's: stat and id hashes are checked).
-	clean := !v.utf8Bad
+	// A version whose scan found only UTF-8 (up to rows' end) has nothing
+	// to sanitize (the bytes read are the version's: stat and id hashes
+	// are checked).
 	for n := 1; ; n++ {
 		if n%ctxCheckEvery == 0 {
 			if err = ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		if k >= len(v.rows) && !reporting {
+		if k >= len(rows) && !reporting {
 			break // nothing more is listed
 		}
-		if len(resp.Contacts) == size && (k < len(v.rows) || !reporting) {
+		if len(resp.Contacts) == size && (k < len(rows) || !reporting) {
 			break
 		}
 		pos = r.InputOffset()
@@ -1087,15 +1321,15 @@ func (st *stream) listContacts(ctx context.Context, req *connectors.ListRequest)
 		first, _ := r.FieldPos(0)
 		line := cur.line + int64(first)
 		lines = cur.line + endLine(r, rec)
-		if k < len(v.rows) && v.rows[k].off < off {
+		if k < len(rows) && rows[k].off < off {
 			err = st.changedErr(op)
 			return nil, err
 		}
 		if !clean {
 			sanitize(rec)
 		}
-		if k < len(v.rows) && v.rows[k].off == off {
-			e := &v.rows[k]
+		if k < len(rows) && rows[k].off == off {
+			e := &rows[k]
 			k++
 			id, problem, blank := v.lay.head(st.s, rec)
 			if blank || problem != "" || maphash.String(st.seed, id) != e.h {
@@ -1126,7 +1360,7 @@ func (st *stream) listContacts(ctx context.Context, req *connectors.ListRequest)
 			continue
 		}
 		if problem == "" && rp.logged < maxLoggedIssues {
-			if problem, err = st.skipReason(f, v, rec, id, off); err != nil {
+			if problem, err = st.skipReason(f, v, rows, rec, id, off); err != nil {
 				return nil, err
 			}
 			if problem == "" {
@@ -1141,7 +1375,7 @@ func (st *stream) listContacts(ctx context.Context, req *connectors.ListRequest)
 	if err = st.stillVersion(f, v, op); err != nil {
 		return nil, err
 	}
-	if k < len(v.rows) {
+	if k < len(rows) {
 		resp.NextCursor = streamCursor{kind: 'p', gen: v.gen, off: cur.off + pos, line: lines}.encode()
 	} else if reporting && !eof {
 		// Only broken rows follow: report them now, the listing ends.
@@ -1193,7 +1427,7 @@ func (st *stream) reportRest(ctx context.Context, f *os.File, v *version, off, l
 			continue
 		}
 		if problem == "" && rp.logged < maxLoggedIssues {
-			if problem, err = st.skipReason(f, v, rec, id, start); err != nil {
+			if problem, err = st.skipReason(f, v, v.rows, rec, id, start); err != nil {
 				return err
 			}
 		}
