@@ -48,7 +48,9 @@ func runDoctor(ctx context.Context, env *cliEnv, args []string) int {
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	h, err := host.Build(ctx, cfg, host.Options{Logger: logger, ConnectorLog: logs})
+	// Loaded whole: a connector then reports what it drops while loading,
+	// before the diagnosis reads its log.
+	h, err := host.Build(ctx, cfg, host.Options{Logger: logger, ConnectorLog: logs, LoadWhole: true})
 	if err != nil {
 		printError(env, err)
 		return exitFor(err)

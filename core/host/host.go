@@ -48,6 +48,11 @@ type Options struct {
 	// when Logger is set; nil: the host collects them itself when it
 	// builds the logger, and not otherwise.
 	ConnectorLog *doctor.LogCollector
+	// LoadWhole asks every connector to keep what a lookup needs, index
+	// mode included (no ConfigureRequest.ListedOnly), so that what a
+	// connector reports while loading (the numbers it drops) is reported
+	// before Build returns: `switchboard doctor`.
+	LoadWhole bool
 }
 
 // Host is a built Switchboard. Close it to stop every plugin process.
@@ -142,7 +147,7 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 		}
 	}()
 
-	sources, ps := h.startConnectors(ctx, cfg, opts.ValidateOnly)
+	sources, ps := h.startConnectors(ctx, cfg, opts)
 	problems = append(problems, ps...)
 	problems = append(problems, h.buildCardBuilder(cfg)...)
 	problems = append(problems, syncProblems(cfg)...)
@@ -182,7 +187,7 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 // startConnectors starts the plugin of every connector (validate-only:
 // each checks its block and starts nothing), and returns the directory's
 // sources and every problem, placed in the file.
-func (h *Host) startConnectors(ctx context.Context, cfg *config.Config, validateOnly bool) ([]directory.Source, []config.Problem) {
+func (h *Host) startConnectors(ctx context.Context, cfg *config.Config, opts Options) ([]directory.Source, []config.Problem) {
 	var (
 		sources  []directory.Source
 		problems []config.Problem
@@ -198,10 +203,10 @@ func (h *Host) startConnectors(ctx context.Context, cfg *config.Config, validate
 			continue
 		}
 		spec := c.LaunchConfig.Spec(c.Name)
-		spec.Config, spec.DefaultRegion, spec.BaseDir, spec.ValidateOnly = block, cfg.Phone.DefaultRegion, cfg.BaseDir, validateOnly
+		spec.Config, spec.DefaultRegion, spec.BaseDir, spec.ValidateOnly = block, cfg.Phone.DefaultRegion, cfg.BaseDir, opts.ValidateOnly
 		// An index-mode source is answered from the host's own index: its
 		// connector may keep less (the CSV connector keeps no rows).
-		spec.ListedOnly = c.Mode == directory.ModeIndex
+		spec.ListedOnly = c.Mode == directory.ModeIndex && !opts.LoadWhole
 		p, err := h.Manager.Start(ctx, spec)
 		var ce *manager.ConfigError
 		switch {
