@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"os"
-	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -79,19 +78,14 @@ func newConnector(logger hclog.Logger) *Connector {
 	return &Connector{log: logger, seed: maphash.MakeSeed()}
 }
 
-// Describe implements connectors.Connector.
-//
-// A listed-only configuration (stream.go) does not declare guards_shrink:
-// it keeps no rows, so it cannot keep serving the previous data while a
-// shrinking reload is held; the host's own guard (directory.max_shrink)
-// applies to it instead.
+// Describe implements connectors.Connector. A listed-only configuration
+// (stream.go) guards shrinking reloads too: it cannot serve the previous
+// rows (it keeps none), so a held reload fails listing instead, and the
+// host keeps answering from its index.
 func (c *Connector) Describe(context.Context, *connectors.DescribeRequest) (*connectors.DescribeResponse, error) {
 	caps := []connectors.Capability{
 		connectors.CapLookup, connectors.CapListContacts, connectors.CapListCompanies, connectors.CapChangedSince, connectors.CapChangedSinceExact,
 		connectors.CapGuardsShrink, connectors.CapLookupByKey,
-	}
-	if c.stream.Load() != nil {
-		caps = slices.DeleteFunc(caps, func(c connectors.Capability) bool { return c == connectors.CapGuardsShrink })
 	}
 	return &connectors.DescribeResponse{
 		Name:            "csv",

@@ -54,12 +54,17 @@ func markerTime(s *settings) time.Time {
 
 // heldMessage says what a hold keeps out and how to accept it.
 func heldMessage(s *settings, h *heldReload) string {
-	next := len(h.snap.contacts)
-	lost := h.served - next
+	return shrinkMessage(s, h.served, len(h.snap.contacts))
+}
+
+// shrinkMessage says what a hold of a reload from served to next
+// contacts keeps out and how to accept it.
+func shrinkMessage(s *settings, served, next int) string {
+	lost := served - next
 	return fmt.Sprintf("%s: reload would drop %d of %d records (%s%%), more than max_shrink %s%%: keeping the previous data; "+
 		"if the change is intended, run `touch %s` to load the %d records (checked on the next poll, no restart), "+
 		"or raise max_shrink (1 turns the guard off); if it is not, restore the file",
-		s.path, lost, h.served, percent(float64(lost)/float64(h.served)), percent(s.maxShrink), acceptPath(s), next)
+		s.path, lost, served, percent(float64(lost)/float64(served)), percent(s.maxShrink), acceptPath(s), next)
 }
 
 // unchangedSince reports whether fi is the version st read, by mtime and

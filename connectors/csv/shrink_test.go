@@ -227,3 +227,64 @@ func TestAcceptedHoldIsChangedWhenServed(t *testing.T) {
 		t.Errorf("%d contacts changed since the poll during the hold, want the 10 accepted", len(got))
 	}
 }
+
+// TestStreamShrinkHeld: a listed-only configuration holds a shrinking
+// reload too. It keeps no rows to go on serving, so listing fails (the
+// host keeps answering from its index) and Check reports the hold with
+// the accept file to touch; a touch after the hold began serves the
+// smaller file, and restoring the file lifts the hold.
+func TestStreamShrinkHeld(t *testing.T) {
+	ctx := context.Background()
+	for _, lift := range []string{"accept", "restore"} {
+		t.Run(lift, func(t *testing.T) {
+			h := newHarness(t)
+			full := numberedRows(seq(0, 100)...)
+			h.write("c.csv", []byte(full))
+			h.mustConfigureListed(block("c.csv"))
+			if got := len(h.allContacts(50, time.Time{})); got != 100 {
+				t.Fatalf("before: %d contacts, want 100", got)
+			}
+			start := time.Now()
+			h.rewrite("c.csv", []byte(stdHeader))
+			for range 2 { // held, and still held without a rescan
+				_, err := h.c.ListContacts(ctx, &connectors.ListRequest{PageSize: 50})
+				if connectors.ClassOf(err) != connectors.ClassUnavailable || !strings.Contains(err.Error(), "reload would drop 100 of 100 records") {
+					t.Fatalf("listing while held: %v", err)
+				}
+				_, err = h.check()
+				if err == nil || !strings.Contains(err.Error(), "degraded: a reload held since") || !strings.Contains(err.Error(), "c.csv"+acceptSuffix) {
+					t.Fatalf("Check while held: %v", err)
+				}
+			}
+			if !h.has(connectors.CapGuardsShrink) {
+				t.Error("a listed-only configuration that guards shrinking does not declare guards_shrink")
+			}
+			want := 0
+			switch lift {
+			case "accept":
+				h.touchAccept("c.csv", start.Add(time.Hour)) // after the hold began, whatever the clock's grain
+			case "restore":
+				h.rewrite("c.csv", []byte(full))
+				want = 100
+			}
+			if got := len(h.allContacts(50, time.Time{})); got != want {
+				t.Errorf("after the %s: %d contacts, want %d", lift, got, want)
+			}
+			if detail, err := h.check(); err != nil {
+				t.Errorf("Check after the %s: %v", lift, err)
+			} else if !strings.Contains(detail, "listed_only") {
+				t.Errorf("Check after the %s: %q", lift, detail)
+			}
+		})
+	}
+}
+
+// has reports whether the connector declares c.
+func (h *harness) has(c connectors.Capability) bool {
+	h.t.Helper()
+	d, err := h.c.Describe(context.Background(), &connectors.DescribeRequest{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return d.Has(c)
+}

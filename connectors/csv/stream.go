@@ -169,6 +169,10 @@ type stream struct {
 	failed atomic.Pointer[reloadFailure]
 	lastE  string // the last scan error logged; guarded by mu
 
+	// held is a rescan the shrink guard keeps out (nil: none); guarded
+	// by mu.
+	held *streamHold
+
 	lookMu  sync.Mutex
 	look    *snapshot
 	lookGen uint64
@@ -227,7 +231,7 @@ func newStream(s *settings, seed maphash.Seed, log hclog.Logger, gens *atomic.Ui
 				return
 			case <-t.C:
 			}
-			if _, err := st.ensure(ctx); err != nil && ctx.Err() == nil {
+			if _, err := st.ensure(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, errHeld) {
 				st.fail(err)
 			}
 		}
@@ -252,6 +256,48 @@ func (st *stream) fail(err error) {
 	}
 }
 
+// streamHold is a rescan the shrink guard keeps out: the file lost more
+// than max_shrink of the rows of the version served. The rows are not
+// kept, so nothing can be served from the old file: listing fails (the
+// host keeps answering from its index, as it does for any failed
+// rebuild) and Check reports it, until the operator touches the accept
+// file, the file changes to content the guard lets through, or the
+// connector is configured again.
+type streamHold struct {
+	next   *version // the file's current content, scanned but not served
+	served int      // rows of the version served
+	since  time.Time
+	marker time.Time // the accept file's mtime when the hold began
+}
+
+// errHeld is wrapped by the error of every call that needs the file
+// while a reload is held.
+var errHeld = errors.New("a reload is held")
+
+// heldErr is the error of every call that needs the file while h holds.
+func (st *stream) heldErr(op string, h *streamHold) error {
+	return &connectors.Error{Class: connectors.ClassUnavailable, Op: op, Err: errHeld,
+		Message: fmt.Sprintf("degraded: a reload held since %s: %s", h.since.Format(time.RFC3339), shrinkMessage(st.s, h.served, len(h.next.rows)))}
+}
+
+// guard decides on a rescan from prev to v (not yet published): nil to
+// publish it, or the hold that keeps it out. Callers hold mu.
+func (st *stream) guard(prev, v *version) *streamHold {
+	if prev == nil || !shrinkGuard(len(prev.rows), len(v.rows), st.s.maxShrink) {
+		return nil
+	}
+	marker := markerTime(st.s)
+	if h := st.held; h != nil && !marker.Equal(h.marker) && !marker.IsZero() {
+		st.log.Warn(fmt.Sprintf("%s: the smaller file was accepted (%s touched): serving its %d records", st.s.path, acceptPath(st.s), len(v.rows)))
+		return nil
+	}
+	h := &streamHold{next: v, served: len(prev.rows), since: time.Now(), marker: marker}
+	if old := st.held; old != nil {
+		h.since, h.marker = old.since, old.marker
+	}
+	return h
+}
+
 // ensure returns the version of the file as it is now, scanning it when
 // it changed since the current version.
 func (st *stream) ensure(ctx context.Context) (*version, error) {
@@ -268,6 +314,9 @@ func (st *stream) ensure(ctx context.Context) (*version, error) {
 	v := st.cur.Load()
 	if v != nil && st.unchanged(v) {
 		return v, nil
+	}
+	if h := st.held; h != nil && st.unchanged(h.next) && markerTime(st.s).Equal(h.marker) {
+		return nil, st.heldErr("List", h)
 	}
 	nv, err := st.rescan(ctx, v, false)
 	if err != nil {
@@ -333,6 +382,15 @@ func (st *stream) rescan(ctx context.Context, prev *version, early bool) (*versi
 		if err != nil {
 			return nil, err
 		}
+		if h := st.guard(prev, v); h != nil {
+			if st.held == nil {
+				st.log.Error(fmt.Sprintf("reload held: %s; listing fails meanwhile, so Switchboard keeps answering from its index",
+					shrinkMessage(st.s, h.served, len(v.rows))))
+			}
+			st.held = h
+			return nil, st.heldErr("List", h)
+		}
+		st.held = nil
 		st.publish(v, prev)
 		if v.prog != nil {
 			st.pmu.Lock()
@@ -1619,6 +1677,9 @@ func (st *stream) stampSnapshot(snap *snapshot, v *version) bool {
 func (st *stream) check(ctx context.Context) (*connectors.CheckResponse, error) {
 	v, err := st.ensure(ctx)
 	if err != nil {
+		if errors.Is(err, errHeld) {
+			return nil, err
+		}
 		if _, serr := os.Stat(st.s.absPath); errors.Is(serr, os.ErrNotExist) {
 			return nil, connectors.Errorf(connectors.ClassBadConfig, "Check",
 				"the CSV file %s does not exist (any more): fix path: in the connector's config or restore the file; "+

@@ -409,8 +409,8 @@ func TestStreamDescribeAndFallbacks(t *testing.T) {
 	h := newHarness(t)
 	h.write("c.csv", []byte(numberedRows(1)))
 	h.mustConfigureListed(block("c.csv"))
-	if has(h) {
-		t.Error("listed-only declares guards_shrink")
+	if !has(h) {
+		t.Error("listed-only does not declare guards_shrink")
 	}
 	h.mustConfigure(block("c.csv"))
 	if !has(h) {
