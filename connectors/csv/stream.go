@@ -413,7 +413,7 @@ func (st *stream) publish(v *version, prev *version) {
 	}
 	now := time.Now()
 	if prev == nil {
-		now = v.readAt
+		now = v.firstSeen()
 	}
 	for i := range v.stamps {
 		if v.stamps[i].IsZero() {
@@ -459,6 +459,17 @@ func (st *stream) publish(v *version, prev *version) {
 	// The scan's scratch (sort keys, company maps) is garbage now: give
 	// it back rather than keep it resident.
 	debug.FreeOSMemory()
+}
+
+// firstSeen is when a first scan's rows changed at the latest: the
+// file's modification time (not the read time: a host that polls for
+// the changes since just before its build would otherwise be sent every
+// row again), or the read time for a file dated in the future.
+func (v *version) firstSeen() time.Time {
+	if t := time.Unix(0, v.id.mtime); t.Before(v.readAt) {
+		return t
+	}
+	return v.readAt
 }
 
 // bom is the UTF-8 byte order mark.
@@ -703,7 +714,7 @@ func (st *stream) scan(ctx context.Context, prev *version, early bool) (v *versi
 		// Everything a page reads but the rows is known now: the
 		// generation, and the one first-seen time (the read time).
 		v.gen = st.gens.Add(1)
-		v.stamps = []time.Time{v.readAt}
+		v.stamps = []time.Time{v.firstSeen()}
 		v.rep.next = v.start
 		v.prog = &progress{clean: !v.utf8Bad}
 		if h := st.hooks; h != nil {

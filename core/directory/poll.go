@@ -127,6 +127,9 @@ func (d *Directory) poll(ctx context.Context, s *source) (int, error) {
 }
 
 // pollChanges lists what changed since s's previous poll and applies it.
+// What the index already holds (a connector reports its overlap window's
+// changes again, and a first poll may report every record read just
+// before the build) is dropped page by page, not gathered first.
 // s.pollMu is held.
 func (d *Directory) pollChanges(ctx context.Context, s *source) (int, error) {
 	if s.pollDesc == nil {
@@ -163,8 +166,11 @@ func (d *Directory) pollChanges(ctx context.Context, s *source) (int, error) {
 				return resp.Contacts, resp.NextCursor, nil
 			},
 			func(page []connectors.Contact) error {
+				known := s.index.Load() // apply checks again, under swapMu
 				for i := range page {
-					changes = append(changes, change{contact: &page[i]})
+					if c := (change{contact: &page[i]}); known == nil || !known.known(&c) {
+						changes = append(changes, c)
+					}
 				}
 				return nil
 			})
@@ -182,8 +188,11 @@ func (d *Directory) pollChanges(ctx context.Context, s *source) (int, error) {
 				return resp.Companies, resp.NextCursor, nil
 			},
 			func(page []connectors.Company) error {
+				known := s.index.Load()
 				for i := range page {
-					changes = append(changes, change{company: &page[i]})
+					if c := (change{company: &page[i]}); known == nil || !known.known(&c) {
+						changes = append(changes, c)
+					}
 				}
 				return nil
 			})
