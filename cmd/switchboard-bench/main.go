@@ -27,7 +27,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
 	"flag"
@@ -41,7 +40,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -395,19 +393,7 @@ func cpuTime(addr string) time.Duration {
 	pidsMu.Lock()
 	pid := pids[addr]
 	pidsMu.Unlock()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The command name (field 2) may hold spaces: fields count from the
-	// closing parenthesis; utime and stime are fields 14 and 15.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond
+	return time.Duration(procCPU(pid)) * 10 * time.Millisecond
 }
 
 // startProcess starts a server process and returns the address it reports
@@ -489,20 +475,7 @@ func watchConsole(admin string) (stop func() int64) {
 	}
 }
 
-func waitReady(addr string) {
-	deadline := time.Now().Add(120 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + adminOf(addr) + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	check(fmt.Errorf("not ready within 120s"), "host "+addr)
-}
+func waitReady(addr string) { waitReadyWithin(addr, 120*time.Second) }
 
 // serveFloor answers every request with a constant extension, with the same
 // server settings as the host: the floor any handler can be compared with.

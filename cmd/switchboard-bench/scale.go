@@ -189,12 +189,14 @@ func settled(pid int, max time.Duration) time.Duration {
 	return time.Since(start)
 }
 
-// procCPU is a process's user and system CPU, in clock ticks.
+// procCPU is a process's user and system CPU, in clock ticks (10 ms).
 func procCPU(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
+	// The command name (field 2) may hold spaces: fields count from the
+	// closing parenthesis; utime and stime are fields 14 and 15.
 	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
 	if len(f) < 13 {
 		return 0
