@@ -74,7 +74,7 @@ func benchScale(report io.Writer, bin string, n int, rate int, d time.Duration) 
 	fmt.Fprintf(report, "| %s | %s | %.0f MB | %.0f MB | %.0f B | %.0f B |\n\n",
 		serving.Round(time.Millisecond), ready.Round(time.Millisecond), float64(hostRSS)/1024, float64(pluginRSS)/1024,
 		float64((hostRSS+pluginRSS)*1024)/float64(n), indexBytes/float64(n))
-	fmt.Fprintf(report, "Settled (host and plugin below 5%% CPU for 1.5 s) %s after ready; host RSS then %.0f MB.\n\n",
+	fmt.Fprintf(report, "Settled (host and plugin below 5%% CPU for 6 s) %s after ready; host RSS then %.0f MB.\n\n",
 		settle.Round(100*time.Millisecond), float64(steadyRSS)/1024)
 	fmt.Fprintln(report, "| Smart IVR p99 at", rate, "req/s | floor p99 | ratio | closed loop, 8 clients | floor | ratio | errors |")
 	fmt.Fprintln(report, "|---:|---:|---:|---:|---:|---:|---:|")
@@ -164,8 +164,8 @@ func childPIDs(pid int) []int {
 }
 
 // settled waits until the process and its children use under 5% of a
-// CPU for three half-second samples in a row (at most max), and returns
-// how long that took.
+// CPU for twelve half-second samples in a row, longer than the poll
+// interval (at most max), and returns how long that took.
 func settled(pid int, max time.Duration) time.Duration {
 	start := time.Now()
 	cpu := func() int64 {
@@ -176,7 +176,7 @@ func settled(pid int, max time.Duration) time.Duration {
 		return t
 	}
 	quiet, last := 0, cpu()
-	for quiet < 3 && time.Since(start) < max {
+	for quiet < 12 && time.Since(start) < max {
 		time.Sleep(500 * time.Millisecond) // sampling /proc
 		now := cpu()
 		if now-last < 3 { // clock ticks of 10 ms: under 5% of 500 ms
