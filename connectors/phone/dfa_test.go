@@ -2,7 +2,6 @@ package phone
 
 import (
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"testing"
 
@@ -17,14 +16,7 @@ import (
 // description of every region of the calling code.
 func TestDigitDFAAgrees(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	regions := make([]string, 0, 256)
-	for r := range phonenumbers.GetSupportedRegions() {
-		regions = append(regions, r)
-	}
-	slices.Sort(regions)
-	types := []phonenumbers.PhoneNumberType{phonenumbers.FIXED_LINE, phonenumbers.MOBILE, phonenumbers.TOLL_FREE,
-		phonenumbers.PREMIUM_RATE, phonenumbers.SHARED_COST, phonenumbers.VOIP, phonenumbers.PERSONAL_NUMBER,
-		phonenumbers.PAGER, phonenumbers.UAN, phonenumbers.VOICEMAIL}
+	regions, types := allRegionsAndTypes()
 	checked, matched, descs, without := 0, 0, 0, 0
 	for _, r := range regions {
 		v := regionValidator(r)

@@ -16,14 +16,7 @@ import (
 // region of its calling code.
 func TestValidForRegionAgrees(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	regions := make([]string, 0, 256)
-	for r := range phonenumbers.GetSupportedRegions() {
-		regions = append(regions, r)
-	}
-	slices.Sort(regions)
-	types := []phonenumbers.PhoneNumberType{phonenumbers.FIXED_LINE, phonenumbers.MOBILE, phonenumbers.TOLL_FREE,
-		phonenumbers.PREMIUM_RATE, phonenumbers.SHARED_COST, phonenumbers.VOIP, phonenumbers.PERSONAL_NUMBER,
-		phonenumbers.PAGER, phonenumbers.UAN, phonenumbers.VOICEMAIL}
+	regions, types := allRegionsAndTypes()
 	checked, valid := 0, 0
 	check := func(cc int, nsn string) {
 		if nsn == "" {
@@ -100,4 +93,17 @@ func BenchmarkValidForRegion(b *testing.B) {
 			validForRegion(pn, "GB")
 		}
 	})
+}
+
+// allRegionsAndTypes are every region the library knows, sorted, and
+// every number type with a description: what the agreement tests cover.
+func allRegionsAndTypes() ([]string, []phonenumbers.PhoneNumberType) {
+	regions := make([]string, 0, 256)
+	for r := range phonenumbers.GetSupportedRegions() {
+		regions = append(regions, r)
+	}
+	slices.Sort(regions)
+	return regions, []phonenumbers.PhoneNumberType{phonenumbers.FIXED_LINE, phonenumbers.MOBILE, phonenumbers.TOLL_FREE,
+		phonenumbers.PREMIUM_RATE, phonenumbers.SHARED_COST, phonenumbers.VOIP, phonenumbers.PERSONAL_NUMBER,
+		phonenumbers.PAGER, phonenumbers.UAN, phonenumbers.VOICEMAIL}
 }

@@ -198,52 +198,32 @@ func BuildIndex(ctx context.Context, c connectors.Connector, opts IndexOptions) 
 	ix := newIndex(opts.Parser.NationalMatch(), opts.SuffixDigits, opts.Keys)
 	b := builder{ix: ix, parser: opts.Parser}
 
+	// addPage adds a page's n records (add(i) adds the i-th) and says how
+	// far the listing has got.
+	addPage := func(n int, add func(i int)) error {
+		for i := range n {
+			if ix.recs.len() >= maxRecords {
+				return fmt.Errorf("more than %d records; split the connector's data across several connectors", maxRecords)
+			}
+			add(i)
+		}
+		if opts.Progress != nil {
+			opts.Progress(ix.recs.len())
+		}
+		return nil
+	}
 	if wantContacts {
-		err := listAll(ctx, "ListContacts", opts.PageSize, time.Time{},
-			func(ctx context.Context, req *connectors.ListRequest) ([]connectors.Contact, string, error) {
-				resp, err := c.ListContacts(ctx, req)
-				if err != nil {
-					return nil, "", err
-				}
-				return resp.Contacts, resp.NextCursor, nil
-			},
-			func(page []connectors.Contact) error {
-				for i := range page {
-					if ix.recs.len() >= maxRecords {
-						return fmt.Errorf("more than %d records; split the connector's data across several connectors", maxRecords)
-					}
-					b.addContact(&page[i])
-				}
-				if opts.Progress != nil {
-					opts.Progress(ix.recs.len())
-				}
-				return nil
-			})
+		err := listContacts(ctx, c, opts.PageSize, time.Time{}, func(page []connectors.Contact) error {
+			return addPage(len(page), func(i int) { b.addContact(&page[i]) })
+		})
 		if err != nil {
 			return nil, fmt.Errorf("build index: %w", err)
 		}
 	}
 	if wantCompanies {
-		err := listAll(ctx, "ListCompanies", opts.PageSize, time.Time{},
-			func(ctx context.Context, req *connectors.ListRequest) ([]connectors.Company, string, error) {
-				resp, err := c.ListCompanies(ctx, req)
-				if err != nil {
-					return nil, "", err
-				}
-				return resp.Companies, resp.NextCursor, nil
-			},
-			func(page []connectors.Company) error {
-				for i := range page {
-					if ix.recs.len() >= maxRecords {
-						return fmt.Errorf("more than %d records; split the connector's data across several connectors", maxRecords)
-					}
-					b.addCompany(&page[i])
-				}
-				if opts.Progress != nil {
-					opts.Progress(ix.recs.len())
-				}
-				return nil
-			})
+		err := listCompanies(ctx, c, opts.PageSize, time.Time{}, func(page []connectors.Company) error {
+			return addPage(len(page), func(i int) { b.addCompany(&page[i]) })
+		})
 		if err != nil {
 			return nil, fmt.Errorf("build index: %w", err)
 		}
@@ -280,6 +260,31 @@ func (ix *Index) finish() {
 	ix.suffix.finish()
 	ix.sortIDs()
 	<-done
+}
+
+// listContacts lists every contact of c changed since since (zero: all),
+// page by page, handing each page to consume (see listAll).
+func listContacts(ctx context.Context, c connectors.Connector, pageSize int, since time.Time, consume func([]connectors.Contact) error) error {
+	return listAll(ctx, "ListContacts", pageSize, since,
+		func(ctx context.Context, req *connectors.ListRequest) ([]connectors.Contact, string, error) {
+			resp, err := c.ListContacts(ctx, req)
+			if err != nil {
+				return nil, "", err
+			}
+			return resp.Contacts, resp.NextCursor, nil
+		}, consume)
+}
+
+// listCompanies is listContacts for companies.
+func listCompanies(ctx context.Context, c connectors.Connector, pageSize int, since time.Time, consume func([]connectors.Company) error) error {
+	return listAll(ctx, "ListCompanies", pageSize, since,
+		func(ctx context.Context, req *connectors.ListRequest) ([]connectors.Company, string, error) {
+			resp, err := c.ListCompanies(ctx, req)
+			if err != nil {
+				return nil, "", err
+			}
+			return resp.Companies, resp.NextCursor, nil
+		}, consume)
 }
 
 // listAll lists every page of one kind, with successive cursors, until a

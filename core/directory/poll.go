@@ -156,46 +156,29 @@ func (d *Directory) pollChanges(ctx context.Context, s *source) (int, error) {
 	wantCompanies := s.pollDesc.Has(connectors.CapListCompanies)
 	wantContacts := s.pollDesc.Has(connectors.CapListContacts) || !wantCompanies
 	var changes []change
+	// keep gathers the changes the index does not hold already (apply
+	// checks again, under swapMu).
+	keep := func(n int, at func(i int) change) error {
+		known := s.index.Load()
+		for i := range n {
+			if c := at(i); known == nil || !known.known(&c) {
+				changes = append(changes, c)
+			}
+		}
+		return nil
+	}
 	if wantContacts {
-		err := listAll(ctx, "ListContacts", s.PageSize, since,
-			func(ctx context.Context, req *connectors.ListRequest) ([]connectors.Contact, string, error) {
-				resp, err := s.Connector.ListContacts(ctx, req)
-				if err != nil {
-					return nil, "", err
-				}
-				return resp.Contacts, resp.NextCursor, nil
-			},
-			func(page []connectors.Contact) error {
-				known := s.index.Load() // apply checks again, under swapMu
-				for i := range page {
-					if c := (change{contact: &page[i]}); known == nil || !known.known(&c) {
-						changes = append(changes, c)
-					}
-				}
-				return nil
-			})
+		err := listContacts(ctx, s.Connector, s.PageSize, since, func(page []connectors.Contact) error {
+			return keep(len(page), func(i int) change { return change{contact: &page[i]} })
+		})
 		if err != nil {
 			return 0, err
 		}
 	}
 	if wantCompanies {
-		err := listAll(ctx, "ListCompanies", s.PageSize, since,
-			func(ctx context.Context, req *connectors.ListRequest) ([]connectors.Company, string, error) {
-				resp, err := s.Connector.ListCompanies(ctx, req)
-				if err != nil {
-					return nil, "", err
-				}
-				return resp.Companies, resp.NextCursor, nil
-			},
-			func(page []connectors.Company) error {
-				known := s.index.Load()
-				for i := range page {
-					if c := (change{company: &page[i]}); known == nil || !known.known(&c) {
-						changes = append(changes, c)
-					}
-				}
-				return nil
-			})
+		err := listCompanies(ctx, s.Connector, s.PageSize, since, func(page []connectors.Company) error {
+			return keep(len(page), func(i int) change { return change{company: &page[i]} })
+		})
 		if err != nil {
 			return 0, err
 		}

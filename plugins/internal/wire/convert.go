@@ -465,14 +465,24 @@ func listCompaniesResponseToProto(r *connectors.ListCompaniesResponse) (*pb.List
 // packed page: one byte string instead of a message per record. A record
 // whose fields are not JSON-like is refused, as in a message.
 func listCompaniesResponseToPacked(r *connectors.ListCompaniesResponse) (*pb.ListCompaniesResponse, error) {
+	buf, err := packPage("company", r.Companies, func(c *connectors.Company) string { return c.ID }, (*packed.Encoder).Company)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ListCompaniesResponse{NextCursor: utf8String(r.NextCursor), Packed: buf, PackedCount: int64(len(r.Companies))}, nil
+}
+
+// packPage encodes a page of records with add, refusing the first whose
+// fields are not JSON-like.
+func packPage[T any](kind string, recs []T, id func(*T) string, add func(*packed.Encoder, *T)) ([]byte, error) {
 	var e packed.Encoder
-	for i := range r.Companies {
-		e.Company(&r.Companies[i])
+	for i := range recs {
+		add(&e, &recs[i])
 		if err := e.Err(); err != nil {
-			return nil, fmt.Errorf("company %q: %w", r.Companies[i].ID, err)
+			return nil, fmt.Errorf("%s %q: %w", kind, id(&recs[i]), err)
 		}
 	}
-	return &pb.ListCompaniesResponse{NextCursor: utf8String(r.NextCursor), Packed: e.Buf, PackedCount: int64(len(r.Companies))}, nil
+	return e.Buf, nil
 }
 
 func listCompaniesResponseFromProto(r *pb.ListCompaniesResponse) (*connectors.ListCompaniesResponse, error) {
@@ -513,14 +523,11 @@ func listContactsResponseToProto(r *connectors.ListContactsResponse) (*pb.ListCo
 // listContactsResponseToPacked is listCompaniesResponseToPacked for
 // contacts.
 func listContactsResponseToPacked(r *connectors.ListContactsResponse) (*pb.ListContactsResponse, error) {
-	var e packed.Encoder
-	for i := range r.Contacts {
-		e.Contact(&r.Contacts[i])
-		if err := e.Err(); err != nil {
-			return nil, fmt.Errorf("contact %q: %w", r.Contacts[i].ID, err)
-		}
+	buf, err := packPage("contact", r.Contacts, func(c *connectors.Contact) string { return c.ID }, (*packed.Encoder).Contact)
+	if err != nil {
+		return nil, err
 	}
-	return &pb.ListContactsResponse{NextCursor: utf8String(r.NextCursor), Packed: e.Buf, PackedCount: int64(len(r.Contacts))}, nil
+	return &pb.ListContactsResponse{NextCursor: utf8String(r.NextCursor), Packed: buf, PackedCount: int64(len(r.Contacts))}, nil
 }
 
 func listContactsResponseFromProto(r *pb.ListContactsResponse) (*connectors.ListContactsResponse, error) {
