@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -70,15 +69,4 @@ func TestE2ECSVShrinkHeld(t *testing.T) {
 			}
 		})
 	}
-}
-
-// readyz is /readyz's status and body.
-func (h *hostProc) readyz() (int, string) {
-	resp, err := http.Get(h.adminURL("/readyz"))
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }

@@ -100,6 +100,15 @@ var servingRE = regexp.MustCompile(`serving: addr=(\S+) admin=(\S+)`)
 // listens and is ready, and stops it when the test ends.
 func startHost(t testing.TB, cfg string, env ...string) *hostProc {
 	t.Helper()
+	h := launchHost(t, cfg, env...)
+	h.waitReady(30 * time.Second)
+	return h
+}
+
+// launchHost starts `switchboard serve` and returns once it serves HTTP,
+// ready or not (an index may still be building).
+func launchHost(t testing.TB, cfg string, env ...string) *hostProc {
+	t.Helper()
 	hostBin, pluginDir := binaries(t)
 	cmd := exec.Command(hostBin, "serve", "-config", cfg)
 	// SB_JOURNAL: configs/example.yaml keeps its journal in the file it
@@ -145,7 +154,6 @@ func startHost(t testing.TB, cfg string, env ...string) *hostProc {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("switchboard serve did not start within 30s:\n%s", h.logs.String())
 	}
-	h.waitReady(30 * time.Second)
 	return h
 }
 
@@ -173,14 +181,20 @@ func (h *hostProc) adminURL(path string) string { return "http://" + h.admin + p
 func (h *hostProc) waitReady(within time.Duration) {
 	h.t.Helper()
 	eventually(h.t, within, func() (bool, string) {
-		resp, err := http.Get(h.adminURL("/readyz"))
-		if err != nil {
-			return false, err.Error()
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode == 200, string(b)
+		code, body := h.readyz()
+		return code == 200, body
 	})
+}
+
+// readyz is /readyz's status and body.
+func (h *hostProc) readyz() (int, string) {
+	resp, err := http.Get(h.adminURL("/readyz"))
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 // eventually polls cond until it holds or the time is up; cond says why

@@ -251,6 +251,9 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 	served := s.index.Load().withChanges(ix, d.parser, nil, func(c *change) bool {
 		return !c.seen.Before(start) && !ix.known(c)
 	})
+	// The gauges first: /readyz says ready once the index is stored, and
+	// the metrics must never lag behind it.
+	d.metrics.built(s.Name, served.Len(), served.bytesUsed(), took)
 	s.index.Store(served)
 	s.swapMu.Unlock()
 	s.mu.Lock()
@@ -269,7 +272,6 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 		debug.FreeOSMemory()
 	}
 	s.builtOnce.Do(func() { close(s.built) })
-	d.metrics.built(s.Name, served.Len(), served.bytesUsed(), took)
 	if confirmed {
 		s.log.Warn("index rebuild confirmed the smaller size of the held one: applying it", "records", ix.Len(), "was", oldLen)
 	}
