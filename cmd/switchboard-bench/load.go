@@ -18,12 +18,23 @@ type loadResult struct {
 	lat     []time.Duration
 	errors  int
 	elapsed time.Duration
+	cpu     time.Duration // the serving process's CPU time over the windows (closedLoop)
 }
 
 func (r *loadResult) merge(o *loadResult) {
 	r.lat = append(r.lat, o.lat...)
 	r.errors += o.errors
 	r.elapsed += o.elapsed
+	r.cpu += o.cpu
+}
+
+// cpuPerAnswer is the serving process's CPU time per answer: unlike the
+// throughput, it does not move with what else the machine runs.
+func (r *loadResult) cpuPerAnswer() time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.cpu / time.Duration(len(r.lat))
 }
 
 func (r *loadResult) pct(p float64) time.Duration {
@@ -130,7 +141,7 @@ func closedLoop(addr string, bodies []string, n int, d time.Duration) *loadResul
 		seq    atomic.Int64
 		cutoff = time.Now().Add(d)
 	)
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime(addr)
 	for w := 0; w < n; w++ {
 		wg.Add(1)
 		go func() {
@@ -152,6 +163,6 @@ func closedLoop(addr string, bodies []string, n int, d time.Duration) *loadResul
 		}()
 	}
 	wg.Wait()
-	r.elapsed = time.Since(start)
+	r.elapsed, r.cpu = time.Since(start), cpuTime(addr)-cpu0
 	return r
 }

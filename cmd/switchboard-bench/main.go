@@ -253,6 +253,17 @@ func benchSmartIVR(report io.Writer, work, binAbs, baseline string, numbers []st
 	for _, t := range targets[1:] {
 		fmt.Fprintf(report, "closed-loop throughput %s / floor: %.2f× (target ≥ 0.8×).\n", t.name, closed[t.name].rate()/max(floorRate, 1))
 	}
+	cpuLine(report, closed, targets)
+}
+
+// cpuLine reports the serving processes' CPU time per answer in the closed
+// loop: what a ring costs the server, beside the throughput it allowed.
+func cpuLine(w io.Writer, closed map[string]*loadResult, targets []ivrTarget) {
+	var parts []string
+	for _, t := range targets {
+		parts = append(parts, fmt.Sprintf("%s %s", t.name, fmtDur(closed[t.name].cpuPerAnswer())))
+	}
+	fmt.Fprintf(w, "Server CPU an answer in the closed loop: %s.\n", strings.Join(parts, ", "))
 }
 
 func check(err error, what string) {

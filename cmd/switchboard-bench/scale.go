@@ -82,6 +82,8 @@ func benchScale(report io.Writer, bin string, n int, rate int, d time.Duration) 
 		fmtDur(host.pct(99)), fmtDur(floor.pct(99)), float64(host.pct(99))/float64(max(floor.pct(99), 1)),
 		hostClosed.rate(), floorClosed.rate(), hostClosed.rate()/max(floorClosed.rate(), 1),
 		host.errors+hostClosed.errors)
+	fmt.Fprintf(report, "\nServer CPU an answer in the closed loop: switchboard %s, floor %s.\n",
+		fmtDur(hostClosed.cpuPerAnswer()), fmtDur(floorClosed.cpuPerAnswer()))
 }
 
 // waitReadyWithin waits for the host's /readyz to answer 200, at most d.
