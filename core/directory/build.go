@@ -272,6 +272,7 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 		debug.FreeOSMemory()
 	}
 	s.builtOnce.Do(func() { close(s.built) })
+	d.reportIndexBytes()
 	if confirmed {
 		s.log.Warn("index rebuild confirmed the smaller size of the held one: applying it", "records", ix.Len(), "was", oldLen)
 	}
@@ -281,8 +282,23 @@ func (d *Directory) build(ctx context.Context, s *source) error {
 }
 
 // returnMemoryAfter is the size of a build (records) after which build
-// returns the memory it freed to the system at once.
+// returns the memory it freed to the system at once; a poll does the same
+// after listing as many.
 const returnMemoryAfter = 100_000
+
+// reportIndexBytes tells Options.IndexBytes what the indexes hold now.
+func (d *Directory) reportIndexBytes() {
+	if d.indexBytes == nil {
+		return
+	}
+	var total int64
+	for _, s := range d.sources {
+		if ix := s.index.Load(); ix != nil {
+			total += int64(ix.bytesUsed())
+		}
+	}
+	d.indexBytes(total)
+}
 
 // Ready reports whether every index-mode source has been built at least
 // once and has no rebuild held by the shrink guard; if not, why says which

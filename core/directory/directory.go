@@ -129,6 +129,10 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock used for cache expiry and stats (default time.Now).
 	Now func() time.Time
+	// IndexBytes, when set, is told what every index together holds
+	// (bytes) each time one is swapped in: the host sizes the garbage
+	// collector's headroom from it (core/heapgoal).
+	IndexBytes func(total int64)
 }
 
 // ErrNotReady is the error of an index-mode source whose index has not been
@@ -153,6 +157,7 @@ type Directory struct {
 	log          hclog.Logger
 	metrics      *metrics
 	now          func() time.Time
+	indexBytes   func(total int64) // Options.IndexBytes
 
 	// retryMin and retryMax bound the backoff between failed first builds.
 	retryMin, retryMax time.Duration
@@ -319,6 +324,7 @@ func New(opts Options) (*Directory, error) {
 		log:          opts.Logger,
 		metrics:      m,
 		now:          opts.Now,
+		indexBytes:   opts.IndexBytes,
 		retryMin:     time.Second,
 		retryMax:     time.Minute,
 		pollOverlap:  DefaultPollOverlap,

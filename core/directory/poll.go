@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/switchboard-hq/switchboard/connectors"
@@ -155,11 +156,15 @@ func (d *Directory) pollChanges(ctx context.Context, s *source) (int, error) {
 
 	wantCompanies := s.pollDesc.Has(connectors.CapListCompanies)
 	wantContacts := s.pollDesc.Has(connectors.CapListContacts) || !wantCompanies
-	var changes []change
+	var (
+		changes []change
+		listed  int
+	)
 	// keep gathers the changes the index does not hold already (apply
 	// checks again, under swapMu).
 	keep := func(n int, at func(i int) change) error {
 		known := s.index.Load()
+		listed += n
 		for i := range n {
 			if c := at(i); known == nil || !known.known(&c) {
 				changes = append(changes, c)
@@ -183,7 +188,14 @@ func (d *Directory) pollChanges(ctx context.Context, s *source) (int, error) {
 			return 0, err
 		}
 	}
-	return d.apply(s, changes), nil
+	n := d.apply(s, changes)
+	if listed >= returnMemoryAfter {
+		// The connector listed many records again (a first poll after a
+		// build, a file rewritten whole): give back what their pages held,
+		// as a build does.
+		debug.FreeOSMemory()
+	}
+	return n, nil
 }
 
 // apply lays the changes the index does not know yet over s's index and
@@ -213,6 +225,7 @@ func (d *Directory) apply(s *source, changes []change) int {
 	s.stats.SkippedNumbers, s.stats.SkippedRecords = next.Skipped(), next.SkippedRecords()
 	s.mu.Unlock()
 	d.metrics.records(s.Name, next.Len())
+	d.reportIndexBytes()
 	s.log.Debug("changed records applied to the index", "changed", len(fresh), "pending_fold", next.Changed())
 	if base := next.base().Len(); next.Changed() >= max(foldMin, base/10) {
 		select {

@@ -310,3 +310,54 @@ func TestPollLookBack(t *testing.T) {
 		})
 	}
 }
+
+// TestIndexBytesReported: Options.IndexBytes hears what every index holds
+// after each build and each poll that changes one, summed over sources.
+func TestIndexBytesReported(t *testing.T) {
+	a := newChangedFake(contact("a", "+442045205757"))
+	b := newFake(contact("b", "+442079460001"), contact("c", "+442079460002"))
+	var (
+		mu    sync.Mutex
+		heard []int64
+	)
+	d, err := New(Options{
+		Parser: gbParser(t),
+		Sources: []Source{
+			{Name: "a", Connector: a, Refresh: time.Hour},
+			{Name: "b", Connector: b, Refresh: time.Hour},
+		},
+		IndexBytes: func(total int64) { mu.Lock(); heard = append(heard, total); mu.Unlock() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	for _, name := range []string{"a", "b"} {
+		if err := d.Rebuild(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := func() int64 {
+		var n int64
+		for _, s := range d.sources {
+			n += int64(s.index.Load().bytesUsed())
+		}
+		return n
+	}
+	mu.Lock()
+	if len(heard) != 2 || heard[0] <= 0 || heard[1] != total() || heard[1] <= heard[0] {
+		t.Errorf("after two builds heard %v, want two growing totals ending at %d", heard, total())
+	}
+	mu.Unlock()
+
+	a.upsert(contact("d", "+442079460099"))
+	if n, err := d.Poll(ctx, "a"); err != nil || n != 1 {
+		t.Fatalf("poll: %d, %v", n, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(heard) != 3 || heard[2] != total() || heard[2] <= heard[1] {
+		t.Errorf("after a poll that changed a heard %v, want a third, larger total %d", heard, total())
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard-hq/switchboard/core/directory"
 	"github.com/switchboard-hq/switchboard/core/doctor"
 	"github.com/switchboard-hq/switchboard/core/extmgmt"
+	"github.com/switchboard-hq/switchboard/core/heapgoal"
 	"github.com/switchboard-hq/switchboard/core/hipcall"
 	"github.com/switchboard-hq/switchboard/core/logging"
 	"github.com/switchboard-hq/switchboard/core/ringlog"
@@ -169,6 +170,7 @@ func Build(ctx context.Context, cfg *config.Config, opts Options) (h *Host, err 
 		CheckInterval: cfg.Directory.CheckInterval,
 		Logger:        log.Named("directory"),
 		Registerer:    reg,
+		IndexBytes:    heapgoal.New().Fit,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
