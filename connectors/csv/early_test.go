@@ -3,7 +3,6 @@ package csv
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -106,12 +105,7 @@ func dupsAcrossPages() struct{ name, block, file string } {
 func TestStreamListingWhileScanning(t *testing.T) {
 	for _, tc := range append(streamCases(), dupsAcrossPages()) {
 		t.Run(tc.name, func(t *testing.T) {
-			full := newHarness(t)
-			full.write("c.csv", []byte(tc.file))
-			full.mustConfigure(tc.block)
-			wantContacts := full.allContacts(0, zeroTime)
-			wantCompanies := companiesNoTime(full.allCompanies(0, zeroTime))
-			wantWarnings := full.warnings()
+			want := loadWhole(t, tc.block, tc.file)
 			for _, size := range []int{1, 2, 3, 7, 500} {
 				t.Run(fmt.Sprint("page ", size), func(t *testing.T) {
 					h := newHarness(t)
@@ -128,7 +122,7 @@ func TestStreamListingWhileScanning(t *testing.T) {
 						if err != nil {
 							t.Fatalf("ListContacts: %v", err)
 						}
-						if pages == 0 && len(wantContacts) > size && h.scanEnded() {
+						if pages == 0 && len(want.contacts) > size && h.scanEnded() {
 							t.Errorf("the first page of %d was served after the scan ended", size)
 						}
 						got = append(got, resp.Contacts...)
@@ -137,26 +131,7 @@ func TestStreamListingWhileScanning(t *testing.T) {
 						}
 					}
 					sp.release()
-					if !reflect.DeepEqual(byID(got), byID(wantContacts)) {
-						t.Errorf("contacts differ:\n got %+v\nwant %+v", byID(got), byID(wantContacts))
-					}
-					for i := range got {
-						if got[i].UpdatedAt.IsZero() {
-							t.Errorf("contact %s has no UpdatedAt", got[i].ID)
-						}
-					}
-					if got := companiesNoTime(h.allCompanies(size, zeroTime)); !reflect.DeepEqual(got, wantCompanies) {
-						t.Errorf("companies differ:\n got %+v\nwant %+v", got, wantCompanies)
-					}
-					if got := h.warnings(); !reflect.DeepEqual(got, wantWarnings) {
-						t.Errorf("warnings differ:\n got %q\nwant %q", got, wantWarnings)
-					}
-					if again := h.allContacts(size, zeroTime); !reflect.DeepEqual(again, got) {
-						t.Errorf("a second listing differs")
-					}
-					if again := h.warnings(); len(again) != len(wantWarnings) {
-						t.Errorf("a second listing logged again: %q", again)
-					}
+					want.check(t, h, size, got)
 				})
 			}
 		})
